@@ -1,0 +1,1 @@
+"""Accounts: users, access tokens, address book."""

@@ -1,0 +1,142 @@
+"""Account endpoints: register, log in/out, profile, password, address book."""
+
+from __future__ import annotations
+
+from flask import request
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from mallkit.core import auth
+from mallkit.core.accounts import service
+from mallkit.core.accounts.models import Address
+from mallkit.core.accounts.schemas import (
+    AddressIn,
+    AddressOut,
+    AddressPatch,
+    LoginIn,
+    MeOut,
+    PasswordIn,
+    ProfileIn,
+    RegisterIn,
+    TokenOut,
+)
+from mallkit.core.limits import limit_login, limit_login_address
+from mallkit.core.merchants.models import Merchant, StaffMember
+
+blp = Blueprint("accounts", __name__, url_prefix="/api/v1", description="Accounts and sign-in")
+
+
+def _token_response(user):
+    token, expires_at = auth.issue_token(user, user_agent=request.headers.get("User-Agent", ""))
+    return {"token": token, "expires_at": expires_at, "user": user}
+
+
+def _me(user):
+    rows = (
+        StaffMember.select(StaffMember.role, Merchant.id, Merchant.name)
+        .join(Merchant)
+        .where(StaffMember.user == user.id)
+        .order_by(Merchant.id)
+        .tuples()
+    )
+    user.memberships = [
+        {"role": role, "merchant_id": mid, "merchant_name": name} for role, mid, name in rows
+    ]
+    return user
+
+
+@blp.route("/auth/register")
+class Register(MethodView):
+    @blp.arguments(RegisterIn)
+    @blp.response(201, TokenOut)
+    def post(self, data):
+        """Create a buyer account and sign in."""
+        user = service.register(**data)
+        return _token_response(user)
+
+
+@blp.route("/auth/login")
+class Login(MethodView):
+    decorators = [limit_login, limit_login_address]
+
+    @blp.arguments(LoginIn)
+    @blp.response(200, TokenOut)
+    @blp.alt_response(401, response="DEFAULT_ERROR", description="Wrong login or password")
+    @blp.alt_response(429, response="DEFAULT_ERROR", description="Too many attempts")
+    def post(self, data):
+        """Sign in with an e-mail address or phone number and a password."""
+        user = service.authenticate(data["login"], data["password"])
+        return _token_response(user)
+
+
+@blp.route("/auth/logout")
+class Logout(MethodView):
+    @blp.response(204)
+    def post(self):
+        """Revoke the token of this request."""
+        auth.require_user()
+        auth.revoke_token(auth.current_token())
+
+
+@blp.route("/auth/logout-all")
+class LogoutAll(MethodView):
+    @blp.response(204)
+    def post(self):
+        """Revoke every token of the signed-in user (log out everywhere)."""
+        auth.revoke_all(auth.require_user())
+
+
+@blp.route("/me")
+class Me(MethodView):
+    @blp.response(200, MeOut)
+    def get(self):
+        """The signed-in user, with their staff memberships."""
+        return _me(auth.require_user())
+
+    @blp.arguments(ProfileIn)
+    @blp.response(200, MeOut)
+    def patch(self, data):
+        """Change name, avatar or birthday."""
+        return _me(service.update_profile(auth.require_user(), data))
+
+
+@blp.route("/me/password")
+class Password(MethodView):
+    @blp.arguments(PasswordIn)
+    @blp.response(204)
+    def post(self, data):
+        """Change the password; every token is revoked (sign in again)."""
+        service.change_password(auth.require_user(), data["old_password"], data["new_password"])
+
+
+@blp.route("/me/addresses")
+class Addresses(MethodView):
+    @blp.response(200, AddressOut(many=True))
+    def get(self):
+        """The address book, default first."""
+        user = auth.require_user()
+        return Address.select().where(Address.user == user.id).order_by(
+            Address.is_default.desc(), Address.id
+        )
+
+    @blp.arguments(AddressIn)
+    @blp.response(201, AddressOut)
+    def post(self, data):
+        """Add an address."""
+        return service.save_address(auth.require_user(), data)
+
+
+@blp.route("/me/addresses/<int:address_id>")
+class AddressItem(MethodView):
+    @blp.response(200, AddressOut)
+    def get(self, address_id):
+        return service.own_address(auth.require_user(), address_id)
+
+    @blp.arguments(AddressPatch)
+    @blp.response(200, AddressOut)
+    def patch(self, data, address_id):
+        return service.save_address(auth.require_user(), data, address_id)
+
+    @blp.response(204)
+    def delete(self, address_id):
+        service.delete_address(auth.require_user(), address_id)

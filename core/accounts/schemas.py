@@ -1,0 +1,83 @@
+"""Request and response schemas of the account endpoints."""
+
+from __future__ import annotations
+
+from marshmallow import fields, validate
+
+from mallkit.core.api import Schema
+
+
+class RegisterIn(Schema):
+    email = fields.Email(load_default=None, validate=validate.Length(max=254))
+    phone = fields.String(load_default=None, validate=validate.Regexp(r"^\+?[0-9 -]{6,24}$"))
+    password = fields.String(required=True, load_only=True, validate=validate.Length(max=128))
+    name = fields.String(load_default="", validate=validate.Length(max=100))
+
+
+class LoginIn(Schema):
+    login = fields.String(
+        required=True, validate=validate.Length(min=3, max=254),
+        metadata={"description": "E-mail address or phone number"},
+    )
+    password = fields.String(required=True, load_only=True, validate=validate.Length(max=128))
+
+
+class UserOut(Schema):
+    id = fields.Integer()
+    email = fields.String(allow_none=True)
+    phone = fields.String(allow_none=True)
+    name = fields.String()
+    avatar_url = fields.String()
+    birthday = fields.Date(allow_none=True)
+    is_platform_admin = fields.Boolean()
+    created_at = fields.DateTime()
+    last_login_at = fields.DateTime(allow_none=True)
+
+
+class MembershipOut(Schema):
+    merchant_id = fields.Integer()
+    merchant_name = fields.String()
+    role = fields.String()
+
+
+class MeOut(UserOut):
+    memberships = fields.List(fields.Nested(MembershipOut))
+
+
+class TokenOut(Schema):
+    token = fields.String(metadata={"description": "Bearer token; shown only once"})
+    expires_at = fields.DateTime()
+    user = fields.Nested(UserOut)
+
+
+class ProfileIn(Schema):
+    name = fields.String(validate=validate.Length(max=100))
+    avatar_url = fields.URL(validate=validate.Length(max=500))
+    birthday = fields.Date(allow_none=True)
+
+
+class PasswordIn(Schema):
+    old_password = fields.String(required=True, load_only=True)
+    new_password = fields.String(required=True, load_only=True, validate=validate.Length(max=128))
+
+
+class AddressIn(Schema):
+    recipient = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    phone = fields.String(required=True, validate=validate.Regexp(r"^\+?[0-9 -]{6,24}$"))
+    country = fields.String(load_default="CN", validate=validate.Regexp(r"^[A-Z]{2}$"))
+    province = fields.String(required=True, validate=validate.Length(min=1, max=50))
+    city = fields.String(required=True, validate=validate.Length(min=1, max=50))
+    district = fields.String(load_default="", validate=validate.Length(max=50))
+    detail = fields.String(required=True, validate=validate.Length(min=1, max=255))
+    postal_code = fields.String(load_default="", validate=validate.Length(max=16))
+    is_default = fields.Boolean(load_default=False)
+
+
+class AddressPatch(AddressIn):
+    class Meta:
+        partial = True
+
+
+class AddressOut(AddressIn):
+    id = fields.Integer()
+    created_at = fields.DateTime()

@@ -1,0 +1,132 @@
+"""Account rules: registration, login, profile and address book. No HTTP here."""
+
+from __future__ import annotations
+
+import operator
+import re
+from functools import reduce
+from typing import Any
+
+import peewee as pw
+
+from mallkit.core import auth
+from mallkit.core.accounts.models import Address, User
+from mallkit.core.db import transaction, utcnow
+from mallkit.core.errors import Conflict, NotFound, Unauthorized, ValidationError
+from mallkit.core.plugins import get_host
+
+PHONE_RE = re.compile(r"^\+?[0-9]{6,20}$")
+
+
+def normalise_login(login: str) -> tuple[str, str]:
+    """``("email", "a@b.c")`` or ``("phone", "13800000000")`` for what a person typed."""
+    login = login.strip()
+    if "@" in login:
+        return "email", login.lower()
+    phone = re.sub(r"[\s-]", "", login)
+    if PHONE_RE.match(phone):
+        return "phone", phone
+    raise ValidationError("log in with an e-mail address or a phone number",
+                          errors={"login": ["Not an e-mail address or phone number."]})
+
+
+def check_password_policy(password: str) -> None:
+    problems = []
+    if len(password) < 8:
+        problems.append("At least 8 characters.")
+    if password.isdigit() or password.isalpha():
+        problems.append("Mix letters with digits or symbols.")
+    if problems:
+        raise ValidationError("the password is too weak", code="weak_password",
+                              errors={"password": problems})
+
+
+def register(
+    *, email: str | None = None, phone: str | None = None, password: str, name: str = "",
+    is_platform_admin: bool = False,
+) -> User:
+    """Create an account. ``on_user_registered`` hooks run inside the transaction."""
+    if not email and not phone:
+        raise ValidationError("an e-mail address or a phone number is required",
+                              errors={"email": ["Give an e-mail or a phone."]})
+    check_password_policy(password)
+    email = email.strip().lower() if email else None
+    phone = normalise_login(phone)[1] if phone else None
+    with transaction():
+        same = [c for c in ((User.email == email) if email else None,
+                            (User.phone == phone) if phone else None) if c is not None]
+        if User.select(User.id).where(reduce(operator.or_, same)).exists():
+            raise Conflict("an account with this e-mail or phone already exists",
+                           code="account_exists")
+        try:
+            with transaction():
+                user = User.create(email=email, phone=phone, name=name or "",
+                                   password_hash=auth.hash_password(password),
+                                   is_platform_admin=is_platform_admin)
+        except pw.IntegrityError as exc:  # lost a race with the same e-mail/phone
+            raise Conflict("an account with this e-mail or phone already exists",
+                           code="account_exists") from exc
+        get_host().hook.on_user_registered(user=user)
+    return user
+
+
+def authenticate(login: str, password: str) -> User:
+    """The user for these credentials, or ``Unauthorized`` (same message either way)."""
+    field, value = normalise_login(login)
+    user = User.get_or_none(getattr(User, field) == value)
+    if user is None or not user.is_active or not auth.verify_password(user, password):
+        raise Unauthorized("wrong login or password", code="invalid_credentials")
+    User.update(last_login_at=utcnow()).where(User.id == user.id).execute()
+    return user
+
+
+def change_password(user: User, old: str, new: str) -> None:
+    if not auth.verify_password(user, old):
+        raise ValidationError("the current password is wrong",
+                              errors={"old_password": ["Wrong password."]})
+    check_password_policy(new)
+    with transaction():
+        User.update(password_hash=auth.hash_password(new)).where(User.id == user.id).execute()
+        auth.revoke_all(user)
+
+
+def update_profile(user: User, changes: dict[str, Any]) -> User:
+    with transaction():
+        User.update(**changes).where(User.id == user.id).execute()
+    return User.get_by_id(user.id)
+
+
+# -- address book ----------------------------------------------------------------------------
+
+
+def own_address(user: User, address_id: int) -> Address:
+    address = Address.get_or_none((Address.id == address_id) & (Address.user == user.id))
+    if address is None:
+        raise NotFound("address not found", code="address_not_found")
+    return address
+
+
+def save_address(user: User, data: dict[str, Any], address_id: int | None = None) -> Address:
+    """Create or update an address; the first one, or one marked default, becomes default."""
+    with transaction():
+        if address_id is not None:
+            address = own_address(user, address_id)
+            Address.update(**data).where(Address.id == address.id).execute()
+        else:
+            first = not Address.select().where(Address.user == user.id).exists()
+            address = Address.create(user=user.id, **{"is_default": first, **data})
+        if data.get("is_default"):
+            Address.update(is_default=False).where(
+                (Address.user == user.id) & (Address.id != address.id)
+            ).execute()
+    return Address.get_by_id(address.id)
+
+
+def delete_address(user: User, address_id: int) -> None:
+    with transaction():
+        address = own_address(user, address_id)
+        address.delete_instance()
+        if address.is_default:
+            nxt = Address.select().where(Address.user == user.id).order_by(Address.id).first()
+            if nxt:
+                Address.update(is_default=True).where(Address.id == nxt.id).execute()

@@ -1,0 +1,100 @@
+"""The REST edge shared by the core and plugins: the flask-smorest ``Api``, the one JSON error
+shape, pagination of peewee queries and the schema base class."""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+import marshmallow as ma
+from flask import Flask, jsonify
+from flask_smorest import Api, Page
+from werkzeug.exceptions import HTTPException
+
+from mallkit.core.errors import MallkitError
+
+log = logging.getLogger("mallkit.api")
+
+class ErrorSchema(ma.Schema):
+    """The one error shape (documentation only; errors are rendered by the handlers)."""
+
+    code = ma.fields.String(
+        required=True, metadata={"description": "Stable error code", "example": "out_of_stock"}
+    )
+    status = ma.fields.Integer(required=True, metadata={"description": "HTTP status"})
+    message = ma.fields.String(required=True, metadata={"description": "For people"})
+    errors = ma.fields.Dict(
+        required=True, metadata={"description": "Field errors: field name to messages"}
+    )
+
+
+def _snake(name: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")
+
+
+class MallkitApi(Api):
+    """flask-smorest's Api with mallkit's error shape for every HTTP error."""
+
+    ERROR_SCHEMA = ErrorSchema
+
+    def handle_http_exception(self, error: HTTPException):
+        data = getattr(error, "data", None) or {}
+        errors = data.get("messages", {})
+        # webargs nests field errors under the location ("json", "query"); flatten one level.
+        if isinstance(errors, dict) and len(errors) == 1:
+            (location, inner), = errors.items()
+            if location in ("json", "query", "form", "headers", "files", "view_args"):
+                errors = inner
+        if isinstance(errors, list):
+            errors = {"_body": errors}
+        status = error.code or 500
+        code = {400: "bad_request", 422: "validation_error", 429: "rate_limited"}.get(status, _snake(error.name))
+        message = data.get("message") or error.description or error.name
+        if status == 422 and not data.get("message"):
+            message = "the request does not validate"
+        body = {"code": code, "status": status, "message": message, "errors": errors}
+        return jsonify(body), status, data.get("headers", {})
+
+
+class Schema(ma.Schema):
+    """Base of every request/response schema: unknown fields are refused."""
+
+    class Meta:
+        unknown = ma.RAISE
+        ordered = True
+
+
+class PeeweePage(Page):
+    """flask-smorest pagination over a peewee query (``@blp.paginate(PeeweePage)``)."""
+
+    @property
+    def items(self):
+        return list(
+            self.collection.paginate(self.page_params.page, self.page_params.page_size)
+        )
+
+    @property
+    def item_count(self) -> int:
+        return self.collection.count()
+
+
+def install_error_handlers(app: Flask) -> None:
+    """Render mallkit errors, and any unexpected exception, as JSON (never a stack trace)."""
+
+    @app.errorhandler(MallkitError)
+    def _mallkit_error(exc: MallkitError):
+        return jsonify(exc.to_dict()), exc.status
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception) -> Any:
+        if isinstance(exc, HTTPException):
+            return app.extensions["mallkit"].api.handle_http_exception(exc)
+        log.exception("unhandled error")
+        body = {
+            "code": "internal_error",
+            "status": 500,
+            "message": "an unexpected error occurred; it has been logged",
+            "errors": {},
+        }
+        return jsonify(body), 500

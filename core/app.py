@@ -1,0 +1,107 @@
+"""The app factory."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import swagger_ui_bundle
+from flask import Flask, send_from_directory
+
+from mallkit.core import __version__, db
+from mallkit.core.api import MallkitApi, install_error_handlers
+from mallkit.core.config import load_settings
+from mallkit.core.limits import init_limits
+from mallkit.core.plugins import PluginHost
+
+
+@dataclass
+class Mallkit:
+    """What mallkit keeps on ``app.extensions["mallkit"]``."""
+
+    plugins: PluginHost
+    api: MallkitApi
+
+
+def create_app(config: dict[str, Any] | None = None, *, plugins: list | None = None) -> Flask:
+    """Build the mallkit WSGI app.
+
+    ``config`` overrides settings (see :mod:`mallkit.core.config`). Every installed plugin is
+    loaded from the ``mallkit.plugins`` entry points; ``plugins`` adds plugin modules directly
+    (the test kit uses it for test plugins that carry routes).
+    """
+    settings = load_settings(config)
+    app = Flask("mallkit.core", root_path=str(Path(__file__).parent))
+    app.config.update(settings)
+    app.json.sort_keys = False
+    app.config.update(
+        API_TITLE="mallkit",
+        API_VERSION=__version__,
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX="/api",
+        OPENAPI_JSON_PATH="openapi.json",
+        OPENAPI_SWAGGER_UI_PATH="docs",
+        OPENAPI_SWAGGER_UI_URL="/api/docs-assets/",
+        MAX_CONTENT_LENGTH=settings.get("MAX_CONTENT_LENGTH", 32 * 1024 * 1024),
+    )
+    app.config.setdefault(
+        "API_SPEC_OPTIONS",
+        {
+            "info": {"description": "mallkit REST API: storefront, merchant back office, "
+                                    "platform admin and plugins."},
+            "components": {
+                "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}
+            },
+            "security": [{"bearer": []}],
+        },
+    )
+    db.bind(settings["DATABASE_URL"], pool_size=int(settings["DB_POOL_SIZE"]))
+
+    host = PluginHost()
+    host.load_installed(disabled=settings.get("PLUGINS_DISABLED") or ())
+    for module in plugins or ():
+        host.register(module)
+    host.finalize()
+
+    api = MallkitApi(app)
+    app.extensions["mallkit"] = Mallkit(plugins=host, api=api)
+    install_error_handlers(app)
+    init_limits(app)
+    _install_db_lifecycle(app)
+
+    from mallkit.core.accounts.api import blp as accounts_blp
+    from mallkit.core.merchants.api import blp as merchants_blp
+
+    api.register_blueprint(accounts_blp)
+    api.register_blueprint(merchants_blp)
+    with app.app_context():
+        for blueprints in host.hook.register_blueprints(app=app):
+            for blp in blueprints or ():
+                api.register_blueprint(blp)
+
+    assets = Path(swagger_ui_bundle.swagger_ui_path)
+
+    @app.get("/api/docs-assets/<path:filename>")
+    def _swagger_assets(filename: str):
+        return send_from_directory(assets, filename, max_age=86400)
+
+    @app.get("/")
+    def _index():
+        return {"name": "mallkit", "version": __version__, "docs": "/api/docs",
+                "openapi": "/api/openapi.json"}
+
+    return app
+
+
+def _install_db_lifecycle(app: Flask) -> None:
+    """One connection per request, returned to the pool (or closed) at the end."""
+
+    @app.before_request
+    def _connect() -> None:
+        db.database.connect(reuse_if_open=True)
+
+    @app.teardown_request
+    def _close(exc: BaseException | None) -> None:
+        if not db.database.is_closed():
+            db.database.close()

@@ -1,0 +1,334 @@
+"""The ``mallkit`` console command."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+
+from mallkit.core import __version__
+
+
+class Context:
+    """Lazily builds the app, so ``mallkit --help`` works without a database."""
+
+    def __init__(self) -> None:
+        self._app = None
+
+    @property
+    def app(self):
+        if self._app is None:
+            from mallkit.core.app import create_app
+
+            self._app = create_app()
+        return self._app
+
+
+pass_ctx = click.make_pass_decorator(Context, ensure=True)
+
+
+def _plugin_commands(group: click.Group) -> None:
+    """Let installed plugins add sub-commands (``register_cli_commands``)."""
+    from mallkit.core.plugins import PluginHost
+
+    try:
+        host = PluginHost()
+        host.load_installed()
+    except Exception:  # a broken plugin is reported by the command that builds the app
+        return
+    host.pm.hook.register_cli_commands(cli=group)
+
+
+class MallkitGroup(click.Group):
+    _loaded = False
+
+    def _load(self) -> None:
+        if not MallkitGroup._loaded:
+            MallkitGroup._loaded = True
+            _plugin_commands(self)
+
+    def list_commands(self, ctx):
+        self._load()
+        return super().list_commands(ctx)
+
+    def get_command(self, ctx, name):
+        self._load()
+        return super().get_command(ctx, name)
+
+
+@click.group(cls=MallkitGroup)
+@click.version_option(__version__, prog_name="mallkit")
+def cli() -> None:
+    """mallkit: a plugin-based commerce framework.
+
+    Settings come from MALLKIT_* environment variables (MALLKIT_DATABASE_URL,
+    MALLKIT_SECRET_KEY, ...) or the file named by MALLKIT_CONFIG.
+    """
+
+
+def main() -> None:
+    cli(prog_name="mallkit")
+
+
+# -- database --------------------------------------------------------------------------------
+
+
+@cli.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("upgrade")
+@pass_ctx
+def db_upgrade(ctx: Context) -> None:
+    """Apply every pending migration of the core and the installed plugins."""
+    from mallkit.core import migrate
+
+    applied = migrate.upgrade(ctx.app.extensions["mallkit"].plugins)
+    total = sum(len(v) for v in applied.values())
+    for source, names in applied.items():
+        for name in names:
+            click.echo(f"applied {source}:{name}")
+    click.echo(f"{total} migration(s) applied; database is up to date.")
+
+
+@db.command("status")
+@pass_ctx
+def db_status(ctx: Context) -> None:
+    """List migrations and whether each is applied."""
+    from mallkit.core import migrate
+
+    for source, rows in migrate.status(ctx.app.extensions["mallkit"].plugins).items():
+        for name, applied in rows:
+            click.echo(f"{'x' if applied else ' '} {source}:{name}")
+
+
+# -- users and merchants ---------------------------------------------------------------------
+
+
+@cli.group()
+def users() -> None:
+    """Accounts."""
+
+
+@users.command("create-admin")
+@click.option("--email", required=True)
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+@click.option("--name", default="Platform admin")
+@pass_ctx
+def create_admin(ctx: Context, email: str, password: str, name: str) -> None:
+    """Create a platform admin account."""
+    from mallkit.core.accounts import service
+    from mallkit.core.errors import MallkitError
+
+    with ctx.app.app_context():
+        try:
+            user = service.register(email=email, password=password, name=name,
+                                    is_platform_admin=True)
+        except MallkitError as exc:
+            raise click.ClickException(f"{exc.message} {exc.errors or ''}".strip()) from exc
+    click.echo(f"platform admin {user.email} created (id {user.id})")
+
+
+@cli.group()
+def merchants() -> None:
+    """Merchants."""
+
+
+@merchants.command("create")
+@click.option("--name", required=True)
+@click.option("--owner", "owner_login", default=None, help="E-mail or phone of the owner")
+@click.option("--currency", default="CNY")
+@click.option("--timezone", default="Asia/Shanghai")
+@pass_ctx
+def merchants_create(ctx, name, owner_login, currency, timezone) -> None:
+    """Create a merchant."""
+    from mallkit.core.accounts.models import User
+    from mallkit.core.accounts.service import normalise_login
+    from mallkit.core.errors import MallkitError
+    from mallkit.core.merchants import service
+
+    with ctx.app.app_context():
+        try:
+            owner = None
+            if owner_login:
+                field, value = normalise_login(owner_login)
+                owner = User.get_or_none(getattr(User, field) == value)
+                if owner is None:
+                    raise click.ClickException(f"no account {owner_login!r}")
+            m = service.create_merchant({"name": name, "currency": currency,
+                                         "timezone": timezone}, owner=owner)
+        except MallkitError as exc:
+            raise click.ClickException(exc.message) from exc
+    click.echo(f"merchant {m.name!r} created (id {m.id})")
+
+
+@merchants.command("list")
+@pass_ctx
+def merchants_list(ctx) -> None:
+    """List merchants."""
+    from mallkit.core.merchants.models import Merchant
+
+    with ctx.app.app_context():
+        for m in Merchant.select().order_by(Merchant.id):
+            click.echo(f"{m.id}\t{m.name}\t{m.currency}\t{m.timezone}")
+
+
+# -- plugins ---------------------------------------------------------------------------------
+
+
+@cli.group()
+def plugins() -> None:
+    """Installed plugins and their per-merchant settings."""
+
+
+def _merchant(merchant_id: int):
+    from mallkit.core.errors import MallkitError
+    from mallkit.core.merchants.service import get_merchant
+
+    try:
+        return get_merchant(merchant_id)
+    except MallkitError as exc:
+        raise click.ClickException(exc.message) from exc
+
+
+def _run(fn, *args, **kwargs):
+    from mallkit.core.errors import MallkitError
+
+    try:
+        return fn(*args, **kwargs)
+    except MallkitError as exc:
+        detail = f" {json.dumps(exc.errors, ensure_ascii=False)}" if exc.errors else ""
+        raise click.ClickException(f"{exc.message}{detail}") from exc
+
+
+@plugins.command("list")
+@click.option("--merchant", "merchant_id", type=int, default=None,
+              help="Show the state for this merchant")
+@pass_ctx
+def plugins_list(ctx, merchant_id) -> None:
+    """List installed plugins (and their state for a merchant)."""
+    from mallkit.core import plugin_settings
+
+    with ctx.app.app_context():
+        host = ctx.app.extensions["mallkit"].plugins
+        if merchant_id is None:
+            for name in sorted(host.plugins):
+                p = host.plugins[name].to_dict()
+                click.echo(f"{p['name']:<20} {p['version']:<10} {p['level']:<9} {p['title']}")
+            return
+        for p in plugin_settings.settings_for(_merchant(merchant_id)):
+            state = "on " if p["enabled"] else "off"
+            click.echo(f"{state} {p['name']:<20} {p['version']:<10} {p['level']:<9} {p['title']}")
+
+
+def _parse_config(config: str | None):
+    if config is None:
+        return None
+    try:
+        value = json.loads(config)
+    except json.JSONDecodeError as exc:
+        raise click.BadParameter(f"not JSON: {exc}") from exc
+    if not isinstance(value, dict):
+        raise click.BadParameter("the config is a JSON object")
+    return value
+
+
+@plugins.command("enable")
+@click.argument("plugin")
+@click.option("--merchant", "merchant_id", type=int, required=True)
+@click.option("--config", default=None, help="Config as a JSON object")
+@pass_ctx
+def plugins_enable(ctx, plugin, merchant_id, config) -> None:
+    """Enable PLUGIN for a merchant."""
+    from mallkit.core import plugin_settings
+
+    cfg = _parse_config(config)
+    with ctx.app.app_context():
+        result = _run(plugin_settings.enable, _merchant(merchant_id), plugin, cfg)
+    click.echo(f"{plugin} enabled for merchant {merchant_id}: "
+               f"{json.dumps(result['config'], ensure_ascii=False)}")
+
+
+@plugins.command("disable")
+@click.argument("plugin")
+@click.option("--merchant", "merchant_id", type=int, required=True)
+@pass_ctx
+def plugins_disable(ctx, plugin, merchant_id) -> None:
+    """Disable PLUGIN for a merchant (its data is kept)."""
+    from mallkit.core import plugin_settings
+
+    with ctx.app.app_context():
+        _run(plugin_settings.disable, _merchant(merchant_id), plugin)
+    click.echo(f"{plugin} disabled for merchant {merchant_id}")
+
+
+@plugins.command("config")
+@click.argument("plugin")
+@click.option("--merchant", "merchant_id", type=int, required=True)
+@click.option("--set", "config", default=None, help="New config as a JSON object")
+@pass_ctx
+def plugins_config(ctx, plugin, merchant_id, config) -> None:
+    """Show (masked) or replace the config of PLUGIN for a merchant."""
+    from mallkit.core import plugin_settings
+
+    cfg = _parse_config(config)
+    with ctx.app.app_context():
+        merchant = _merchant(merchant_id)
+        if cfg is None:
+            result = _run(plugin_settings.setting_for, merchant, plugin)
+        else:
+            result = _run(plugin_settings.configure, merchant, plugin, cfg)
+    click.echo(json.dumps(result["config"], ensure_ascii=False, indent=2))
+
+
+# -- running ---------------------------------------------------------------------------------
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1")
+@click.option("--port", default=8000, type=int)
+@pass_ctx
+def serve(ctx, host, port) -> None:
+    """Serve the API with the development server (use gunicorn in production)."""
+    ctx.app.run(host=host, port=port, threaded=True)
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1")
+@click.option("--port", default=8000, type=int)
+@click.option("--database", envvar="MALLKIT_DATABASE_URL", default="sqlite:///mallkit-demo.db",
+              show_default=True)
+@click.option("--no-serve", is_flag=True, help="Seed and exit")
+def demo(host, port, database, no_serve) -> None:
+    """Create a demo database (admin, merchant with every plugin on, buyer) and serve it."""
+    from mallkit.core.app import create_app
+    from mallkit.core.demo import seed
+
+    app = create_app({"DATABASE_URL": database, "SECRET_KEY": _demo_secret()})
+    credentials = seed(app)
+    click.echo("mallkit demo is ready.\n")
+    for line in credentials:
+        click.echo("  " + line)
+    click.echo(f"\n  API:  http://{host}:{port}/api/v1\n  Docs: http://{host}:{port}/api/docs\n")
+    if not no_serve:
+        app.run(host=host, port=port, threaded=True)
+
+
+def _demo_secret() -> str:
+    """A secret kept next to the demo database, so encrypted plugin secrets survive restarts."""
+    import os
+    import secrets
+    from pathlib import Path
+
+    if os.environ.get("MALLKIT_SECRET_KEY"):
+        return os.environ["MALLKIT_SECRET_KEY"]
+    path = Path(".mallkit-demo-secret")
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(32))
+    return path.read_text().strip()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

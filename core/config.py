@@ -1,0 +1,52 @@
+"""Settings: defaults, then an optional config file, then ``MALLKIT_*`` environment variables,
+then the mapping passed to :func:`mallkit.core.app.create_app` (highest precedence)."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import tomllib
+from pathlib import Path
+from typing import Any
+
+DEFAULTS: dict[str, Any] = {
+    "DATABASE_URL": "sqlite:///mallkit.db",
+    "SECRET_KEY": None,
+    "MEDIA_ROOT": "media",
+    "TOKEN_TTL_SECONDS": 30 * 24 * 3600,
+    "LOGIN_RATE_LIMIT": "10 per 5 minutes",
+    "RATELIMIT_STORAGE_URL": "memory://",
+    "PLUGINS_DISABLED": [],  # installed plugins the operator keeps out of this instance
+    "DB_POOL_SIZE": 20,
+}
+
+# Environment values that are not plain strings are parsed as JSON (lists, numbers, booleans).
+_JSON_KEYS = {"TOKEN_TTL_SECONDS", "PLUGINS_DISABLED", "DB_POOL_SIZE"}
+
+
+def load_settings(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Return the effective settings.
+
+    The config file is TOML or JSON named by ``MALLKIT_CONFIG``; its keys are the same as the
+    environment variables without the ``MALLKIT_`` prefix (``DATABASE_URL = "..."``).
+    """
+    settings = dict(DEFAULTS)
+    path = os.environ.get("MALLKIT_CONFIG")
+    if path:
+        text = Path(path).read_text(encoding="utf-8")
+        data = json.loads(text) if path.endswith(".json") else tomllib.loads(text)
+        settings.update({k.upper(): v for k, v in data.items()})
+    for key in list(DEFAULTS) + [k[8:] for k in os.environ if k.startswith("MALLKIT_")]:
+        raw = os.environ.get(f"MALLKIT_{key}")
+        if raw is None or key == "CONFIG":
+            continue
+        settings[key] = json.loads(raw) if key in _JSON_KEYS else raw
+    settings.update({k.upper(): v for k, v in (overrides or {}).items()})
+    if not settings.get("SECRET_KEY"):
+        # A random key works for a single demo process; tokens stay valid (they are stored
+        # hashed), but plugin secrets encrypted with it are unreadable after a restart, so
+        # production must set MALLKIT_SECRET_KEY.
+        settings["SECRET_KEY"] = secrets.token_urlsafe(32)
+        settings["SECRET_KEY_GENERATED"] = True
+    return settings

@@ -1,0 +1,1 @@
+"""Merchants: stores, their settings and staff."""

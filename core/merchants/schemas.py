@@ -1,0 +1,95 @@
+"""Request and response schemas of the merchant, store and plugin endpoints."""
+
+from __future__ import annotations
+
+from marshmallow import fields, validate
+
+from mallkit.core.api import Schema
+from mallkit.core.merchants.models import STAFF_ROLES
+
+
+class MerchantSettingsIn(Schema):
+    name = fields.String(validate=validate.Length(min=1, max=100))
+    logo_url = fields.URL(validate=validate.Length(max=500))
+    contact_name = fields.String(validate=validate.Length(max=100))
+    contact_phone = fields.String(validate=validate.Length(max=32))
+    contact_email = fields.Email(validate=validate.Length(max=254))
+    address = fields.String(validate=validate.Length(max=255))
+    description = fields.String(validate=validate.Length(max=5000))
+    currency = fields.String(validate=validate.Regexp(r"^[A-Z]{3}$"))
+    timezone = fields.String(validate=validate.Length(min=1, max=64))
+
+
+class MerchantCreateIn(MerchantSettingsIn):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    owner_login = fields.String(
+        load_default=None, metadata={"description": "E-mail or phone of the owner's account"}
+    )
+
+
+class MerchantOut(MerchantSettingsIn):
+    id = fields.Integer()
+    is_active = fields.Boolean()
+    created_at = fields.DateTime()
+
+
+class StoreOut(Schema):
+    id = fields.Integer()
+    name = fields.String()
+    logo_url = fields.String()
+    description = fields.String()
+    contact_phone = fields.String()
+    address = fields.String()
+    currency = fields.String()
+    extensions = fields.Dict(
+        metadata={"description": "Fields added by the store's plugins, keyed by plugin name"}
+    )
+
+
+class StaffIn(Schema):
+    login = fields.String(required=True, validate=validate.Length(min=3, max=254))
+    role = fields.String(required=True, validate=validate.OneOf(STAFF_ROLES))
+
+
+class RoleIn(Schema):
+    role = fields.String(required=True, validate=validate.OneOf(STAFF_ROLES))
+
+
+class StaffOut(Schema):
+    user_id = fields.Integer(attribute="user.id")
+    name = fields.String(attribute="user.name")
+    email = fields.String(attribute="user.email", allow_none=True)
+    phone = fields.String(attribute="user.phone", allow_none=True)
+    role = fields.String()
+    created_at = fields.DateTime()
+
+
+class PluginOut(Schema):
+    name = fields.String()
+    version = fields.String()
+    title = fields.String()
+    description = fields.String()
+    level = fields.String(metadata={"description": "platform: on for everyone; merchant: per store"})
+    category = fields.String()
+    requires = fields.List(fields.String())
+    mallkit = fields.String(metadata={"description": "Compatible mallkit versions"})
+    distribution = fields.String()
+    config_fields = fields.List(fields.String())
+    secret_fields = fields.List(fields.String())
+
+
+class MerchantPluginOut(PluginOut):
+    enabled = fields.Boolean()
+    config = fields.Dict(metadata={"description": "Secret fields are masked"})
+
+
+class PluginConfigIn(Schema):
+    config = fields.Dict(
+        load_default=None,
+        metadata={"description": "Validated by the plugin's schema; a masked secret keeps its "
+                                 "saved value"},
+    )
+
+
+class PluginConfigRequiredIn(Schema):
+    config = fields.Dict(required=True)

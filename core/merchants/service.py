@@ -1,0 +1,105 @@
+"""Merchant rules: creating stores, their settings, and staff membership."""
+
+from __future__ import annotations
+
+import zoneinfo
+from typing import Any
+
+from mallkit.core import audit
+from mallkit.core.accounts.models import User
+from mallkit.core.accounts.service import normalise_login
+from mallkit.core.db import transaction
+from mallkit.core.errors import Conflict, NotFound, ValidationError
+from mallkit.core.merchants.models import Merchant, StaffMember
+
+
+def check_timezone(name: str) -> None:
+    try:
+        zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValidationError("unknown time zone", errors={"timezone": ["Unknown time zone."]}) \
+            from exc
+
+
+def get_merchant(merchant_id: int) -> Merchant:
+    merchant = Merchant.get_or_none(Merchant.id == merchant_id)
+    if merchant is None:
+        raise NotFound("merchant not found", code="merchant_not_found")
+    return merchant
+
+
+def create_merchant(data: dict[str, Any], *, owner: User | None = None, actor_id=None) -> Merchant:
+    """Create a store; ``owner`` becomes its first staff member with the role owner."""
+    check_timezone(data.get("timezone", "Asia/Shanghai"))
+    with transaction():
+        merchant = Merchant.create(**data)
+        if owner is not None:
+            StaffMember.create(merchant=merchant, user=owner, role="owner")
+        audit.record("merchant.create", actor_id=actor_id, merchant_id=merchant.id,
+                     target_type="merchant", target_id=merchant.id, after=data)
+    return merchant
+
+
+def update_settings(merchant: Merchant, changes: dict[str, Any], *, actor_id=None) -> Merchant:
+    if "timezone" in changes:
+        check_timezone(changes["timezone"])
+    with transaction():
+        before = {k: getattr(merchant, k) for k in changes}
+        Merchant.update(**changes).where(Merchant.id == merchant.id).execute()
+        audit.record("merchant.settings", actor_id=actor_id, merchant_id=merchant.id,
+                     target_type="merchant", target_id=merchant.id, before=before, after=changes)
+    return Merchant.get_by_id(merchant.id)
+
+
+def add_staff(merchant: Merchant, login: str, role: str, *, actor_id=None) -> StaffMember:
+    """Make the user with this e-mail/phone staff of the merchant."""
+    field, value = normalise_login(login)
+    user = User.get_or_none(getattr(User, field) == value)
+    if user is None:
+        raise NotFound("no account with this e-mail or phone", code="user_not_found",
+                       errors={"login": ["No such account."]})
+    with transaction():
+        if StaffMember.select().where((StaffMember.merchant == merchant.id)
+                                      & (StaffMember.user == user.id)).exists():
+            raise Conflict("this user is already staff of the merchant", code="already_staff")
+        member = StaffMember.create(merchant=merchant, user=user, role=role)
+        audit.record("staff.add", actor_id=actor_id, merchant_id=merchant.id,
+                     target_type="user", target_id=user.id, after={"role": role})
+    return member
+
+
+def get_staff(merchant: Merchant, user_id: int) -> StaffMember:
+    member = StaffMember.get_or_none((StaffMember.merchant == merchant.id)
+                                     & (StaffMember.user == user_id))
+    if member is None:
+        raise NotFound("staff member not found", code="staff_not_found")
+    return member
+
+
+def _owners_left(merchant: Merchant, without_user: int) -> int:
+    return StaffMember.select().where(
+        (StaffMember.merchant == merchant.id) & (StaffMember.role == "owner")
+        & (StaffMember.user != without_user)
+    ).count()
+
+
+def change_role(merchant: Merchant, user_id: int, role: str, *, actor_id=None) -> StaffMember:
+    with transaction():
+        member = get_staff(merchant, user_id)
+        if member.role == "owner" and role != "owner" and not _owners_left(merchant, user_id):
+            raise Conflict("a merchant keeps at least one owner", code="last_owner")
+        StaffMember.update(role=role).where(StaffMember.id == member.id).execute()
+        audit.record("staff.role", actor_id=actor_id, merchant_id=merchant.id,
+                     target_type="user", target_id=user_id,
+                     before={"role": member.role}, after={"role": role})
+    return StaffMember.get_by_id(member.id)
+
+
+def remove_staff(merchant: Merchant, user_id: int, *, actor_id=None) -> None:
+    with transaction():
+        member = get_staff(merchant, user_id)
+        if member.role == "owner" and not _owners_left(merchant, user_id):
+            raise Conflict("a merchant keeps at least one owner", code="last_owner")
+        member.delete_instance()
+        audit.record("staff.remove", actor_id=actor_id, merchant_id=merchant.id,
+                     target_type="user", target_id=user_id, before={"role": member.role})

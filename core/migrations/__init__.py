@@ -1,0 +1,1 @@
+"""The core's numbered migration scripts (applied by ``mallkit db upgrade``)."""

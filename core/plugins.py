@@ -1,0 +1,359 @@
+"""The plugin host: discovery, metadata, the hook contract and per-merchant dispatch.
+
+Every installed plugin is registered once at start-up, found through the ``mallkit.plugins``
+entry-point group (built-in plugins are declared there too). Which merchant has which plugin
+is data (``merchant_plugin`` rows); merchant-scoped hooks are called through
+:func:`merchant_plugins`, a cached per-merchant view built on
+``PluginManager.subset_hook_caller``. The view is rebuilt only when the merchant's
+``plugin_settings_version`` moves, which each process checks at most once per request.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from importlib.metadata import entry_points
+from pathlib import Path
+from types import ModuleType
+from typing import Any, Literal
+
+import pluggy
+from flask import current_app, g, has_app_context, has_request_context, request
+from flask_smorest import Blueprint
+from marshmallow import Schema
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.version import Version
+
+from mallkit import hookspecs
+from mallkit.core import __version__
+from mallkit.core.errors import NotFound, PluginLoadError
+from mallkit.core.proposals import MigrationSource
+
+ENTRY_POINT_GROUP = "mallkit.plugins"
+
+
+@dataclass(frozen=True)
+class PluginMeta:
+    """What a plugin says about itself. Every plugin module defines ``meta = PluginMeta(...)``.
+
+    ``level``: ``"merchant"`` plugins are switched on per merchant; ``"platform"`` plugins run
+    for everyone once installed (core defaults, infrastructure). ``config_schema`` is a
+    marshmallow schema class; fields with ``metadata={"secret": True}`` are encrypted at rest
+    and masked when read back.
+    """
+
+    name: str
+    version: str
+    title: str
+    description: str = ""
+    mallkit: str = ">=0.1"
+    requires: tuple[str, ...] = ()
+    config_schema: type[Schema] | None = None
+    level: Literal["platform", "merchant"] = "merchant"
+    category: str = "feature"
+
+    def secret_fields(self) -> frozenset[str]:
+        if self.config_schema is None:
+            return frozenset()
+        return frozenset(
+            name
+            for name, f in self.config_schema().fields.items()
+            if f.metadata.get("secret")
+        )
+
+
+@dataclass
+class LoadedPlugin:
+    """An installed plugin: its meta, its module and where it came from."""
+
+    meta: PluginMeta
+    module: ModuleType
+    distribution: str = ""
+
+    @property
+    def directory(self) -> Path | None:
+        path = getattr(self.module, "__file__", None)
+        return Path(path).parent if path else None
+
+    def to_dict(self) -> dict[str, Any]:
+        m = self.meta
+        return {
+            "name": m.name,
+            "version": m.version,
+            "title": m.title,
+            "description": m.description,
+            "level": m.level,
+            "category": m.category,
+            "requires": list(m.requires),
+            "mallkit": m.mallkit,
+            "distribution": self.distribution,
+            "config_fields": sorted(m.config_schema().fields) if m.config_schema else [],
+            "secret_fields": sorted(m.secret_fields()),
+        }
+
+
+class _HookView:
+    """``view.hook.<name>(...)``: hook callers restricted to one merchant's plugin set."""
+
+    def __init__(self, host: PluginHost, removed: frozenset[str]) -> None:
+        self._host = host
+        self._removed = removed
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        caller = self._host._subset_caller(name, self._removed)
+        # Cache on the instance: the next lookup is a plain attribute read.
+        setattr(self, name, caller)
+        return caller
+
+
+@dataclass(frozen=True)
+class MerchantPlugins:
+    """One merchant's view of the installed plugins: which are on, their config, their hooks."""
+
+    merchant_id: int
+    version: int
+    enabled: frozenset[str]
+    configs: dict[str, dict[str, Any]]
+    hook: Any = field(repr=False)
+
+    def is_enabled(self, name: str) -> bool:
+        return name in self.enabled
+
+    def config(self, name: str) -> dict[str, Any]:
+        """The plugin's decrypted config for this merchant (empty when not enabled)."""
+        return self.configs.get(name, {})
+
+
+class PluginHost:
+    """Owns the pluggy ``PluginManager`` and the installed plugins of one process."""
+
+    def __init__(self) -> None:
+        self.pm = pluggy.PluginManager(hookspecs.PROJECT)
+        self.pm.add_hookspecs(hookspecs)
+        self.plugins: dict[str, LoadedPlugin] = {}
+        self._subset_cache: dict[tuple[str, frozenset[str]], Any] = {}
+        self._views: dict[frozenset[str], _HookView] = {}
+        self._merchant_cache: dict[int, MerchantPlugins] = {}
+        self._lock = threading.Lock()
+        self._added_specs: set[int] = set()
+
+    # -- loading ---------------------------------------------------------------------------
+
+    @property
+    def hook(self) -> Any:
+        """Platform-wide hook callers: every installed plugin."""
+        return self.pm.hook
+
+    def load_installed(self, disabled: Iterable[str] = ()) -> None:
+        """Load every plugin of the ``mallkit.plugins`` entry-point group."""
+        skip = set(disabled)
+        for ep in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
+            if ep.name in skip:
+                continue
+            try:
+                module = ep.load()
+            except Exception as exc:  # a broken plugin must stop start-up, named
+                raise PluginLoadError(
+                    f"plugin {ep.name!r} ({ep.value}) failed to import: "
+                    f"{type(exc).__name__}: {exc}"
+                ) from exc
+            dist = ep.dist.name if ep.dist else ""
+            self.register(module, distribution=dist, entry_name=ep.name)
+
+    def register(self, module: ModuleType, *, distribution: str = "", entry_name: str = "") -> None:
+        """Register one plugin module after checking its meta and compatibility."""
+        meta = getattr(module, "meta", None)
+        label = entry_name or getattr(module, "__name__", repr(module))
+        if not isinstance(meta, PluginMeta):
+            raise PluginLoadError(f"plugin {label!r} has no `meta = PluginMeta(...)`")
+        if entry_name and entry_name != meta.name:
+            raise PluginLoadError(
+                f"plugin {label!r}: entry point name differs from meta.name {meta.name!r}"
+            )
+        if meta.name in self.plugins:
+            raise PluginLoadError(f"plugin {meta.name!r} is installed twice")
+        try:
+            compatible = Version(__version__) in SpecifierSet(meta.mallkit)
+        except InvalidSpecifier as exc:
+            raise PluginLoadError(
+                f"plugin {meta.name!r}: bad mallkit version specifier {meta.mallkit!r}"
+            ) from exc
+        if not compatible:
+            raise PluginLoadError(
+                f"plugin {meta.name!r} {meta.version} needs mallkit {meta.mallkit}, "
+                f"this is {__version__}"
+            )
+        try:
+            self.pm.register(module, name=meta.name)
+        except pluggy.PluginValidationError as exc:
+            raise PluginLoadError(f"plugin {meta.name!r}: {exc}") from exc
+        self.plugins[meta.name] = LoadedPlugin(meta, module, distribution)
+        self._invalidate()
+
+    def unregister(self, name: str) -> None:
+        """Remove a plugin (the test kit uses this to undo a test plugin)."""
+        loaded = self.plugins.pop(name)
+        self.pm.unregister(loaded.module)
+        self._invalidate()
+
+    def finalize(self) -> None:
+        """Add plugin-declared hook specs, then check every hookimpl names a known hook."""
+        for specs in self.pm.hook.register_hookspecs():
+            for item in specs or ():
+                if id(item) not in self._added_specs:
+                    self._added_specs.add(id(item))
+                    self.pm.add_hookspecs(item)
+        for loaded in self.plugins.values():
+            for dep in loaded.meta.requires:
+                if dep not in self.plugins:
+                    raise PluginLoadError(
+                        f"plugin {loaded.meta.name!r} requires plugin {dep!r}, "
+                        "which is not installed"
+                    )
+        try:
+            self.pm.check_pending()
+        except pluggy.PluginValidationError as exc:
+            raise PluginLoadError(f"plugin {exc.plugin_name!r}: {exc}") from exc
+
+    def migration_sources(self) -> list[MigrationSource]:
+        """The core's migrations first, then every plugin's, in dependency order."""
+        core_dir = Path(__file__).parent / "migrations"
+        sources = [MigrationSource("core", core_dir)]
+        by_plugin: dict[str, list[MigrationSource]] = {}
+        for impl in self.pm.hook.register_migrations.get_hookimpls():
+            result = impl.function()
+            by_plugin.setdefault(impl.plugin_name, []).extend(result or ())
+        for name in self.dependency_order():
+            sources.extend(by_plugin.get(name, ()))
+        return sources
+
+    def dependency_order(self) -> list[str]:
+        """Plugin names with every plugin after the plugins it requires."""
+        ordered: list[str] = []
+        seen: set[str] = set()
+
+        def visit(name: str, stack: tuple[str, ...]) -> None:
+            if name in seen:
+                return
+            if name in stack:
+                raise PluginLoadError(f"plugin dependency cycle: {' -> '.join(stack + (name,))}")
+            for dep in self.plugins[name].meta.requires:
+                if dep in self.plugins:
+                    visit(dep, stack + (name,))
+            seen.add(name)
+            ordered.append(name)
+
+        for name in sorted(self.plugins):
+            visit(name, ())
+        return ordered
+
+    # -- per-merchant dispatch -------------------------------------------------------------
+
+    def merchant_level(self) -> frozenset[str]:
+        return frozenset(n for n, p in self.plugins.items() if p.meta.level == "merchant")
+
+    def _invalidate(self) -> None:
+        with self._lock:
+            self._subset_cache.clear()
+            self._views.clear()
+            self._merchant_cache.clear()
+
+    def _subset_caller(self, hook_name: str, removed: frozenset[str]) -> Any:
+        key = (hook_name, removed)
+        caller = self._subset_cache.get(key)
+        if caller is None:
+            modules = [self.plugins[n].module for n in removed if n in self.plugins]
+            caller = self.pm.subset_hook_caller(hook_name, modules)
+            self._subset_cache[key] = caller
+        return caller
+
+    def view_for(self, enabled: Iterable[str]) -> _HookView:
+        """Hook callers for a set of enabled merchant-level plugins (shared by merchants with
+        the same set)."""
+        removed = self.merchant_level() - frozenset(enabled)
+        view = self._views.get(removed)
+        if view is None:
+            view = _HookView(self, removed)
+            self._views[removed] = view
+        return view
+
+    def for_merchant(self, merchant_id: int) -> MerchantPlugins:
+        """The merchant's plugin view; one indexed read checks it is current."""
+        from mallkit.core.merchants.models import Merchant
+        from mallkit.core.plugin_settings import load_merchant_plugins
+
+        row = (
+            Merchant.select(Merchant.plugin_settings_version)
+            .where(Merchant.id == merchant_id)
+            .tuples()
+            .first()
+        )
+        if row is None:
+            raise NotFound(f"merchant {merchant_id} not found", code="merchant_not_found")
+        version = row[0]
+        cached = self._merchant_cache.get(merchant_id)
+        if cached is not None and cached.version == version:
+            return cached
+        enabled, configs = load_merchant_plugins(self, merchant_id)
+        view = MerchantPlugins(
+            merchant_id=merchant_id,
+            version=version,
+            enabled=frozenset(enabled) & frozenset(self.plugins),
+            configs=configs,
+            hook=self.view_for(enabled),
+        )
+        self._merchant_cache[merchant_id] = view
+        return view
+
+
+def get_host() -> PluginHost:
+    """The plugin host of the current app."""
+    return current_app.extensions["mallkit"].plugins
+
+
+def merchant_plugins(merchant_id: int) -> MerchantPlugins:
+    """The merchant's plugin view, resolved at most once per request.
+
+    Inside a request the view is memoised on ``flask.g``, so however many hooks a request calls
+    for the merchant, plugin resolution costs one indexed read; outside a request (workers,
+    CLI) each call checks the version once.
+    """
+    if has_request_context():
+        memo = g.setdefault("_mallkit_merchant_plugins", {})
+        view = memo.get(merchant_id)
+        if view is None:
+            view = memo[merchant_id] = get_host().for_merchant(merchant_id)
+        return view
+    return get_host().for_merchant(merchant_id)
+
+
+def forget_merchant_plugins(merchant_id: int) -> None:
+    """Drop this request's memo after the merchant's plugin settings changed."""
+    if has_request_context():
+        g.setdefault("_mallkit_merchant_plugins", {}).pop(merchant_id, None)
+
+
+def plugin_blueprint(plugin: str, import_name: str, **kwargs: Any) -> Blueprint:
+    """A flask-smorest Blueprint for a plugin's routes.
+
+    Its routes are mounted once at start-up; any route with ``<int:merchant_id>`` in its URL
+    answers 404 for a merchant that has not enabled ``plugin``.
+    """
+    kwargs.setdefault("url_prefix", "/api/v1")
+    blp = Blueprint(plugin, import_name, **kwargs)
+
+    @blp.before_request
+    def _require_enabled() -> None:
+        merchant_id = (request.view_args or {}).get("merchant_id")
+        if merchant_id is None or not has_app_context():
+            return
+        host = get_host()
+        if host.plugins.get(plugin) and host.plugins[plugin].meta.level == "platform":
+            return
+        if not merchant_plugins(int(merchant_id)).is_enabled(plugin):
+            raise NotFound("not found")
+
+    return blp

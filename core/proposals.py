@@ -1,0 +1,93 @@
+"""The value types pricing and registration hooks exchange with the core.
+
+Plugins *propose*; the core decides. A proposal carries a ``priority`` and a ``stacking``
+group so the order in which money is applied never depends on plugin registration order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class PriceCandidate:
+    """A unit price a plugin offers for one line (member price, activity price, ...).
+
+    ``kind`` places it in the fixed pricing order (``"activity"`` before ``"discount"``/
+    ``"member"``); among candidates of the same kind the lowest price wins, ties broken by
+    ``priority`` (higher first) then ``source``.
+    """
+
+    line_key: str
+    unit_price: int
+    source: str
+    kind: str
+    label: str = ""
+    priority: int = 0
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Adjustment:
+    """An order-level change of money proposed for some lines (coupon, 满减, points ...).
+
+    ``amount`` is negative for a discount, positive for a charge, in minor units. ``kind``
+    places it in the fixed pricing order (``"promotion"``, ``"coupon"``, ``"points"``);
+    ``line_keys`` names the lines it applies to (empty: all), and the core apportions it over
+    them by line amount. ``usable`` False carries ``reason`` for the "unusable offers" list.
+    """
+
+    source: str
+    kind: str
+    amount: int
+    label: str = ""
+    line_keys: tuple[str, ...] = ()
+    priority: int = 0
+    stacking: str = ""
+    usable: bool = True
+    reason: str = ""
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class ShippingQuote:
+    """A way to deliver the lines with its freight in minor units."""
+
+    source: str
+    code: str
+    label: str
+    amount: int
+    deliverable: bool = True
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class MigrationSource:
+    """A folder of numbered peewee migration scripts with its own history table
+    (``migrations_<name>``). The core's folder runs first, then each plugin's after the
+    plugins it requires."""
+
+    name: str
+    directory: Path
+
+
+@dataclass(frozen=True, slots=True)
+class JobHandler:
+    """A durable-task handler: ``kind`` names the task rows it runs."""
+
+    kind: str
+    run: Callable[..., Any]
+    max_attempts: int = 5
+
+
+@dataclass(frozen=True, slots=True)
+class OrderTransition:
+    """A state change an order may make; plugins add states such as ``awaiting_group``."""
+
+    source: str
+    target: str
+    name: str
+    actors: tuple[str, ...] = ("system",)

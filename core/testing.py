@@ -1,0 +1,239 @@
+"""pytest fixtures for mallkit and for plugin authors.
+
+Use it from a ``conftest.py``::
+
+    pytest_plugins = ["mallkit.core.testing"]
+
+The database is real: a SQLite file per test session, or — when
+``MALLKIT_TEST_DATABASE_URL`` is set (``postgresql://postgres@127.0.0.1:5432/test``) — a
+private schema in that PostgreSQL database, dropped when the session ends. Every test starts
+with empty tables.
+
+Fixtures: ``app``, ``client``, ``db``, ``admin``, ``merchant``, ``other_merchant``, ``owner``,
+``buyer``, ``other_buyer``, ``make_app`` and ``enable_plugin``.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from types import ModuleType
+from typing import Any
+
+import pytest
+from flask import Flask
+
+from mallkit.core import db as dbm
+from mallkit.core import migrate
+from mallkit.core.accounts.models import User
+from mallkit.core.app import create_app
+from mallkit.core.limits import limiter
+from mallkit.core.merchants.models import Merchant
+
+TEST_SECRET = "mallkit-test-secret"
+POSTGRES_ENV = "MALLKIT_TEST_DATABASE_URL"
+
+
+@dataclass
+class Account:
+    """A signed-in test user: ``client.get(url, headers=account.headers)``."""
+
+    user: User
+    token: str
+    password: str
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+
+def postgres_url() -> str | None:
+    return os.environ.get(POSTGRES_ENV) or None
+
+
+def on_postgres() -> bool:
+    return postgres_url() is not None
+
+
+@pytest.fixture(scope="session")
+def mallkit_database_url(tmp_path_factory) -> Iterator[str]:
+    """The URL every test app uses (one database per session)."""
+    base = postgres_url()
+    if base is None:
+        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'mallkit-test.db'}"
+        return
+    import psycopg
+
+    schema = f"mallkit_test_{uuid.uuid4().hex[:12]}"
+    try:
+        conn = psycopg.connect(base, autocommit=True)
+    except psycopg.OperationalError as exc:
+        raise pytest.UsageError(f"{POSTGRES_ENV} is set but unreachable: {exc}") from exc
+    with conn:
+        conn.execute(f'CREATE SCHEMA "{schema}"')
+    sep = "&" if "?" in base else "?"
+    try:
+        yield f"{base}{sep}search_path={schema}"
+    finally:
+        if dbm.database.obj is not None:
+            dbm.database.obj.close_all() if hasattr(dbm.database.obj, "close_all") else None
+        with psycopg.connect(base, autocommit=True) as conn:
+            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+def empty_tables() -> None:
+    """Delete every row of every table (migration history excepted)."""
+    database = dbm.database
+    tables = [t for t in database.get_tables() if not t.startswith("migrations_")]
+    if not tables:
+        return
+    if dbm.is_postgres():
+        quoted = ", ".join(f'"{t}"' for t in tables)
+        database.execute_sql(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE")
+        return
+    database.execute_sql("PRAGMA foreign_keys = OFF")
+    try:
+        with database.atomic():
+            for table in tables:
+                database.execute_sql(f'DELETE FROM "{table}"')
+            if "sqlite_sequence" in {r[0] for r in database.execute_sql(
+                    "SELECT name FROM sqlite_master WHERE type='table'").fetchall()}:
+                database.execute_sql("DELETE FROM sqlite_sequence")
+    finally:
+        database.execute_sql("PRAGMA foreign_keys = ON")
+
+
+def build_app(database_url: str, plugins: list[ModuleType] | None = None,
+              **config: Any) -> Flask:
+    """A test app on the session database with migrations applied and tables empty."""
+    settings = {"DATABASE_URL": database_url, "SECRET_KEY": TEST_SECRET, "TESTING": True,
+                **config}
+    app = create_app(settings, plugins=plugins)
+    migrate.upgrade(app.extensions["mallkit"].plugins)
+    with dbm.database.connection_context():
+        empty_tables()
+    limiter.reset()
+    return app
+
+
+@pytest.fixture
+def make_app(mallkit_database_url):
+    """``make_app(plugins=[module], **config)``: an app that also registers test plugins
+    (plugins whose routes must be mounted at start-up)."""
+
+    def factory(plugins: list[ModuleType] | None = None, **config: Any) -> Flask:
+        return build_app(mallkit_database_url, plugins, **config)
+
+    return factory
+
+
+@pytest.fixture
+def app(make_app) -> Iterator[Flask]:
+    app = make_app()
+    with app.app_context():
+        yield app
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def db(app):
+    """The bound peewee database."""
+    return dbm.database
+
+
+def make_account(
+    *, email: str, password: str = "secret-pass-1", name: str = "", admin: bool = False
+) -> Account:
+    from mallkit.core import auth
+    from mallkit.core.accounts import service
+
+    user = service.register(email=email, password=password, name=name or email.split("@")[0],
+                            is_platform_admin=admin)
+    token, _ = auth.issue_token(user)
+    return Account(user, token, password)
+
+
+def make_merchant(name: str, owner: User | None = None, **fields: Any) -> Merchant:
+    from mallkit.core.merchants import service
+
+    return service.create_merchant({"name": name, **fields}, owner=owner)
+
+
+@pytest.fixture
+def admin(app) -> Account:
+    return make_account(email="admin@test.mallkit.dev", admin=True)
+
+
+@pytest.fixture
+def owner(app) -> Account:
+    return make_account(email="owner@test.mallkit.dev")
+
+
+@pytest.fixture
+def merchant(app, owner) -> Merchant:
+    return make_merchant("Test Store", owner=owner.user)
+
+
+@pytest.fixture
+def other_merchant(app) -> Merchant:
+    other_owner = make_account(email="other-owner@test.mallkit.dev")
+    m = make_merchant("Other Store", owner=other_owner.user)
+    m.owner_account = other_owner
+    return m
+
+
+@pytest.fixture
+def buyer(app) -> Account:
+    return make_account(email="buyer@test.mallkit.dev")
+
+
+@pytest.fixture
+def other_buyer(app) -> Account:
+    return make_account(email="other-buyer@test.mallkit.dev")
+
+
+@contextmanager
+def plugin_enabled(
+    app: Flask, plugin: ModuleType | str, merchant: Merchant, config: dict | None = None
+) -> Iterator[Any]:
+    """Enable a plugin for ``merchant`` for the block, registering it first when given as a
+    module that is not installed; always undone afterwards, even when the block fails."""
+    from mallkit.core import plugin_settings
+
+    host = app.extensions["mallkit"].plugins
+    registered = False
+    if isinstance(plugin, ModuleType):
+        name = plugin.meta.name
+        if name not in host.plugins:
+            host.register(plugin)
+            host.finalize()
+            registered = True
+    else:
+        name = plugin
+    try:
+        with app.app_context():
+            plugin_settings.enable(merchant, name, config)
+        yield host.plugins[name]
+    finally:
+        with app.app_context():
+            if name in host.for_merchant(merchant.id).enabled:
+                plugin_settings.disable(merchant, name)
+        if registered:
+            host.unregister(name)
+
+
+@pytest.fixture
+def enable_plugin(app):
+    """``with enable_plugin(module_or_name, merchant, config): ...``"""
+
+    def enable(plugin, merchant, config=None):
+        return plugin_enabled(app, plugin, merchant, config)
+
+    return enable

@@ -1,0 +1,62 @@
+"""mallkit-hello: a greeting per merchant.
+
+Shows every part of a plugin: ``meta`` with a config schema (``api_token`` is a secret), a
+migration folder for its own table, a blueprint made with ``plugin_blueprint`` (404 for
+merchants that have not enabled it) and a merchant-scoped hook.
+"""
+
+from pathlib import Path
+
+from flask.views import MethodView
+from marshmallow import Schema, fields, validate
+
+from mallkit.core.plugins import PluginMeta, merchant_plugins, plugin_blueprint
+from mallkit.core.proposals import MigrationSource
+from mallkit.hookspecs import hookimpl
+
+
+class HelloConfig(Schema):
+    greeting = fields.String(load_default="你好", validate=validate.Length(min=1, max=50))
+    api_token = fields.String(load_default="", metadata={"secret": True})
+
+
+meta = PluginMeta(
+    name="hello",
+    version="1.0.0",
+    title="Hello",
+    description="A greeting on the store profile; an example plugin.",
+    mallkit=">=0.1,<1",
+    config_schema=HelloConfig,
+    level="merchant",
+    category="example",
+)
+
+blp = plugin_blueprint("hello", __name__, description="Hello (example plugin)")
+
+
+@blp.route("/merchants/<int:merchant_id>/hello")
+class Hello(MethodView):
+    @blp.response(200)
+    def get(self, merchant_id):
+        """The merchant's greeting and how many times it was served."""
+        from mallkit_hello.models import Visit
+
+        Visit.create(merchant_id=merchant_id)
+        count = Visit.select().where(Visit.merchant_id == merchant_id).count()
+        greeting = merchant_plugins(merchant_id).config("hello")["greeting"]
+        return {"greeting": greeting, "visits": count}
+
+
+@hookimpl
+def register_blueprints(app):
+    return [blp]
+
+
+@hookimpl
+def register_migrations():
+    return [MigrationSource("hello", Path(__file__).parent / "migrations")]
+
+
+@hookimpl
+def extend_store_profile(merchant):
+    return {"hello": {"greeting": merchant_plugins(merchant.id).config("hello")["greeting"]}}

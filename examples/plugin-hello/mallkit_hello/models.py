@@ -1,0 +1,13 @@
+"""The plugin's own table."""
+
+import peewee as pw
+
+from mallkit.core.db import BaseModel, utcnow
+
+
+class Visit(BaseModel):
+    merchant_id = pw.IntegerField(index=True)
+    at = pw.DateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "hello_visit"

@@ -1,0 +1,260 @@
+"""The mallkit plugin contract: every hook a plugin may implement, documented hook by hook.
+
+Import it as ``from mallkit.hookspecs import hookimpl``. A plugin is a module with a
+``meta = PluginMeta(...)`` and functions decorated with ``@hookimpl``.
+
+Vocabulary
+----------
+``register_*``  return lists of things the core collects once (blueprints, migrations, jobs,
+                order transitions, payment channels).
+``validate_*``  raise a :class:`mallkit.core.errors.MallkitError` to veto; return ``None``.
+``on_*``        react to an event; the return value is ignored.
+``propose_*``   pricing proposals: return values the core sorts and applies by kind, priority
+                and stacking rules, so money never depends on registration order.
+``extend_*``    return extra fields for a representation the core builds (a store profile).
+
+Where a hook applies
+--------------------
+*Platform-wide* hooks are called on every installed plugin. *Merchant-scoped* hooks are called
+through the merchant's plugin view (``merchant_plugins(merchant_id).hook``): a merchant-level
+plugin runs only for merchants that enabled it; platform-level plugins always run.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import pluggy
+
+if TYPE_CHECKING:
+    import click
+    from flask import Flask
+    from flask_smorest import Blueprint
+
+    from mallkit.core.accounts.models import User
+    from mallkit.core.merchants.models import Merchant
+    from mallkit.core.proposals import (
+        Adjustment,
+        JobHandler,
+        MigrationSource,
+        OrderTransition,
+        PriceCandidate,
+        ShippingQuote,
+    )
+
+PROJECT = "mallkit"
+hookspec = pluggy.HookspecMarker(PROJECT)
+hookimpl = pluggy.HookimplMarker(PROJECT)
+
+
+# --------------------------------------------------------------------------------------------
+# Registration: called once at start-up, platform-wide.
+# --------------------------------------------------------------------------------------------
+
+
+@hookspec
+def register_hookspecs() -> list[Any]:
+    """Declare hooks of your own so other plugins can build on yours.
+
+    When: right after every installed plugin is registered, before hook names are checked.
+    Returns: collects all; each item is a module or class holding ``@hookspec`` functions
+    (made with ``pluggy.HookspecMarker("mallkit")``), added to the plugin manager.
+    Applies: platform-wide. Example: groupbuy declares ``on_group_succeeded``.
+    """
+
+
+@hookspec
+def register_blueprints(app: Flask) -> list[Blueprint]:
+    """Give the core the flask-smorest blueprints that carry your REST routes.
+
+    When: once, while the app is created; routes are mounted for every merchant.
+    Returns: collects all; a list of ``flask_smorest.Blueprint`` (build them with
+    :func:`mallkit.core.plugins.plugin_blueprint` so a merchant that has not enabled the
+    plugin gets 404 from any route with ``<merchant_id>`` in its URL).
+    Parameters: ``app`` — the Flask app, for reading settings.
+    Applies: platform-wide.
+    """
+
+
+@hookspec
+def register_migrations() -> list[MigrationSource]:
+    """Name the folders of numbered migration scripts that create and change your tables.
+
+    When: by ``mallkit db upgrade`` (and the test kit), which applies the core's first and
+    then each plugin's in dependency order, each with its own history table.
+    Returns: collects all; a list of :class:`mallkit.core.proposals.MigrationSource`.
+    Applies: platform-wide (tables exist whether or not a merchant enables the plugin).
+    """
+
+
+@hookspec
+def register_cli_commands(cli: click.Group) -> None:
+    """Add sub-commands to the ``mallkit`` console command.
+
+    When: when the ``mallkit`` command starts. Returns: nothing; call ``cli.add_command``.
+    Applies: platform-wide.
+    """
+
+
+@hookspec
+def register_job_handlers() -> list[JobHandler]:
+    """Handlers for durable scheduled tasks (group expiry, commission unfreeze, ...).
+
+    When: when a worker starts. Returns: collects all; :class:`JobHandler` items whose
+    ``kind`` is unique across plugins. Applies: platform-wide; a handler receives the task's
+    merchant and payload and must be idempotent (a task may run again after a crash).
+    """
+
+
+@hookspec
+def register_order_transitions() -> list[OrderTransition]:
+    """Add order states and the transitions between them (group buy's ``awaiting_group``).
+
+    When: at start-up, merged with the core state machine. Returns: collects all.
+    Applies: platform-wide (the transitions exist; guards decide per merchant).
+    """
+
+
+@hookspec
+def register_payment_channels() -> list[Any]:
+    """Payment channel objects (create, query, close, refund, parse notification, acknowledge).
+
+    When: at start-up. Returns: collects all; each has a unique ``code``.
+    Applies: platform-wide registration; a merchant can pay through a channel only when the
+    plugin providing it is enabled for that merchant.
+    """
+
+
+# --------------------------------------------------------------------------------------------
+# Plugin lifecycle: merchant-scoped.
+# --------------------------------------------------------------------------------------------
+
+
+@hookspec
+def validate_plugin_config(merchant: Merchant, plugin: str, config: dict[str, Any]) -> None:
+    """Veto a plugin configuration beyond what its marshmallow schema can check.
+
+    When: after the schema loaded ``config`` and before it is saved, on enable and on
+    configure. Raise ``ValidationError`` with field errors to refuse; nothing is written.
+    Parameters: ``plugin`` — the plugin being configured (check it is yours); ``config`` —
+    the loaded config with secrets in clear.
+    Applies: called on the plugin being configured and on every plugin the merchant has enabled.
+    """
+
+
+@hookspec
+def on_plugin_enabled(merchant: Merchant, plugin: str, config: dict[str, Any]) -> None:
+    """React to a plugin being enabled for a merchant (seed defaults, schedule tasks).
+
+    When: inside the enabling transaction, after the ``merchant_plugin`` row is written;
+    raising rolls the enablement back. Applies: merchant-scoped, the new plugin included.
+    """
+
+
+@hookspec
+def on_plugin_disabled(merchant: Merchant, plugin: str) -> None:
+    """React to a plugin being disabled for a merchant. Its data is kept.
+
+    When: inside the disabling transaction, before the plugin leaves the merchant's set, so
+    the plugin being disabled is still called. Applies: merchant-scoped.
+    """
+
+
+# --------------------------------------------------------------------------------------------
+# Accounts and stores.
+# --------------------------------------------------------------------------------------------
+
+
+@hookspec
+def on_user_registered(user: User) -> None:
+    """React to a buyer account being created (new-user gifts, welcome messages).
+
+    When: inside the registration transaction; raising refuses the registration.
+    Applies: platform-wide (a user belongs to no merchant).
+    """
+
+
+@hookspec
+def extend_store_profile(merchant: Merchant) -> dict[str, Any] | None:
+    """Add fields to a store's public profile (a membership badge, chat availability).
+
+    When: each time ``GET /api/v1/stores/{merchant_id}`` is served.
+    Returns: collects all; each dict is merged into the profile's ``extensions`` — key it by
+    your plugin name (``{"hello": {...}}``); ``None`` adds nothing. Applies: merchant-scoped.
+    """
+
+
+# --------------------------------------------------------------------------------------------
+# Pricing: proposals the core sorts and applies in the fixed order of RULES.md.
+# --------------------------------------------------------------------------------------------
+
+
+@hookspec
+def propose_unit_prices(
+    merchant: Merchant, buyer: User | None, lines: list[dict[str, Any]]
+) -> list[PriceCandidate]:
+    """Offer unit prices for cart or order lines (member price, activity price ...).
+
+    When: every time lines are priced (cart read, checkout preview, place).
+    Returns: collects all; a list of :class:`PriceCandidate`. The core keeps, per line, the
+    best candidate of the highest-ranked kind; the catalog price is the fallback.
+    Parameters: ``lines`` — ``{"key", "sku_id", "product_id", "quantity", "unit_price"}``.
+    Applies: merchant-scoped.
+    """
+
+
+@hookspec
+def propose_adjustments(
+    merchant: Merchant, buyer: User | None, lines: list[dict[str, Any]], context: dict[str, Any]
+) -> list[Adjustment]:
+    """Offer order-level discounts or charges (满减, coupons, points deduction ...).
+
+    When: after unit prices are fixed. Returns: collects all; :class:`Adjustment` items,
+    usable or not (with the reason), which the core applies by kind and priority, honouring
+    ``stacking``, and apportions over lines. ``context`` carries the buyer's choices
+    (``coupon_ids``, ``points``) and ``preview`` (True when nothing will be written).
+    Applies: merchant-scoped.
+    """
+
+
+@hookspec
+def propose_shipping_quotes(
+    merchant: Merchant, lines: list[dict[str, Any]], address: dict[str, Any] | None
+) -> list[ShippingQuote]:
+    """Quote freight for the lines to an address.
+
+    When: at checkout preview and place. Returns: collects all; the buyer picks one by
+    ``code`` (cheapest deliverable by default). Applies: merchant-scoped.
+    """
+
+
+# --------------------------------------------------------------------------------------------
+# Checkout and orders.
+# --------------------------------------------------------------------------------------------
+
+
+@hookspec
+def validate_checkout(merchant: Merchant, buyer: User, order: dict[str, Any]) -> None:
+    """Refuse a checkout with a reason (limits per user, activity rules ...).
+
+    When: at place, inside the transaction, before stock moves. Raise a ``MallkitError``
+    with a code to refuse; nothing is written. Applies: merchant-scoped.
+    """
+
+
+@hookspec
+def validate_order_transition(order: Any, source: str, target: str, actor: Any) -> None:
+    """Guard an order state change (a group order may not ship before the group succeeds).
+
+    When: before the compare-and-set of a transition. Raise ``Conflict`` to veto.
+    Applies: merchant-scoped (the order's merchant).
+    """
+
+
+@hookspec
+def on_order_state_changed(order: Any, source: str, target: str, actor: Any) -> None:
+    """React to an order state change.
+
+    When: inside the transaction of the change, after the order event row is written;
+    raising rolls the change back. Applies: merchant-scoped (the order's merchant).
+    """
