@@ -19,7 +19,7 @@ import datetime as dt
 import hashlib
 import secrets
 
-from flask import current_app, g, request
+from flask import current_app, request
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from mallkit.core.accounts.models import AccessToken, User
@@ -85,8 +85,8 @@ def current_token() -> str | None:
 
 def current_user(optional: bool = False) -> User | None:
     """The signed-in user of this request (memoised), or ``None`` when ``optional``."""
-    if "_mallkit_user" in g:
-        user = g._mallkit_user
+    if "mallkit.user" in request.environ:
+        user = request.environ["mallkit.user"]
     else:
         user = None
         token = _bearer()
@@ -105,7 +105,7 @@ def current_user(optional: bool = False) -> User | None:
                 and row.user.is_active
             ):
                 user = row.user
-        g._mallkit_user = user
+        request.environ["mallkit.user"] = user
     if user is None and not optional:
         raise Unauthorized("a valid bearer token is required", code="unauthorized")
     return user

@@ -19,7 +19,7 @@ from types import ModuleType
 from typing import Any, Literal
 
 import pluggy
-from flask import current_app, g, has_app_context, has_request_context, request
+from flask import current_app, has_app_context, has_request_context, request
 from flask_smorest import Blueprint
 from marshmallow import Schema
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
@@ -216,7 +216,9 @@ class PluginHost:
         try:
             self.pm.check_pending()
         except pluggy.PluginValidationError as exc:
-            raise PluginLoadError(f"plugin {exc.plugin_name!r}: {exc}") from exc
+            name = getattr(exc.plugin, "meta", None)
+            label = name.name if isinstance(name, PluginMeta) else repr(exc.plugin)
+            raise PluginLoadError(f"plugin {label!r}: {exc}") from exc
 
     def migration_sources(self) -> list[MigrationSource]:
         """The core's migrations first, then every plugin's, in dependency order."""
@@ -317,12 +319,12 @@ def get_host() -> PluginHost:
 def merchant_plugins(merchant_id: int) -> MerchantPlugins:
     """The merchant's plugin view, resolved at most once per request.
 
-    Inside a request the view is memoised on ``flask.g``, so however many hooks a request calls
+    Inside a request the view is memoised on the request, so however many hooks a request calls
     for the merchant, plugin resolution costs one indexed read; outside a request (workers,
     CLI) each call checks the version once.
     """
     if has_request_context():
-        memo = g.setdefault("_mallkit_merchant_plugins", {})
+        memo = request.environ.setdefault("mallkit.merchant_plugins", {})
         view = memo.get(merchant_id)
         if view is None:
             view = memo[merchant_id] = get_host().for_merchant(merchant_id)
@@ -333,7 +335,7 @@ def merchant_plugins(merchant_id: int) -> MerchantPlugins:
 def forget_merchant_plugins(merchant_id: int) -> None:
     """Drop this request's memo after the merchant's plugin settings changed."""
     if has_request_context():
-        g.setdefault("_mallkit_merchant_plugins", {}).pop(merchant_id, None)
+        request.environ.setdefault("mallkit.merchant_plugins", {}).pop(merchant_id, None)
 
 
 def plugin_blueprint(plugin: str, import_name: str, **kwargs: Any) -> Blueprint:

@@ -237,3 +237,32 @@ def enable_plugin(app):
         return plugin_enabled(app, plugin, merchant, config)
 
     return enable
+
+
+class QueryCounter:
+    """The SQL statements run inside :func:`count_queries`."""
+
+    def __init__(self) -> None:
+        self.statements: list[str] = []
+
+    @property
+    def count(self) -> int:
+        return len(self.statements)
+
+
+@contextmanager
+def count_queries() -> Iterator[QueryCounter]:
+    """Count the SQL statements the bound database runs inside the block (any thread)."""
+    real = dbm.database.obj
+    original = real.execute_sql
+    counter = QueryCounter()
+
+    def counting(sql, params=None, *args, **kwargs):
+        counter.statements.append(sql)
+        return original(sql, params, *args, **kwargs)
+
+    real.execute_sql = counting
+    try:
+        yield counter
+    finally:
+        del real.execute_sql

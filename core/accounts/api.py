@@ -11,8 +11,8 @@ from mallkit.core.accounts import service
 from mallkit.core.accounts.models import Address
 from mallkit.core.accounts.schemas import (
     AddressIn,
-    AddressOut,
     AddressPatch,
+    AddressOut,
     LoginIn,
     MeOut,
     PasswordIn,
@@ -132,7 +132,7 @@ class AddressItem(MethodView):
     def get(self, address_id):
         return service.own_address(auth.require_user(), address_id)
 
-    @blp.arguments(AddressPatch)
+    @blp.arguments(AddressPatch(partial=True))
     @blp.response(200, AddressOut)
     def patch(self, data, address_id):
         return service.save_address(auth.require_user(), data, address_id)

@@ -74,8 +74,7 @@ class AddressIn(Schema):
 
 
 class AddressPatch(AddressIn):
-    class Meta:
-        partial = True
+    """Partial update of an address (use as ``AddressPatch(partial=True)``)."""
 
 
 class AddressOut(AddressIn):

@@ -114,7 +114,8 @@ def save_address(user: User, data: dict[str, Any], address_id: int | None = None
             Address.update(**data).where(Address.id == address.id).execute()
         else:
             first = not Address.select().where(Address.user == user.id).exists()
-            address = Address.create(user=user.id, **{"is_default": first, **data})
+            data = {**data, "is_default": bool(data.get("is_default")) or first}
+            address = Address.create(user=user.id, **data)
         if data.get("is_default"):
             Address.update(is_default=False).where(
                 (Address.user == user.id) & (Address.id != address.id)
