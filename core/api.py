@@ -16,6 +16,7 @@ from mallkit.core.errors import MallkitError
 
 log = logging.getLogger("mallkit.api")
 
+
 class ErrorSchema(ma.Schema):
     """The one error shape (documentation only; errors are rendered by the handlers)."""
 
@@ -43,13 +44,15 @@ class MallkitApi(Api):
         errors = data.get("messages", {})
         # webargs nests field errors under the location ("json", "query"); flatten one level.
         if isinstance(errors, dict) and len(errors) == 1:
-            (location, inner), = errors.items()
+            ((location, inner),) = errors.items()
             if location in ("json", "query", "form", "headers", "files", "view_args"):
                 errors = inner
         if isinstance(errors, list):
             errors = {"_body": errors}
         status = error.code or 500
-        code = {400: "bad_request", 422: "validation_error", 429: "rate_limited"}.get(status, _snake(error.name))
+        code = {400: "bad_request", 422: "validation_error", 429: "rate_limited"}.get(
+            status, _snake(error.name)
+        )
         message = data.get("message") or error.description or error.name
         if status == 422 and not data.get("message"):
             message = "the request does not validate"
@@ -70,9 +73,7 @@ class PeeweePage(Page):
 
     @property
     def items(self):
-        return list(
-            self.collection.paginate(self.page_params.page, self.page_params.page_size)
-        )
+        return list(self.collection.paginate(self.page_params.page, self.page_params.page_size))
 
     @property
     def item_count(self) -> int:

@@ -48,11 +48,11 @@ def create_app(config: dict[str, Any] | None = None, *, plugins: list | None = N
     app.config.setdefault(
         "API_SPEC_OPTIONS",
         {
-            "info": {"description": "mallkit REST API: storefront, merchant back office, "
-                                    "platform admin and plugins."},
-            "components": {
-                "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}
+            "info": {
+                "description": "mallkit REST API: storefront, merchant back office, "
+                "platform admin and plugins."
             },
+            "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
             "security": [{"bearer": []}],
         },
     )
@@ -88,8 +88,12 @@ def create_app(config: dict[str, Any] | None = None, *, plugins: list | None = N
 
     @app.get("/")
     def _index():
-        return {"name": "mallkit", "version": __version__, "docs": "/api/docs",
-                "openapi": "/api/openapi.json"}
+        return {
+            "name": "mallkit",
+            "version": __version__,
+            "docs": "/api/docs",
+            "openapi": "/api/openapi.json",
+        }
 
     return app
 

@@ -99,18 +99,20 @@ def empty_tables() -> None:
         with database.atomic():
             for table in tables:
                 database.execute_sql(f'DELETE FROM "{table}"')
-            if "sqlite_sequence" in {r[0] for r in database.execute_sql(
-                    "SELECT name FROM sqlite_master WHERE type='table'").fetchall()}:
+            if "sqlite_sequence" in {
+                r[0]
+                for r in database.execute_sql(
+                    "SELECT name FROM sqlite_master WHERE type='table'"
+                ).fetchall()
+            }:
                 database.execute_sql("DELETE FROM sqlite_sequence")
     finally:
         database.execute_sql("PRAGMA foreign_keys = ON")
 
 
-def build_app(database_url: str, plugins: list[ModuleType] | None = None,
-              **config: Any) -> Flask:
+def build_app(database_url: str, plugins: list[ModuleType] | None = None, **config: Any) -> Flask:
     """A test app on the session database with migrations applied and tables empty."""
-    settings = {"DATABASE_URL": database_url, "SECRET_KEY": TEST_SECRET, "TESTING": True,
-                **config}
+    settings = {"DATABASE_URL": database_url, "SECRET_KEY": TEST_SECRET, "TESTING": True, **config}
     app = create_app(settings, plugins=plugins)
     migrate.upgrade(app.extensions["mallkit"].plugins)
     with dbm.database.connection_context():
@@ -154,8 +156,9 @@ def make_account(
     from mallkit.core import auth
     from mallkit.core.accounts import service
 
-    user = service.register(email=email, password=password, name=name or email.split("@")[0],
-                            is_platform_admin=admin)
+    user = service.register(
+        email=email, password=password, name=name or email.split("@")[0], is_platform_admin=admin
+    )
     token, _ = auth.issue_token(user)
     return Account(user, token, password)
 

@@ -11,8 +11,8 @@ from mallkit.core.accounts import service
 from mallkit.core.accounts.models import Address
 from mallkit.core.accounts.schemas import (
     AddressIn,
-    AddressPatch,
     AddressOut,
+    AddressPatch,
     LoginIn,
     MeOut,
     PasswordIn,
@@ -115,8 +115,10 @@ class Addresses(MethodView):
     def get(self):
         """The address book, default first."""
         user = auth.require_user()
-        return Address.select().where(Address.user == user.id).order_by(
-            Address.is_default.desc(), Address.id
+        return (
+            Address.select()
+            .where(Address.user == user.id)
+            .order_by(Address.is_default.desc(), Address.id)
         )
 
     @blp.arguments(AddressIn)

@@ -16,7 +16,8 @@ class RegisterIn(Schema):
 
 class LoginIn(Schema):
     login = fields.String(
-        required=True, validate=validate.Length(min=3, max=254),
+        required=True,
+        validate=validate.Length(min=3, max=254),
         metadata={"description": "E-mail address or phone number"},
     )
     password = fields.String(required=True, load_only=True, validate=validate.Length(max=128))

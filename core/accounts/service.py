@@ -26,8 +26,10 @@ def normalise_login(login: str) -> tuple[str, str]:
     phone = re.sub(r"[\s-]", "", login)
     if PHONE_RE.match(phone):
         return "phone", phone
-    raise ValidationError("log in with an e-mail address or a phone number",
-                          errors={"login": ["Not an e-mail address or phone number."]})
+    raise ValidationError(
+        "log in with an e-mail address or a phone number",
+        errors={"login": ["Not an e-mail address or phone number."]},
+    )
 
 
 def check_password_policy(password: str) -> None:
@@ -37,35 +39,54 @@ def check_password_policy(password: str) -> None:
     if password.isdigit() or password.isalpha():
         problems.append("Mix letters with digits or symbols.")
     if problems:
-        raise ValidationError("the password is too weak", code="weak_password",
-                              errors={"password": problems})
+        raise ValidationError(
+            "the password is too weak", code="weak_password", errors={"password": problems}
+        )
 
 
 def register(
-    *, email: str | None = None, phone: str | None = None, password: str, name: str = "",
+    *,
+    email: str | None = None,
+    phone: str | None = None,
+    password: str,
+    name: str = "",
     is_platform_admin: bool = False,
 ) -> User:
     """Create an account. ``on_user_registered`` hooks run inside the transaction."""
     if not email and not phone:
-        raise ValidationError("an e-mail address or a phone number is required",
-                              errors={"email": ["Give an e-mail or a phone."]})
+        raise ValidationError(
+            "an e-mail address or a phone number is required",
+            errors={"email": ["Give an e-mail or a phone."]},
+        )
     check_password_policy(password)
     email = email.strip().lower() if email else None
     phone = normalise_login(phone)[1] if phone else None
     with transaction():
-        same = [c for c in ((User.email == email) if email else None,
-                            (User.phone == phone) if phone else None) if c is not None]
+        same = [
+            c
+            for c in (
+                (User.email == email) if email else None,
+                (User.phone == phone) if phone else None,
+            )
+            if c is not None
+        ]
         if User.select(User.id).where(reduce(operator.or_, same)).exists():
-            raise Conflict("an account with this e-mail or phone already exists",
-                           code="account_exists")
+            raise Conflict(
+                "an account with this e-mail or phone already exists", code="account_exists"
+            )
         try:
             with transaction():
-                user = User.create(email=email, phone=phone, name=name or "",
-                                   password_hash=auth.hash_password(password),
-                                   is_platform_admin=is_platform_admin)
+                user = User.create(
+                    email=email,
+                    phone=phone,
+                    name=name or "",
+                    password_hash=auth.hash_password(password),
+                    is_platform_admin=is_platform_admin,
+                )
         except pw.IntegrityError as exc:  # lost a race with the same e-mail/phone
-            raise Conflict("an account with this e-mail or phone already exists",
-                           code="account_exists") from exc
+            raise Conflict(
+                "an account with this e-mail or phone already exists", code="account_exists"
+            ) from exc
         get_host().hook.on_user_registered(user=user)
     return user
 
@@ -82,8 +103,9 @@ def authenticate(login: str, password: str) -> User:
 
 def change_password(user: User, old: str, new: str) -> None:
     if not auth.verify_password(user, old):
-        raise ValidationError("the current password is wrong",
-                              errors={"old_password": ["Wrong password."]})
+        raise ValidationError(
+            "the current password is wrong", errors={"old_password": ["Wrong password."]}
+        )
     check_password_policy(new)
     with transaction():
         User.update(password_hash=auth.hash_password(new)).where(User.id == user.id).execute()

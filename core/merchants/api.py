@@ -54,8 +54,11 @@ class AdminMerchants(MethodView):
             field, value = normalise_login(owner_login)
             owner = User.get_or_none(getattr(User, field) == value)
             if owner is None:
-                raise NotFound("no account with this e-mail or phone", code="user_not_found",
-                               errors={"owner_login": ["No such account."]})
+                raise NotFound(
+                    "no account with this e-mail or phone",
+                    code="user_not_found",
+                    errors={"owner_login": ["No such account."]},
+                )
         return service.create_merchant(data, owner=owner, actor_id=admin.id)
 
 
@@ -95,8 +98,7 @@ class AdminDisablePlugin(MethodView):
     def post(self, merchant_id, plugin):
         """Disable a plugin for the merchant; its data and config are kept."""
         admin = auth.require_admin()
-        return plugin_settings.disable(service.get_merchant(merchant_id), plugin,
-                                       actor_id=admin.id)
+        return plugin_settings.disable(service.get_merchant(merchant_id), plugin, actor_id=admin.id)
 
 
 # -- the merchant's own back office ----------------------------------------------------------
@@ -124,16 +126,21 @@ class Staff(MethodView):
     def get(self, merchant_id):
         """Staff of the store (staff)."""
         auth.require_staff(merchant_id)
-        return (StaffMember.select(StaffMember, User).join(User)
-                .where(StaffMember.merchant == merchant_id).order_by(StaffMember.id))
+        return (
+            StaffMember.select(StaffMember, User)
+            .join(User)
+            .where(StaffMember.merchant == merchant_id)
+            .order_by(StaffMember.id)
+        )
 
     @blp.arguments(StaffIn)
     @blp.response(201, StaffOut)
     def post(self, data, merchant_id):
         """Add an existing account as staff (owner)."""
         user = auth.require_staff(merchant_id, "owner")
-        return service.add_staff(service.get_merchant(merchant_id), data["login"], data["role"],
-                                 actor_id=user.id)
+        return service.add_staff(
+            service.get_merchant(merchant_id), data["login"], data["role"], actor_id=user.id
+        )
 
 
 @blp.route("/merchants/<int:merchant_id>/staff/<int:user_id>")
@@ -143,8 +150,9 @@ class StaffItem(MethodView):
     def patch(self, data, merchant_id, user_id):
         """Change a staff member's role (owner)."""
         user = auth.require_staff(merchant_id, "owner")
-        return service.change_role(service.get_merchant(merchant_id), user_id, data["role"],
-                                   actor_id=user.id)
+        return service.change_role(
+            service.get_merchant(merchant_id), user_id, data["role"], actor_id=user.id
+        )
 
     @blp.response(204)
     def delete(self, merchant_id, user_id):
@@ -169,8 +177,9 @@ class MerchantPluginConfig(MethodView):
     def put(self, data, merchant_id, plugin):
         """Configure a plugin the platform enabled for the store (owner or admin)."""
         user = auth.require_staff(merchant_id, "owner")
-        return plugin_settings.configure(service.get_merchant(merchant_id), plugin,
-                                         data["config"], actor_id=user.id)
+        return plugin_settings.configure(
+            service.get_merchant(merchant_id), plugin, data["config"], actor_id=user.id
+        )
 
 
 # -- storefront ------------------------------------------------------------------------------

@@ -69,7 +69,9 @@ class PluginOut(Schema):
     version = fields.String()
     title = fields.String()
     description = fields.String()
-    level = fields.String(metadata={"description": "platform: on for everyone; merchant: per store"})
+    level = fields.String(
+        metadata={"description": "platform: on for everyone; merchant: per store"}
+    )
     category = fields.String()
     requires = fields.List(fields.String())
     mallkit = fields.String(metadata={"description": "Compatible mallkit versions"})
@@ -86,8 +88,9 @@ class MerchantPluginOut(PluginOut):
 class PluginConfigIn(Schema):
     config = fields.Dict(
         load_default=None,
-        metadata={"description": "Validated by the plugin's schema; a masked secret keeps its "
-                                 "saved value"},
+        metadata={
+            "description": "Validated by the plugin's schema; a masked secret keeps its saved value"
+        },
     )
 
 

@@ -17,8 +17,9 @@ def check_timezone(name: str) -> None:
     try:
         zoneinfo.ZoneInfo(name)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
-        raise ValidationError("unknown time zone", errors={"timezone": ["Unknown time zone."]}) \
-            from exc
+        raise ValidationError(
+            "unknown time zone", errors={"timezone": ["Unknown time zone."]}
+        ) from exc
 
 
 def get_merchant(merchant_id: int) -> Merchant:
@@ -35,8 +36,14 @@ def create_merchant(data: dict[str, Any], *, owner: User | None = None, actor_id
         merchant = Merchant.create(**data)
         if owner is not None:
             StaffMember.create(merchant=merchant, user=owner, role="owner")
-        audit.record("merchant.create", actor_id=actor_id, merchant_id=merchant.id,
-                     target_type="merchant", target_id=merchant.id, after=data)
+        audit.record(
+            "merchant.create",
+            actor_id=actor_id,
+            merchant_id=merchant.id,
+            target_type="merchant",
+            target_id=merchant.id,
+            after=data,
+        )
     return merchant
 
 
@@ -46,8 +53,15 @@ def update_settings(merchant: Merchant, changes: dict[str, Any], *, actor_id=Non
     with transaction():
         before = {k: getattr(merchant, k) for k in changes}
         Merchant.update(**changes).where(Merchant.id == merchant.id).execute()
-        audit.record("merchant.settings", actor_id=actor_id, merchant_id=merchant.id,
-                     target_type="merchant", target_id=merchant.id, before=before, after=changes)
+        audit.record(
+            "merchant.settings",
+            actor_id=actor_id,
+            merchant_id=merchant.id,
+            target_type="merchant",
+            target_id=merchant.id,
+            before=before,
+            after=changes,
+        )
     return Merchant.get_by_id(merchant.id)
 
 
@@ -56,31 +70,49 @@ def add_staff(merchant: Merchant, login: str, role: str, *, actor_id=None) -> St
     field, value = normalise_login(login)
     user = User.get_or_none(getattr(User, field) == value)
     if user is None:
-        raise NotFound("no account with this e-mail or phone", code="user_not_found",
-                       errors={"login": ["No such account."]})
+        raise NotFound(
+            "no account with this e-mail or phone",
+            code="user_not_found",
+            errors={"login": ["No such account."]},
+        )
     with transaction():
-        if StaffMember.select().where((StaffMember.merchant == merchant.id)
-                                      & (StaffMember.user == user.id)).exists():
+        if (
+            StaffMember.select()
+            .where((StaffMember.merchant == merchant.id) & (StaffMember.user == user.id))
+            .exists()
+        ):
             raise Conflict("this user is already staff of the merchant", code="already_staff")
         member = StaffMember.create(merchant=merchant, user=user, role=role)
-        audit.record("staff.add", actor_id=actor_id, merchant_id=merchant.id,
-                     target_type="user", target_id=user.id, after={"role": role})
+        audit.record(
+            "staff.add",
+            actor_id=actor_id,
+            merchant_id=merchant.id,
+            target_type="user",
+            target_id=user.id,
+            after={"role": role},
+        )
     return member
 
 
 def get_staff(merchant: Merchant, user_id: int) -> StaffMember:
-    member = StaffMember.get_or_none((StaffMember.merchant == merchant.id)
-                                     & (StaffMember.user == user_id))
+    member = StaffMember.get_or_none(
+        (StaffMember.merchant == merchant.id) & (StaffMember.user == user_id)
+    )
     if member is None:
         raise NotFound("staff member not found", code="staff_not_found")
     return member
 
 
 def _owners_left(merchant: Merchant, without_user: int) -> int:
-    return StaffMember.select().where(
-        (StaffMember.merchant == merchant.id) & (StaffMember.role == "owner")
-        & (StaffMember.user != without_user)
-    ).count()
+    return (
+        StaffMember.select()
+        .where(
+            (StaffMember.merchant == merchant.id)
+            & (StaffMember.role == "owner")
+            & (StaffMember.user != without_user)
+        )
+        .count()
+    )
 
 
 def change_role(merchant: Merchant, user_id: int, role: str, *, actor_id=None) -> StaffMember:
@@ -89,9 +121,15 @@ def change_role(merchant: Merchant, user_id: int, role: str, *, actor_id=None) -
         if member.role == "owner" and role != "owner" and not _owners_left(merchant, user_id):
             raise Conflict("a merchant keeps at least one owner", code="last_owner")
         StaffMember.update(role=role).where(StaffMember.id == member.id).execute()
-        audit.record("staff.role", actor_id=actor_id, merchant_id=merchant.id,
-                     target_type="user", target_id=user_id,
-                     before={"role": member.role}, after={"role": role})
+        audit.record(
+            "staff.role",
+            actor_id=actor_id,
+            merchant_id=merchant.id,
+            target_type="user",
+            target_id=user_id,
+            before={"role": member.role},
+            after={"role": role},
+        )
     return StaffMember.get_by_id(member.id)
 
 
@@ -101,5 +139,11 @@ def remove_staff(merchant: Merchant, user_id: int, *, actor_id=None) -> None:
         if member.role == "owner" and not _owners_left(merchant, user_id):
             raise Conflict("a merchant keeps at least one owner", code="last_owner")
         member.delete_instance()
-        audit.record("staff.remove", actor_id=actor_id, merchant_id=merchant.id,
-                     target_type="user", target_id=user_id, before={"role": member.role})
+        audit.record(
+            "staff.remove",
+            actor_id=actor_id,
+            merchant_id=merchant.id,
+            target_type="user",
+            target_id=user_id,
+            before={"role": member.role},
+        )

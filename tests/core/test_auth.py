@@ -8,14 +8,26 @@ from mallkit.core.accounts.models import AccessToken, Address, User
 from mallkit.core.db import utcnow
 from mallkit.core.testing import make_account
 
-ADDRESS = {"recipient": "张三", "phone": "13800000000", "province": "上海市", "city": "上海市",
-           "district": "浦东新区", "detail": "世纪大道 100 号"}
+ADDRESS = {
+    "recipient": "张三",
+    "phone": "13800000000",
+    "province": "上海市",
+    "city": "上海市",
+    "district": "浦东新区",
+    "detail": "世纪大道 100 号",
+}
 
 
 def test_register_and_login_by_email_or_phone(client):
-    r = client.post("/api/v1/auth/register",
-                    json={"email": "Li@Example.com", "phone": "138 0013 8000",
-                          "password": "pass-word-1", "name": "李"})
+    r = client.post(
+        "/api/v1/auth/register",
+        json={
+            "email": "Li@Example.com",
+            "phone": "138 0013 8000",
+            "password": "pass-word-1",
+            "name": "李",
+        },
+    )
     assert r.status_code == 201 and r.json["token"].startswith("mk_")
     assert r.json["user"]["email"] == "li@example.com" and r.json["user"]["phone"] == "13800138000"
     for login in ("li@example.com", "13800138000"):
@@ -52,12 +64,16 @@ def test_login_attempts_are_rate_limited_per_account(client, buyer, app):
     for _ in range(3):
         r = client.post("/api/v1/auth/login", json={"login": buyer.user.email, "password": "bad"})
         assert r.status_code == 401
-    r = client.post("/api/v1/auth/login",
-                    json={"login": buyer.user.email, "password": buyer.password})
+    r = client.post(
+        "/api/v1/auth/login", json={"login": buyer.user.email, "password": buyer.password}
+    )
     assert r.status_code == 429 and r.json["code"] == "rate_limited"
     # Another account from another address is not held back.
-    r = client.post("/api/v1/auth/login", json={"login": "other@x.io", "password": "bad"},
-                    environ_base={"REMOTE_ADDR": "10.0.0.9"})
+    r = client.post(
+        "/api/v1/auth/login",
+        json={"login": "other@x.io", "password": "bad"},
+        environ_base={"REMOTE_ADDR": "10.0.0.9"},
+    )
     assert r.status_code == 401
 
 
@@ -87,29 +103,38 @@ def test_logout_everywhere_and_password_change_revoke_every_token(client, buyer)
 
     second, _ = auth.issue_token(buyer.user)
     assert client.post("/api/v1/auth/logout-all", headers=buyer.headers).status_code == 204
-    assert client.get("/api/v1/me", headers={"Authorization": f"Bearer {second}"}).status_code \
-        == 401
+    assert (
+        client.get("/api/v1/me", headers={"Authorization": f"Bearer {second}"}).status_code == 401
+    )
     third, _ = auth.issue_token(buyer.user)
     h = {"Authorization": f"Bearer {third}"}
-    r = client.post("/api/v1/me/password", json={"old_password": "bad", "new_password": "new-pass-2"},
-                    headers=h)
+    r = client.post(
+        "/api/v1/me/password", json={"old_password": "bad", "new_password": "new-pass-2"}, headers=h
+    )
     assert r.status_code == 422
-    r = client.post("/api/v1/me/password",
-                    json={"old_password": buyer.password, "new_password": "new-pass-2"}, headers=h)
+    r = client.post(
+        "/api/v1/me/password",
+        json={"old_password": buyer.password, "new_password": "new-pass-2"},
+        headers=h,
+    )
     assert r.status_code == 204
     assert client.get("/api/v1/me", headers=h).status_code == 401
-    r = client.post("/api/v1/auth/login", json={"login": buyer.user.email, "password": "new-pass-2"})
+    r = client.post(
+        "/api/v1/auth/login", json={"login": buyer.user.email, "password": "new-pass-2"}
+    )
     assert r.status_code == 200
 
 
 def test_profile_update_rejects_unknown_fields_and_writes_nothing(client, buyer):
-    r = client.patch("/api/v1/me", json={"name": "新名字", "is_platform_admin": True},
-                     headers=buyer.headers)
+    r = client.patch(
+        "/api/v1/me", json={"name": "新名字", "is_platform_admin": True}, headers=buyer.headers
+    )
     assert r.status_code == 422 and "is_platform_admin" in r.json["errors"]
     user = User.get_by_id(buyer.user.id)
     assert user.name != "新名字" and not user.is_platform_admin
-    r = client.patch("/api/v1/me", json={"name": "新名字", "birthday": "1990-02-03"},
-                     headers=buyer.headers)
+    r = client.patch(
+        "/api/v1/me", json={"name": "新名字", "birthday": "1990-02-03"}, headers=buyer.headers
+    )
     assert r.status_code == 200 and r.json["birthday"] == "1990-02-03"
 
 
@@ -117,24 +142,29 @@ def test_address_book_is_private_to_its_owner(client, buyer, other_buyer):
     r = client.post("/api/v1/me/addresses", json=ADDRESS, headers=buyer.headers)
     assert r.status_code == 201 and r.json["is_default"] is True
     aid = r.json["id"]
-    second = client.post("/api/v1/me/addresses", json={**ADDRESS, "is_default": True},
-                         headers=buyer.headers).json
+    second = client.post(
+        "/api/v1/me/addresses", json={**ADDRESS, "is_default": True}, headers=buyer.headers
+    ).json
     listed = client.get("/api/v1/me/addresses", headers=buyer.headers).json
     assert [a["id"] for a in listed] == [second["id"], aid]  # the new default first
     assert [a["is_default"] for a in listed] == [True, False]
     for method in ("get", "patch", "delete"):
         kwargs = {"json": {"city": "北京市"}} if method == "patch" else {}
-        r = getattr(client, method)(f"/api/v1/me/addresses/{aid}", headers=other_buyer.headers,
-                                    **kwargs)
+        r = getattr(client, method)(
+            f"/api/v1/me/addresses/{aid}", headers=other_buyer.headers, **kwargs
+        )
         assert r.status_code == 404, method
     assert client.get("/api/v1/me/addresses", headers=other_buyer.headers).json == []
     assert Address.get_by_id(aid).city == "上海市"
-    r = client.post("/api/v1/me/addresses", json={**ADDRESS, "phone": "call me"},
-                    headers=buyer.headers)
+    r = client.post(
+        "/api/v1/me/addresses", json={**ADDRESS, "phone": "call me"}, headers=buyer.headers
+    )
     assert r.status_code == 422 and "phone" in r.json["errors"]
     assert Address.select().count() == 2
-    assert client.delete(f"/api/v1/me/addresses/{second['id']}",
-                         headers=buyer.headers).status_code == 204
+    assert (
+        client.delete(f"/api/v1/me/addresses/{second['id']}", headers=buyer.headers).status_code
+        == 204
+    )
     assert Address.get_by_id(aid).is_default  # the default moves to what is left
 
 
@@ -155,18 +185,27 @@ def test_roles_and_cross_merchant_access(client, admin, owner, merchant, other_m
 
 def test_agents_cannot_change_settings_or_staff(client, owner, merchant):
     agent = make_account(email="agent@test.mallkit.dev")
-    r = client.post(f"/api/v1/merchants/{merchant.id}/staff",
-                    json={"login": agent.user.email, "role": "agent"}, headers=owner.headers)
+    r = client.post(
+        f"/api/v1/merchants/{merchant.id}/staff",
+        json={"login": agent.user.email, "role": "agent"},
+        headers=owner.headers,
+    )
     assert r.status_code == 201
-    assert client.get(f"/api/v1/merchants/{merchant.id}/settings",
-                      headers=agent.headers).status_code == 200
-    r = client.patch(f"/api/v1/merchants/{merchant.id}/settings", json={"name": "x"},
-                     headers=agent.headers)
+    assert (
+        client.get(f"/api/v1/merchants/{merchant.id}/settings", headers=agent.headers).status_code
+        == 200
+    )
+    r = client.patch(
+        f"/api/v1/merchants/{merchant.id}/settings", json={"name": "x"}, headers=agent.headers
+    )
     assert r.status_code == 403 and r.json["code"] == "role_required"
-    r = client.post(f"/api/v1/merchants/{merchant.id}/staff",
-                    json={"login": "admin@test.mallkit.dev", "role": "owner"},
-                    headers=agent.headers)
+    r = client.post(
+        f"/api/v1/merchants/{merchant.id}/staff",
+        json={"login": "admin@test.mallkit.dev", "role": "owner"},
+        headers=agent.headers,
+    )
     assert r.status_code == 403
     me = client.get("/api/v1/me", headers=agent.headers).json
-    assert me["memberships"] == [{"merchant_id": merchant.id, "merchant_name": "Test Store",
-                                  "role": "agent"}]
+    assert me["memberships"] == [
+        {"merchant_id": merchant.id, "merchant_name": "Test Store", "role": "agent"}
+    ]

@@ -8,9 +8,16 @@ from mallkit.core.testing import make_account
 
 
 def test_admin_creates_a_merchant_with_an_owner(client, admin, buyer):
-    r = client.post("/api/v1/admin/merchants",
-                    json={"name": "新店", "owner_login": buyer.user.email, "currency": "CNY",
-                          "timezone": "Asia/Shanghai"}, headers=admin.headers)
+    r = client.post(
+        "/api/v1/admin/merchants",
+        json={
+            "name": "新店",
+            "owner_login": buyer.user.email,
+            "currency": "CNY",
+            "timezone": "Asia/Shanghai",
+        },
+        headers=admin.headers,
+    )
     assert r.status_code == 201, r.json
     mid = r.json["id"]
     assert StaffMember.get(merchant=mid).role == "owner"
@@ -36,14 +43,19 @@ def test_bad_merchant_input_writes_nothing(client, admin):
 
 
 def test_settings_update_is_audited(client, owner, merchant):
-    r = client.patch(f"/api/v1/merchants/{merchant.id}/settings",
-                     json={"name": "改名", "timezone": "Europe/Berlin", "currency": "EUR"},
-                     headers=owner.headers)
+    r = client.patch(
+        f"/api/v1/merchants/{merchant.id}/settings",
+        json={"name": "改名", "timezone": "Europe/Berlin", "currency": "EUR"},
+        headers=owner.headers,
+    )
     assert r.status_code == 200 and r.json["timezone"] == "Europe/Berlin"
     log = AuditLog.get(action="merchant.settings")
     assert log.before["name"] == "Test Store" and log.after["name"] == "改名"
-    r = client.patch(f"/api/v1/merchants/{merchant.id}/settings", json={"timezone": "Nowhere"},
-                     headers=owner.headers)
+    r = client.patch(
+        f"/api/v1/merchants/{merchant.id}/settings",
+        json={"timezone": "Nowhere"},
+        headers=owner.headers,
+    )
     assert r.status_code == 422
     assert Merchant.get_by_id(merchant.id).timezone == "Europe/Berlin"
 
@@ -51,14 +63,15 @@ def test_settings_update_is_audited(client, owner, merchant):
 def test_staff_roles_and_the_last_owner(client, owner, merchant):
     manager = make_account(email="m@test.mallkit.dev")
     base = f"/api/v1/merchants/{merchant.id}/staff"
-    r = client.post(base, json={"login": manager.user.email, "role": "manager"},
-                    headers=owner.headers)
+    r = client.post(
+        base, json={"login": manager.user.email, "role": "manager"}, headers=owner.headers
+    )
     assert r.status_code == 201
-    r = client.post(base, json={"login": manager.user.email, "role": "agent"},
-                    headers=owner.headers)
+    r = client.post(
+        base, json={"login": manager.user.email, "role": "agent"}, headers=owner.headers
+    )
     assert r.status_code == 409 and r.json["code"] == "already_staff"
-    r = client.post(base, json={"login": manager.user.email, "role": "boss"},
-                    headers=owner.headers)
+    r = client.post(base, json={"login": manager.user.email, "role": "boss"}, headers=owner.headers)
     assert r.status_code == 422
     r = client.patch(f"{base}/{owner.user.id}", json={"role": "agent"}, headers=owner.headers)
     assert r.status_code == 409 and r.json["code"] == "last_owner"
@@ -68,7 +81,8 @@ def test_staff_roles_and_the_last_owner(client, owner, merchant):
     assert r.status_code == 200
     assert client.delete(f"{base}/{owner.user.id}", headers=manager.headers).status_code == 204
     assert [s["user_id"] for s in client.get(base, headers=manager.headers).json] == [
-        manager.user.id]
+        manager.user.id
+    ]
     assert client.get(base, headers=owner.headers).status_code == 403
 
 

@@ -144,7 +144,10 @@ def test_secrets_are_encrypted_at_rest_and_masked_on_read(app, merchant):
     # Sending the mask back keeps the stored secret; the audit log never holds it.
     plugin_settings.configure(merchant, "recorder", _config(label="new", webhook_secret=MASK))
     assert merchant_plugins(merchant.id).config("recorder") == {
-        "label": "new", "limit": 5, "webhook_secret": "s3cr3t-value"}
+        "label": "new",
+        "limit": 5,
+        "webhook_secret": "s3cr3t-value",
+    }
     assert all("s3cr3t" not in str(a.after) + str(a.before) for a in AuditLog.select())
 
 
@@ -157,21 +160,26 @@ def test_disable_keeps_config_and_enable_reuses_it(app, merchant):
     assert merchant_plugins(merchant.id).config("recorder")["label"] == "kept"
     assert merchant_plugins(merchant.id).config("recorder")["webhook_secret"] == "k"
     assert [c[0] for c in recorder.CALLS if c[0].startswith("on_plugin")] == [
-        "on_plugin_enabled", "on_plugin_disabled", "on_plugin_enabled"]
+        "on_plugin_enabled",
+        "on_plugin_disabled",
+        "on_plugin_enabled",
+    ]
 
 
 # -- dispatch --------------------------------------------------------------------------------
 
 
-def test_merchant_a_plugin_never_runs_for_merchant_b(app, client, merchant, other_merchant,
-                                                     enable_plugin):
+def test_merchant_a_plugin_never_runs_for_merchant_b(
+    app, client, merchant, other_merchant, enable_plugin
+):
     with enable_plugin(recorder, merchant, _config()):
         a = client.get(f"/api/v1/stores/{merchant.id}").json
         b = client.get(f"/api/v1/stores/{other_merchant.id}").json
         assert a["extensions"]["recorder"] == {"merchant": merchant.id}
         assert "recorder" not in b["extensions"]
         assert [c for c in recorder.CALLS if c[0] == "extend_store_profile"] == [
-            ("extend_store_profile", merchant.id)]
+            ("extend_store_profile", merchant.id)
+        ]
     # Undone by the context manager.
     assert "recorder" not in app.extensions["mallkit"].plugins.plugins
 
@@ -206,8 +214,9 @@ def test_hook_calls_read_nothing_from_the_database_once_warm(app, merchant, enab
 def test_a_change_made_by_another_process_is_seen(app, merchant, mallkit_database_url):
     """Two hosts over one database stand for two app processes."""
     app.extensions["mallkit"].plugins.register(recorder)
-    other = create_app({"DATABASE_URL": mallkit_database_url, "SECRET_KEY": TEST_SECRET},
-                       plugins=[recorder])
+    other = create_app(
+        {"DATABASE_URL": mallkit_database_url, "SECRET_KEY": TEST_SECRET}, plugins=[recorder]
+    )
     other_host = other.extensions["mallkit"].plugins
     with other.app_context():
         assert not other_host.for_merchant(merchant.id).is_enabled("recorder")
@@ -238,12 +247,14 @@ def test_on_user_registered_runs_in_the_registration_transaction(client, app):
 
     app.extensions["mallkit"].plugins.register(recorder)
     recorder.REFUSE_USERS.add("refused@example.com")
-    r = client.post("/api/v1/auth/register",
-                    json={"email": "refused@example.com", "password": "pass-word-1"})
+    r = client.post(
+        "/api/v1/auth/register", json={"email": "refused@example.com", "password": "pass-word-1"}
+    )
     assert r.status_code == 422 and r.json["code"] == "refused"
     assert User.select().where(User.email == "refused@example.com").count() == 0
-    r = client.post("/api/v1/auth/register",
-                    json={"email": "ok@example.com", "password": "pass-word-1"})
+    r = client.post(
+        "/api/v1/auth/register", json={"email": "ok@example.com", "password": "pass-word-1"}
+    )
     assert r.status_code == 201
     assert ("on_user_registered", "ok@example.com") in recorder.CALLS
 
@@ -256,16 +267,23 @@ def test_admin_enables_configures_and_disables_over_rest(client, app, admin, own
     base = f"/api/v1/admin/merchants/{merchant.id}/plugins"
     r = client.get("/api/v1/admin/plugins", headers=admin.headers)
     assert r.status_code == 200 and "recorder" in {p["name"] for p in r.json}
-    r = client.post(f"{base}/recorder/enable", json={"config": {"limit": "x"}},
-                    headers=admin.headers)
+    r = client.post(
+        f"{base}/recorder/enable", json={"config": {"limit": "x"}}, headers=admin.headers
+    )
     assert r.status_code == 422 and set(r.json["errors"]) == {"label", "limit"}
-    r = client.post(f"{base}/recorder/enable",
-                    json={"config": {"label": "a", "webhook_secret": "zz"}}, headers=admin.headers)
+    r = client.post(
+        f"{base}/recorder/enable",
+        json={"config": {"label": "a", "webhook_secret": "zz"}},
+        headers=admin.headers,
+    )
     assert r.status_code == 200
     assert r.json["enabled"] is True and r.json["config"]["webhook_secret"] == MASK
     # The owner configures (but may not enable); other staff and buyers may not.
-    r = client.put(f"/api/v1/merchants/{merchant.id}/plugins/recorder/config",
-                   json={"config": {"label": "b", "webhook_secret": MASK}}, headers=owner.headers)
+    r = client.put(
+        f"/api/v1/merchants/{merchant.id}/plugins/recorder/config",
+        json={"config": {"label": "b", "webhook_secret": MASK}},
+        headers=owner.headers,
+    )
     assert r.status_code == 200 and r.json["config"]["label"] == "b"
     r = client.post(f"{base}/recorder/disable", headers=owner.headers)
     assert r.status_code == 403
@@ -290,19 +308,42 @@ def test_cli_plugins_list_enable_config_disable(app, merchant):
     obj = Ctx()
     r = runner.invoke(cli_module.cli, ["plugins", "list"], obj=obj)
     assert r.exit_code == 0 and "hello" in r.output
-    r = runner.invoke(cli_module.cli, ["plugins", "enable", "hello", "--merchant",
-                                       str(merchant.id), "--config", '{"greeting": 5}'], obj=obj)
+    r = runner.invoke(
+        cli_module.cli,
+        [
+            "plugins",
+            "enable",
+            "hello",
+            "--merchant",
+            str(merchant.id),
+            "--config",
+            '{"greeting": 5}',
+        ],
+        obj=obj,
+    )
     assert r.exit_code != 0 and "greeting" in r.output
-    r = runner.invoke(cli_module.cli, ["plugins", "enable", "hello", "--merchant",
-                                       str(merchant.id), "--config",
-                                       '{"greeting": "hey", "api_token": "tok"}'], obj=obj)
+    r = runner.invoke(
+        cli_module.cli,
+        [
+            "plugins",
+            "enable",
+            "hello",
+            "--merchant",
+            str(merchant.id),
+            "--config",
+            '{"greeting": "hey", "api_token": "tok"}',
+        ],
+        obj=obj,
+    )
     assert r.exit_code == 0, r.output
-    r = runner.invoke(cli_module.cli, ["plugins", "config", "hello", "--merchant",
-                                       str(merchant.id)], obj=obj)
+    r = runner.invoke(
+        cli_module.cli, ["plugins", "config", "hello", "--merchant", str(merchant.id)], obj=obj
+    )
     assert '"api_token": "********"' in r.output and "tok" not in r.output.replace("api_token", "")
     r = runner.invoke(cli_module.cli, ["plugins", "list", "--merchant", str(merchant.id)], obj=obj)
     assert "on  hello" in r.output
-    r = runner.invoke(cli_module.cli, ["plugins", "disable", "hello", "--merchant",
-                                       str(merchant.id)], obj=obj)
+    r = runner.invoke(
+        cli_module.cli, ["plugins", "disable", "hello", "--merchant", str(merchant.id)], obj=obj
+    )
     assert r.exit_code == 0
     assert not merchant_plugins(merchant.id).is_enabled("hello")

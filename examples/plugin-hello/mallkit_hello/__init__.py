@@ -7,6 +7,7 @@ merchants that have not enabled it) and a merchant-scoped hook.
 
 from pathlib import Path
 
+import click
 from flask.views import MethodView
 from marshmallow import Schema, fields, validate
 
@@ -60,3 +61,17 @@ def register_migrations():
 @hookimpl
 def extend_store_profile(merchant):
     return {"hello": {"greeting": merchant_plugins(merchant.id).config("hello")["greeting"]}}
+
+
+@hookimpl
+def register_cli_commands(cli):
+    @cli.command("hello-visits")
+    @click.option("--merchant", "merchant_id", type=int, required=True)
+    def hello_visits(merchant_id):
+        """How often the merchant's greeting was served."""
+        from mallkit.core.app import create_app
+        from mallkit_hello.models import Visit
+
+        with create_app().app_context():
+            count = Visit.select().where(Visit.merchant_id == merchant_id).count()
+        click.echo(f"merchant {merchant_id}: {count} visit(s)")

@@ -1,0 +1,72 @@
+"""Migrations: per-source history tables, dependency order, idempotence."""
+
+from __future__ import annotations
+
+from click.testing import CliRunner
+
+from mallkit.core import cli as cli_module
+from mallkit.core import db as dbm
+from mallkit.core import migrate
+
+
+def test_upgrade_twice_applies_nothing_the_second_time(app):
+    host = app.extensions["mallkit"].plugins
+    assert migrate.upgrade(host) == {s.name: [] for s in host.migration_sources()}
+    tables = set(dbm.database.get_tables())
+    assert {
+        "migrations_core",
+        "migrations_hello",
+        "user",
+        "merchant_plugin",
+        "hello_visit",
+    } <= tables
+    status = migrate.status(host)
+    assert status["core"][0] == ("0001_initial", True)
+
+
+def test_core_runs_first_then_plugins_in_dependency_order(app):
+    from tests.sample_plugins import needs_recorder, recorder
+
+    host = app.extensions["mallkit"].plugins
+    host.register(needs_recorder)
+    host.register(recorder)
+    order = host.dependency_order()
+    assert order.index("recorder") < order.index("needs_recorder")
+    assert host.migration_sources()[0].name == "core"
+
+
+def test_cli_db_upgrade_and_create_admin(app):
+    runner = CliRunner()
+
+    class Ctx(cli_module.Context):
+        @property
+        def app(self):
+            return app
+
+    r = runner.invoke(cli_module.cli, ["db", "upgrade"], obj=Ctx())
+    assert r.exit_code == 0 and "0 migration(s) applied" in r.output
+    r = runner.invoke(
+        cli_module.cli,
+        ["users", "create-admin", "--email", "root@x.io", "--password", "admin-pass-1"],
+        obj=Ctx(),
+    )
+    assert r.exit_code == 0, r.output
+    from mallkit.core.accounts.models import User
+
+    assert User.get(User.email == "root@x.io").is_platform_admin
+    r = runner.invoke(
+        cli_module.cli,
+        ["users", "create-admin", "--email", "root@x.io", "--password", "admin-pass-1"],
+        obj=Ctx(),
+    )
+    assert r.exit_code == 1 and "already exists" in r.output
+
+
+def test_plugins_add_cli_commands(app, merchant, mallkit_database_url, monkeypatch):
+    from mallkit_hello.models import Visit
+
+    Visit.create(merchant_id=merchant.id)
+    monkeypatch.setenv("MALLKIT_DATABASE_URL", mallkit_database_url)
+    r = CliRunner().invoke(cli_module.cli, ["hello-visits", "--merchant", str(merchant.id)])
+    assert r.exit_code == 0, r.output
+    assert r.output.strip() == f"merchant {merchant.id}: 1 visit(s)"
