@@ -124,8 +124,9 @@ def create_admin(ctx: Context, email: str, password: str, name: str) -> None:
 
     with ctx.app.app_context():
         try:
-            user = service.register(email=email, password=password, name=name,
-                                    is_platform_admin=True)
+            user = service.register(
+                email=email, password=password, name=name, is_platform_admin=True
+            )
         except MallkitError as exc:
             raise click.ClickException(f"{exc.message} {exc.errors or ''}".strip()) from exc
     click.echo(f"platform admin {user.email} created (id {user.id})")
@@ -157,8 +158,9 @@ def merchants_create(ctx, name, owner_login, currency, timezone) -> None:
                 owner = User.get_or_none(getattr(User, field) == value)
                 if owner is None:
                     raise click.ClickException(f"no account {owner_login!r}")
-            m = service.create_merchant({"name": name, "currency": currency,
-                                         "timezone": timezone}, owner=owner)
+            m = service.create_merchant(
+                {"name": name, "currency": currency, "timezone": timezone}, owner=owner
+            )
         except MallkitError as exc:
             raise click.ClickException(exc.message) from exc
     click.echo(f"merchant {m.name!r} created (id {m.id})")
@@ -204,8 +206,9 @@ def _run(fn, *args, **kwargs):
 
 
 @plugins.command("list")
-@click.option("--merchant", "merchant_id", type=int, default=None,
-              help="Show the state for this merchant")
+@click.option(
+    "--merchant", "merchant_id", type=int, default=None, help="Show the state for this merchant"
+)
 @pass_ctx
 def plugins_list(ctx, merchant_id) -> None:
     """List installed plugins (and their state for a merchant)."""
@@ -247,8 +250,10 @@ def plugins_enable(ctx, plugin, merchant_id, config) -> None:
     cfg = _parse_config(config)
     with ctx.app.app_context():
         result = _run(plugin_settings.enable, _merchant(merchant_id), plugin, cfg)
-    click.echo(f"{plugin} enabled for merchant {merchant_id}: "
-               f"{json.dumps(result['config'], ensure_ascii=False)}")
+    click.echo(
+        f"{plugin} enabled for merchant {merchant_id}: "
+        f"{json.dumps(result['config'], ensure_ascii=False)}"
+    )
 
 
 @plugins.command("disable")
@@ -298,8 +303,12 @@ def serve(ctx, host, port) -> None:
 @cli.command()
 @click.option("--host", default="127.0.0.1")
 @click.option("--port", default=8000, type=int)
-@click.option("--database", envvar="MALLKIT_DATABASE_URL", default="sqlite:///mallkit-demo.db",
-              show_default=True)
+@click.option(
+    "--database",
+    envvar="MALLKIT_DATABASE_URL",
+    default="sqlite:///mallkit-demo.db",
+    show_default=True,
+)
 @click.option("--no-serve", is_flag=True, help="Seed and exit")
 def demo(host, port, database, no_serve) -> None:
     """Create a demo database (admin, merchant with every plugin on, buyer) and serve it."""

@@ -21,8 +21,7 @@ STORE = "Demo Store 演示商城"
 def _user(email: str, password: str, name: str, admin: bool = False) -> User:
     user = User.get_or_none(User.email == email)
     if user is None:
-        user = accounts.register(email=email, password=password, name=name,
-                                 is_platform_admin=admin)
+        user = accounts.register(email=email, password=password, name=name, is_platform_admin=admin)
     return user
 
 

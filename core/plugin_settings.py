@@ -106,8 +106,7 @@ def settings_for(merchant: Merchant) -> list[dict[str, Any]]:
     """Every installed plugin with its state for the merchant (secrets masked)."""
     host = get_host()
     rows = {
-        r.plugin: r
-        for r in MerchantPlugin.select().where(MerchantPlugin.merchant == merchant.id)
+        r.plugin: r for r in MerchantPlugin.select().where(MerchantPlugin.merchant == merchant.id)
     }
     out = []
     for name in sorted(host.plugins):
@@ -243,8 +242,9 @@ def configure(
     loaded = _installed(host, plugin)
     row = MerchantPlugin.get_or_none(merchant=merchant.id, plugin=plugin)
     if row is None or not row.enabled:
-        raise Conflict(f"plugin {plugin!r} is not enabled for this merchant",
-                       code="plugin_not_enabled")
+        raise Conflict(
+            f"plugin {plugin!r} is not enabled for this merchant", code="plugin_not_enabled"
+        )
     with transaction():
         secret = loaded.meta.secret_fields()
         previous = decrypt_secrets(row.config or {}, secret)
@@ -276,9 +276,7 @@ def disable(merchant: Merchant, plugin: str, *, actor_id=None) -> dict[str, Any]
         current = host.for_merchant(merchant.id)
         if plugin not in current.enabled:
             return setting_for(merchant, plugin)
-        dependents = sorted(
-            n for n in current.enabled if plugin in host.plugins[n].meta.requires
-        )
+        dependents = sorted(n for n in current.enabled if plugin in host.plugins[n].meta.requires)
         if dependents:
             raise Conflict(
                 f"plugin {plugin!r} is required by {', '.join(map(repr, dependents))}",

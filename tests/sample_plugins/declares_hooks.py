@@ -16,8 +16,7 @@ class Specs:
         """A hook declared by a plugin."""
 
 
-meta = PluginMeta(name="declares_hooks", version="1.0.0", title="Declares hooks",
-                  level="platform")
+meta = PluginMeta(name="declares_hooks", version="1.0.0", title="Declares hooks", level="platform")
 
 
 @hookimpl
