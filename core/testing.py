@@ -94,11 +94,24 @@ def empty_tables() -> None:
         quoted = ", ".join(f'"{t}"' for t in tables)
         database.execute_sql(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE")
         return
+    # Full-text (FTS5) tables: their shadow tables must never be emptied row by row (that
+    # corrupts the index); the index is reset with its own 'delete-all' command instead.
+    virtual = [
+        r[0]
+        for r in database.execute_sql(
+            "SELECT name FROM sqlite_master WHERE type='table' AND sql LIKE 'CREATE VIRTUAL TABLE%'"
+        ).fetchall()
+    ]
+    tables = [
+        t for t in tables if t not in virtual and not any(t.startswith(v + "_") for v in virtual)
+    ]
     database.execute_sql("PRAGMA foreign_keys = OFF")
     try:
         with database.atomic():
             for table in tables:
                 database.execute_sql(f'DELETE FROM "{table}"')
+            for table in virtual:
+                database.execute_sql(f'INSERT INTO "{table}"("{table}") VALUES (\'delete-all\')')
             if "sqlite_sequence" in {
                 r[0]
                 for r in database.execute_sql(
