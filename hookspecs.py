@@ -32,6 +32,8 @@ if TYPE_CHECKING:
     from flask_smorest import Blueprint
 
     from mallkit.core.accounts.models import User
+    from mallkit.core.catalog.models import Product, Sku
+    from mallkit.core.catalog.stock import Allocation, StockReference
     from mallkit.core.merchants.models import Merchant
     from mallkit.core.proposals import (
         Adjustment,
@@ -257,4 +259,73 @@ def on_order_state_changed(order: Any, source: str, target: str, actor: Any) -> 
 
     When: inside the transaction of the change, after the order event row is written;
     raising rolls the change back. Applies: merchant-scoped (the order's merchant).
+    """
+
+
+# --------------------------------------------------------------------------------------------
+# Catalog: product representation, stock allocation and low-stock notification.
+# --------------------------------------------------------------------------------------------
+
+
+@hookspec
+def extend_product(
+    merchant: Merchant, product: Product, data: dict[str, Any]
+) -> dict[str, Any] | None:
+    """Add fields to a product's representation (a group-buy badge, a member price tag).
+
+    When: each time a product is rendered for buyers or staff — the product detail, every
+    card of a product list or search page, related products — after the core built ``data``.
+    Returns: collects all; each dict is merged into ``data["extensions"]`` — key it by your
+    plugin name (``{"groupbuy": {"badge": "2人团", "price": 990}}``); ``None`` adds nothing.
+    A list page calls this once per product, so read what you need for the page with care
+    (the core resolves the page's merchants' plugins in one query; your own queries are
+    yours to keep bounded).
+    Parameters: ``merchant`` — the product's store; ``product`` — the
+    :class:`~mallkit.core.catalog.models.Product` row; ``data`` — the representation built
+    so far (read it; change nothing outside ``extensions``).
+    Applies: merchant-scoped (the product's merchant).
+    """
+
+
+@hookspec(firstresult=True)
+def allocate_stock(
+    merchant: Merchant, sku: Sku, quantity: int, reference: StockReference
+) -> Allocation | None:
+    """Take ``quantity`` of a SKU out of stock for a document (an order line) and say where
+    it came from.
+
+    When: at checkout, inside the order's transaction, once per SKU of the order (through
+    :func:`mallkit.core.catalog.stock.allocate`). The built-in default (plugin
+    ``catalog_defaults``, registered ``trylast``) decrements the SKU's own stock with the
+    stock service; a warehouse plugin answers first with stock taken from its warehouses
+    (writing its movements through :mod:`mallkit.core.catalog.stock` so the ledger stays
+    whole). While only the default answers, the core decrements all lines in one batch with
+    the same outcome.
+    Returns: first non-None result wins; an
+    :class:`~mallkit.core.catalog.stock.Allocation` (``sku_id``, ``quantity``, ``source``,
+    ``movement_ids``, ``data``). Raise :class:`~mallkit.core.catalog.errors.OutOfStock` when
+    the stock is not there; the whole order is refused and nothing moves. Return ``None`` to
+    leave the SKU to the next allocator.
+    Parameters: ``sku`` — the :class:`~mallkit.core.catalog.models.Sku`; ``quantity`` — a
+    positive int (lines of the same SKU are summed); ``reference`` — the
+    :class:`~mallkit.core.catalog.stock.StockReference` of the order, to write on ledger rows.
+    Applies: merchant-scoped (the order's merchant).
+    """
+
+
+@hookspec
+def on_low_stock(merchant: Merchant, sku: Sku, stock: int, threshold: int) -> None:
+    """React to a SKU's stock falling to its low-stock threshold (notify the merchant).
+
+    When: after a stock movement takes the SKU from above its threshold (its own, else the
+    merchant's default) to at or below it, inside the movement's transaction, right after the
+    :class:`~mallkit.core.catalog.models.LowStockAlert` row is written. Exactly once per
+    crossing: further decrements below the threshold do not call it again; a restock above
+    it and a new fall do. Send messages after commit (queue them) — the movement can still
+    be rolled back with its order. Errors are logged and swallowed: a failing notifier never
+    blocks a sale.
+    Returns: nothing.
+    Parameters: ``sku`` — the SKU (``sku.product`` is loaded); ``stock`` — its stock after
+    the movement; ``threshold`` — the threshold that was crossed.
+    Applies: merchant-scoped (the SKU's merchant).
     """

@@ -71,10 +71,13 @@ def create_app(config: dict[str, Any] | None = None, *, plugins: list | None = N
     _install_db_lifecycle(app)
 
     from mallkit.core.accounts.api import blp as accounts_blp
+    from mallkit.core.catalog.api import BLUEPRINTS as catalog_blueprints
     from mallkit.core.merchants.api import blp as merchants_blp
 
     api.register_blueprint(accounts_blp)
     api.register_blueprint(merchants_blp)
+    for catalog_blp in catalog_blueprints:
+        api.register_blueprint(catalog_blp)
     with app.app_context():
         for blueprints in host.hook.register_blueprints(app=app):
             for blp in blueprints or ():

@@ -1,0 +1,374 @@
+"""What buyers see: product lists with filters, search and sorting, the product detail,
+related products, autocomplete — and ``extend_product`` for plugins.
+
+Every buyer query goes through :func:`visible_products` (on shelf now, not deleted, store
+active). A list page costs a fixed number of queries whatever its size: the count, the page
+(with brand, merchant and an in-stock flag joined in), the tags of the page's products, and,
+only when some plugin implements ``extend_product``, one read of the page's merchants'
+enabled plugins.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import peewee as pw
+
+from mallkit.core.catalog import categories
+from mallkit.core.catalog.errors import ProductNotFound
+from mallkit.core.catalog.models import Brand, Category, Product, ProductTag, Sku, Supplier, Tag
+from mallkit.core.catalog.search import search
+from mallkit.core.catalog.visibility import on_shelf_expression
+from mallkit.core.db import utcnow
+from mallkit.core.merchants.models import Merchant
+
+SORTS = ("relevance", "newest", "price_asc", "price_desc", "sales")
+
+
+def in_stock_expression() -> pw.Node:
+    """SQL: the product has a live SKU with stock."""
+    sku = Sku.alias("in_stock_sku")
+    return pw.fn.EXISTS(
+        sku.select(pw.SQL("1")).where(
+            (sku.product == Product.id) & sku.deleted_at.is_null() & (sku.stock > 0)
+        )
+    )
+
+
+def visible_products(*columns: Any) -> pw.ModelSelect:
+    """Products buyers may see now, with brand and merchant name and an ``in_stock`` flag."""
+    query = (
+        Product.select(
+            Product,
+            Brand.id,
+            Brand.name,
+            Merchant.id,
+            Merchant.name,
+            Merchant.currency,
+            in_stock_expression().alias("in_stock"),
+            *columns,
+        )
+        .join_from(Product, Merchant)
+        .join_from(Product, Brand, pw.JOIN.LEFT_OUTER)
+        .where(on_shelf_expression(utcnow()) & (Merchant.is_active == True))  # noqa: E712
+    )
+    return query
+
+
+def browse(filters: dict[str, Any]) -> pw.ModelSelect:
+    """The buyer product list for ``filters`` (merchant_id, category_id, brand_id, tag,
+    tag_id, price_min, price_max, in_stock, q, sort). Invalid references simply match
+    nothing."""
+    q = (filters.get("q") or "").strip()
+    finder = search(q) if q else None
+    sort = filters.get("sort") or ("relevance" if finder else "newest")
+    rank = finder.rank.alias("rank") if finder and not finder.empty else None
+    query = visible_products(*([rank] if rank is not None else []))
+    if finder:
+        query = finder.apply(query)
+    if filters.get("merchant_id") is not None:
+        query = query.where(Product.merchant == filters["merchant_id"])
+    if filters.get("category_id") is not None:
+        category = Category.get_or_none(Category.id == filters["category_id"])
+        if category is None or (
+            filters.get("merchant_id") is not None
+            and category.merchant_id not in (None, filters["merchant_id"])
+        ):
+            query = query.where(pw.SQL("1 = 0"))
+        else:
+            column = Product.platform_category if category.merchant_id is None else Product.category
+            query = query.where(column.in_(categories.descendant_ids(category)))
+    if filters.get("brand_id") is not None:
+        query = query.where(Product.brand == filters["brand_id"])
+    if filters.get("tag_id") is not None:
+        query = query.where(
+            Product.id.in_(
+                ProductTag.select(ProductTag.product).where(ProductTag.tag == filters["tag_id"])
+            )
+        )
+    if filters.get("tag"):
+        query = query.where(
+            Product.id.in_(
+                ProductTag.select(ProductTag.product).join(Tag).where(Tag.name == filters["tag"])
+            )
+        )
+    if filters.get("price_min") is not None:
+        query = query.where(Product.price_max >= filters["price_min"])
+    if filters.get("price_max") is not None:
+        query = query.where(Product.price_min <= filters["price_max"])
+    if filters.get("in_stock"):
+        query = query.where(in_stock_expression())
+    order = {
+        "newest": [Product.id.desc()],
+        "price_asc": [Product.price_min, Product.id.desc()],
+        "price_desc": [Product.price_min.desc(), Product.id.desc()],
+        "sales": [Product.sales_count.desc(), Product.id.desc()],
+        "relevance": (
+            [pw.SQL("rank").desc(), Product.sales_count.desc(), Product.id.desc()]
+            if rank is not None
+            else [Product.sales_count.desc(), Product.id.desc()]
+        ),
+    }[sort]
+    return query.order_by(*order)
+
+
+# -- representation --------------------------------------------------------------------------
+
+
+def card(product: Product) -> dict[str, Any]:
+    """The list representation of a product loaded by :func:`visible_products`."""
+    brand = product.brand if product.brand_id else None
+    merchant = product.merchant
+    return {
+        "id": product.id,
+        "merchant_id": product.merchant_id,
+        "merchant_name": merchant.name,
+        "name": product.name,
+        "subtitle": product.subtitle,
+        "image": product.cover_url,
+        "currency": merchant.currency,
+        "price_min": product.price_min,
+        "price_max": product.price_max,
+        "sales_count": product.sales_count,
+        "in_stock": bool(getattr(product, "in_stock", False)),
+        "brand": {"id": brand.id, "name": brand.name} if brand else None,
+        "tags": getattr(product, "tag_names", []),
+        "extensions": {},
+    }
+
+
+def cards(products: Sequence[Product]) -> list[dict[str, Any]]:
+    """Cards for a page of products: tags in one query, extensions in at most one more."""
+    products = list(products)
+    ids = [p.id for p in products]
+    names: dict[int, list[str]] = {}
+    if ids:
+        for pid, name in (
+            ProductTag.select(ProductTag.product, Tag.name)
+            .join(Tag)
+            .where(ProductTag.product.in_(ids))
+            .order_by(ProductTag.id)
+            .tuples()
+        ):
+            names.setdefault(pid, []).append(name)
+    out = []
+    for p in products:
+        p.tag_names = names.get(p.id, [])
+        out.append(card(p))
+    extend(products, out)
+    return out
+
+
+def extend(products: Sequence[Product], representations: list[dict[str, Any]]) -> None:
+    """Merge what ``extend_product`` hooks return into each representation's
+    ``extensions``, calling each product's merchant's plugins."""
+    from mallkit.core.plugins import get_host
+
+    host = get_host()
+    if not products or not host.hook.extend_product.get_hookimpls():
+        return
+    views = _merchant_views(host, {p.merchant_id for p in products})
+    for product, data in zip(products, representations, strict=True):
+        merchant = product.merchant
+        for fragment in views[product.merchant_id].extend_product(
+            merchant=merchant, product=product, data=data
+        ):
+            if fragment:
+                data["extensions"].update(fragment)
+
+
+def _merchant_views(host, merchant_ids: set[int]) -> dict[int, Any]:
+    """Hook views for many merchants from one read of their enabled plugins (the per-merchant
+    :func:`~mallkit.core.plugins.merchant_plugins` would read once per merchant)."""
+    from mallkit.core.plugin_settings import MerchantPlugin
+
+    enabled: dict[int, set[str]] = {m: set() for m in merchant_ids}
+    rows = (
+        MerchantPlugin.select(MerchantPlugin.merchant, MerchantPlugin.plugin)
+        .where(MerchantPlugin.merchant.in_(list(merchant_ids)) & (MerchantPlugin.enabled == True))  # noqa: E712
+        .tuples()
+    )
+    for merchant_id, plugin in rows:
+        if plugin in host.plugins:
+            enabled[merchant_id].add(plugin)
+    return {m: host.view_for(names) for m, names in enabled.items()}
+
+
+def detail(product_id: int, *, staff_merchant_id: int | None = None) -> dict[str, Any]:
+    """The product detail: SKUs, brand, supplier, category path, tags, extensions and related
+    products. Buyers see only visible products; staff (``staff_merchant_id``) see their own
+    in any state, with costs."""
+    if staff_merchant_id is None:
+        product = visible_products().where(Product.id == product_id).first()
+    else:
+        product = (
+            Product.select(Product, Merchant)
+            .join(Merchant)
+            .where(
+                (Product.id == product_id)
+                & (Product.merchant == staff_merchant_id)
+                & Product.deleted_at.is_null()
+            )
+            .first()
+        )
+    if product is None:
+        raise ProductNotFound("product not found")
+    sku_rows = list(
+        Sku.select()
+        .where((Sku.product == product.id) & Sku.deleted_at.is_null())
+        .order_by(Sku.position, Sku.id)
+    )
+    brand = Brand.get_or_none(Brand.id == product.brand_id) if product.brand_id else None
+    supplier = (
+        Supplier.get_or_none(Supplier.id == product.supplier_id) if product.supplier_id else None
+    )
+    tags = list(
+        Tag.select()
+        .join(ProductTag)
+        .where(ProductTag.product == product.id)
+        .order_by(ProductTag.id)
+    )
+    from mallkit.core.catalog.service import category_path
+
+    data = {
+        "id": product.id,
+        "merchant_id": product.merchant_id,
+        "merchant_name": product.merchant.name,
+        "currency": product.merchant.currency,
+        "name": product.name,
+        "subtitle": product.subtitle,
+        "description": product.description,
+        "images": product.images,
+        "video_url": product.video_url,
+        "attributes": product.attributes,
+        "specs": product.specs,
+        "price_min": product.price_min,
+        "price_max": product.price_max,
+        "sales_count": product.sales_count,
+        "in_stock": any(s.stock > 0 for s in sku_rows),
+        "category": [{"id": c.id, "name": c.name} for c in category_path(product.category_id)],
+        "platform_category": [
+            {"id": c.id, "name": c.name} for c in category_path(product.platform_category_id)
+        ],
+        "brand": brand
+        and {
+            "id": brand.id,
+            "name": brand.name,
+            "logo_url": brand.logo_url,
+            "story": brand.story,
+            "philosophy": brand.philosophy,
+        },
+        "supplier": supplier
+        and {
+            "id": supplier.id,
+            "name": supplier.name,
+            "contact_name": supplier.contact_name,
+            "contact_phone": supplier.contact_phone,
+        },
+        "tags": [{"id": t.id, "name": t.name} for t in tags],
+        "skus": [sku_data(s, staff=staff_merchant_id is not None) for s in sku_rows],
+        "extensions": {},
+        "created_at": product.created_at,
+        "updated_at": product.updated_at,
+    }
+    if staff_merchant_id is not None:
+        data.update(
+            is_on_shelf=product.is_on_shelf,
+            shelf_on_at=product.shelf_on_at,
+            shelf_off_at=product.shelf_off_at,
+            category_id=product.category_id,
+            platform_category_id=product.platform_category_id,
+            brand_id=product.brand_id,
+            supplier_id=product.supplier_id,
+        )
+    extend([product], [data])
+    return data
+
+
+def sku_data(sku: Sku, *, staff: bool = False) -> dict[str, Any]:
+    out = {
+        "id": sku.id,
+        "code": sku.code,
+        "specs": sku.specs,
+        "price": sku.price,
+        "original_price": sku.original_price,
+        "weight": sku.weight,
+        "stock": sku.stock,
+        "image_url": sku.image_url,
+    }
+    if staff:
+        out.update(cost=sku.cost, low_stock_threshold=sku.low_stock_threshold)
+    return out
+
+
+# -- related and suggestions -----------------------------------------------------------------
+
+BoughtTogether = Callable[[Product, int], list[int]]
+
+
+def _no_orders_yet(product: Product, limit: int) -> list[int]:
+    return []
+
+
+_bought_together: BoughtTogether = _no_orders_yet
+
+
+def use_bought_together(source: BoughtTogether) -> None:
+    """Install the "bought together" source: ``source(product, limit)`` returns product ids,
+    most related first. The orders module installs one that reads order lines; until then
+    related products come from the same category and brand only."""
+    global _bought_together
+    _bought_together = source
+
+
+def related(product_id: int, limit: int = 8) -> list[dict[str, Any]]:
+    """Visible products related to a visible product: bought together first, then the same
+    category and brand, then the same category or brand, best sellers first."""
+    product = visible_products().where(Product.id == product_id).first()
+    if product is None:
+        raise ProductNotFound("product not found")
+    together = [i for i in _bought_together(product, limit) if i != product.id][:limit]
+    picked: list[Product] = []
+    if together:
+        found = {p.id: p for p in visible_products().where(Product.id.in_(together))}
+        picked = [found[i] for i in together if i in found]
+    if len(picked) < limit:
+        same_category = (Product.category == product.category_id) if product.category_id else None
+        same_brand = (Product.brand == product.brand_id) if product.brand_id else None
+        alike = [c for c in (same_category, same_brand) if c is not None]
+        if alike:
+            either = alike[0] if len(alike) == 1 else alike[0] | alike[1]
+            both = pw.Case(None, ((alike[0] & alike[-1], 1),), 0)
+            exclude = [product.id] + [p.id for p in picked]
+            picked += list(
+                visible_products()
+                .where(either & Product.id.not_in(exclude))
+                .order_by(both.desc(), Product.sales_count.desc(), Product.id.desc())
+                .limit(limit - len(picked))
+            )
+    return cards(picked)
+
+
+def suggest(text: str, *, merchant_id: int | None = None, limit: int = 10) -> list[str]:
+    """Autocomplete: names of visible products matching what was typed (the last word as a
+    prefix), best sellers first, without repeats."""
+    finder = search(text)
+    if finder.empty:
+        return []
+    query = finder.apply(
+        Product.select(Product.name)
+        .join_from(Product, Merchant)
+        .where(on_shelf_expression(utcnow()) & (Merchant.is_active == True))  # noqa: E712
+    )
+    if merchant_id is not None:
+        query = query.where(Product.merchant == merchant_id)
+    names: list[str] = []
+    for (name,) in (
+        query.order_by(Product.sales_count.desc(), Product.id.desc()).limit(limit * 3).tuples()
+    ):
+        if name not in names:
+            names.append(name)
+        if len(names) == limit:
+            break
+    return names

@@ -1,0 +1,142 @@
+"""Storefront catalog endpoints: what buyers browse. Only products on shelf now, not deleted,
+of an active store are ever shown; no sign-in needed."""
+
+from __future__ import annotations
+
+from flask import abort, send_from_directory
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from mallkit.core.api import PeeweePage
+from mallkit.core.catalog import browse, categories, media
+from mallkit.core.catalog.models import Brand, Tag
+from mallkit.core.catalog.schemas import (
+    BrandOut,
+    BrowseArgs,
+    CategoryNodeOut,
+    ProductCardOut,
+    ProductDetailOut,
+    RelatedArgs,
+    StoreBrowseArgs,
+    SuggestArgs,
+    SuggestOut,
+    TagOut,
+)
+from mallkit.core.errors import NotFound
+from mallkit.core.merchants.models import Merchant
+
+blp = Blueprint(
+    "catalog", __name__, url_prefix="/api/v1", description="Catalog: browsing and search for buyers"
+)
+
+
+class CardPage(PeeweePage):
+    """A page of products rendered as cards (tags and plugin extensions batched)."""
+
+    @property
+    def items(self):
+        return browse.cards(super().items)
+
+
+def _active_store(merchant_id: int) -> None:
+    active = Merchant.is_active == True  # noqa: E712  (SQL, not Python)
+    if not Merchant.select().where((Merchant.id == merchant_id) & active).exists():
+        raise NotFound("merchant not found", code="merchant_not_found")
+
+
+@blp.route("/products")
+class Products(MethodView):
+    @blp.arguments(BrowseArgs, location="query")
+    @blp.response(200, ProductCardOut(many=True))
+    @blp.paginate(CardPage)
+    def get(self, args):
+        """Browse and search products across stores (filters combine with AND)."""
+        return browse.browse(args)
+
+
+@blp.route("/products/suggest")
+class Suggest(MethodView):
+    @blp.arguments(SuggestArgs, location="query")
+    @blp.response(200, SuggestOut)
+    def get(self, args):
+        """Autocomplete: product names for what was typed so far."""
+        return {
+            "suggestions": browse.suggest(
+                args["q"], merchant_id=args.get("merchant_id"), limit=args["limit"]
+            )
+        }
+
+
+@blp.route("/products/<int:product_id>")
+class ProductItem(MethodView):
+    @blp.response(200, ProductDetailOut)
+    def get(self, product_id):
+        """A product with SKUs, brand, supplier, tags and related products."""
+        data = browse.detail(product_id)
+        data["related"] = browse.related(product_id)
+        return data
+
+
+@blp.route("/products/<int:product_id>/related")
+class Related(MethodView):
+    @blp.arguments(RelatedArgs, location="query")
+    @blp.response(200, ProductCardOut(many=True))
+    def get(self, args, product_id):
+        """Related products: bought together, same category and brand."""
+        return browse.related(product_id, args["limit"])
+
+
+@blp.route("/stores/<int:merchant_id>/products")
+class StoreProducts(MethodView):
+    @blp.arguments(StoreBrowseArgs, location="query")
+    @blp.response(200, ProductCardOut(many=True))
+    @blp.paginate(CardPage)
+    def get(self, args, merchant_id):
+        """Browse and search one store's products."""
+        _active_store(merchant_id)
+        return browse.browse({**args, "merchant_id": merchant_id})
+
+
+@blp.route("/stores/<int:merchant_id>/categories")
+class StoreCategories(MethodView):
+    @blp.response(200, CategoryNodeOut(many=True))
+    def get(self, merchant_id):
+        """A store's category tree."""
+        _active_store(merchant_id)
+        return categories.tree(merchant_id)
+
+
+@blp.route("/stores/<int:merchant_id>/brands")
+class StoreBrands(MethodView):
+    @blp.response(200, BrandOut(many=True))
+    def get(self, merchant_id):
+        """A store's brands."""
+        _active_store(merchant_id)
+        return Brand.select().where(Brand.merchant == merchant_id).order_by(Brand.name)
+
+
+@blp.route("/stores/<int:merchant_id>/tags")
+class StoreTags(MethodView):
+    @blp.response(200, TagOut(many=True))
+    def get(self, merchant_id):
+        """A store's tags (热门, 新品, 推荐 ...)."""
+        _active_store(merchant_id)
+        return Tag.select().where(Tag.merchant == merchant_id).order_by(Tag.position, Tag.id)
+
+
+@blp.route("/categories")
+class PlatformCategories(MethodView):
+    @blp.response(200, CategoryNodeOut(many=True))
+    def get(self):
+        """The platform's category tree (browsing across stores)."""
+        return categories.tree(None)
+
+
+@blp.route("/media/<path:filename>")
+class Media(MethodView):
+    @blp.doc(responses={"200": {"description": "The file"}})
+    def get(self, filename):
+        """An uploaded product image or video."""
+        if not filename.startswith("catalog/"):
+            abort(404)
+        return send_from_directory(media.media_root(), filename, max_age=7 * 86400)

@@ -1,0 +1,33 @@
+"""catalog_defaults: the core's default catalog behaviour, written as a plugin on the same
+hooks a third-party plugin uses.
+
+``allocate_stock`` takes the ordered quantity off the SKU's own stock (registered
+``trylast``, so a warehouse plugin that answers first replaces it). Platform-level: it runs
+for every merchant and cannot be switched off per merchant.
+"""
+
+from __future__ import annotations
+
+from mallkit.core.catalog import stock
+from mallkit.core.plugins import PluginMeta
+from mallkit.hookspecs import hookimpl
+
+meta = PluginMeta(
+    name="catalog_defaults",
+    version="1.0.0",
+    title="Catalog defaults",
+    description="Default stock allocation: the SKU's own stock.",
+    mallkit=">=0.1,<1",
+    level="platform",
+    category="core",
+)
+
+
+@hookimpl(trylast=True)
+def allocate_stock(merchant, sku, quantity, reference):
+    movement = stock.decrement(
+        sku.id, quantity, reason="sale", reference=reference, merchant_id=merchant.id
+    )
+    return stock.Allocation(
+        sku_id=sku.id, quantity=quantity, source="sku", movement_ids=(movement.id,)
+    )
