@@ -9,7 +9,7 @@ from typing import Any
 import swagger_ui_bundle
 from flask import Flask, send_from_directory
 
-from mallkit.core import __version__, db
+from mallkit.core import __version__, db, tasks
 from mallkit.core.api import MallkitApi, install_error_handlers
 from mallkit.core.config import load_settings
 from mallkit.core.limits import init_limits
@@ -72,16 +72,26 @@ def create_app(config: dict[str, Any] | None = None, *, plugins: list | None = N
 
     from mallkit.core.accounts.api import blp as accounts_blp
     from mallkit.core.catalog.api import BLUEPRINTS as catalog_blueprints
+    from mallkit.core.cart.api import blp as cart_blp
     from mallkit.core.merchants.api import blp as merchants_blp
+    from mallkit.core.orders import jobs as _order_jobs  # noqa: F401  (registers core tasks)
+    from mallkit.core.orders.api import blp as orders_blp
+    from mallkit.core.payments.api import blp as payments_blp
+    from mallkit.core.tasks_api import blp as tasks_blp
 
     api.register_blueprint(accounts_blp)
     api.register_blueprint(merchants_blp)
+    api.register_blueprint(cart_blp)
+    api.register_blueprint(orders_blp)
+    api.register_blueprint(payments_blp)
+    api.register_blueprint(tasks_blp)
     for catalog_blp in catalog_blueprints:
         api.register_blueprint(catalog_blp)
     with app.app_context():
         for blueprints in host.hook.register_blueprints(app=app):
             for blp in blueprints or ():
                 api.register_blueprint(blp)
+    tasks.init_app(app)  # job handlers: after the modules registering core ones are imported
 
     assets = Path(swagger_ui_bundle.swagger_ui_path)
 

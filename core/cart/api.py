@@ -1,0 +1,110 @@
+"""Storefront endpoints: the buyer's cart and checkout."""
+
+from __future__ import annotations
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from mallkit.core import auth, checkout, idempotency
+from mallkit.core.cart import service
+from mallkit.core.cart.schemas import (
+    CartAddIn,
+    CartLinePatch,
+    CartOut,
+    CartSelectIn,
+    CheckoutIn,
+    CheckoutPreviewOut,
+)
+from mallkit.core.orders.schemas import OrderOut, orders_by_id
+
+blp = Blueprint("cart", __name__, url_prefix="/api/v1", description="Cart and checkout")
+
+
+@blp.route("/cart")
+class Cart(MethodView):
+    @blp.response(200, CartOut)
+    def get(self):
+        """The cart by store, re-priced now; unavailable lines are flagged with a reason."""
+        return service.read(auth.require_user())
+
+    @blp.response(204)
+    def delete(self):
+        """Empty the cart."""
+        service.remove(auth.require_user())
+
+
+@blp.route("/cart/lines")
+class CartLines(MethodView):
+    @blp.arguments(CartAddIn)
+    @blp.response(200, CartOut)
+    def post(self, data):
+        """Add a SKU (added to the line already there)."""
+        user = auth.require_user()
+        service.add(user, data["sku_id"], data["quantity"])
+        return service.read(user)
+
+
+@blp.route("/cart/lines/<int:line_id>")
+class CartLine(MethodView):
+    @blp.arguments(CartLinePatch)
+    @blp.response(200, CartOut)
+    def patch(self, data, line_id):
+        """Change the quantity or (de)select a line."""
+        user = auth.require_user()
+        service.change(user, line_id, **data)
+        return service.read(user)
+
+    @blp.response(204)
+    def delete(self, line_id):
+        user = auth.require_user()
+        service.own_line(user, line_id)
+        service.remove(user, [line_id])
+
+
+@blp.route("/cart/select")
+class CartSelect(MethodView):
+    @blp.arguments(CartSelectIn)
+    @blp.response(200, CartOut)
+    def post(self, data):
+        """Select or deselect lines (all when ``line_ids`` is omitted)."""
+        user = auth.require_user()
+        service.select(user, data["line_ids"], data["selected"])
+        return service.read(user)
+
+
+@blp.route("/checkout/preview")
+class Preview(MethodView):
+    @blp.arguments(CheckoutIn)
+    @blp.response(200, CheckoutPreviewOut)
+    def post(self, data):
+        """Totals per store, applied and unusable offers, shipping options, payment channels.
+        Nothing is written."""
+        return checkout.preview(auth.require_user(), data)
+
+
+@blp.route("/checkout/place")
+class Place(MethodView):
+    @blp.arguments(CheckoutIn)
+    @blp.response(201, OrderOut(many=True))
+    @blp.doc(
+        parameters=[
+            {
+                "in": "header",
+                "name": "Idempotency-Key",
+                "required": False,
+                "schema": {"type": "string", "maxLength": 128},
+                "description": "A retried place with the same key returns the same orders",
+            }
+        ]
+    )
+    def post(self, data):
+        """Place one order per store. Send an ``Idempotency-Key`` so a retry cannot order
+        twice."""
+        user = auth.require_user()
+        key = idempotency.request_key()
+
+        def work():
+            return [o.id for o in checkout.place(user, data, checkout_key=key or "")], 201
+
+        order_ids, _ = idempotency.run_once(user.id, "checkout", key, data, work)
+        return orders_by_id(order_ids)

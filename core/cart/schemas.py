@@ -1,0 +1,119 @@
+"""Schemas of the cart and checkout endpoints."""
+
+from __future__ import annotations
+
+from marshmallow import fields, validate
+
+from mallkit.core.api import Schema
+from mallkit.core.cart.models import MAX_QUANTITY
+
+Quantity = validate.Range(min=1, max=MAX_QUANTITY)
+
+
+class CartAddIn(Schema):
+    sku_id = fields.Integer(required=True, validate=validate.Range(min=1))
+    quantity = fields.Integer(load_default=1, validate=Quantity)
+
+
+class CartLinePatch(Schema):
+    quantity = fields.Integer(validate=Quantity)
+    selected = fields.Boolean()
+
+
+class CartSelectIn(Schema):
+    line_ids = fields.List(
+        fields.Integer(), load_default=None, metadata={"description": "Omit for every line"}
+    )
+    selected = fields.Boolean(required=True)
+
+
+class CartLineOut(Schema):
+    id = fields.Integer()
+    sku_id = fields.Integer()
+    product_id = fields.Integer(allow_none=True)
+    product_name = fields.String()
+    sku_name = fields.String()
+    image_url = fields.String()
+    quantity = fields.Integer()
+    selected = fields.Boolean()
+    available = fields.Boolean()
+    reason = fields.String(
+        metadata={
+            "description": "Why not available: product_unavailable, "
+            "sku_unavailable, out_of_stock, "
+            "insufficient_stock"
+        }
+    )
+    stock = fields.Integer()
+    unit_price = fields.Integer()
+    added_unit_price = fields.Integer()
+    price_changed = fields.Boolean()
+    sale_unit_price = fields.Integer()
+    price_label = fields.String()
+    amount = fields.Integer()
+
+
+class CartMerchantOut(Schema):
+    merchant_id = fields.Integer()
+    merchant_name = fields.String()
+    currency = fields.String()
+    lines = fields.List(fields.Nested(CartLineOut))
+    selected_count = fields.Integer()
+    subtotal = fields.Integer()
+    discount_total = fields.Integer()
+    freight = fields.Integer()
+    total = fields.Integer()
+    hints = fields.List(fields.Dict())
+
+
+class CartOut(Schema):
+    merchants = fields.List(fields.Nested(CartMerchantOut))
+    count = fields.Integer()
+
+
+class ItemIn(Schema):
+    sku_id = fields.Integer(required=True, validate=validate.Range(min=1))
+    quantity = fields.Integer(required=True, validate=Quantity)
+
+
+class AddressSnapshotIn(Schema):
+    recipient = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    phone = fields.String(required=True, validate=validate.Regexp(r"^\+?[0-9 -]{6,24}$"))
+    country = fields.String(load_default="CN", validate=validate.Regexp(r"^[A-Z]{2}$"))
+    province = fields.String(required=True, validate=validate.Length(min=1, max=50))
+    city = fields.String(required=True, validate=validate.Length(min=1, max=50))
+    district = fields.String(load_default="", validate=validate.Length(max=50))
+    detail = fields.String(required=True, validate=validate.Length(min=1, max=255))
+    postal_code = fields.String(load_default="", validate=validate.Length(max=16))
+
+
+class MerchantOptionsIn(Schema):
+    merchant_id = fields.Integer(required=True)
+    shipping_code = fields.String(load_default=None, validate=validate.Length(max=64))
+    coupon_ids = fields.List(fields.Integer(), load_default=list)
+    points = fields.Integer(load_default=0, validate=validate.Range(min=0))
+    note = fields.String(load_default="", validate=validate.Length(max=500))
+
+
+class CheckoutIn(Schema):
+    cart_line_ids = fields.List(
+        fields.Integer(),
+        load_default=None,
+        metadata={"description": "Default: the selected cart lines"},
+    )
+    items = fields.List(
+        fields.Nested(ItemIn),
+        load_default=None,
+        validate=validate.Length(min=1, max=200),
+        metadata={"description": "Buy now, without the cart"},
+    )
+    address_id = fields.Integer(load_default=None)
+    address = fields.Nested(AddressSnapshotIn, load_default=None)
+    merchants = fields.List(fields.Nested(MerchantOptionsIn), load_default=list)
+    buyer_note = fields.String(load_default="", validate=validate.Length(max=500))
+
+
+class CheckoutPreviewOut(Schema):
+    address = fields.Dict(allow_none=True)
+    merchants = fields.List(fields.Dict())
+    total = fields.Integer()

@@ -1,0 +1,264 @@
+"""Checkout: preview and place.
+
+A cart spanning merchants becomes one order per merchant. Placing runs in one transaction:
+``validate_checkout`` hooks, the orders and their lines (with every share of money from the
+pricing pipeline), the stock decrement (at placing, or at payment when the merchant says so),
+the auto-cancel task, and the removal of the ordered cart lines. The number of queries does
+not grow with the number of lines.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from mallkit.core import pricing, tasks
+from mallkit.core.accounts.models import Address, User
+from mallkit.core.cart import service as cart
+from mallkit.core.cart.models import CartLine
+from mallkit.core.catalog import stock
+from mallkit.core.db import transaction, utcnow
+from mallkit.core.errors import Conflict, ValidationError
+from mallkit.core.merchants.models import Merchant
+from mallkit.core.orders.machine import Actor, record_event
+from mallkit.core.orders.models import STOCK_AT_PLACE, Order, OrderLine
+from mallkit.core.orders.service import AUTO_CANCEL, new_number, settings_for
+from mallkit.core.plugins import merchant_plugins
+
+ADDRESS_FIELDS = (
+    "recipient",
+    "phone",
+    "country",
+    "province",
+    "city",
+    "district",
+    "detail",
+    "postal_code",
+)
+
+
+@dataclass
+class Group:
+    """One merchant's part of a checkout."""
+
+    merchant: Merchant
+    lines: list[dict[str, Any]]  # catalog lines (pricing input)
+    skus: dict[int, Any]
+    cart_line_ids: list[int]
+    options: dict[str, Any]
+    priced: pricing.PricedOrder | None = None
+
+
+def _address(buyer: User, data: dict[str, Any]) -> dict[str, Any] | None:
+    if data.get("address_id") is not None:
+        row = Address.get_or_none((Address.id == data["address_id"]) & (Address.user == buyer.id))
+        if row is None:
+            raise ValidationError(
+                "address not found",
+                code="address_not_found",
+                errors={"address_id": ["Not in your address book."]},
+            )
+        return {k: getattr(row, k) for k in ADDRESS_FIELDS}
+    if data.get("address"):
+        return {k: data["address"].get(k, "") for k in ADDRESS_FIELDS}
+    return None
+
+
+def _groups(buyer: User, data: dict[str, Any]) -> list[Group]:
+    """Resolve what is being bought into per-merchant groups, refusing anything unavailable."""
+    if data.get("items"):
+        wanted = [
+            (f"i{n}", item["sku_id"], item["quantity"], None)
+            for n, item in enumerate(data["items"])
+        ]
+    else:
+        query = CartLine.select().where(CartLine.user == buyer.id)
+        if data.get("cart_line_ids"):
+            query = query.where(CartLine.id.in_(data["cart_line_ids"]))
+        else:
+            query = query.where(CartLine.selected == True)  # noqa: E712
+        wanted = [(f"c{c.id}", c.sku_id, c.quantity, c.id) for c in query.order_by(CartLine.id)]
+        if data.get("cart_line_ids") and len(wanted) != len(set(data["cart_line_ids"])):
+            raise ValidationError(
+                "some cart lines are not in your cart",
+                errors={"cart_line_ids": ["Unknown cart line."]},
+            )
+    if not wanted:
+        raise ValidationError("there is nothing to check out", code="empty_checkout")
+    skus = cart.load_skus([w[1] for w in wanted])
+    now = utcnow()
+    errors: dict[str, list[str]] = {}
+    groups: dict[int, Group] = {}
+    options = {o["merchant_id"]: o for o in data.get("merchants", [])}
+    for key, sku_id, quantity, cart_line_id in wanted:
+        sku = skus.get(sku_id)
+        ok, reason = cart.availability(sku, quantity, now)
+        if not ok:
+            errors[str(sku_id)] = [reason]
+            continue
+        merchant = sku.product.merchant
+        group = groups.setdefault(
+            merchant.id, Group(merchant, [], {}, [], options.get(merchant.id, {}))
+        )
+        group.lines.append(cart.catalog_line(key, sku, quantity))
+        group.skus[sku.id] = sku
+        if cart_line_id is not None:
+            group.cart_line_ids.append(cart_line_id)
+    if errors:
+        code = (
+            "out_of_stock"
+            if all(e[0] in ("out_of_stock", "insufficient_stock") for e in errors.values())
+            else "unavailable"
+        )
+        raise Conflict("some lines cannot be bought", code=code, errors=errors)
+    return sorted(groups.values(), key=lambda g: g.merchant.id)
+
+
+def _price(buyer: User, group: Group, address: dict | None, preview: bool) -> None:
+    opts = group.options
+    group.priced = pricing.price(
+        group.merchant,
+        buyer,
+        group.lines,
+        {
+            "address": address,
+            "shipping_code": opts.get("shipping_code"),
+            "coupon_ids": opts.get("coupon_ids", []),
+            "points": opts.get("points", 0),
+            "preview": preview,
+        },
+    )
+
+
+def preview(buyer: User, data: dict[str, Any]) -> dict[str, Any]:
+    """Totals, applied and unusable offers, shipping options and payment channels."""
+    from mallkit.core.payments.service import enabled_channels
+
+    address = _address(buyer, data)
+    out = []
+    for group in _groups(buyer, data):
+        _price(buyer, group, address, preview=True)
+        out.append(
+            {
+                "merchant_id": group.merchant.id,
+                "merchant_name": group.merchant.name,
+                **group.priced.to_dict(),
+                "payment_channels": [
+                    {"code": c.code, "title": c.title, "methods": list(c.methods)}
+                    for c in enabled_channels(group.merchant.id)
+                ],
+            }
+        )
+    return {"address": address, "merchants": out, "total": sum(m["total"] for m in out)}
+
+
+def place(buyer: User, data: dict[str, Any], *, checkout_key: str = "") -> list[Order]:
+    """Place one order per merchant; all or nothing. Call inside ``run_once`` for
+    ``Idempotency-Key`` support."""
+    address = _address(buyer, data)
+    if address is None:
+        raise ValidationError(
+            "a delivery address is required",
+            code="address_required",
+            errors={"address_id": ["Give address_id or address."]},
+        )
+    groups = _groups(buyer, data)
+    orders: list[Order] = []
+    with transaction():
+        for group in groups:
+            _price(buyer, group, address, preview=False)
+            priced = group.priced
+            if priced.shipping is None:
+                raise Conflict(
+                    "this store does not deliver to the address",
+                    code="undeliverable",
+                    errors={str(group.merchant.id): ["Not deliverable."]},
+                )
+            orders.append(_create_order(buyer, group, address, data, checkout_key))
+        cart_ids = [i for g in groups for i in g.cart_line_ids]
+        if cart_ids:
+            CartLine.delete().where(
+                (CartLine.user == buyer.id) & CartLine.id.in_(cart_ids)
+            ).execute()
+    return orders
+
+
+def _create_order(
+    buyer: User, group: Group, address: dict, data: dict[str, Any], checkout_key: str
+) -> Order:
+    merchant, priced = group.merchant, group.priced
+    settings = settings_for(merchant.id)
+    draft = {
+        "merchant_id": merchant.id,
+        "buyer_id": buyer.id,
+        "total": priced.total,
+        "currency": priced.currency,
+        "lines": [p.to_dict() for p in priced.lines],
+        "address": address,
+        "options": group.options,
+    }
+    merchant_plugins(merchant.id).hook.validate_checkout(
+        merchant=merchant, buyer=buyer, order=draft
+    )
+    order = Order.create(
+        number=new_number(),
+        merchant=merchant.id,
+        buyer=buyer.id,
+        currency=priced.currency,
+        subtotal=priced.subtotal,
+        discount_total=priced.discount_total,
+        freight=priced.freight,
+        total=priced.total,
+        address=address,
+        buyer_note=(group.options.get("note") or data.get("buyer_note") or "")[:500],
+        shipping_method=priced.shipping.code if priced.shipping else "",
+        pricing={k: v for k, v in priced.to_dict().items() if k in ("applied", "shipping")},
+        checkout_key=checkout_key[:64],
+    )
+    rows = []
+    for p in priced.lines:
+        sku = group.skus[p.sku_id]
+        rows.append(
+            {
+                "order": order.id,
+                "sku_id": p.sku_id,
+                "product_id": p.product_id,
+                "product_name": sku.product.name,
+                "sku_name": cart.sku_name(sku),
+                "sku_code": sku.code,
+                "specs": sku.specs or {},
+                "image_url": sku.image_url or sku.product.cover_url,
+                "unit_price": p.unit_price,
+                "sale_unit_price": p.sale_unit_price,
+                "price_source": p.price_source,
+                "quantity": p.quantity,
+                "amount": p.amount,
+                "promotion_discount": p.promotion_discount,
+                "coupon_discount": p.coupon_discount,
+                "points_discount": p.points_discount,
+                "other_discount": p.other_discount,
+                "freight_share": p.freight_share,
+                "pay_amount": p.pay_amount,
+            }
+        )
+    OrderLine.insert_many(rows).execute()
+    if settings.stock_deduct == STOCK_AT_PLACE:
+        stock.allocate(
+            merchant,
+            [(p.sku_id, p.quantity) for p in priced.lines],
+            stock.StockReference("order", order.number),
+        )
+        Order.update(stock_deducted=True).where(Order.id == order.id).execute()
+        order.stock_deducted = True
+    record_event(
+        order, "placed", Actor("buyer", buyer.id), data={"total": priced.total, "lines": len(rows)}
+    )
+    tasks.schedule(
+        AUTO_CANCEL,
+        delay=dt.timedelta(minutes=settings.auto_cancel_minutes),
+        payload={"order_id": order.id},
+        merchant_id=merchant.id,
+        dedupe_key=f"{AUTO_CANCEL}:{order.id}",
+    )
+    return order

@@ -1,0 +1,1 @@
+"""Orders: the state machine, buyer and staff operations, shipments and statistics."""

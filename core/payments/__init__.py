@@ -1,0 +1,2 @@
+"""Payments core: payment attempts, the channel interface plugins implement, notifications
+processed exactly once, and refunds."""

@@ -1,0 +1,347 @@
+"""Payments: starting attempts, recording a payment exactly once however it is reported
+(notification, query, staff confirmation), reconciliation and closing.
+
+Exactly once: the attempt moves to ``paid`` by a compare-and-set on its state, in the same
+transaction as the order's ``pending_payment → paid``, and the channel's transaction id is
+unique per channel. Fifty concurrent copies of one notification make one payment; a payment
+that arrives for an order cancelled meanwhile is refunded, never lost.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from typing import Any
+
+import peewee as pw
+from flask import current_app, has_request_context, request
+
+from mallkit.core.db import transaction, utcnow
+from mallkit.core.errors import Conflict, NotFound, ValidationError
+from mallkit.core.merchants.models import Merchant
+from mallkit.core.orders.machine import SYSTEM, Actor, transition
+from mallkit.core.orders.models import STOCK_AT_PAY, Order, OrderLine
+from mallkit.core.payments.channel import (
+    Acknowledgement,
+    ChannelContext,
+    ChannelPayment,
+    InvalidNotification,
+    PaymentChannel,
+)
+from mallkit.core.payments.models import PaymentAttempt, PaymentLog
+from mallkit.core.plugins import get_host, merchant_plugins
+from mallkit.core.tasks import schedule
+
+log = logging.getLogger("mallkit.payments")
+OPEN = ("pending",)
+
+
+# -- channels --------------------------------------------------------------------------------
+
+
+def channels() -> dict[str, PaymentChannel]:
+    """Every registered channel by code (collected once per app)."""
+    host = get_host()
+    found = host.cache.get("payment_channels")
+    if found is None:
+        found = {}
+        for items in host.hook.register_payment_channels():
+            for channel in items or ():
+                if channel.code in found:
+                    raise Conflict(f"payment channel {channel.code!r} registered twice")
+                found[channel.code] = channel
+        host.cache["payment_channels"] = found
+    return found
+
+
+def enabled_channels(merchant_id: int) -> list[PaymentChannel]:
+    """Channels whose plugin the merchant has enabled (platform-level ones always)."""
+    view = merchant_plugins(merchant_id)
+    host = get_host()
+    out = []
+    for channel in channels().values():
+        loaded = host.plugins.get(channel.plugin)
+        if loaded and (loaded.meta.level == "platform" or view.is_enabled(channel.plugin)):
+            out.append(channel)
+    return sorted(out, key=lambda c: c.code)
+
+
+def channel_for(merchant_id: int, code: str) -> PaymentChannel:
+    for channel in enabled_channels(merchant_id):
+        if channel.code == code:
+            return channel
+    raise NotFound(
+        f"payment channel {code!r} is not available for this store",
+        code="channel_unavailable",
+        errors={"channel": [code]},
+    )
+
+
+def context(merchant: Merchant, channel: PaymentChannel) -> ChannelContext:
+    config = merchant_plugins(merchant.id).config(channel.plugin)
+    base = current_app.config.get("PUBLIC_BASE_URL") or (
+        request.host_url.rstrip("/") if has_request_context() else ""
+    )
+    notify = f"{base}/api/v1/payments/notify/{channel.code}/{merchant.id}"
+    return ChannelContext(merchant=merchant, config=config, notify_url=notify)
+
+
+def record_log(
+    merchant_id: int | None, channel: str, action: str, reference: str, verdict: str, **detail: Any
+) -> None:
+    """Log a channel call or notification with its verdict (outside the business
+    transaction's fate only when called outside one)."""
+    PaymentLog.create(
+        merchant_id=merchant_id,
+        channel=channel,
+        action=action,
+        reference=reference,
+        verdict=verdict,
+        detail=detail,
+    )
+    log.info("payment %s %s %s: %s %s", channel, action, reference, verdict, detail or "")
+
+
+# -- starting a payment ----------------------------------------------------------------------
+
+
+def start(
+    order: Order, channel_code: str, *, method: str = "", params: dict[str, Any] | None = None
+) -> PaymentAttempt:
+    """Open a payment attempt for an unpaid order (or return the open one for the same
+    channel, method and amount) and ask the channel how the buyer pays."""
+    from mallkit.core.orders.service import new_number
+
+    order = Order.get_by_id(order.id)
+    if order.status != "pending_payment":
+        raise Conflict(f"a {order.status} order cannot be paid", code="not_payable")
+    merchant = Merchant.get_by_id(order.merchant_id)
+    channel = channel_for(merchant.id, channel_code)
+    if channel.methods and method not in channel.methods:
+        raise ValidationError(
+            f"method must be one of {', '.join(channel.methods)}",
+            errors={"method": list(channel.methods)},
+        )
+    existing = (
+        PaymentAttempt.select()
+        .where(
+            (PaymentAttempt.order == order.id)
+            & (PaymentAttempt.channel == channel.code)
+            & (PaymentAttempt.method == method)
+            & (PaymentAttempt.status == "pending")
+            & (PaymentAttempt.amount == order.total)
+        )
+        .order_by(PaymentAttempt.id.desc())
+        .first()
+    )
+    if existing is not None:
+        return existing
+    with transaction():
+        attempt = PaymentAttempt.create(
+            number=new_number("P"),
+            order=order.id,
+            merchant=merchant.id,
+            channel=channel.code,
+            method=method,
+            amount=order.total,
+            currency=order.currency,
+        )
+        data = channel.create(context(merchant, channel), attempt, order, params or {})
+        PaymentAttempt.update(channel_data=data or {}).where(
+            PaymentAttempt.id == attempt.id
+        ).execute()
+        record_log(merchant.id, channel.code, "create", attempt.number, "ok")
+        schedule(
+            "payment.reconcile",
+            delay=dt.timedelta(minutes=2),
+            payload={"attempt_id": attempt.id, "step": 0},
+            merchant_id=merchant.id,
+            dedupe_key=f"payment.reconcile:{attempt.id}:0",
+        )
+    return PaymentAttempt.get_by_id(attempt.id)
+
+
+# -- recording a payment ---------------------------------------------------------------------
+
+
+def record_payment(
+    merchant_id: int, channel_code: str, payment: ChannelPayment, source: str, actor: Actor = SYSTEM
+) -> str:
+    """Apply a payment the channel reported; return the verdict.
+
+    ``paid`` — this call made the payment; ``duplicate`` — it was already recorded;
+    ``refunded`` — paid after the order was cancelled (or paid twice): money goes back.
+    Raises ``ValidationError`` (``amount_mismatch``) and ``NotFound`` (``unknown_payment``)
+    with nothing changed.
+    """
+    attempt = PaymentAttempt.get_or_none(
+        (PaymentAttempt.number == payment.attempt_number)
+        & (PaymentAttempt.merchant == merchant_id)
+        & (PaymentAttempt.channel == channel_code)
+    )
+    if attempt is None:
+        record_log(merchant_id, channel_code, source, payment.attempt_number, "unknown_payment")
+        raise NotFound("no such payment", code="unknown_payment")
+    if payment.status != "paid":
+        return payment.status
+    if (
+        payment.amount != attempt.amount
+        or (payment.currency or attempt.currency) != attempt.currency
+    ):
+        record_log(
+            merchant_id,
+            channel_code,
+            source,
+            attempt.number,
+            "amount_mismatch",
+            expected=attempt.amount,
+            got=payment.amount,
+            currency=payment.currency,
+        )
+        raise ValidationError("the paid amount does not match the payment", code="amount_mismatch")
+    txn_id = payment.txn_id or f"{channel_code}:{attempt.number}"
+    try:
+        with transaction():
+            won = (
+                PaymentAttempt.update(
+                    status="paid", channel_txn_id=txn_id, paid_at=payment.paid_at or utcnow()
+                )
+                .where(
+                    (PaymentAttempt.id == attempt.id)
+                    & PaymentAttempt.status.in_(("pending", "closed", "failed"))
+                )
+                .execute()
+            )
+            if not won:
+                verdict = "duplicate"
+            else:
+                verdict = _settle_order(attempt, actor)
+    except pw.IntegrityError:  # the same gateway transaction recorded on another attempt
+        verdict = "duplicate"
+    record_log(merchant_id, channel_code, source, attempt.number, verdict, txn_id=txn_id)
+    return verdict
+
+
+def _settle_order(attempt: PaymentAttempt, actor: Actor) -> str:
+    """Inside the transaction that marked ``attempt`` paid: move the order on."""
+    from mallkit.core.catalog import stock
+    from mallkit.core.catalog.errors import OutOfStock
+    from mallkit.core.orders.service import AUTO_CANCEL, settings_for
+    from mallkit.core.payments import refunds
+    from mallkit.core.tasks import cancel as cancel_task
+
+    order = Order.get_by_id(attempt.order_id)
+    if order.status != "pending_payment":
+        # Cancelled meanwhile, or already paid through another attempt: give it back.
+        refunds.refund_attempt(attempt, reason=f"paid_after_{order.status}")
+        return "refunded"
+    transition(
+        order,
+        "paid",
+        Actor("system", actor.id) if actor.type != "system" else SYSTEM,
+        reason=f"paid via {attempt.channel}",
+        changes={"paid_amount": attempt.amount, "payment_channel": attempt.channel},
+    )
+    cancel_task(f"{AUTO_CANCEL}:{order.id}")
+    if not order.stock_deducted and settings_for(order.merchant_id).stock_deduct == STOCK_AT_PAY:
+        lines = [
+            (ln.sku_id, ln.quantity) for ln in OrderLine.select().where(OrderLine.order == order.id)
+        ]
+        try:
+            with transaction():
+                stock.allocate(
+                    Merchant.get_by_id(order.merchant_id),
+                    lines,
+                    stock.StockReference("order", order.number),
+                )
+                Order.update(stock_deducted=True).where(Order.id == order.id).execute()
+        except OutOfStock:
+            refunds.refund_everything(
+                Order.get_by_id(order.id), reason="out_of_stock", actor=SYSTEM, restock=False
+            )
+    return "paid"
+
+
+# -- notifications ---------------------------------------------------------------------------
+
+
+def handle_notification(
+    channel_code: str, merchant_id: int, headers: dict[str, str], body: bytes, form: dict[str, str]
+) -> Acknowledgement:
+    """Verify, then apply, a gateway notification; return the exact reply to send."""
+    from mallkit.core.payments import refunds
+
+    merchant = Merchant.get_or_none(Merchant.id == merchant_id)
+    try:
+        if merchant is None:
+            raise NotFound("no such merchant")
+        channel = channel_for(merchant_id, channel_code)
+    except NotFound:
+        return Acknowledgement("not found", 404)
+    try:
+        note = channel.parse_notification(context(merchant, channel), headers, body, form)
+    except InvalidNotification as exc:
+        record_log(merchant_id, channel_code, "notify", "", "invalid", error=exc.message)
+        return channel.acknowledge(False, exc.message)
+    try:
+        if note.kind == "payment" and note.payment is not None:
+            record_payment(merchant_id, channel_code, note.payment, "notify")
+        elif note.kind == "refund" and note.refund is not None:
+            refunds.apply_channel_refund(merchant_id, channel_code, note.refund, "notify")
+    except (ValidationError, NotFound) as exc:
+        return channel.acknowledge(False, exc.message)
+    return channel.acknowledge(True)
+
+
+# -- reconciliation and closing --------------------------------------------------------------
+
+
+def reconcile(attempt: PaymentAttempt) -> str:
+    """Ask the channel about a pending attempt and record what it says."""
+    merchant = Merchant.get_by_id(attempt.merchant_id)
+    channel = channels().get(attempt.channel)
+    if channel is None:
+        return "no_channel"
+    result = channel.query(context(merchant, channel), attempt)
+    PaymentAttempt.update(last_queried_at=utcnow()).where(PaymentAttempt.id == attempt.id).execute()
+    if result.status == "paid":
+        return record_payment(merchant.id, channel.code, result, "query")
+    record_log(merchant.id, channel.code, "query", attempt.number, result.status)
+    return result.status
+
+
+def close_open_attempts(order: Order) -> int:
+    """Close the order's open attempts (after cancel or a price change). The gateway close is
+    sent after commit through the task outbox."""
+    open_attempts = list(
+        PaymentAttempt.select().where(
+            (PaymentAttempt.order == order.id) & PaymentAttempt.status.in_(OPEN)
+        )
+    )
+    for attempt in open_attempts:
+        won = (
+            PaymentAttempt.update(status="closed", closed_at=utcnow())
+            .where((PaymentAttempt.id == attempt.id) & (PaymentAttempt.status == "pending"))
+            .execute()
+        )
+        if won:
+            schedule(
+                "payment.close",
+                payload={"attempt_id": attempt.id},
+                merchant_id=attempt.merchant_id,
+                dedupe_key=f"payment.close:{attempt.id}",
+            )
+    return len(open_attempts)
+
+
+def close_at_channel(attempt_id: int) -> None:
+    """Task handler: close a closed attempt at its gateway (idempotent)."""
+    attempt = PaymentAttempt.get_or_none(PaymentAttempt.id == attempt_id)
+    if attempt is None or attempt.status != "closed":
+        return
+    channel = channels().get(attempt.channel)
+    if channel is None:
+        return
+    merchant = Merchant.get_by_id(attempt.merchant_id)
+    channel.close(context(merchant, channel), attempt)
+    record_log(merchant.id, channel.code, "close", attempt.number, "ok")

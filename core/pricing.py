@@ -1,0 +1,298 @@
+"""The pricing pipeline: plugins propose, the core decides, in a fixed documented order.
+
+1. **Unit prices.** ``propose_unit_prices`` candidates per line. Kinds rank
+   ``activity`` (group buy, bargain, flash sale) above ``discount``/``member`` (time-limited
+   discount or member price: the better one, never both). The best candidate of the highest
+   ranked kind present wins (lowest price; ties: higher ``priority``, then ``source``); a
+   candidate above the catalog price is ignored. No candidate: the catalog price.
+2. **Adjustments.** ``propose_adjustments`` proposals are applied in kind order
+   ``promotion`` (满减/满折) → ``coupon`` → ``points`` → anything else; within a kind by
+   ``priority`` (higher first) then the bigger discount. Adjustments sharing a non-empty
+   ``stacking`` group exclude each other (the first applied wins, the rest are listed as
+   unusable with the reason). Each applied discount is apportioned over its lines by their
+   running amounts (largest remainder), so no line ever goes below zero, and it is capped so
+   the goods total stays at least one minor unit.
+3. **Shipping.** ``propose_shipping_quotes``; the buyer's choice by ``code`` or the cheapest
+   deliverable quote; with no proposal at all, free standard delivery. The freight is
+   apportioned over the lines by their amounts after discounts.
+
+Every share is stored per line, so ``sum(line.pay_amount) == order.total`` to the fen and
+partial refunds are exact. Prices sent by a client are never read.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from mallkit.core.errors import Conflict
+from mallkit.core.money import apportion
+from mallkit.core.plugins import merchant_plugins
+from mallkit.core.proposals import Adjustment, PriceCandidate, ShippingQuote
+
+PRICE_KIND_RANK = {"activity": 0, "discount": 1, "member": 1}
+ADJUSTMENT_ORDER = ("promotion", "coupon", "points")
+_COLUMN = {
+    "promotion": "promotion_discount",
+    "coupon": "coupon_discount",
+    "points": "points_discount",
+}
+FREE_SHIPPING = ShippingQuote("core", "standard", "Standard delivery", 0)
+
+
+@dataclass
+class PricedLine:
+    """A line with its final unit price and every share of money."""
+
+    key: str
+    sku_id: int
+    product_id: int
+    quantity: int
+    unit_price: int
+    sale_unit_price: int
+    price_source: str = ""
+    price_label: str = ""
+    promotion_discount: int = 0
+    coupon_discount: int = 0
+    points_discount: int = 0
+    other_discount: int = 0
+    freight_share: int = 0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def amount(self) -> int:
+        return self.sale_unit_price * self.quantity
+
+    @property
+    def discount(self) -> int:
+        return (
+            self.promotion_discount
+            + self.coupon_discount
+            + self.points_discount
+            + self.other_discount
+        )
+
+    @property
+    def pay_amount(self) -> int:
+        return self.amount - self.discount + self.freight_share
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "key": self.key,
+            "sku_id": self.sku_id,
+            "product_id": self.product_id,
+            "quantity": self.quantity,
+            "unit_price": self.unit_price,
+            "sale_unit_price": self.sale_unit_price,
+            "price_source": self.price_source,
+            "price_label": self.price_label,
+            "amount": self.amount,
+            "promotion_discount": self.promotion_discount,
+            "coupon_discount": self.coupon_discount,
+            "points_discount": self.points_discount,
+            "other_discount": self.other_discount,
+            "freight_share": self.freight_share,
+            "pay_amount": self.pay_amount,
+        }
+
+
+@dataclass
+class PricedOrder:
+    """The outcome of pricing one merchant's lines."""
+
+    currency: str
+    lines: list[PricedLine]
+    applied: list[Adjustment]
+    unusable: list[Adjustment]
+    shipping_options: list[ShippingQuote]
+    shipping: ShippingQuote | None
+
+    @property
+    def subtotal(self) -> int:
+        return sum(line.amount for line in self.lines)
+
+    @property
+    def discount_total(self) -> int:
+        return sum(line.discount for line in self.lines)
+
+    @property
+    def freight(self) -> int:
+        return sum(line.freight_share for line in self.lines)
+
+    @property
+    def total(self) -> int:
+        return sum(line.pay_amount for line in self.lines)
+
+    def to_dict(self) -> dict[str, Any]:
+        def adj(a: Adjustment) -> dict[str, Any]:
+            return {
+                "source": a.source,
+                "kind": a.kind,
+                "amount": a.amount,
+                "label": a.label,
+                "line_keys": list(a.line_keys),
+                "reason": a.reason,
+                "data": a.data,
+            }
+
+        def quote(q: ShippingQuote) -> dict[str, Any]:
+            return {
+                "source": q.source,
+                "code": q.code,
+                "label": q.label,
+                "amount": q.amount,
+                "deliverable": q.deliverable,
+                "reason": q.reason,
+            }
+
+        return {
+            "currency": self.currency,
+            "subtotal": self.subtotal,
+            "discount_total": self.discount_total,
+            "freight": self.freight,
+            "total": self.total,
+            "lines": [line.to_dict() for line in self.lines],
+            "applied": [adj(a) for a in self.applied],
+            "unusable": [adj(a) for a in self.unusable],
+            "shipping_options": [quote(q) for q in self.shipping_options],
+            "shipping": quote(self.shipping) if self.shipping else None,
+        }
+
+
+def _flatten(results: list[list[Any] | None]) -> list[Any]:
+    return [item for items in results for item in (items or ())]
+
+
+def _best_price(line: dict[str, Any], candidates: list[PriceCandidate]) -> PriceCandidate | None:
+    usable = [
+        c
+        for c in candidates
+        if c.kind in PRICE_KIND_RANK and 0 <= c.unit_price < line["unit_price"]
+    ]
+    if not usable:
+        return None
+    top = min(PRICE_KIND_RANK[c.kind] for c in usable)
+    return min(
+        (c for c in usable if PRICE_KIND_RANK[c.kind] == top),
+        key=lambda c: (c.unit_price, -c.priority, c.source),
+    )
+
+
+def _adjustment_sort_key(a: Adjustment) -> tuple:
+    rank = ADJUSTMENT_ORDER.index(a.kind) if a.kind in ADJUSTMENT_ORDER else len(ADJUSTMENT_ORDER)
+    return (rank, -a.priority, a.amount, a.source, a.label)
+
+
+def price(
+    merchant: Any, buyer: Any, lines: list[dict[str, Any]], context: dict[str, Any] | None = None
+) -> PricedOrder:
+    """Price one merchant's lines. ``lines``: ``{"key", "sku_id", "product_id", "quantity",
+    "unit_price", ...}`` with catalog prices; ``context``: ``address``, ``shipping_code``,
+    ``coupon_ids``, ``points``, ``preview`` and whatever plugins read."""
+    context = dict(context or {})
+    hook = merchant_plugins(merchant.id).hook
+
+    # 1. unit prices
+    candidates = _flatten(hook.propose_unit_prices(merchant=merchant, buyer=buyer, lines=lines))
+    by_line: dict[str, list[PriceCandidate]] = {}
+    for c in candidates:
+        by_line.setdefault(c.line_key, []).append(c)
+    priced: list[PricedLine] = []
+    for line in lines:
+        best = _best_price(line, by_line.get(line["key"], []))
+        priced.append(
+            PricedLine(
+                key=line["key"],
+                sku_id=line["sku_id"],
+                product_id=line["product_id"],
+                quantity=line["quantity"],
+                unit_price=line["unit_price"],
+                sale_unit_price=best.unit_price if best else line["unit_price"],
+                price_source=best.source if best else "",
+                price_label=best.label if best else "",
+                extra={
+                    k: v
+                    for k, v in line.items()
+                    if k not in {"key", "sku_id", "product_id", "quantity", "unit_price"}
+                },
+            )
+        )
+
+    # 2. adjustments
+    view_lines = [
+        {
+            **line,
+            "unit_price": p.sale_unit_price,
+            "amount": p.amount,
+            "catalog_unit_price": p.unit_price,
+        }
+        for line, p in zip(lines, priced, strict=True)
+    ]
+    proposals = _flatten(
+        hook.propose_adjustments(merchant=merchant, buyer=buyer, lines=view_lines, context=context)
+    )
+    running = {p.key: p.amount for p in priced}
+    by_key = {p.key: p for p in priced}
+    applied: list[Adjustment] = []
+    unusable: list[Adjustment] = [a for a in proposals if not a.usable]
+    taken_groups: dict[str, str] = {}
+    for a in sorted((a for a in proposals if a.usable), key=_adjustment_sort_key):
+        if a.amount > 0:
+            unusable.append(replace(a, usable=False, reason="charges are not supported"))
+            continue
+        if a.stacking and a.stacking in taken_groups:
+            unusable.append(
+                replace(a, usable=False, reason=f"does not combine with {taken_groups[a.stacking]}")
+            )
+            continue
+        keys = [k for k in (a.line_keys or running) if k in running]
+        weights = [running[k] for k in keys]
+        cap = min(sum(weights), sum(running.values()) - 1)
+        discount = min(-a.amount, max(cap, 0))
+        if a.amount < 0 and discount <= 0:
+            unusable.append(replace(a, usable=False, reason="nothing left to discount"))
+            continue
+        for k, share in zip(keys, apportion(discount, weights), strict=True):
+            running[k] -= share
+            column = _COLUMN.get(a.kind, "other_discount")
+            setattr(by_key[k], column, getattr(by_key[k], column) + share)
+        applied.append(replace(a, amount=-discount))
+        if a.stacking:
+            taken_groups[a.stacking] = a.label or a.source
+
+    # 3. shipping
+    quotes = _flatten(
+        hook.propose_shipping_quotes(
+            merchant=merchant, lines=view_lines, address=context.get("address")
+        )
+    )
+    if not quotes:
+        quotes = [FREE_SHIPPING]
+    deliverable = [q for q in quotes if q.deliverable]
+    wanted = context.get("shipping_code")
+    chosen: ShippingQuote | None
+    if wanted:
+        chosen = next((q for q in deliverable if q.code == wanted), None)
+        if chosen is None:
+            raise Conflict(
+                f"shipping method {wanted!r} is not available",
+                code="shipping_unavailable",
+                errors={"shipping": [wanted]},
+            )
+    else:
+        chosen = min(deliverable, key=lambda q: (q.amount, q.code)) if deliverable else None
+    if chosen is not None and chosen.amount:
+        keys = list(running)
+        for k, share in zip(
+            keys, apportion(chosen.amount, [running[k] for k in keys]), strict=True
+        ):
+            by_key[k].freight_share += share
+
+    return PricedOrder(
+        currency=merchant.currency,
+        lines=priced,
+        applied=applied,
+        unusable=unusable,
+        shipping_options=quotes,
+        shipping=chosen,
+    )

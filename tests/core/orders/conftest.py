@@ -1,0 +1,59 @@
+"""Catalog fixtures for the order tests: a product with two SKUs per merchant."""
+
+from __future__ import annotations
+
+import pytest
+
+from mallkit.core.accounts.service import save_address
+from mallkit.core.catalog.service import create_product
+
+ADDRESS = {
+    "recipient": "张三",
+    "phone": "13800000000",
+    "province": "上海市",
+    "city": "上海市",
+    "district": "浦东新区",
+    "detail": "世纪大道 100 号",
+}
+
+
+def make_product(merchant, name="T恤", prices=(1990, 2990), stocks=(10, 5)):
+    colours = ["红", "蓝", "绿", "黑", "白"][: len(prices)]
+    return create_product(
+        merchant.id,
+        {
+            "name": name,
+            "specs": [{"name": "颜色", "values": colours}],
+            "skus": [
+                {"specs": {"颜色": c}, "price": p, "stock": s}
+                for c, p, s in zip(colours, prices, stocks, strict=True)
+            ],
+        },
+    )
+
+
+def skus_of(product):
+    from mallkit.core.catalog.models import Sku
+
+    return list(Sku.select().where(Sku.product == product.id).order_by(Sku.id))
+
+
+@pytest.fixture
+def product(merchant):
+    return make_product(merchant)
+
+
+@pytest.fixture
+def skus(product):
+    return skus_of(product)
+
+
+@pytest.fixture
+def address(buyer):
+    return save_address(buyer.user, ADDRESS)
+
+
+@pytest.fixture
+def manual(app, merchant, enable_plugin):
+    with enable_plugin("payment_manual", merchant, {"bank_account": "6222 0000 0000"}):
+        yield
