@@ -288,16 +288,118 @@ def plugins_config(ctx, plugin, merchant_id, config) -> None:
     click.echo(json.dumps(result["config"], ensure_ascii=False, indent=2))
 
 
+# -- products --------------------------------------------------------------------------------
+
+
+@cli.group()
+def products() -> None:
+    """Bulk import and export of a merchant's products (CSV)."""
+
+
+@products.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--merchant", "merchant_id", type=int, required=True)
+@click.option("--skip-bad-rows", is_flag=True,
+              help="Import the good products and leave out those with a bad row "
+                   "(default: all or nothing)")
+@pass_ctx
+def products_import(ctx, file, merchant_id, skip_bad_rows) -> None:
+    """Import products from a CSV FILE (one row per SKU; see docs/catalog.md)."""
+    from mallkit.core.catalog.importer import import_csv
+
+    with open(file, encoding="utf-8-sig", newline="") as fh:
+        total = max(sum(1 for _ in fh) - 1, 0)
+        fh.seek(0)
+        with ctx.app.app_context():
+            _merchant(merchant_id)
+            with click.progressbar(length=total, label="importing", file=sys.stderr) as bar:
+                report = import_csv(merchant_id, fh, skip_bad_rows=skip_bad_rows,
+                                    progress=bar.update)
+    for error in report.errors:
+        click.echo(f"{file}:{error}", err=True)
+    if report.committed:
+        click.echo(f"{report.created_products} product(s), {report.created_skus} SKU(s) imported; "
+                   f"{report.skipped_products} product(s) skipped.")
+    if report.errors and not report.committed:
+        raise click.ClickException(
+            f"{len(report.errors)} error(s); nothing was imported "
+            "(fix the rows, or use --skip-bad-rows)")
+    if report.errors:
+        sys.exit(1)
+
+
+@products.command("export")
+@click.argument("file", type=click.Path(dir_okay=False, writable=True))
+@click.option("--merchant", "merchant_id", type=int, required=True)
+@pass_ctx
+def products_export(ctx, file, merchant_id) -> None:
+    """Export the merchant's products to a CSV FILE (the import format)."""
+    from mallkit.core.catalog.importer import export_csv
+    from mallkit.core.catalog.models import Product
+
+    with ctx.app.app_context():
+        _merchant(merchant_id)
+        total = Product.select().where((Product.merchant == merchant_id)
+                                       & Product.deleted_at.is_null()).count()
+        with open(file, "w", encoding="utf-8", newline="") as fh, \
+                click.progressbar(length=total, label="exporting", file=sys.stderr) as bar:
+            rows = export_csv(merchant_id, fh, progress=bar.update)
+    click.echo(f"{total} product(s), {rows} SKU row(s) written to {file}")
+
+
 # -- running ---------------------------------------------------------------------------------
 
 
 @cli.command()
 @click.option("--host", default="127.0.0.1")
 @click.option("--port", default=8000, type=int)
+@click.option("--no-worker", is_flag=True, help="Do not run due scheduled tasks in this process")
 @pass_ctx
-def serve(ctx, host, port) -> None:
-    """Serve the API with the development server (use gunicorn in production)."""
-    ctx.app.run(host=host, port=port, threaded=True)
+def serve(ctx, host, port, no_worker) -> None:
+    """Serve the API with the development server (use gunicorn in production).
+
+    A background worker runs due scheduled tasks in the same process unless --no-worker.
+    """
+    from mallkit.core.worker import Worker
+
+    task_worker = None if no_worker else Worker(ctx.app)
+    if task_worker is not None:
+        task_worker.start()
+    try:
+        ctx.app.run(host=host, port=port, threaded=True)
+    finally:
+        if task_worker is not None:
+            task_worker.stop()
+
+
+@cli.command()
+@click.option(
+    "--interval",
+    type=click.FloatRange(min=0, min_open=True),
+    default=None,
+    help="Seconds between polls [default: TASK_POLL_INTERVAL, 1]",
+)
+@click.option("--once", is_flag=True, help="Run the tasks due now, then exit")
+@pass_ctx
+def worker(ctx, interval, once) -> None:
+    """Run durable scheduled tasks as they fall due, until SIGINT or SIGTERM.
+
+    Run as many workers as you like against one database: each task runs once.
+    """
+    import logging
+
+    from mallkit.core.worker import Worker
+
+    task_worker = Worker(ctx.app, interval=interval)
+    if once:
+        click.echo(f"{task_worker.run_once()} task(s) run")
+        return
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)  # no line per poll
+    click.echo(f"worker {task_worker.worker_id}: polling every {task_worker.interval:g}s")
+    task_worker.run_forever()
 
 
 @cli.command()

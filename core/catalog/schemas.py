@@ -123,8 +123,7 @@ class ProductIn(Schema):
 
 
 class ProductPatch(ProductIn):
-    class Meta:
-        partial = True
+    name = fields.String(validate=validate.Length(min=1, max=200))
 
 
 class ShelfIn(Schema):
@@ -337,8 +336,7 @@ class BrandIn(Schema):
 
 
 class BrandPatch(BrandIn):
-    class Meta:
-        partial = True
+    name = fields.String(validate=validate.Length(min=1, max=100))
 
 
 class SupplierIn(Schema):
@@ -350,8 +348,7 @@ class SupplierIn(Schema):
 
 
 class SupplierPatch(SupplierIn):
-    class Meta:
-        partial = True
+    name = fields.String(validate=validate.Length(min=1, max=100))
 
 
 class SupplierOut(SupplierIn):
@@ -364,8 +361,7 @@ class TagIn(Schema):
 
 
 class TagPatch(TagIn):
-    class Meta:
-        partial = True
+    name = fields.String(validate=validate.Length(min=1, max=32))
 
 
 class TagOut(TagIn):

@@ -7,6 +7,7 @@ same way for both engines, and stores the tokens on the product (``search_name``
 
 - text is NFKC-normalised, case-folded and stripped of accents (``Café`` → ``cafe``);
 - a run of CJK characters becomes its unigrams and bigrams (``运动鞋`` → ``运 动 鞋 运动 动鞋``);
+  in the stored document, whitespace between CJK characters does not end a run;
 - any other run of letters and digits is one token (``iPhone15`` → ``iphone15``).
 
 A query is tokenised the same way: a CJK run of one character searches its unigram, a longer
@@ -43,6 +44,9 @@ _CJK = re.compile(
 )
 
 
+_CJK_GAP = re.compile(r"(?<=" + _CJK.pattern[:-1] + r")\s+(?=" + _CJK.pattern[:-1] + r")")
+
+
 def _normalise(text: str) -> str:
     text = unicodedata.normalize("NFKD", unicodedata.normalize("NFKC", text or "").casefold())
     text = "".join(ch for ch in text if not unicodedata.combining(ch))
@@ -69,9 +73,13 @@ def _runs(text: str):
 
 
 def tokenize(text: str) -> list[str]:
-    """The index tokens of ``text`` (unique, in first-seen order)."""
+    """The index tokens of ``text`` (unique, in first-seen order).
+
+    Spaces between CJK characters are dropped first: Chinese titles use them as visual
+    separators (``西湖龙井 绿茶``), and a search for ``龙井绿茶`` must still find them.
+    """
     out: dict[str, None] = {}
-    for run, cjk in _runs(text):
+    for run, cjk in _runs(_CJK_GAP.sub("", text or "")):
         if cjk:
             for ch in run:
                 out[ch] = None

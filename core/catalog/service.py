@@ -344,6 +344,8 @@ def create_product(
         _check_codes(merchant_id, rows, None)
         fields = {k: data[k] for k in PRODUCT_FIELDS if k in data}
         fields["description"] = sanitize_html(fields.get("description", ""))
+        if _pending_on(fields.get("shelf_on_at")) and "is_on_shelf" not in data:
+            fields["is_on_shelf"] = False  # scheduled to go on shelf: off until then
         product = Product.create(
             merchant=merchant_id,
             specs=specs,
@@ -414,6 +416,8 @@ def update_product(
         )
         if "is_on_shelf" in changes:
             changes.update(_clear_passed_schedule(product, changes))
+        elif _pending_on(changes.get("shelf_on_at")):
+            changes["is_on_shelf"] = False  # scheduled to go on shelf: off until then
         changes.update(_links(merchant_id, data))
         tags = None
         if "tags" in data:
@@ -485,6 +489,10 @@ def _replace_skus(
         stock.stocktake(merchant_id, counts, note="product edit", actor_id=actor_id)
     after = {r["spec_key"]: {f: r.get(f) for f in AUDITED_SKU_FIELDS} for r in rows}
     return before, after
+
+
+def _pending_on(shelf_on_at: dt.datetime | None) -> bool:
+    return shelf_on_at is not None and shelf_on_at > utcnow()
 
 
 def _clear_passed_schedule(product: Product, changes: dict[str, Any]) -> dict[str, Any]:

@@ -8,6 +8,7 @@ import pytest
 
 from mallkit.core.catalog import service
 from mallkit.core.catalog.models import MODELS
+from mallkit.core.catalog.schemas import ProductIn
 
 
 def product_payload(name: str = "纯棉T恤", **overrides: Any) -> dict[str, Any]:
@@ -27,12 +28,13 @@ def product_payload(name: str = "纯棉T恤", **overrides: Any) -> dict[str, Any
         },
     }
     data.update(overrides)
-    return data
+    return {k: v for k, v in data.items() if v is not None}  # None: leave the key out
 
 
 def create_product(merchant, name: str = "纯棉T恤", **overrides: Any):
-    """Create a product through the service (no HTTP)."""
-    return service.create_product(merchant.id, product_payload(name, **overrides))
+    """Create a product through the service (no HTTP; input loaded as the API loads it)."""
+    data = ProductIn().load(product_payload(name, **overrides))
+    return service.create_product(merchant.id, data)
 
 
 def single_sku(price: int = 1000, stock: int = 10, **extra: Any) -> dict[str, Any]:
