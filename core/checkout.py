@@ -215,6 +215,8 @@ def _create_order(
         shipping_method=priced.shipping.code if priced.shipping else "",
         pricing={k: v for k, v in priced.to_dict().items() if k in ("applied", "shipping")},
         checkout_key=checkout_key[:64],
+        # Set up front: the allocation below either succeeds or rolls everything back.
+        stock_deducted=settings.stock_deduct == STOCK_AT_PLACE,
     )
     rows = []
     for p in priced.lines:
@@ -249,8 +251,6 @@ def _create_order(
             [(p.sku_id, p.quantity) for p in priced.lines],
             stock.StockReference("order", order.number),
         )
-        Order.update(stock_deducted=True).where(Order.id == order.id).execute()
-        order.stock_deducted = True
     record_event(
         order, "placed", Actor("buyer", buyer.id), data={"total": priced.total, "lines": len(rows)}
     )

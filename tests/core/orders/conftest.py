@@ -18,7 +18,10 @@ ADDRESS = {
 
 
 def make_product(merchant, name="T恤", prices=(1990, 2990), stocks=(10, 5)):
-    colours = ["红", "蓝", "绿", "黑", "白"][: len(prices)]
+    base = ["红", "蓝", "绿", "黑", "白"]
+    colours = (
+        base[: len(prices)] if len(prices) <= len(base) else [f"色{n}" for n in range(len(prices))]
+    )
     return create_product(
         merchant.id,
         {

@@ -1,0 +1,226 @@
+"""Cart and checkout: flags, multi-merchant split, idempotent place, stock, vetoes, queries."""
+
+from __future__ import annotations
+
+import pytest
+
+from mallkit.core.cart.models import CartLine
+from mallkit.core.catalog.models import Sku, StockMovement
+from mallkit.core.catalog.service import set_shelf
+from mallkit.core.idempotency import IdempotencyKey
+from mallkit.core.orders.models import Order, OrderLine
+from mallkit.core.orders.service import update_settings
+from mallkit.core.tasks import ScheduledTask
+from mallkit.core.testing import count_queries
+from tests.core.orders.conftest import ADDRESS, make_product, skus_of
+from tests.sample_plugins import order_flow
+
+
+def add(client, account, sku, quantity=1):
+    r = client.post(
+        "/api/v1/cart/lines", json={"sku_id": sku.id, "quantity": quantity}, headers=account.headers
+    )
+    assert r.status_code == 200, r.json
+    return r.json
+
+
+def counts():
+    return (
+        Order.select().count(),
+        OrderLine.select().count(),
+        StockMovement.select().count(),
+        ScheduledTask.select().count(),
+    )
+
+
+def test_cart_adds_merges_selects_and_flags_unavailable_lines(client, buyer, merchant, skus):
+    add(client, buyer, skus[0], 2)
+    cart = add(client, buyer, skus[0], 3)
+    (group,) = cart["merchants"]
+    assert [ln["quantity"] for ln in group["lines"]] == [5]
+    assert group["total"] == 5 * 1990
+    add(client, buyer, skus[1], 1)
+    line_ids = [
+        ln["id"]
+        for ln in client.get("/api/v1/cart", headers=buyer.headers).json["merchants"][0]["lines"]
+    ]
+    r = client.post(
+        "/api/v1/cart/select",
+        json={"line_ids": [line_ids[1]], "selected": False},
+        headers=buyer.headers,
+    )
+    assert r.json["merchants"][0]["total"] == 5 * 1990
+    # Out of stock, price changed, off shelf: flagged with a reason, never dropped.
+    Sku.update(stock=3).where(Sku.id == skus[0].id).execute()
+    Sku.update(price=2500).where(Sku.id == skus[1].id).execute()
+    lines = client.get("/api/v1/cart", headers=buyer.headers).json["merchants"][0]["lines"]
+    assert (lines[0]["available"], lines[0]["reason"]) == (False, "insufficient_stock")
+    assert lines[1]["price_changed"] and lines[1]["unit_price"] == 2500
+    set_shelf(merchant.id, [skus[0].product_id], False)
+    lines = client.get("/api/v1/cart", headers=buyer.headers).json["merchants"][0]["lines"]
+    assert [ln["reason"] for ln in lines] == ["product_unavailable", "product_unavailable"]
+    assert len(lines) == 2
+    # Off-shelf products cannot be added.
+    r = client.post("/api/v1/cart/lines", json={"sku_id": skus[0].id}, headers=buyer.headers)
+    assert r.status_code == 409 and r.json["code"] == "product_unavailable"
+
+
+def test_cart_lines_are_private_and_bad_input_changes_nothing(client, buyer, other_buyer, skus):
+    add(client, buyer, skus[0])
+    line_id = CartLine.get().id
+    for method, kwargs in (("patch", {"json": {"quantity": 2}}), ("delete", {})):
+        r = getattr(client, method)(
+            f"/api/v1/cart/lines/{line_id}", headers=other_buyer.headers, **kwargs
+        )
+        assert r.status_code == 404
+    for body in (
+        {"sku_id": skus[0].id, "quantity": 0},
+        {"sku_id": "x"},
+        {"sku_id": skus[0].id, "price": 1},
+        {"sku_id": 999999},
+    ):
+        r = client.post("/api/v1/cart/lines", json=body, headers=buyer.headers)
+        assert r.status_code in (404, 422), body
+    r = client.patch(
+        f"/api/v1/cart/lines/{line_id}", json={"quantity": 10000}, headers=buyer.headers
+    )
+    assert r.status_code == 422
+    assert [(c.quantity, c.user_id) for c in CartLine.select()] == [(1, buyer.user.id)]
+    assert client.get("/api/v1/cart").status_code == 401
+
+
+def test_a_cart_spanning_merchants_becomes_one_order_per_merchant(
+    client, buyer, merchant, other_merchant, skus, address
+):
+    other_skus = skus_of(make_product(other_merchant, "杯子", prices=(500,), stocks=(3,)))
+    add(client, buyer, skus[0], 2)
+    add(client, buyer, other_skus[0], 3)
+    before = counts()
+    preview = client.post(
+        "/api/v1/checkout/preview", json={"address_id": address.id}, headers=buyer.headers
+    )
+    assert preview.status_code == 200
+    assert [m["total"] for m in preview.json["merchants"]] == [3980, 1500]
+    assert counts() == before  # a preview writes nothing
+    r = client.post(
+        "/api/v1/checkout/place", json={"address_id": address.id}, headers=buyer.headers
+    )
+    assert r.status_code == 201, r.json
+    assert [(o["merchant_id"], o["total"]) for o in r.json] == [
+        (merchant.id, 3980),
+        (other_merchant.id, 1500),
+    ]
+    assert Sku.get_by_id(skus[0].id).stock == 8 and Sku.get_by_id(other_skus[0].id).stock == 0
+    assert CartLine.select().count() == 0
+    assert r.json[0]["address"]["recipient"] == ADDRESS["recipient"]
+    tasks = ScheduledTask.select().where(ScheduledTask.kind == "order.auto_cancel")
+    assert tasks.count() == 2
+
+
+def test_place_with_an_idempotency_key_orders_once(client, buyer, skus, address):
+    body = {"items": [{"sku_id": skus[0].id, "quantity": 1}], "address_id": address.id}
+    headers = {**buyer.headers, "Idempotency-Key": "checkout-1"}
+    first = client.post("/api/v1/checkout/place", json=body, headers=headers)
+    again = client.post("/api/v1/checkout/place", json=body, headers=headers)
+    assert first.status_code == again.status_code == 201
+    assert [o["id"] for o in first.json] == [o["id"] for o in again.json]
+    assert Order.select().count() == 1 and Sku.get_by_id(skus[0].id).stock == 9
+    other = client.post(
+        "/api/v1/checkout/place",
+        json={**body, "items": [{"sku_id": skus[0].id, "quantity": 2}]},
+        headers=headers,
+    )
+    assert other.status_code == 409 and other.json["code"] == "idempotency_key_reused"
+    assert Order.select().count() == 1 and IdempotencyKey.select().count() == 1
+
+
+def test_refused_checkouts_write_nothing(client, buyer, merchant, skus, address, enable_plugin):
+    before = counts()
+    cases = [
+        (
+            {"items": [{"sku_id": skus[1].id, "quantity": 6}], "address_id": address.id},
+            409,
+            "out_of_stock",
+        ),
+        ({"items": [{"sku_id": skus[0].id, "quantity": 1}]}, 422, "address_required"),
+        (
+            {"items": [{"sku_id": skus[0].id, "quantity": 1}], "address_id": 999},
+            422,
+            "address_not_found",
+        ),
+        (
+            {
+                "items": [{"sku_id": skus[0].id, "quantity": 1, "price": 1}],
+                "address_id": address.id,
+            },
+            422,
+            "validation_error",
+        ),
+        ({"address_id": address.id}, 422, "empty_checkout"),
+    ]
+    for body, status, code in cases:
+        r = client.post("/api/v1/checkout/place", json=body, headers=buyer.headers)
+        assert (r.status_code, r.json["code"]) == (status, code), body
+    order_flow.reset()
+    with enable_plugin(order_flow, merchant):
+        r = client.post(
+            "/api/v1/checkout/place",
+            json={
+                "items": [{"sku_id": skus[0].id, "quantity": 1}],
+                "address_id": address.id,
+                "merchants": [{"merchant_id": merchant.id, "note": "please refuse"}],
+            },
+            headers=buyer.headers,
+        )
+        assert (r.status_code, r.json["code"]) == (422, "checkout_refused")
+    assert counts() == before
+    assert Sku.get_by_id(skus[0].id).stock == 10
+
+
+def test_stock_can_be_taken_at_payment_instead(
+    client, buyer, merchant, skus, address, owner, manual
+):
+    update_settings(merchant.id, {"stock_deduct": "pay"})
+    r = client.post(
+        "/api/v1/checkout/place",
+        json={"items": [{"sku_id": skus[0].id, "quantity": 4}], "address_id": address.id},
+        headers=buyer.headers,
+    )
+    order = r.json[0]
+    assert Sku.get_by_id(skus[0].id).stock == 10
+    r = client.post(
+        f"/api/v1/merchants/{merchant.id}/orders/{order['id']}/manual-payment",
+        json={"reference": "B-001", "amount": order["total"]},
+        headers=owner.headers,
+    )
+    assert r.status_code == 200, r.json
+    assert Sku.get_by_id(skus[0].id).stock == 6
+    assert Order.get_by_id(order["id"]).stock_deducted
+
+
+@pytest.mark.parametrize("with_plugins", [False, True])
+def test_queries_per_checkout_do_not_grow_with_the_lines(
+    app, buyer, merchant, address, enable_plugin, with_plugins
+):
+    from contextlib import nullcontext
+
+    from mallkit.core import checkout
+    from tests.sample_plugins import pricing_rules
+
+    pricing_rules.reset()
+    product = make_product(merchant, "多款", prices=tuple(range(100, 150)), stocks=(100,) * 50)
+    all_skus = skus_of(product)
+    measured = {}
+    ctx = enable_plugin(pricing_rules, merchant) if with_plugins else nullcontext()
+    with ctx:
+        pricing_rules.RULES["adjustments"] = [
+            {"source": "promo", "kind": "promotion", "amount": -50, "threshold": 1}
+        ]
+        warm = [{"sku_id": all_skus[0].id, "quantity": 1}]
+        checkout.place(buyer.user, {"items": warm, "address_id": address.id})
+        for n in (1, 10, 50):
+            items = [{"sku_id": s.id, "quantity": 1} for s in all_skus[:n]]
+            with count_queries() as q:
+                checkout.place(buyer.user, {"items": items, "address_id": address.id})
+            measured[n] = q.count
+    assert measured[1] == measured[10] == measured[50], measured

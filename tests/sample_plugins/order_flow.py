@@ -1,0 +1,46 @@
+"""A merchant-level plugin that adds an order state, guards transitions, vetoes checkouts and
+records every state change."""
+
+from mallkit.core.errors import Conflict, ValidationError
+from mallkit.core.plugins import PluginMeta
+from mallkit.core.proposals import OrderTransition
+from mallkit.hookspecs import hookimpl
+
+meta = PluginMeta(name="order_flow", version="1.0.0", title="Order flow (tests)")
+
+CHANGES: list = []
+HOLD_SHIPPING: set[int] = set()
+FAIL_ON: set[str] = set()
+
+
+def reset() -> None:
+    CHANGES.clear()
+    HOLD_SHIPPING.clear()
+    FAIL_ON.clear()
+
+
+@hookimpl
+def register_order_transitions():
+    return [
+        OrderTransition("paid", "awaiting_group", "wait_for_group", ("system",)),
+        OrderTransition("awaiting_group", "paid", "group_succeeded", ("system",)),
+    ]
+
+
+@hookimpl
+def validate_checkout(merchant, buyer, order):
+    if "refuse" in order["options"].get("note", ""):
+        raise ValidationError("refused by order_flow", code="checkout_refused")
+
+
+@hookimpl
+def validate_order_transition(order, source, target, actor):
+    if target == "shipped" and order.id in HOLD_SHIPPING:
+        raise Conflict("held by order_flow", code="shipping_held")
+
+
+@hookimpl
+def on_order_state_changed(order, source, target, actor):
+    CHANGES.append((order.id, source, target, actor.type))
+    if target in FAIL_ON:
+        raise RuntimeError(f"order_flow refuses {target}")
