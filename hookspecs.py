@@ -102,9 +102,21 @@ def register_cli_commands(cli: click.Group) -> None:
 def register_job_handlers() -> list[JobHandler]:
     """Handlers for durable scheduled tasks (group expiry, commission unfreeze, ...).
 
-    When: when a worker starts. Returns: collects all; :class:`JobHandler` items whose
-    ``kind`` is unique across plugins. Applies: platform-wide; a handler receives the task's
-    merchant and payload and must be idempotent (a task may run again after a crash).
+    When: once per app, while it is created (and again if the installed plugins change).
+    Schedule the tasks with :func:`mallkit.core.tasks.schedule`, in the transaction of the
+    business change they belong to.
+    Returns: collects all; :class:`mallkit.core.proposals.JobHandler` items. A ``kind`` is
+    unique across the core and every plugin — prefix it with your plugin name
+    (``"groupbuy.expire"``); a kind registered twice stops start-up naming both owners.
+    Handler contract: a worker calls ``run(task)`` with the
+    :class:`mallkit.core.tasks.ScheduledTask` (``task.payload``, ``task.merchant_id``,
+    ``task.attempts``) inside the task's own transaction: its database writes commit together
+    with the task becoming ``done``, and roll back if it raises — the task is then retried
+    with exponential backoff, and ``failed`` after ``max_attempts``. A handler must be
+    idempotent: a task whose worker died runs again, so effects outside the database (a
+    gateway call) may repeat; re-check the business state first (is the order still unpaid?).
+    Applies: platform-wide; the handler runs whether or not the task's merchant still has the
+    plugin enabled (check ``merchant_plugins(task.merchant_id)`` when that matters).
     """
 
 

@@ -353,10 +353,53 @@ def products_export(ctx, file, merchant_id) -> None:
 @cli.command()
 @click.option("--host", default="127.0.0.1")
 @click.option("--port", default=8000, type=int)
+@click.option("--no-worker", is_flag=True, help="Do not run due scheduled tasks in this process")
 @pass_ctx
-def serve(ctx, host, port) -> None:
-    """Serve the API with the development server (use gunicorn in production)."""
-    ctx.app.run(host=host, port=port, threaded=True)
+def serve(ctx, host, port, no_worker) -> None:
+    """Serve the API with the development server (use gunicorn in production).
+
+    A background worker runs due scheduled tasks in the same process unless --no-worker.
+    """
+    from mallkit.core.worker import Worker
+
+    task_worker = None if no_worker else Worker(ctx.app)
+    if task_worker is not None:
+        task_worker.start()
+    try:
+        ctx.app.run(host=host, port=port, threaded=True)
+    finally:
+        if task_worker is not None:
+            task_worker.stop()
+
+
+@cli.command()
+@click.option(
+    "--interval",
+    type=click.FloatRange(min=0, min_open=True),
+    default=None,
+    help="Seconds between polls [default: TASK_POLL_INTERVAL, 1]",
+)
+@click.option("--once", is_flag=True, help="Run the tasks due now, then exit")
+@pass_ctx
+def worker(ctx, interval, once) -> None:
+    """Run durable scheduled tasks as they fall due, until SIGINT or SIGTERM.
+
+    Run as many workers as you like against one database: each task runs once.
+    """
+    import logging
+
+    from mallkit.core.worker import Worker
+
+    task_worker = Worker(ctx.app, interval=interval)
+    if once:
+        click.echo(f"{task_worker.run_once()} task(s) run")
+        return
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)  # no line per poll
+    click.echo(f"worker {task_worker.worker_id}: polling every {task_worker.interval:g}s")
+    task_worker.run_forever()
 
 
 @cli.command()

@@ -19,10 +19,18 @@ DEFAULTS: dict[str, Any] = {
     "RATELIMIT_STORAGE_URL": "memory://",
     "PLUGINS_DISABLED": [],  # installed plugins the operator keeps out of this instance
     "DB_POOL_SIZE": 20,
+    "TASK_POLL_INTERVAL": 1.0,  # seconds between a worker's polls for due scheduled tasks
+    "TASK_LEASE_SECONDS": 300,  # a task claimed by a worker that died runs again after this
 }
 
 # Environment values that are not plain strings are parsed as JSON (lists, numbers, booleans).
-_JSON_KEYS = {"TOKEN_TTL_SECONDS", "PLUGINS_DISABLED", "DB_POOL_SIZE"}
+_JSON_KEYS = {
+    "TOKEN_TTL_SECONDS",
+    "PLUGINS_DISABLED",
+    "DB_POOL_SIZE",
+    "TASK_POLL_INTERVAL",
+    "TASK_LEASE_SECONDS",
+}
 
 
 def load_settings(overrides: dict[str, Any] | None = None) -> dict[str, Any]:

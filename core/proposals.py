@@ -76,7 +76,15 @@ class MigrationSource:
 
 @dataclass(frozen=True, slots=True)
 class JobHandler:
-    """A durable-task handler: ``kind`` names the task rows it runs."""
+    """A durable-task handler: ``run(task)`` runs the ``scheduled_task`` rows of ``kind``.
+
+    ``run`` receives the :class:`mallkit.core.tasks.ScheduledTask` (read ``task.payload`` and
+    ``task.merchant_id``), runs inside the task's own transaction (its database writes commit
+    with the task marked ``done`` and roll back when it raises) and returns nothing. It must be
+    idempotent. ``max_attempts``: how often a task is tried before it is marked ``failed``,
+    unless the task was scheduled with its own. Returned by ``register_job_handlers`` or
+    registered by the core with :func:`mallkit.core.tasks.register_core_handler`.
+    """
 
     kind: str
     run: Callable[..., Any]

@@ -14,7 +14,6 @@ ROOT = Path(__file__).resolve().parents[1]
 # Hooks specified ahead of the code that calls them. Each names the issue that brings the
 # caller; the last test keeps this list honest.
 AWAITING_CALLER = {
-    "register_job_handlers": "cart/checkout/orders: durable scheduled tasks",
     "register_order_transitions": "cart/checkout/orders: the order state machine",
     "register_payment_channels": "cart/checkout/orders: the payments core",
     "propose_unit_prices": "cart/checkout/orders: the pricing pipeline",

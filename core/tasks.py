@@ -1,0 +1,520 @@
+"""Durable scheduled tasks: the ``scheduled_task`` table, scheduling, and running due tasks.
+
+Time-driven work (auto-cancel an unpaid order, expire a group, unfreeze a commission) is a row
+written with :func:`schedule` *in the transaction of the business change*, so the change and
+its task commit or roll back together. The same table is the outbox for after-commit work: a
+task without ``run_at``/``delay`` is due at once.
+
+A worker (:mod:`mallkit.core.worker`, ``mallkit worker``) calls :func:`run_due`, which
+
+1. *claims* due tasks in one short transaction — ``FOR UPDATE SKIP LOCKED`` on PostgreSQL,
+   a ``BEGIN IMMEDIATE`` compare-and-set on SQLite — marking them ``running`` under a lease
+   (``locked_by``, ``locked_until``). A task whose lease ran out (its worker died) is
+   claimable again, so nothing is lost on a crash or restart;
+2. runs each claimed task in *its own* transaction: the handler's database work and the task
+   becoming ``done`` commit together, guarded by a compare-and-set on the lease holder, so the
+   database effect of a task happens exactly once however many workers run;
+3. on an exception, rolls the handler's work back and, in a new transaction, stores the error
+   and retries later with exponential backoff, or marks the task ``failed`` after
+   ``max_attempts``.
+
+Handlers are :class:`mallkit.core.proposals.JobHandler` items: the core's, registered with
+:func:`register_core_handler`, and every plugin's ``register_job_handlers`` result. A handler
+is called as ``run(task)`` and must be idempotent: effects outside the database (a call to a
+payment gateway) may happen again when a worker dies after them and before its commit.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Iterable, Mapping, Sequence
+from contextlib import contextmanager
+from threading import Event
+from typing import Any
+
+import peewee as pw
+from flask import Flask, current_app, has_app_context
+
+from mallkit.core import audit
+from mallkit.core.db import BaseModel, JSONField, database, is_postgres, transaction, utcnow
+from mallkit.core.errors import Conflict, NotFound, PluginLoadError
+from mallkit.core.proposals import JobHandler
+
+log = logging.getLogger("mallkit.tasks")
+
+PENDING, RUNNING, DONE, FAILED, CANCELLED = "pending", "running", "done", "failed", "cancelled"
+STATUSES = (PENDING, RUNNING, DONE, FAILED, CANCELLED)
+
+DEFAULT_LEASE_SECONDS = 300
+DEFAULT_RETRY_MAX_SECONDS = 3600
+_ERROR_MAX_CHARS = 1000
+
+
+class ScheduledTask(BaseModel):
+    """A durable task: run the handler registered for ``kind`` at ``run_at`` (UTC).
+
+    ``status``: ``pending`` → ``running`` (claimed under a lease) → ``done``; back to
+    ``pending`` with a later ``run_at`` after a failed attempt, ``failed`` once
+    ``max_attempts`` are spent, ``cancelled`` by :func:`cancel`. ``attempts`` counts the
+    times the task was claimed. ``max_attempts`` None means the handler's
+    ``JobHandler.max_attempts``. ``locked_by`` names the worker that last held the task.
+    ``dedupe_key`` is unique: scheduling an existing key returns the existing task.
+    """
+
+    kind = pw.CharField(max_length=100)
+    merchant_id = pw.IntegerField(null=True, index=True)
+    payload = JSONField(default=dict)
+    run_at = pw.DateTimeField(default=utcnow)
+    status = pw.CharField(max_length=16, default=PENDING)
+    attempts = pw.IntegerField(default=0)
+    max_attempts = pw.IntegerField(null=True)
+    last_error = pw.TextField(default="")
+    locked_by = pw.CharField(max_length=100, null=True)
+    locked_until = pw.DateTimeField(null=True)
+    dedupe_key = pw.CharField(max_length=200, null=True, unique=True)
+    created_at = pw.DateTimeField(default=utcnow)
+    finished_at = pw.DateTimeField(null=True)
+
+    class Meta:
+        table_name = "scheduled_task"
+        indexes = ((("status", "run_at"), False),)
+
+    def __repr__(self) -> str:
+        return f"<ScheduledTask {self.id} {self.kind} {self.status}>"
+
+
+# -- scheduling (in the caller's transaction) ------------------------------------------------
+
+
+def _as_utc(value: dt.datetime) -> dt.datetime:
+    """UTC, naive: how every timestamp is stored. Naive input is taken to be UTC already."""
+    if value.tzinfo is not None:
+        value = value.astimezone(dt.UTC).replace(tzinfo=None)
+    return value
+
+
+def _by_dedupe_key(dedupe_key: str) -> ScheduledTask | None:
+    return ScheduledTask.get_or_none(ScheduledTask.dedupe_key == dedupe_key)
+
+
+def schedule(
+    kind: str,
+    *,
+    run_at: dt.datetime | None = None,
+    delay: dt.timedelta | None = None,
+    payload: dict[str, Any] | None = None,
+    merchant_id: int | None = None,
+    dedupe_key: str | None = None,
+    max_attempts: int | None = None,
+) -> ScheduledTask:
+    """Schedule a task of ``kind`` for ``run_at`` (or ``delay`` from now; neither: due now).
+
+    Call it inside the transaction of the business change it belongs to: the task is written
+    in that transaction and commits or rolls back with it. ``payload`` is JSON (ids, not
+    objects; no secrets). With a ``dedupe_key`` that already exists — whatever that task's
+    status — nothing is created and the existing task is returned; two transactions racing
+    with one key end with one task (the unique index decides, inside a savepoint, so the
+    caller's transaction stays usable). ``max_attempts`` overrides the handler's.
+    """
+    if not kind or len(kind) > 100:
+        raise ValueError("a task kind is 1 to 100 characters")
+    if run_at is not None and delay is not None:
+        raise ValueError("give run_at or delay, not both")
+    if max_attempts is not None and max_attempts < 1:
+        raise ValueError("max_attempts is at least 1")
+    when = _as_utc(run_at) if run_at is not None else utcnow() + (delay or dt.timedelta(0))
+    row = {
+        "kind": kind,
+        "run_at": when,
+        "payload": payload or {},
+        "merchant_id": merchant_id,
+        "dedupe_key": dedupe_key,
+        "max_attempts": max_attempts,
+    }
+    if dedupe_key is None:
+        return ScheduledTask.create(**row)
+    existing = _by_dedupe_key(dedupe_key)
+    if existing is not None:
+        return existing
+    try:
+        with transaction():  # a savepoint: a unique violation must not abort the caller's work
+            return ScheduledTask.create(**row)
+    except pw.IntegrityError:
+        existing = _by_dedupe_key(dedupe_key)
+        if existing is None:
+            raise
+        return existing
+
+
+def cancel(dedupe_key: str) -> bool:
+    """Cancel the pending task with ``dedupe_key``; False when there is none (already running,
+    done, failed, cancelled, or never scheduled). A compare-and-set: a task a worker has
+    claimed is not cancelled, so its handler must re-check the business state."""
+    changed = (
+        ScheduledTask.update(status=CANCELLED, finished_at=utcnow(), locked_until=None)
+        .where((ScheduledTask.dedupe_key == dedupe_key) & (ScheduledTask.status == PENDING))
+        .execute()
+    )
+    return bool(changed)
+
+
+def reschedule(dedupe_key: str, run_at: dt.datetime) -> bool:
+    """Move the pending task with ``dedupe_key`` to ``run_at``; False when it is not pending."""
+    changed = (
+        ScheduledTask.update(run_at=_as_utc(run_at))
+        .where((ScheduledTask.dedupe_key == dedupe_key) & (ScheduledTask.status == PENDING))
+        .execute()
+    )
+    return bool(changed)
+
+
+def retry(task_id: int, *, actor_id: int | None = None) -> ScheduledTask:
+    """Give a ``failed`` task a fresh set of attempts, due now (operators; audited)."""
+    with transaction():
+        task = ScheduledTask.get_or_none(ScheduledTask.id == task_id)
+        if task is None:
+            raise NotFound(f"task {task_id} not found", code="task_not_found")
+        changed = (
+            ScheduledTask.update(status=PENDING, attempts=0, run_at=utcnow(), finished_at=None)
+            .where((ScheduledTask.id == task_id) & (ScheduledTask.status == FAILED))
+            .execute()
+        )
+        if not changed:
+            raise Conflict(
+                f"only a failed task can be retried; task {task_id} is {task.status}",
+                code="task_not_retryable",
+            )
+        audit.record(
+            "task.retry",
+            actor_id=actor_id,
+            merchant_id=task.merchant_id,
+            target_type="scheduled_task",
+            target_id=task.id,
+            before={"status": task.status, "attempts": task.attempts, "error": task.last_error},
+            after={"status": PENDING, "attempts": 0},
+        )
+        return ScheduledTask.get_by_id(task_id)
+
+
+# -- handlers --------------------------------------------------------------------------------
+
+_CORE_HANDLERS: dict[str, JobHandler] = {}
+_core_version = 0
+_EXTENSION = "mallkit.tasks"
+
+
+def register_core_handler(handler: JobHandler) -> JobHandler:
+    """Register a handler of the core itself (call it at import time of a module the app
+    imports, e.g. the orders service). Plugins use ``register_job_handlers`` instead."""
+    global _core_version
+    if not isinstance(handler, JobHandler):
+        raise TypeError(f"expected a JobHandler, got {handler!r}")
+    current = _CORE_HANDLERS.get(handler.kind)
+    if current is not None and current != handler:
+        raise ValueError(
+            f"job kind {handler.kind!r} is registered twice in the core: "
+            f"{_describe_fn(current.run)} and {_describe_fn(handler.run)}"
+        )
+    _CORE_HANDLERS[handler.kind] = handler
+    _core_version += 1
+    return handler
+
+
+def unregister_core_handler(kind: str) -> None:
+    """Remove a core handler (tests)."""
+    global _core_version
+    _CORE_HANDLERS.pop(kind, None)
+    _core_version += 1
+
+
+def _describe_fn(fn: Any) -> str:
+    return f"{getattr(fn, '__module__', '?')}.{getattr(fn, '__qualname__', repr(fn))}"
+
+
+def _collect(host: Any) -> dict[str, JobHandler]:
+    found: dict[str, tuple[JobHandler, str]] = {}
+
+    def add(handler: Any, owner: str) -> None:
+        if not (
+            isinstance(handler, JobHandler)
+            and isinstance(handler.kind, str)
+            and handler.kind
+            and callable(handler.run)
+            and handler.max_attempts >= 1
+        ):
+            raise PluginLoadError(
+                f"{owner}: job handlers are JobHandler(kind, run, max_attempts >= 1); "
+                f"got {handler!r}"
+            )
+        if handler.kind in found:
+            raise PluginLoadError(
+                f"job kind {handler.kind!r} is registered twice: "
+                f"by {found[handler.kind][1]} and by {owner}"
+            )
+        found[handler.kind] = (handler, owner)
+
+    for handler in _CORE_HANDLERS.values():
+        add(handler, f"the core ({_describe_fn(handler.run)})")
+    for impl in host.pm.hook.register_job_handlers.get_hookimpls():
+        for handler in impl.function() or ():
+            add(handler, f"plugin {impl.plugin_name!r}")
+    return {kind: handler for kind, (handler, _) in found.items()}
+
+
+def job_handlers(app: Flask | None = None) -> Mapping[str, JobHandler]:
+    """The app's handlers by kind: the core's and every installed plugin's.
+
+    Collected once per app and again only when the installed plugins or the core's handlers
+    change. A kind registered twice raises :class:`PluginLoadError` naming both owners.
+    """
+    app = app or current_app._get_current_object()
+    host = app.extensions["mallkit"].plugins
+    key = (_core_version, tuple(id(p.module) for p in host.plugins.values()))
+    cached = app.extensions.get(_EXTENSION)
+    if cached is None or cached[0] != key:
+        cached = (key, _collect(host))
+        app.extensions[_EXTENSION] = cached
+    return cached[1]
+
+
+def init_app(app: Flask) -> None:
+    """Collect the job handlers at start-up, so a duplicate kind stops ``create_app``."""
+    job_handlers(app)
+
+
+# -- running ---------------------------------------------------------------------------------
+
+
+def _setting(name: str, default: float) -> float:
+    value = current_app.config.get(name) if has_app_context() else None
+    return float(value if value not in (None, "") else default)
+
+
+def retry_delay(attempts: int) -> dt.timedelta:
+    """How long a task waits after its ``attempts``-th failed attempt: 2^attempts seconds,
+    capped by the ``TASK_RETRY_MAX_SECONDS`` setting (one hour by default)."""
+    cap = _setting("TASK_RETRY_MAX_SECONDS", DEFAULT_RETRY_MAX_SECONDS)
+    return dt.timedelta(seconds=min(2 ** min(attempts, 62), cap))
+
+
+def _lease() -> dt.timedelta:
+    return dt.timedelta(seconds=_setting("TASK_LEASE_SECONDS", DEFAULT_LEASE_SECONDS))
+
+
+def _claimable(now: dt.datetime) -> pw.Expression:
+    due = (ScheduledTask.status == PENDING) & (ScheduledTask.run_at <= now)
+    # A running task whose lease ran out was abandoned: its worker died or was killed.
+    abandoned = (ScheduledTask.status == RUNNING) & (ScheduledTask.locked_until < now)
+    return due | abandoned
+
+
+def _held_by(task_id: int, worker_id: str) -> pw.Expression:
+    return (
+        (ScheduledTask.id == task_id)
+        & (ScheduledTask.status == RUNNING)
+        & (ScheduledTask.locked_by == worker_id)
+    )
+
+
+@contextmanager
+def _connected():
+    """Use this thread's connection, opening (and afterwards closing) one if needed."""
+    if not database.is_closed():
+        yield
+        return
+    database.connect()
+    try:
+        yield
+    finally:
+        database.close()
+
+
+def claim_due(
+    *, worker_id: str, limit: int = 50, now: dt.datetime | None = None
+) -> list[ScheduledTask]:
+    """Claim up to ``limit`` due tasks for ``worker_id`` in one short transaction and return
+    them, ``running`` under a lease of ``TASK_LEASE_SECONDS``. Tasks left ``running`` with an
+    expired lease are claimed again. The first half of :func:`run_due`."""
+    now = now or utcnow()
+    with transaction():
+        query = (
+            ScheduledTask.select(ScheduledTask.id)
+            .where(_claimable(now))
+            .order_by(ScheduledTask.run_at, ScheduledTask.id)
+            .limit(max(limit, 0))
+        )
+        if is_postgres():
+            # Rows another worker is claiming, or running right now, are skipped, not waited on.
+            query = query.for_update(skip_locked=True)
+        ids = [row[0] for row in query.tuples()]
+        if not ids:
+            return []
+        # On SQLite BEGIN IMMEDIATE already serialises claims; the condition is repeated so the
+        # update is a compare-and-set on the state that was read.
+        (
+            ScheduledTask.update(
+                status=RUNNING,
+                locked_by=worker_id,
+                locked_until=now + _lease(),
+                attempts=ScheduledTask.attempts + 1,
+            )
+            .where(ScheduledTask.id.in_(ids) & _claimable(now))
+            .execute()
+        )
+        return list(
+            ScheduledTask.select()
+            .where(
+                ScheduledTask.id.in_(ids)
+                & (ScheduledTask.status == RUNNING)
+                & (ScheduledTask.locked_by == worker_id)
+            )
+            .order_by(ScheduledTask.run_at, ScheduledTask.id)
+        )
+
+
+def run_claimed(
+    tasks: Sequence[ScheduledTask],
+    *,
+    worker_id: str,
+    now: dt.datetime | None = None,
+    stop: Event | None = None,
+) -> None:
+    """Run tasks claimed by ``worker_id``, each in its own transaction. The second half of
+    :func:`run_due`. When ``stop`` is set, the tasks not started yet are handed back."""
+    if not tasks:
+        return
+    handlers = job_handlers()
+    for index, task in enumerate(tasks):
+        if stop is not None and stop.is_set():
+            _release(tasks[index:], worker_id)
+            return
+        try:
+            _run_one(task, handlers.get(task.kind), worker_id, now)
+        except Exception:  # the database failed us: the lease runs out, another try follows
+            log.exception("task %s (%s): could not record the outcome", task.id, task.kind)
+
+
+def run_due(
+    *,
+    worker_id: str,
+    limit: int = 50,
+    now: dt.datetime | None = None,
+    stop: Event | None = None,
+) -> int:
+    """Claim up to ``limit`` due tasks and run them; return how many were claimed.
+
+    Needs an app context (for the handlers and settings) and no open transaction: every task
+    runs in a transaction of its own. ``worker_id`` must be unique among running workers
+    (:func:`mallkit.core.worker.default_worker_id`). ``now`` (UTC, naive) stands in for the
+    clock — tests use it to move time forward. Once ``stop`` is set, claimed tasks not
+    started yet are handed back.
+    """
+    if database.in_transaction():
+        raise RuntimeError("run_due runs each task in its own transaction; call it outside one")
+    with _connected():
+        tasks = claim_due(worker_id=worker_id, limit=limit, now=now)
+        run_claimed(tasks, worker_id=worker_id, now=now, stop=stop)
+    return len(tasks)
+
+
+def _run_one(
+    task: ScheduledTask, handler: JobHandler | None, worker_id: str, now: dt.datetime | None
+) -> None:
+    clock = (lambda: now) if now is not None else utcnow
+    if handler is None:
+        _record_failure(
+            task.id,
+            worker_id,
+            f"no handler is registered for task kind {task.kind!r}",
+            clock(),
+            give_up=True,
+        )
+        return
+    max_attempts = task.max_attempts or handler.max_attempts
+    if task.attempts > max_attempts:
+        # Claimed again and again because its worker kept dying while running it.
+        _record_failure(
+            task.id,
+            worker_id,
+            f"gave up: claimed {task.attempts} times, allowed {max_attempts} attempts "
+            "(its worker stopped before finishing)",
+            clock(),
+            give_up=True,
+        )
+        return
+    try:
+        with transaction():
+            # Renew the lease as a compare-and-set: if it ran out and another worker took the
+            # task, this worker has lost it. On PostgreSQL the row stays locked until commit,
+            # so no other worker can claim it while the handler runs.
+            mine = ScheduledTask.update(locked_until=clock() + _lease()).where(
+                _held_by(task.id, worker_id)
+            )
+            if not mine.execute():
+                log.info("task %s (%s): lease lost to another worker", task.id, task.kind)
+                return
+            handler.run(ScheduledTask.get_by_id(task.id))
+            (
+                ScheduledTask.update(
+                    status=DONE, finished_at=clock(), locked_until=None, last_error=""
+                )
+                .where(_held_by(task.id, worker_id))
+                .execute()
+            )
+    except Exception as exc:
+        log.warning(
+            "task %s (%s) attempt %s failed", task.id, task.kind, task.attempts, exc_info=True
+        )
+        _record_failure(
+            task.id, worker_id, _describe_error(exc), clock(), max_attempts=max_attempts
+        )
+
+
+def _describe_error(exc: BaseException) -> str:
+    """Type and message only: no traceback, no payload, no local values."""
+    return f"{type(exc).__name__}: {exc}"[:_ERROR_MAX_CHARS]
+
+
+def _record_failure(
+    task_id: int,
+    worker_id: str,
+    error: str,
+    now: dt.datetime,
+    *,
+    max_attempts: int | None = None,
+    give_up: bool = False,
+) -> None:
+    with transaction():
+        task = ScheduledTask.get_or_none(ScheduledTask.id == task_id)
+        if task is None:
+            return
+        if give_up or task.attempts >= (max_attempts or 1):
+            changes = {"status": FAILED, "finished_at": now}
+            log.error("task %s (%s) failed for good: %s", task.id, task.kind, error)
+        else:
+            changes = {"status": PENDING, "run_at": now + retry_delay(task.attempts)}
+        (
+            ScheduledTask.update(**changes, last_error=error, locked_until=None)
+            .where(_held_by(task_id, worker_id))
+            .execute()
+        )
+
+
+def _release(tasks: Iterable[ScheduledTask], worker_id: str) -> None:
+    """Hand claimed, not started tasks back (a worker stopping); the claim is not counted."""
+    ids = [t.id for t in tasks]
+    if not ids:
+        return
+    with transaction():
+        (
+            ScheduledTask.update(
+                status=PENDING, locked_until=None, attempts=ScheduledTask.attempts - 1
+            )
+            .where(
+                ScheduledTask.id.in_(ids)
+                & (ScheduledTask.status == RUNNING)
+                & (ScheduledTask.locked_by == worker_id)
+            )
+            .execute()
+        )

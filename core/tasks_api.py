@@ -1,0 +1,69 @@
+"""Durable scheduled tasks for operators: list them (failed ones first of all) and retry."""
+
+from __future__ import annotations
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from marshmallow import fields, validate
+
+from mallkit.core import auth, tasks
+from mallkit.core.api import PeeweePage, Schema
+from mallkit.core.tasks import ScheduledTask
+
+blp = Blueprint(
+    "tasks", __name__, url_prefix="/api/v1", description="Durable scheduled tasks (operators)"
+)
+
+
+class TaskArgs(Schema):
+    status = fields.String(validate=validate.OneOf(tasks.STATUSES))
+    kind = fields.String(validate=validate.Length(min=1, max=100))
+    merchant_id = fields.Integer()
+
+
+class TaskOut(Schema):
+    id = fields.Integer()
+    kind = fields.String()
+    merchant_id = fields.Integer(allow_none=True)
+    payload = fields.Dict()
+    run_at = fields.DateTime()
+    status = fields.String()
+    attempts = fields.Integer()
+    max_attempts = fields.Integer(
+        allow_none=True, metadata={"description": "None: the handler's default"}
+    )
+    last_error = fields.String()
+    locked_by = fields.String(allow_none=True)
+    locked_until = fields.DateTime(allow_none=True)
+    dedupe_key = fields.String(allow_none=True)
+    created_at = fields.DateTime()
+    finished_at = fields.DateTime(allow_none=True)
+
+
+@blp.route("/admin/tasks")
+class AdminTasks(MethodView):
+    @blp.arguments(TaskArgs, location="query")
+    @blp.response(200, TaskOut(many=True))
+    @blp.paginate(PeeweePage)
+    def get(self, args):
+        """Scheduled tasks, newest first; ``status=failed`` for the ones needing an operator
+        (platform admin)."""
+        auth.require_admin()
+        query = ScheduledTask.select()
+        if args.get("status"):
+            query = query.where(ScheduledTask.status == args["status"])
+        if args.get("kind"):
+            query = query.where(ScheduledTask.kind == args["kind"])
+        if args.get("merchant_id") is not None:
+            query = query.where(ScheduledTask.merchant_id == args["merchant_id"])
+        return query.order_by(ScheduledTask.id.desc())
+
+
+@blp.route("/admin/tasks/<int:task_id>/retry")
+class AdminTaskRetry(MethodView):
+    @blp.response(200, TaskOut)
+    def post(self, task_id):
+        """Run a failed task again with a fresh set of attempts, due now (platform admin;
+        audited). 409 ``task_not_retryable`` for a task that has not failed."""
+        admin = auth.require_admin()
+        return tasks.retry(task_id, actor_id=admin.id)

@@ -1,0 +1,521 @@
+"""Durable scheduled tasks: scheduling in the caller's transaction, dedupe, claiming, retries,
+exactly-once under concurrent workers, surviving a dead worker, and the APScheduler loop."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import time
+import types
+from collections import Counter
+from zoneinfo import ZoneInfo
+
+import peewee as pw
+import pytest
+from click.testing import CliRunner
+
+from mallkit.core import audit, tasks
+from mallkit.core import cli as cli_module
+from mallkit.core import db as dbm
+from mallkit.core.audit import AuditLog
+from mallkit.core.db import transaction, utcnow
+from mallkit.core.errors import PluginLoadError
+from mallkit.core.plugins import PluginMeta
+from mallkit.core.proposals import JobHandler
+from mallkit.core.tasks import (
+    CANCELLED,
+    DONE,
+    FAILED,
+    PENDING,
+    RUNNING,
+    ScheduledTask,
+    cancel,
+    claim_due,
+    job_handlers,
+    register_core_handler,
+    reschedule,
+    retry_delay,
+    run_claimed,
+    run_due,
+    schedule,
+    unregister_core_handler,
+)
+from mallkit.core.worker import Worker
+from mallkit.hookspecs import hookimpl
+from tests.sample_plugins import jobs
+
+SECOND = dt.timedelta(seconds=1)
+
+
+class Boom(Exception):
+    pass
+
+
+@pytest.fixture
+def jobs_app(make_app):
+    """An app with the ``jobs`` test plugin installed (its handlers registered)."""
+    jobs.CALLS.clear()
+    app = make_app(plugins=[jobs])
+    with app.app_context():
+        yield app
+    jobs.CALLS.clear()
+
+
+def _task(task_id: int) -> ScheduledTask:
+    return ScheduledTask.get_by_id(task_id)
+
+
+def _rows(action: str) -> Counter:
+    """Audit rows the handlers wrote, counted per task id."""
+    return Counter(int(row.target_id) for row in AuditLog.select().where(AuditLog.action == action))
+
+
+def _wait_for(condition, timeout: float = 10.0) -> bool:
+    """Poll until ``condition()`` holds; the timeout only stops a broken test from hanging."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.01)
+    return condition()
+
+
+def _plugin(name: str, *handlers: JobHandler) -> types.ModuleType:
+    module = types.ModuleType(name)
+    module.meta = PluginMeta(name=name, version="1.0.0", title=name, level="platform")
+
+    @hookimpl
+    def register_job_handlers():
+        return list(handlers)
+
+    module.register_job_handlers = register_job_handlers
+    return module
+
+
+# -- scheduling ------------------------------------------------------------------------------
+
+
+def test_a_task_commits_or_rolls_back_with_the_business_change(jobs_app):
+    with pytest.raises(Boom), transaction():
+        audit.record("order.create", actor_id=None, target_id=1)
+        schedule(jobs.RECORD, delay=dt.timedelta(minutes=30), dedupe_key="order:1:cancel")
+        raise Boom
+    assert ScheduledTask.select().count() == 0
+    assert _rows("order.create") == Counter()
+
+    before = utcnow()
+    with transaction():
+        audit.record("order.create", actor_id=None, target_id=2)
+        task = schedule(
+            jobs.RECORD,
+            delay=dt.timedelta(minutes=30),
+            payload={"order_id": 2},
+            merchant_id=7,
+            dedupe_key="order:2:cancel",
+        )
+    stored = _task(task.id)
+    assert (stored.kind, stored.status, stored.attempts) == (jobs.RECORD, PENDING, 0)
+    assert stored.payload == {"order_id": 2} and stored.merchant_id == 7
+    assert before + dt.timedelta(minutes=30) <= stored.run_at <= utcnow() + dt.timedelta(minutes=30)
+
+
+def test_a_dedupe_key_already_present_returns_the_existing_task(jobs_app):
+    first = schedule(jobs.RECORD, dedupe_key="group:9:expire", payload={"n": 1})
+    again = schedule(jobs.RECORD, dedupe_key="group:9:expire", payload={"n": 2}, delay=SECOND)
+    assert again.id == first.id and again.payload == {"n": 1}
+    assert run_due(worker_id="w") == 1
+    # Whatever its state: a done task still owns its key.
+    assert schedule(jobs.RECORD, dedupe_key="group:9:expire").id == first.id
+    assert ScheduledTask.select().count() == 1
+
+
+def test_a_lost_dedupe_race_returns_the_winner_and_keeps_the_transaction_usable(
+    jobs_app, monkeypatch
+):
+    winner = schedule(jobs.RECORD, dedupe_key="refund:3:submit")
+    real_lookup = tasks._by_dedupe_key
+    looked: list[str] = []
+
+    def committed_just_after_we_looked(key):
+        looked.append(key)
+        return None if len(looked) == 1 else real_lookup(key)
+
+    monkeypatch.setattr(tasks, "_by_dedupe_key", committed_just_after_we_looked)
+    with transaction():
+        audit.record("refund.create", actor_id=None, target_id=3)
+        assert schedule(jobs.RECORD, dedupe_key="refund:3:submit").id == winner.id
+        # The unique violation happened in a savepoint: on PostgreSQL the caller's
+        # transaction would be aborted otherwise.
+        audit.record("refund.create", actor_id=None, target_id=4)
+    assert len(looked) == 2
+    assert _rows("refund.create") == Counter({3: 1, 4: 1})
+    assert ScheduledTask.select().count() == 1
+
+
+def test_racing_schedules_with_one_dedupe_key_make_one_task(jobs_app):
+    barrier = threading.Barrier(4)
+    ids: list[int] = []
+    errors: list[BaseException] = []
+
+    def place() -> None:
+        try:
+            with jobs_app.app_context(), dbm.database.connection_context():
+                barrier.wait()
+                with transaction():
+                    ids.append(schedule(jobs.RECORD, dedupe_key="order:5:cancel").id)
+        except BaseException as exc:  # reported by the main thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=place) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    assert len(ids) == 4 and len(set(ids)) == 1
+    assert ScheduledTask.select().count() == 1
+
+
+def test_cancel_and_reschedule_touch_pending_tasks_only(jobs_app):
+    schedule(jobs.RECORD, dedupe_key="a", delay=dt.timedelta(hours=1))
+    schedule(jobs.RECORD, dedupe_key="b", delay=dt.timedelta(hours=1))
+    assert cancel("a") is True
+    assert cancel("a") is False
+    assert cancel("never-scheduled") is False
+    assert ScheduledTask.get(dedupe_key="a").status == CANCELLED
+
+    soon = utcnow()
+    assert reschedule("b", soon) is True
+    assert reschedule("a", soon) is False
+    assert run_due(worker_id="w") == 1  # b, now due; a stays cancelled
+    assert ScheduledTask.get(dedupe_key="b").status == DONE
+    assert ScheduledTask.get(dedupe_key="a").status == CANCELLED
+    assert cancel("b") is False and reschedule("b", soon) is False
+
+
+def test_schedule_refuses_contradictions():
+    with pytest.raises(ValueError):
+        schedule("x", run_at=utcnow(), delay=SECOND)
+    with pytest.raises(ValueError):
+        schedule("", delay=SECOND)
+    with pytest.raises(ValueError):
+        schedule("x", max_attempts=0)
+
+
+# -- running ---------------------------------------------------------------------------------
+
+
+def test_a_task_not_yet_due_is_left_alone(jobs_app):
+    in_an_hour = dt.datetime.now(ZoneInfo("Asia/Shanghai")) + dt.timedelta(hours=1)
+    task = schedule(jobs.RECORD, run_at=in_an_hour)
+    stored = _task(task.id)
+    assert stored.run_at == in_an_hour.astimezone(dt.UTC).replace(tzinfo=None)  # UTC, naive
+    assert run_due(worker_id="w") == 0
+    assert _task(task.id).status == PENDING and _task(task.id).attempts == 0
+    assert jobs.CALLS == []
+    assert run_due(worker_id="w", now=stored.run_at) == 1
+    assert jobs.CALLS == [task.id]
+
+
+def test_a_due_task_runs_once_through_a_plugin_handler(jobs_app):
+    assert {jobs.RECORD, jobs.EXPLODE} <= set(job_handlers())
+    task = schedule(jobs.RECORD, payload={"order_id": 1}, merchant_id=3)
+    assert run_due(worker_id="w1") == 1
+    done = _task(task.id)
+    assert (done.status, done.attempts, done.locked_by, done.last_error) == (DONE, 1, "w1", "")
+    assert done.finished_at is not None and done.locked_until is None
+    assert jobs.CALLS == [task.id]
+    row = AuditLog.get(AuditLog.action == "jobs.ran")
+    assert (row.target_id, row.merchant_id, row.after) == (str(task.id), 3, {"order_id": 1})
+    assert run_due(worker_id="w1") == 0
+    assert jobs.CALLS == [task.id]
+
+
+def test_the_handlers_writes_roll_back_when_it_raises(jobs_app):
+    task = schedule(jobs.EXPLODE)
+    assert run_due(worker_id="w") == 1
+    assert jobs.CALLS == [task.id]  # it ran ...
+    assert _rows("jobs.exploded") == Counter()  # ... and what it wrote is gone
+    failed_once = _task(task.id)
+    assert (failed_once.status, failed_once.attempts) == (PENDING, 1)
+    assert failed_once.last_error == "RuntimeError: boom on attempt 1"
+
+
+def test_a_failing_task_is_retried_with_backoff_then_failed(jobs_app):
+    task = schedule(jobs.EXPLODE)  # max_attempts=3 from its JobHandler
+    now = utcnow()
+    assert run_due(worker_id="w", now=now) == 1
+    assert _task(task.id).run_at == now + 2 * SECOND  # 2^1 s
+    assert run_due(worker_id="w", now=now + SECOND) == 0  # backing off
+
+    now += 2 * SECOND
+    assert run_due(worker_id="w", now=now) == 1
+    second = _task(task.id)
+    assert (second.status, second.attempts, second.run_at) == (PENDING, 2, now + 4 * SECOND)
+
+    now += 4 * SECOND
+    assert run_due(worker_id="w", now=now) == 1
+    last = _task(task.id)
+    assert (last.status, last.attempts, last.finished_at) == (FAILED, 3, now)
+    assert last.last_error == "RuntimeError: boom on attempt 3"
+    assert run_due(worker_id="w", now=now + dt.timedelta(days=1)) == 0
+    assert jobs.CALLS == [task.id] * 3
+    assert _rows("jobs.exploded") == Counter()
+
+
+def test_a_task_may_allow_fewer_attempts_than_its_handler(jobs_app):
+    task = schedule(jobs.EXPLODE, max_attempts=1)
+    assert run_due(worker_id="w") == 1
+    assert (_task(task.id).status, _task(task.id).attempts) == (FAILED, 1)
+
+
+def test_backoff_doubles_up_to_a_configurable_cap(jobs_app):
+    assert [retry_delay(n).total_seconds() for n in (1, 2, 3, 11, 12, 500)] == [
+        2,
+        4,
+        8,
+        2048,
+        3600,
+        3600,
+    ]
+    jobs_app.config["TASK_RETRY_MAX_SECONDS"] = 60
+    assert retry_delay(10) == dt.timedelta(seconds=60)
+
+
+def test_a_task_of_an_unknown_kind_fails_with_a_clear_error(jobs_app):
+    task = schedule("nobody.handles.this", payload={"x": 1})
+    assert run_due(worker_id="w") == 1
+    failed = _task(task.id)
+    assert (failed.status, failed.attempts) == (FAILED, 1)
+    assert failed.last_error == "no handler is registered for task kind 'nobody.handles.this'"
+
+
+def test_run_due_refuses_to_run_inside_a_transaction(jobs_app):
+    with pytest.raises(RuntimeError, match="own transaction"), transaction():
+        run_due(worker_id="w")
+
+
+# -- handler registry ------------------------------------------------------------------------
+
+
+def test_a_kind_registered_twice_stops_start_up_naming_both(make_app):
+    clash = _plugin("clash", JobHandler(jobs.RECORD, lambda task: None))
+    with pytest.raises(PluginLoadError) as excinfo:
+        make_app(plugins=[jobs, clash])
+    message = str(excinfo.value)
+    assert "'jobs.record' is registered twice" in message
+    assert "plugin 'jobs'" in message and "plugin 'clash'" in message
+
+    def core_record(task):
+        pass
+
+    register_core_handler(JobHandler(jobs.RECORD, core_record))
+    try:
+        with pytest.raises(PluginLoadError, match=r"by the core \(.*core_record\) and by plugin"):
+            make_app(plugins=[jobs])
+        with pytest.raises(ValueError, match="registered twice in the core"):
+            register_core_handler(JobHandler(jobs.RECORD, lambda task: None))
+    finally:
+        unregister_core_handler(jobs.RECORD)
+
+
+def test_handlers_follow_the_installed_plugins(jobs_app):
+    late = _plugin("late", JobHandler("late.kind", jobs.record))
+    host = jobs_app.extensions["mallkit"].plugins
+    assert "late.kind" not in job_handlers()
+    host.register(late)
+    try:
+        assert "late.kind" in job_handlers()
+        task = schedule("late.kind")
+        assert run_due(worker_id="w") == 1 and _task(task.id).status == DONE
+    finally:
+        host.unregister("late")
+    assert "late.kind" not in job_handlers()
+
+    register_core_handler(JobHandler("core.kind", jobs.record))
+    try:
+        assert "core.kind" in job_handlers()
+    finally:
+        unregister_core_handler("core.kind")
+    assert "core.kind" not in job_handlers()
+
+
+# -- many workers, dead workers --------------------------------------------------------------
+
+
+def test_concurrent_workers_never_run_a_task_twice(jobs_app):
+    total, workers = 240, 4
+    with transaction():
+        ids = [schedule(jobs.RECORD, payload={"n": n}).id for n in range(total)]
+    barrier = threading.Barrier(workers)
+    claimed: Counter = Counter()
+    errors: list[BaseException] = []
+
+    def work(name: str) -> None:
+        try:
+            with jobs_app.app_context():  # run_due opens this thread's own connection
+                barrier.wait()
+                while got := run_due(worker_id=name, limit=7):
+                    claimed[name] += got
+        except BaseException as exc:  # reported by the main thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(f"w{i}",)) for i in range(workers)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+    assert not errors
+    assert sum(claimed.values()) == total
+    assert sorted(jobs.CALLS) == sorted(ids)  # every handler ran once
+    assert _rows("jobs.ran") == Counter(dict.fromkeys(ids, 1))  # and committed once
+    assert ScheduledTask.select().where(ScheduledTask.status == DONE).count() == total
+    assert ScheduledTask.select().where(ScheduledTask.attempts != 1).count() == 0
+
+
+def test_a_task_survives_its_worker_dying(jobs_app):
+    task = schedule(jobs.RECORD)
+    start = utcnow()
+    [orphan] = claim_due(worker_id="dead", now=start)  # ... and the worker dies here
+    assert (_task(task.id).status, _task(task.id).locked_by) == (RUNNING, "dead")
+
+    lease = dt.timedelta(seconds=jobs_app.config["TASK_LEASE_SECONDS"])
+    assert run_due(worker_id="fresh", now=start + lease - SECOND) == 0  # lease still held
+    assert run_due(worker_id="fresh", now=start + lease + SECOND) == 1  # taken over
+    done = _task(task.id)
+    assert (done.status, done.locked_by, done.attempts) == (DONE, "fresh", 2)
+
+    # The dead worker comes back and runs what it had claimed: it has lost the task.
+    run_claimed([orphan], worker_id="dead", now=start + lease + 2 * SECOND)
+    assert jobs.CALLS == [task.id]
+    assert _rows("jobs.ran") == Counter({task.id: 1})
+    assert run_due(worker_id="fresh", now=start + 10 * lease) == 0
+
+
+def test_a_task_whose_worker_keeps_dying_is_given_up(jobs_app):
+    task = schedule(jobs.EXPLODE)  # 3 attempts
+    lease = dt.timedelta(seconds=jobs_app.config["TASK_LEASE_SECONDS"])
+    now = utcnow()
+    for _ in range(3):
+        assert len(claim_due(worker_id="crashing", now=now)) == 1
+        now += lease + SECOND
+    assert run_due(worker_id="w", now=now) == 1
+    given_up = _task(task.id)
+    assert (given_up.status, given_up.attempts) == (FAILED, 4)
+    assert given_up.last_error.startswith("gave up: claimed 4 times")
+    assert jobs.CALLS == []
+
+
+def test_a_stopping_worker_hands_back_the_tasks_it_has_not_started(jobs_app):
+    first, second = schedule(jobs.RECORD), schedule(jobs.RECORD)
+    claimed = claim_due(worker_id="stopping")
+    stop = threading.Event()
+    stop.set()
+    run_claimed(claimed, worker_id="stopping", stop=stop)
+    for task in (first, second):
+        assert (_task(task.id).status, _task(task.id).attempts) == (PENDING, 0)
+    assert run_due(worker_id="next") == 2
+
+
+# -- the worker loop and the commands --------------------------------------------------------
+
+
+def test_the_worker_loop_runs_due_tasks_by_itself(jobs_app):
+    task = schedule(jobs.RECORD)
+    worker = Worker(jobs_app, interval=0.02)
+    worker.start()
+    try:
+        assert _wait_for(lambda: _task(task.id).status == DONE)
+        later = schedule(jobs.RECORD)  # scheduled while the worker is polling
+        assert _wait_for(lambda: _task(later.id).status == DONE)
+    finally:
+        worker.stop()
+    assert not worker.running
+    assert sorted(jobs.CALLS) == sorted([task.id, later.id])
+    assert _task(later.id).locked_by == worker.worker_id
+
+
+class _Ctx(cli_module.Context):
+    def __init__(self, app) -> None:
+        super().__init__()
+        self._app = app
+
+
+def test_mallkit_worker_once_runs_the_due_tasks(jobs_app):
+    due, later = schedule(jobs.RECORD), schedule(jobs.RECORD, delay=dt.timedelta(hours=1))
+    r = CliRunner().invoke(cli_module.cli, ["worker", "--once"], obj=_Ctx(jobs_app))
+    assert r.exit_code == 0, r.output
+    assert r.output.strip() == "1 task(s) run"
+    assert (_task(due.id).status, _task(later.id).status) == (DONE, PENDING)
+    r = CliRunner().invoke(cli_module.cli, ["worker", "--interval", "0"], obj=_Ctx(jobs_app))
+    assert r.exit_code == 2
+
+
+def test_mallkit_serve_runs_a_worker_unless_told_not_to(make_app, monkeypatch):
+    jobs.CALLS.clear()
+    app = make_app(plugins=[jobs], TASK_POLL_INTERVAL=0.02)
+    seen: dict[str, object] = {}
+
+    def scheduler_threads() -> int:
+        return sum(t.name == "APScheduler" and t.is_alive() for t in threading.enumerate())
+
+    def serving(**kwargs) -> None:
+        seen["threads"] = scheduler_threads()
+        with app.app_context():
+            task = schedule(jobs.RECORD)
+            seen["done"] = _wait_for(lambda: _task(task.id).status == DONE)
+
+    monkeypatch.setattr(app, "run", serving)
+    r = CliRunner().invoke(cli_module.cli, ["serve"], obj=_Ctx(app))
+    assert r.exit_code == 0, r.output
+    assert seen == {"threads": 1, "done": True}
+    assert scheduler_threads() == 0  # stopped with the server
+
+    monkeypatch.setattr(app, "run", lambda **kwargs: seen.update(threads=scheduler_threads()))
+    r = CliRunner().invoke(cli_module.cli, ["serve", "--no-worker"], obj=_Ctx(app))
+    assert r.exit_code == 0, r.output
+    assert seen["threads"] == 0
+    jobs.CALLS.clear()
+
+
+# -- operators -------------------------------------------------------------------------------
+
+
+def test_operators_list_failed_tasks_and_retry_them(client, admin, owner):
+    failed = schedule("nobody.handles.this", merchant_id=1)
+    pending = schedule("nobody.handles.this", delay=dt.timedelta(hours=1))
+    assert run_due(worker_id="w") == 1
+
+    r = client.get("/api/v1/admin/tasks?status=failed&page=1", headers=admin.headers)
+    assert r.status_code == 200, r.json
+    assert [t["id"] for t in r.json] == [failed.id]
+    assert r.json[0]["last_error"].startswith("no handler is registered")
+    assert '"total": 1' in r.headers["X-Pagination"]
+    r = client.get("/api/v1/admin/tasks", headers=admin.headers)
+    assert [t["id"] for t in r.json] == [pending.id, failed.id]
+    assert client.get("/api/v1/admin/tasks?status=bogus", headers=admin.headers).status_code == 422
+    assert client.get("/api/v1/admin/tasks", headers=owner.headers).status_code == 403
+
+    url = f"/api/v1/admin/tasks/{failed.id}/retry"
+    assert client.post(url, headers=owner.headers).status_code == 403
+    r = client.post(url, headers=admin.headers)
+    assert r.status_code == 200, r.json
+    assert (r.json["status"], r.json["attempts"]) == (PENDING, 0)
+    assert AuditLog.get(AuditLog.action == "task.retry").actor_id == admin.user.id
+    r = client.post(url, headers=admin.headers)
+    assert (r.status_code, r.json["code"]) == (409, "task_not_retryable")
+    r = client.post("/api/v1/admin/tasks/999999/retry", headers=admin.headers)
+    assert (r.status_code, r.json["code"]) == (404, "task_not_found")
+
+
+def test_the_migration_creates_the_table_the_model_describes(app):
+    columns = {c.name for c in dbm.database.get_columns("scheduled_task")}
+    assert columns == {f.column_name for f in ScheduledTask._meta.sorted_fields}
+    indexes = {tuple(i.columns): i.unique for i in dbm.database.get_indexes("scheduled_task")}
+    assert indexes[("dedupe_key",)] is True
+    assert indexes[("status", "run_at")] is False
+    with pytest.raises(pw.IntegrityError), transaction():
+        ScheduledTask.insert_many(
+            [{"kind": "x", "run_at": utcnow(), "dedupe_key": "same"}] * 2
+        ).execute()
