@@ -9,7 +9,7 @@ from flask_smorest import Blueprint
 
 from mallkit.core.api import PeeweePage
 from mallkit.core.catalog import browse, categories, media
-from mallkit.core.catalog.models import Brand, Tag
+from mallkit.core.catalog.models import Brand, Product, Tag
 from mallkit.core.catalog.schemas import (
     BrandOut,
     BrowseArgs,
@@ -36,6 +36,11 @@ class CardPage(PeeweePage):
     @property
     def items(self):
         return browse.cards(super().items)
+
+    @property
+    def item_count(self) -> int:
+        # Count ids only: the card columns (the per-row in-stock check) cost nothing here.
+        return self.collection.select(Product.id).count()
 
 
 def _active_store(merchant_id: int) -> None:

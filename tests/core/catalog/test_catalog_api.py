@@ -3,9 +3,9 @@
 import io
 
 import pytest
-from conftest import create_product, product_payload, row_counts
 
 from mallkit.core.catalog.models import Brand, Product, Sku
+from tests.core.catalog.helpers import create_product, product_payload, row_counts
 
 
 def test_cross_merchant_access_answers_404_and_changes_nothing(

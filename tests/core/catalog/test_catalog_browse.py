@@ -4,8 +4,6 @@ suggestions, detail, related products and ``extend_product``."""
 import datetime as dt
 
 import pytest
-from conftest import create_product
-from plugin_kit import make_plugin
 
 from mallkit.core.catalog import browse, service, stock
 from mallkit.core.catalog.errors import ProductUnavailable, SkuNotFound
@@ -13,6 +11,8 @@ from mallkit.core.catalog.models import Brand, Product, Sku
 from mallkit.core.catalog.visibility import is_on_shelf, on_shelf_expression, settle
 from mallkit.core.db import utcnow
 from mallkit.core.merchants.models import Merchant
+from tests.core.catalog.helpers import create_product
+from tests.core.catalog.plugins import groupbuy_badge
 
 HOUR = dt.timedelta(hours=1)
 
@@ -149,11 +149,8 @@ def test_related_prefers_bought_together_then_same_category_and_brand(app, clien
 
 
 def test_extend_product_through_a_plugin(app, client, shop, merchant, enable_plugin):
-    def extend_product(merchant, product, data):
-        return {"groupbuy": {"badge": "2人团", "price": product.price_min - 1000}}
-
     shoe = shop["跑鞋"]
-    with enable_plugin(make_plugin("groupbuy_badge", extend_product=extend_product), merchant):
+    with enable_plugin(groupbuy_badge, merchant):
         detail = client.get(f"/api/v1/products/{shoe.id}").json
         cards = {p["name"]: p for p in client.get("/api/v1/products").json}
     assert detail["extensions"] == {"groupbuy": {"badge": "2人团", "price": 58900}}

@@ -1,11 +1,11 @@
 """Category trees: any depth, move, reorder, delete only when empty, descendants listed."""
 
 import pytest
-from conftest import create_product
 
 from mallkit.core.catalog import categories
 from mallkit.core.catalog.models import Category
 from mallkit.core.errors import Conflict, ValidationError
+from tests.core.catalog.helpers import create_product
 
 
 def make_tree(merchant_id):

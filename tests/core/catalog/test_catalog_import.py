@@ -4,11 +4,11 @@ import csv
 import io
 
 from click.testing import CliRunner
-from conftest import row_counts
 
 from mallkit.core.catalog.importer import export_csv, import_csv
 from mallkit.core.catalog.models import Category, Product, Sku, StockMovement
 from mallkit.core.cli import Context, cli
+from tests.core.catalog.helpers import row_counts
 
 HEADER = (
     "product_key,name,subtitle,category,brand,tags,specs,sku_code,price_fen,"

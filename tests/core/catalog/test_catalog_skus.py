@@ -1,11 +1,11 @@
 """Specifications → SKUs: generation, validation, and editing the SKU set."""
 
 import pytest
-from conftest import create_product, product_payload, row_counts
 
 from mallkit.core.catalog import skus
 from mallkit.core.catalog.models import Sku, StockMovement
 from mallkit.core.errors import ValidationError
+from tests.core.catalog.helpers import create_product, product_payload, row_counts
 
 SPECS = [{"name": "颜色", "values": ["红", "蓝", "黑"]}, {"name": "尺码", "values": ["M", "L"]}]
 

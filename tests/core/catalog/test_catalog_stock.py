@@ -3,8 +3,6 @@
 import threading
 
 import pytest
-from conftest import create_product, row_counts
-from plugin_kit import make_plugin
 
 from mallkit.core import db as dbm
 from mallkit.core.catalog import service, stock
@@ -13,6 +11,8 @@ from mallkit.core.catalog.models import LowStockAlert, Product, Sku, StockMoveme
 from mallkit.core.merchants.models import StaffMember
 from mallkit.core.plugins import merchant_plugins
 from mallkit.core.testing import make_account
+from tests.core.catalog.helpers import QueryCounter, create_product, row_counts
+from tests.core.catalog.plugins import broken_notifier, stock_notifier, warehouse
 
 
 def one_sku(merchant, stock_level=10, threshold=None, name="单品"):
@@ -38,27 +38,6 @@ def assert_ledger_matches(*skus):
         for r in rows:
             running += r.quantity
             assert r.balance_after == running
-
-
-class QueryCounter:
-    """Counts statements sent to the database (by wrapping ``execute_sql``)."""
-
-    def __init__(self):
-        self.count = 0
-
-    def __enter__(self):
-        database = dbm.database.obj
-        self._original = database.execute_sql
-
-        def counting(sql, params=None, *args, **kwargs):
-            self.count += 1
-            return self._original(sql, params, *args, **kwargs)
-
-        database.execute_sql = counting
-        return self
-
-    def __exit__(self, *exc):
-        del dbm.database.obj.execute_sql
 
 
 def test_decrement_and_increment_write_the_ledger(app, merchant):
@@ -162,15 +141,11 @@ def test_concurrent_decrements_never_oversell_nor_lose_updates(app, merchant):
 def test_low_stock_alert_fires_once_per_crossing_through_a_plugin(
     app, merchant, other_merchant, enable_plugin
 ):
-    seen = []
-
-    def on_low_stock(merchant, sku, stock, threshold):
-        seen.append((merchant.id, sku.id, sku.product.name, stock, threshold))
-
-    notifier = make_plugin("stock_notifier", on_low_stock=on_low_stock)
+    seen = stock_notifier.calls
+    seen.clear()
     sku = one_sku(merchant, 8, threshold=5, name="热卖")
     theirs = one_sku(other_merchant, 8, threshold=5)
-    with enable_plugin(notifier, merchant):
+    with enable_plugin(stock_notifier, merchant):
         stock.decrement(sku.id, 2)  # 8 → 6: above
         stock.decrement(sku.id, 1)  # 6 → 5: crossing
         stock.decrement(sku.id, 1)  # 5 → 4: already below, no new alert
@@ -211,11 +186,8 @@ def test_merchant_default_threshold_is_a_catalog_setting(app, client, merchant, 
 
 
 def test_a_failing_notifier_never_blocks_a_sale(app, merchant, enable_plugin):
-    def on_low_stock(merchant, sku, stock, threshold):
-        raise RuntimeError("SMS gateway down")
-
     sku = one_sku(merchant, 2, threshold=1)
-    with enable_plugin(make_plugin("broken_notifier", on_low_stock=on_low_stock), merchant):
+    with enable_plugin(broken_notifier, merchant):
         stock.decrement(sku.id, 1)
     assert Sku.get_by_id(sku.id).stock == 1
     assert LowStockAlert.select().count() == 1
@@ -242,15 +214,11 @@ def test_default_allocation_uses_sku_stock(app, merchant):
 
 
 def test_a_warehouse_plugin_takes_over_allocation(app, merchant, other_merchant, enable_plugin):
-    taken = []
-
-    def allocate_stock(merchant, sku, quantity, reference):
-        taken.append((sku.id, quantity, reference.id))
-        return stock.Allocation(sku.id, quantity, "warehouse", data={"warehouse": "上海仓"})
-
+    taken = warehouse.taken
+    taken.clear()
     sku = one_sku(merchant, 10)
     theirs = one_sku(other_merchant, 10)
-    with enable_plugin(make_plugin("warehouse", allocate_stock=allocate_stock), merchant):
+    with enable_plugin(warehouse, merchant):
         allocations = stock.allocate(merchant, [(sku.id, 4)], stock.StockReference("o", "1"))
         assert allocations[0].source == "warehouse"
         assert taken == [(sku.id, 4, "1")]
