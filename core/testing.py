@@ -125,7 +125,14 @@ def empty_tables() -> None:
 
 def build_app(database_url: str, plugins: list[ModuleType] | None = None, **config: Any) -> Flask:
     """A test app on the session database with migrations applied and tables empty."""
-    settings = {"DATABASE_URL": database_url, "SECRET_KEY": TEST_SECRET, "TESTING": True, **config}
+    # The pool is sized for the concurrency tests (50 threads at once).
+    settings = {
+        "DATABASE_URL": database_url,
+        "SECRET_KEY": TEST_SECRET,
+        "TESTING": True,
+        "DB_POOL_SIZE": 64,
+        **config,
+    }
     app = create_app(settings, plugins=plugins)
     migrate.upgrade(app.extensions["mallkit"].plugins)
     with dbm.database.connection_context():
@@ -282,3 +289,30 @@ def count_queries() -> Iterator[QueryCounter]:
         yield counter
     finally:
         del real.execute_sql
+
+
+def concurrently(app: Flask, fn, times: int) -> list[Any]:
+    """Run ``fn(i)`` in ``times`` threads at once, each with an app context and its own
+    database connection; return each call's result or the exception it raised."""
+    import threading
+
+    barrier = threading.Barrier(times)
+    results: list[Any] = [None] * times
+
+    def run(i: int) -> None:
+        with app.app_context():
+            try:
+                barrier.wait(timeout=60)
+                dbm.database.connect(reuse_if_open=True)
+                results[i] = fn(i)
+            except Exception as exc:  # returned for the test to inspect
+                results[i] = exc
+            finally:
+                dbm.database.close()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(times)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return results

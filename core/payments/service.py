@@ -16,7 +16,7 @@ from typing import Any
 import peewee as pw
 from flask import current_app, has_request_context, request
 
-from mallkit.core.db import transaction, utcnow
+from mallkit.core.db import is_postgres, transaction, utcnow
 from mallkit.core.errors import Conflict, NotFound, ValidationError
 from mallkit.core.merchants.models import Merchant
 from mallkit.core.orders.machine import SYSTEM, Actor, transition
@@ -202,6 +202,7 @@ def record_payment(
     txn_id = payment.txn_id or f"{channel_code}:{attempt.number}"
     try:
         with transaction():
+            lock_order(attempt.order_id)
             won = (
                 PaymentAttempt.update(
                     status="paid", channel_txn_id=txn_id, paid_at=payment.paid_at or utcnow()
@@ -260,6 +261,14 @@ def _settle_order(attempt: PaymentAttempt, actor: Actor) -> str:
                 Order.get_by_id(order.id), reason="out_of_stock", actor=SYSTEM, restock=False
             )
     return "paid"
+
+
+def lock_order(order_id: int) -> None:
+    """Take the order's row lock first (PostgreSQL), as every order change does, so a payment
+    racing a cancel queues behind it instead of deadlocking (attempt then order vs. order then
+    attempt). SQLite's ``BEGIN IMMEDIATE`` already serialises writers."""
+    if is_postgres():
+        Order.select(Order.id).where(Order.id == order_id).for_update().execute()
 
 
 # -- notifications ---------------------------------------------------------------------------
