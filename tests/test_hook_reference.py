@@ -13,16 +13,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 # Hooks specified ahead of the code that calls them. Each names the issue that brings the
 # caller; the last test keeps this list honest.
-AWAITING_CALLER = {
-    "register_order_transitions": "cart/checkout/orders: the order state machine",
-    "register_payment_channels": "cart/checkout/orders: the payments core",
-    "propose_unit_prices": "cart/checkout/orders: the pricing pipeline",
-    "propose_adjustments": "cart/checkout/orders: the pricing pipeline",
-    "propose_shipping_quotes": "cart/checkout/orders: the pricing pipeline",
-    "validate_checkout": "cart/checkout/orders: checkout",
-    "validate_order_transition": "cart/checkout/orders: the order state machine",
-    "on_order_state_changed": "cart/checkout/orders: the order state machine",
-}
+AWAITING_CALLER = {}
 
 
 def hook_names() -> list[str]:
