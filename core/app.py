@@ -71,8 +71,8 @@ def create_app(config: dict[str, Any] | None = None, *, plugins: list | None = N
     _install_db_lifecycle(app)
 
     from mallkit.core.accounts.api import blp as accounts_blp
-    from mallkit.core.catalog.api import BLUEPRINTS as catalog_blueprints
     from mallkit.core.cart.api import blp as cart_blp
+    from mallkit.core.catalog.api import BLUEPRINTS as catalog_blueprints
     from mallkit.core.merchants.api import blp as merchants_blp
     from mallkit.core.orders import jobs as _order_jobs  # noqa: F401  (registers core tasks)
     from mallkit.core.orders.api import blp as orders_blp

@@ -153,6 +153,9 @@ class PluginHost:
         self._merchant_cache: dict[int, MerchantPlugins] = {}
         self._lock = threading.Lock()
         self._added_specs: set[int] = set()
+        # Derived registrations (order transitions, payment channels, job handlers), built on
+        # first use and dropped whenever the set of plugins changes.
+        self.cache: dict[str, Any] = {}
 
     # -- loading ---------------------------------------------------------------------------
 
@@ -272,6 +275,7 @@ class PluginHost:
 
     def _invalidate(self) -> None:
         with self._lock:
+            self.cache.clear()
             self._subset_cache.clear()
             self._views.clear()
             self._merchant_cache.clear()
