@@ -153,9 +153,17 @@ def preview(buyer: User, data: dict[str, Any]) -> dict[str, Any]:
     return {"address": address, "merchants": out, "total": sum(m["total"] for m in out)}
 
 
-def place(buyer: User, data: dict[str, Any], *, checkout_key: str = "") -> list[Order]:
-    """Place one order per merchant; all or nothing. Call inside ``run_once`` for
-    ``Idempotency-Key`` support."""
+@dataclass
+class Prepared:
+    """A checkout resolved and priced, ready to be written."""
+
+    address: dict[str, Any]
+    groups: list[Group]
+
+
+def prepare(buyer: User, data: dict[str, Any]) -> Prepared:
+    """Resolve, check and price everything a place needs — reads only, outside the write
+    transaction, so the transaction (and the hot SKUs' row locks) stays short."""
     address = _address(buyer, data)
     if address is None:
         raise ValidationError(
@@ -164,19 +172,34 @@ def place(buyer: User, data: dict[str, Any], *, checkout_key: str = "") -> list[
             errors={"address_id": ["Give address_id or address."]},
         )
     groups = _groups(buyer, data)
+    for group in groups:
+        _price(buyer, group, address, preview=False)
+        if group.priced.shipping is None:
+            raise Conflict(
+                "this store does not deliver to the address",
+                code="undeliverable",
+                errors={str(group.merchant.id): ["Not deliverable."]},
+            )
+    return Prepared(address, groups)
+
+
+def place(
+    buyer: User,
+    data: dict[str, Any],
+    *,
+    checkout_key: str = "",
+    prepared: Prepared | None = None,
+) -> list[Order]:
+    """Place one order per merchant; all or nothing. Call inside ``run_once`` for
+    ``Idempotency-Key`` support; pass what :func:`prepare` returned to keep the pricing out
+    of the write transaction. Stock is the only thing re-checked inside it, and it is the
+    conditional decrement itself."""
+    prepared = prepared or prepare(buyer, data)
     orders: list[Order] = []
     with transaction():
-        for group in groups:
-            _price(buyer, group, address, preview=False)
-            priced = group.priced
-            if priced.shipping is None:
-                raise Conflict(
-                    "this store does not deliver to the address",
-                    code="undeliverable",
-                    errors={str(group.merchant.id): ["Not deliverable."]},
-                )
-            orders.append(_create_order(buyer, group, address, data, checkout_key))
-        cart_ids = [i for g in groups for i in g.cart_line_ids]
+        for group in prepared.groups:
+            orders.append(_create_order(buyer, group, prepared.address, data, checkout_key))
+        cart_ids = [i for g in prepared.groups for i in g.cart_line_ids]
         if cart_ids:
             CartLine.delete().where(
                 (CartLine.user == buyer.id) & CartLine.id.in_(cart_ids)
@@ -245,12 +268,6 @@ def _create_order(
             }
         )
     OrderLine.insert_many(rows).execute()
-    if settings.stock_deduct == STOCK_AT_PLACE:
-        stock.allocate(
-            merchant,
-            [(p.sku_id, p.quantity) for p in priced.lines],
-            stock.StockReference("order", order.number),
-        )
     record_event(
         order, "placed", Actor("buyer", buyer.id), data={"total": priced.total, "lines": len(rows)}
     )
@@ -261,4 +278,11 @@ def _create_order(
         merchant_id=merchant.id,
         dedupe_key=f"{AUTO_CANCEL}:{order.id}",
     )
+    # Last: the hot SKUs' row locks are held from here to the commit only.
+    if settings.stock_deduct == STOCK_AT_PLACE:
+        stock.allocate(
+            merchant,
+            [(p.sku_id, p.quantity) for p in priced.lines],
+            stock.StockReference("order", order.number),
+        )
     return order

@@ -56,6 +56,25 @@ def _hash(body: Any) -> str:
     ).hexdigest()
 
 
+def replay(user_id: int, scope: str, key: str | None, body: Any) -> tuple[Any, int] | None:
+    """The stored answer for this key, or ``None`` when the key is new (a cheap look-up done
+    before any work, so a retry costs nothing)."""
+    if key is None:
+        return None
+    seen = IdempotencyKey.get_or_none(
+        (IdempotencyKey.user_id == user_id)
+        & (IdempotencyKey.scope == scope)
+        & (IdempotencyKey.key == key)
+    )
+    if seen is None:
+        return None
+    if seen.request_hash != _hash(body):
+        raise Conflict(
+            "this Idempotency-Key was used with another request", code="idempotency_key_reused"
+        )
+    return seen.response, seen.status
+
+
 def run_once(
     user_id: int, scope: str, key: str | None, body: Any, work: Callable[[], tuple[Any, int]]
 ) -> tuple[Any, int]:

@@ -103,8 +103,14 @@ class Place(MethodView):
         user = auth.require_user()
         key = idempotency.request_key()
 
-        def work():
-            return [o.id for o in checkout.place(user, data, checkout_key=key or "")], 201
+        answer = idempotency.replay(user.id, "checkout", key, data)
+        if answer is None:
+            prepared = checkout.prepare(user, data)  # reads and pricing, before the write lock
 
-        order_ids, _ = idempotency.run_once(user.id, "checkout", key, data, work)
-        return orders_by_id(order_ids)
+            def work():
+                orders = checkout.place(user, data, checkout_key=key or "", prepared=prepared)
+                return [o.id for o in orders], 201
+
+            answer = idempotency.run_once(user.id, "checkout", key, data, work)
+        order_ids, _ = answer
+        return orders_by_id(order_ids, shipments=False)  # a new order has none

@@ -15,13 +15,40 @@ from mallkit.core.db import transaction, utcnow
 from mallkit.core.errors import NotFound, ValidationError
 from mallkit.core.merchants.models import Merchant
 
+# The columns the cart and checkout read (less SQL to build on the hot path). The merchant is
+# loaded whole: it is handed to plugins.
+SKU_COLUMNS = (
+    Sku.id,
+    Sku.product,
+    Sku.merchant,
+    Sku.code,
+    Sku.specs,
+    Sku.price,
+    Sku.stock,
+    Sku.weight,
+    Sku.image_url,
+    Sku.deleted_at,
+)
+PRODUCT_COLUMNS = (
+    Product.id,
+    Product.merchant,
+    Product.name,
+    Product.category,
+    Product.brand,
+    Product.images,
+    Product.is_on_shelf,
+    Product.shelf_on_at,
+    Product.shelf_off_at,
+    Product.deleted_at,
+)
+
 
 def load_skus(sku_ids: list[int]) -> dict[int, Sku]:
-    """SKUs with their product and merchant, in one query."""
+    """SKUs with their product (the columns above) and merchant, in one query."""
     if not sku_ids:
         return {}
     rows = (
-        Sku.select(Sku, Product, Merchant)
+        Sku.select(*SKU_COLUMNS, *PRODUCT_COLUMNS, Merchant)
         .join(Product)
         .join(Merchant)
         .where(Sku.id.in_(sorted(set(sku_ids))))

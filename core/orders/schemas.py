@@ -244,6 +244,6 @@ def order_view(order: Order) -> dict:
     return data
 
 
-def orders_by_id(ids: list[int]) -> list[dict]:
+def orders_by_id(ids: list[int], *, shipments: bool = True) -> list[dict]:
     orders = list(Order.select().where(Order.id.in_(ids)).order_by(Order.id))
-    return [order_view(o) for o in attach_details(orders)]
+    return [order_view(o) for o in attach_details(orders, shipments=shipments)]

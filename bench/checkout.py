@@ -1,0 +1,306 @@
+"""Checkout throughput, a flash sale, and queries per checkout — on SQLite and PostgreSQL.
+
+(a) Orders per second placed through the HTTP API (gunicorn, one worker process per core,
+    16 concurrent buyers hammering one hot SKU) against the raw ceiling of the same transaction done
+    directly on the database by 16 threads (conditional stock update + order and line
+    insert), measured in the same run. Goal: ratio ≥ 0.25.
+(b) Flash sale: 500 buyers at once for 100 units → exactly 100 orders, stock 0, never
+    negative, ledger balance equal to stock.
+(c) SQL statements per checkout for 1, 10 and 50 lines (goal: the same for all three).
+
+    python bench/checkout.py [--backend sqlite|postgresql|both] [--seconds 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import concurrent.futures as cf
+import http.client
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+
+PG_BASE = "postgresql://postgres@127.0.0.1:5432/test"
+BUYERS = 16
+WORKERS = os.cpu_count() or 2
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def pg_reachable() -> bool:
+    try:
+        import psycopg
+
+        psycopg.connect(PG_BASE, connect_timeout=3).close()
+        return True
+    except Exception:
+        return False
+
+
+class Backend:
+    """A throwaway database: a SQLite file, or a fresh PostgreSQL schema dropped at the end."""
+
+    def __init__(self, kind: str):
+        self.kind = kind
+        if kind == "sqlite":
+            self.url = f"sqlite:///{tempfile.mkdtemp()}/bench.db"
+        else:
+            import psycopg
+
+            self.schema = f"bench_{uuid.uuid4().hex[:10]}"
+            with psycopg.connect(PG_BASE, autocommit=True) as conn:
+                conn.execute(f'CREATE SCHEMA "{self.schema}"')
+            self.url = f"{PG_BASE}?search_path={self.schema}"
+
+    def drop(self) -> None:
+        if self.kind == "postgresql":
+            import psycopg
+
+            from mallkit.core import db
+
+            if db.database.obj is not None and hasattr(db.database.obj, "close_all"):
+                db.database.obj.close_all()
+            with psycopg.connect(PG_BASE, autocommit=True) as conn:
+                conn.execute(f'DROP SCHEMA "{self.schema}" CASCADE')
+
+
+def seed(app, n_buyers: int, stock: int, skus: int = 50):
+    """A merchant with manual payment on, a product with ``skus`` SKUs, and buyers with
+    tokens and an address (inserted directly: hashing 500 passwords is not the point)."""
+    from mallkit.core import auth, plugin_settings
+    from mallkit.core.accounts.models import Address, User
+    from mallkit.core.catalog.service import create_product
+    from mallkit.core.merchants.service import create_merchant
+
+    merchant = create_merchant({"name": "Bench store"})
+    plugin_settings.enable(merchant, "payment_manual", None)
+    product = create_product(merchant.id, {
+        "name": "Hot item",
+        "specs": [{"name": "款", "values": [f"v{i}" for i in range(skus)]}],
+        "skus": [{"specs": {"款": f"v{i}"}, "price": 1000 + i, "stock": stock}
+                 for i in range(skus)],
+    })
+    buyers = []
+    for i in range(n_buyers):
+        user = User.create(email=f"b{i}-{uuid.uuid4().hex[:6]}@bench.io", password_hash="x")
+        token, _ = auth.issue_token(user)
+        address = Address.create(user=user, recipient="李四", phone="13900000000",
+                                 province="浙江省", city="杭州市", detail="文一路 1 号")
+        buyers.append((token, address.id))
+    from mallkit.core.catalog.models import Sku
+
+    skus_ = list(Sku.select().where(Sku.product == product.id).order_by(Sku.id))
+    return merchant, skus_, buyers
+
+
+def start_server(url: str, port: int) -> subprocess.Popen:
+    """The production setup of docs/deployment.md: gunicorn, one worker per core, threads."""
+    env = {**os.environ, "MALLKIT_DATABASE_URL": url, "MALLKIT_SECRET_KEY": "bench",
+           "MALLKIT_DB_POOL_SIZE": "20"}
+    gunicorn = os.path.join(os.path.dirname(sys.executable), "gunicorn")
+    proc = subprocess.Popen(
+        [gunicorn, "-w", str(WORKERS), "-k", "gthread", "--threads", "8", "-b",
+         f"127.0.0.1:{port}", "--log-level", "warning", "mallkit.core.app:create_app()"],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            conn.request("GET", "/")
+            conn.getresponse().read()
+            return proc
+        except OSError:
+            time.sleep(0.2)
+    proc.kill()
+    raise RuntimeError("server did not start")
+
+
+def place(conn: http.client.HTTPConnection, token: str, address_id: int, sku_id: int,
+          quantity: int = 1) -> int:
+    body = json.dumps({"items": [{"sku_id": sku_id, "quantity": quantity}],
+                       "address_id": address_id})
+    conn.request("POST", "/api/v1/checkout/place", body=body, headers={
+        "Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+    resp = conn.getresponse()
+    resp.read()
+    return resp.status
+
+
+def http_throughput(port: int, buyers, sku_id: int, seconds: float) -> tuple[int, float, dict]:
+    stop = time.time() + seconds
+    counts: dict[int, int] = {}
+    lock = threading.Lock()
+
+    def run(token, address_id):
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        mine: dict[int, int] = {}
+        while time.time() < stop:
+            status = place(conn, token, address_id, sku_id)
+            mine[status] = mine.get(status, 0) + 1
+        with lock:
+            for k, v in mine.items():
+                counts[k] = counts.get(k, 0) + v
+
+    start = time.time()
+    threads = [threading.Thread(target=run, args=b) for b in buyers[:BUYERS]]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    elapsed = time.time() - start
+    return counts.get(201, 0), elapsed, counts
+
+
+def raw_ceiling(app, merchant, buyers, sku, seconds: float) -> tuple[int, float]:
+    """The same transaction by hand: conditional decrement, order row, line row."""
+    from mallkit.core import db
+    from mallkit.core.catalog.models import Sku
+    from mallkit.core.orders.models import Order, OrderLine
+    from mallkit.core.orders.service import new_number
+
+    user_ids = [u for u in range(1, BUYERS + 1)]
+    stop = time.time() + seconds
+    done = [0] * BUYERS
+
+    def run(i):
+        with app.app_context():
+            db.database.connect(reuse_if_open=True)
+            try:
+                while time.time() < stop:
+                    with db.transaction():
+                        won = (Sku.update(stock=Sku.stock - 1)
+                               .where((Sku.id == sku.id) & (Sku.stock >= 1)).execute())
+                        if not won:
+                            continue
+                        order = Order.create(number=new_number(), merchant=merchant.id,
+                                             buyer=user_ids[i % len(user_ids)], currency="CNY",
+                                             subtotal=sku.price, total=sku.price)
+                        OrderLine.create(order=order.id, sku_id=sku.id,
+                                         product_id=sku.product_id, product_name="Hot item",
+                                         unit_price=sku.price, sale_unit_price=sku.price,
+                                         quantity=1, amount=sku.price, pay_amount=sku.price)
+                    done[i] += 1
+            finally:
+                db.database.close()
+
+    start = time.time()
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(BUYERS)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return sum(done), time.time() - start
+
+
+def flash_sale(port: int, buyers, sku_id: int) -> dict[int, int]:
+    counts: dict[int, int] = {}
+    lock = threading.Lock()
+
+    def one(buyer):
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+        status = place(conn, buyer[0], buyer[1], sku_id)
+        with lock:
+            counts[status] = counts.get(status, 0) + 1
+
+    with cf.ThreadPoolExecutor(max_workers=100) as pool:
+        list(pool.map(one, buyers))
+    return counts
+
+
+def queries_per_checkout(app, buyers, skus) -> dict[int, int]:
+    from mallkit.core import checkout
+    from mallkit.core.accounts.models import Address
+    from mallkit.core.testing import count_queries
+
+    address_id = buyers[0][1]
+    user = Address.get_by_id(address_id).user
+    out = {}
+    with app.test_request_context():
+        checkout.place(user, {"items": [{"sku_id": skus[0].id, "quantity": 1}],
+                              "address_id": address_id})
+        for n in (1, 10, 50):
+            with count_queries() as q:
+                checkout.place(user, {"items": [{"sku_id": s.id, "quantity": 1}
+                                                for s in skus[:n]], "address_id": address_id})
+            out[n] = q.count
+    return out
+
+
+def run_backend(kind: str, seconds: float) -> None:
+    from mallkit.core import migrate
+    from mallkit.core.app import create_app
+    from mallkit.core.catalog.models import Sku, StockMovement
+
+    backend = Backend(kind)
+    try:
+        app = create_app({"DATABASE_URL": backend.url, "SECRET_KEY": "bench",
+                          "DB_POOL_SIZE": 40})
+        migrate.upgrade(app.extensions["mallkit"].plugins)
+        with app.app_context():
+            merchant, skus, buyers = seed(app, 500, 10**7)
+            qc = queries_per_checkout(app, buyers, skus)
+            raw_n, raw_t = raw_ceiling(app, merchant, buyers, skus[1], seconds)
+        port = free_port()
+        server = start_server(backend.url, port)
+        try:
+            api_n, api_t, statuses = http_throughput(port, buyers, skus[2].id, seconds)
+            with app.app_context():
+                flash_sku = skus[3]
+                Sku.update(stock=100).where(Sku.id == flash_sku.id).execute()
+                StockMovement.create(merchant=merchant.id, sku=flash_sku.id,
+                                     product=flash_sku.product_id, quantity=100 - 10**7,
+                                     balance_after=100, reason="adjustment", note="bench")
+            flash = flash_sale(port, buyers[:500], flash_sku.id)
+        finally:
+            server.terminate()
+            server.wait(10)
+        with app.app_context():
+            from mallkit.core.orders.models import OrderLine
+
+            final = Sku.get_by_id(flash_sku.id).stock
+            orders = OrderLine.select().where(OrderLine.sku_id == flash_sku.id).count()
+            last = (StockMovement.select().where(StockMovement.sku == flash_sku.id)
+                    .order_by(StockMovement.id.desc()).first())
+            negative = Sku.select().where(Sku.stock < 0).count()
+        raw_rate, api_rate = raw_n / raw_t, api_n / api_t
+        print(f"\n== {kind}")
+        print(f"(a) raw ceiling ({BUYERS} threads, direct DB): {raw_n} orders in {raw_t:.1f}s "
+              f"= {raw_rate:.0f} orders/s")
+        print(f"    HTTP API ({BUYERS} buyers, one hot SKU): {api_n} orders in {api_t:.1f}s "
+              f"= {api_rate:.0f} orders/s  (statuses {statuses})")
+        print(f"    ratio API / ceiling: {api_rate / raw_rate:.2f}  (goal >= 0.25)")
+        print(f"(b) flash sale, 500 buyers for 100 units: statuses {flash}; orders {orders}; "
+              f"stock {final}; ledger balance {last.balance_after}; SKUs below zero {negative}")
+        print(f"(c) SQL statements per checkout: 1 line {qc[1]}, 10 lines {qc[10]}, "
+              f"50 lines {qc[50]}")
+    finally:
+        backend.drop()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--backend", choices=("sqlite", "postgresql", "both"), default="both")
+    parser.add_argument("--seconds", type=float, default=5.0)
+    args = parser.parse_args()
+    kinds = ["sqlite", "postgresql"] if args.backend == "both" else [args.backend]
+    if "postgresql" in kinds and not pg_reachable():
+        print(f"PostgreSQL at {PG_BASE} is unreachable: skipping it")
+        kinds.remove("postgresql")
+    print(f"mallkit checkout benchmark — {os.cpu_count()} cores, {args.seconds:.0f}s per run")
+    for kind in kinds:
+        run_backend(kind, args.seconds)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
