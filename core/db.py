@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from urllib.parse import parse_qsl, unquote, urlparse
 
 import peewee as pw
-from playhouse.pool import PooledPostgresqlDatabase
+from playhouse.pool import PooledPostgresqlDatabase, PooledSqliteDatabase
 
 database = pw.DatabaseProxy()
 
@@ -32,8 +32,12 @@ def make_database(url: str, *, pool_size: int = 20) -> pw.Database:
         path = unquote(parts.path[1:] if parts.path.startswith("/") else parts.path) or ":memory:"
         if parts.netloc:  # sqlite://relative/path is a common slip; treat it as relative
             path = parts.netloc + "/" + path
-        return pw.SqliteDatabase(
+        # Pooled: a request takes a connection from the pool instead of opening a file and
+        # running the pragmas every time.
+        return PooledSqliteDatabase(
             path,
+            max_connections=pool_size,
+            stale_timeout=300,
             lock_type="IMMEDIATE",
             timeout=30,
             check_same_thread=False,
