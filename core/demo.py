@@ -1,5 +1,7 @@
-"""Demo data: a platform admin, a merchant with every merchant-level plugin switched on, its
-owner and a buyer. Running it again changes nothing and prints the same credentials."""
+"""Demo data: a platform admin, a merchant with every merchant-level plugin switched on and a
+few products, its owner, and a buyer with an address — enough to go cart → checkout → manual
+payment → shipped → completed through the API. Running it again changes nothing and prints
+the same credentials."""
 
 from __future__ import annotations
 
@@ -7,7 +9,8 @@ from flask import Flask
 
 from mallkit.core import migrate, plugin_settings
 from mallkit.core.accounts import service as accounts
-from mallkit.core.accounts.models import User
+from mallkit.core.accounts.models import Address, User
+from mallkit.core.accounts.service import save_address
 from mallkit.core.errors import MallkitError
 from mallkit.core.merchants import service as merchants
 from mallkit.core.merchants.models import Merchant
@@ -23,6 +26,41 @@ def _user(email: str, password: str, name: str, admin: bool = False) -> User:
     if user is None:
         user = accounts.register(email=email, password=password, name=name, is_platform_admin=admin)
     return user
+
+
+PRODUCTS = [
+    {
+        "name": "纯棉T恤",
+        "subtitle": "夏季新款",
+        "tags": ["新品", "热门"],
+        "specs": [{"name": "颜色", "values": ["白", "黑"]}, {"name": "尺码", "values": ["M", "L"]}],
+        "sku_defaults": {"price": 7900, "original_price": 9900, "stock": 200},
+    },
+    {
+        "name": "保温杯 500ml",
+        "subtitle": "316 不锈钢",
+        "tags": ["推荐"],
+        "specs": [{"name": "颜色", "values": ["银", "蓝"]}],
+        "sku_defaults": {"price": 12900, "stock": 80},
+    },
+    {
+        "name": "手冲咖啡豆 250g",
+        "subtitle": "云南保山",
+        "tags": ["热门"],
+        "specs": [],
+        "sku_defaults": {"price": 6800, "stock": 50},
+    },
+]
+
+
+def _catalog(merchant: Merchant) -> None:
+    from mallkit.core.catalog.models import Product
+    from mallkit.core.catalog.service import create_product
+
+    if Product.select().where(Product.merchant == merchant.id).exists():
+        return
+    for product in PRODUCTS:
+        create_product(merchant.id, product)
 
 
 def seed(app: Flask) -> list[str]:
@@ -49,6 +87,20 @@ def seed(app: Flask) -> list[str]:
                 plugin_settings.enable(merchant, name, None)
             except MallkitError as exc:
                 notes.append(f"plugin {name} left off: {exc.message}")
+        _catalog(merchant)
+        buyer = User.get(User.email == BUYER[0])
+        if not Address.select().where(Address.user == buyer.id).exists():
+            save_address(
+                buyer,
+                {
+                    "recipient": "张三",
+                    "phone": "13800000000",
+                    "province": "上海市",
+                    "city": "上海市",
+                    "district": "浦东新区",
+                    "detail": "世纪大道 100 号",
+                },
+            )
         enabled = sorted(host.for_merchant(merchant.id).enabled)
     lines = [
         f"platform admin  {ADMIN[0]} / {ADMIN[1]}",
