@@ -347,6 +347,25 @@ def products_export(ctx, file, merchant_id) -> None:
     click.echo(f"{total} product(s), {rows} SKU row(s) written to {file}")
 
 
+@cli.command("new-plugin")
+@click.argument("name")
+@click.option("--title", default=None, help="Human title (default: from the name)")
+@click.option("--directory", type=click.Path(file_okay=False), default=".",
+              show_default=True, help="Where to create mallkit-NAME/")
+def new_plugin(name, title, directory) -> None:
+    """Create a plugin distribution mallkit-NAME with an entry point, a route, a config
+    schema, a migrations folder and a passing test."""
+    from pathlib import Path
+
+    from mallkit.core.scaffold import new_plugin as scaffold
+
+    try:
+        root = scaffold(name, Path(directory), title)
+    except (ValueError, FileExistsError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"created {root}\nnext: pip install -e '{root}[test]' && pytest {root}")
+
+
 # -- running ---------------------------------------------------------------------------------
 
 
