@@ -417,7 +417,6 @@ def worker(ctx, interval, once) -> None:
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     logging.getLogger("apscheduler").setLevel(logging.WARNING)  # no line per poll
-    click.echo(f"worker {task_worker.worker_id}: polling every {task_worker.interval:g}s")
     task_worker.run_forever()
 
 

@@ -57,8 +57,9 @@ class ScheduledTask(BaseModel):
     ``status``: ``pending`` → ``running`` (claimed under a lease) → ``done``; back to
     ``pending`` with a later ``run_at`` after a failed attempt, ``failed`` once
     ``max_attempts`` are spent, ``cancelled`` by :func:`cancel`. ``attempts`` counts the
-    times the task was claimed. ``max_attempts`` None means the handler's
-    ``JobHandler.max_attempts``. ``locked_by`` names the worker that last held the task.
+    times the task was claimed, so a run cut short by a dying worker counts as an attempt (a
+    task that keeps killing its workers is given up). ``max_attempts`` None means the
+    handler's ``JobHandler.max_attempts``. ``locked_by`` names the worker that last held it.
     ``dedupe_key`` is unique: scheduling an existing key returns the existing task.
     """
 
@@ -280,7 +281,8 @@ def job_handlers(app: Flask | None = None) -> Mapping[str, JobHandler]:
 
 def init_app(app: Flask) -> None:
     """Collect the job handlers at start-up, so a duplicate kind stops ``create_app``."""
-    job_handlers(app)
+    with app.app_context():  # plugins may read their settings while registering
+        job_handlers(app)
 
 
 # -- running ---------------------------------------------------------------------------------
