@@ -113,6 +113,8 @@ def change_password(user: User, old: str, new: str) -> None:
 
 
 def update_profile(user: User, changes: dict[str, Any]) -> User:
+    if not changes:
+        return user
     with transaction():
         User.update(**changes).where(User.id == user.id).execute()
     return User.get_by_id(user.id)
@@ -133,7 +135,8 @@ def save_address(user: User, data: dict[str, Any], address_id: int | None = None
     with transaction():
         if address_id is not None:
             address = own_address(user, address_id)
-            Address.update(**data).where(Address.id == address.id).execute()
+            if data:
+                Address.update(**data).where(Address.id == address.id).execute()
         else:
             first = not Address.select().where(Address.user == user.id).exists()
             data = {**data, "is_default": bool(data.get("is_default")) or first}

@@ -48,6 +48,8 @@ def create_merchant(data: dict[str, Any], *, owner: User | None = None, actor_id
 
 
 def update_settings(merchant: Merchant, changes: dict[str, Any], *, actor_id=None) -> Merchant:
+    if not changes:
+        return merchant
     if "timezone" in changes:
         check_timezone(changes["timezone"])
     with transaction():

@@ -41,6 +41,8 @@ def settings_for(merchant_id: int) -> OrderSettings:
 
 
 def update_settings(merchant_id: int, changes: dict[str, Any], *, actor_id=None) -> OrderSettings:
+    if not changes:
+        return settings_for(merchant_id)
     if changes.get("stock_deduct", STOCK_AT_PLACE) not in (STOCK_AT_PLACE, STOCK_AT_PAY):
         raise ValidationError(
             "stock_deduct is place or pay", errors={"stock_deduct": ["One of place, pay."]}
