@@ -36,24 +36,23 @@ def in_stock_expression() -> pw.Node:
     )
 
 
+def active_merchant_ids() -> pw.ModelSelect:
+    return Merchant.select(Merchant.id).where(Merchant.is_active == True)  # noqa: E712
+
+
 def visible_products(*columns: Any) -> pw.ModelSelect:
-    """Products buyers may see now, with brand and merchant name and an ``in_stock`` flag."""
-    query = (
+    """Products buyers may see now, with their brand and an ``in_stock`` flag.
+
+    The store check is a subquery, not a join, so a page ordered by id walks the primary key
+    and stops after a page of rows instead of sorting the whole catalog.
+    """
+    return (
         Product.select(
-            Product,
-            Brand.id,
-            Brand.name,
-            Merchant.id,
-            Merchant.name,
-            Merchant.currency,
-            in_stock_expression().alias("in_stock"),
-            *columns,
+            Product, Brand.id, Brand.name, in_stock_expression().alias("in_stock"), *columns
         )
-        .join_from(Product, Merchant)
         .join_from(Product, Brand, pw.JOIN.LEFT_OUTER)
-        .where(on_shelf_expression(utcnow()) & (Merchant.is_active == True))  # noqa: E712
+        .where(on_shelf_expression(utcnow()) & Product.merchant.in_(active_merchant_ids()))
     )
-    return query
 
 
 def browse(filters: dict[str, Any]) -> pw.ModelSelect:
@@ -116,10 +115,9 @@ def browse(filters: dict[str, Any]) -> pw.ModelSelect:
 # -- representation --------------------------------------------------------------------------
 
 
-def card(product: Product) -> dict[str, Any]:
+def card(product: Product, merchant: Merchant) -> dict[str, Any]:
     """The list representation of a product loaded by :func:`visible_products`."""
     brand = product.brand if product.brand_id else None
-    merchant = product.merchant
     return {
         "id": product.id,
         "merchant_id": product.merchant_id,
@@ -152,10 +150,19 @@ def cards(products: Sequence[Product]) -> list[dict[str, Any]]:
             .tuples()
         ):
             names.setdefault(pid, []).append(name)
+    merchants = {}
+    if products:
+        merchants = {
+            m.id: m
+            for m in Merchant.select(Merchant.id, Merchant.name, Merchant.currency).where(
+                Merchant.id.in_({p.merchant_id for p in products})
+            )
+        }
     out = []
     for p in products:
         p.tag_names = names.get(p.id, [])
-        out.append(card(p))
+        p.merchant = merchants[p.merchant_id]
+        out.append(card(p, merchants[p.merchant_id]))
     extend(products, out)
     return out
 
@@ -201,6 +208,8 @@ def detail(product_id: int, *, staff_merchant_id: int | None = None) -> dict[str
     in any state, with costs."""
     if staff_merchant_id is None:
         product = visible_products().where(Product.id == product_id).first()
+        if product is not None:
+            product.merchant = Merchant.get_by_id(product.merchant_id)
     else:
         product = (
             Product.select(Product, Merchant)
@@ -357,9 +366,9 @@ def suggest(text: str, *, merchant_id: int | None = None, limit: int = 10) -> li
     if finder.empty:
         return []
     query = finder.apply(
-        Product.select(Product.name)
-        .join_from(Product, Merchant)
-        .where(on_shelf_expression(utcnow()) & (Merchant.is_active == True))  # noqa: E712
+        Product.select(Product.name).where(
+            on_shelf_expression(utcnow()) & Product.merchant.in_(active_merchant_ids())
+        )
     )
     if merchant_id is not None:
         query = query.where(Product.merchant == merchant_id)
