@@ -35,6 +35,7 @@ def create_app(config: dict[str, Any] | None = None, *, plugins: list | None = N
     app = Flask("mallkit.core", root_path=str(Path(__file__).parent))
     app.config.update(settings)
     app.json.sort_keys = False
+    app.json.ensure_ascii = False  # 中文 stays readable in responses
     app.config.update(
         API_TITLE="mallkit",
         API_VERSION=__version__,

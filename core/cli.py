@@ -379,13 +379,18 @@ def serve(ctx, host, port, no_worker) -> None:
 
     A background worker runs due scheduled tasks in the same process unless --no-worker.
     """
+    _run_server(ctx.app, host, port, worker=not no_worker)
+
+
+def _run_server(app, host: str, port: int, *, worker: bool) -> None:
+    """The development server, with a background task worker in the same process."""
     from mallkit.core.worker import Worker
 
-    task_worker = None if no_worker else Worker(ctx.app)
+    task_worker = Worker(app) if worker else None
     if task_worker is not None:
         task_worker.start()
     try:
-        ctx.app.run(host=host, port=port, threaded=True)
+        app.run(host=host, port=port, threaded=True)
     finally:
         if task_worker is not None:
             task_worker.stop()
@@ -442,7 +447,7 @@ def demo(host, port, database, no_serve) -> None:
         click.echo("  " + line)
     click.echo(f"\n  API:  http://{host}:{port}/api/v1\n  Docs: http://{host}:{port}/api/docs\n")
     if not no_serve:
-        app.run(host=host, port=port, threaded=True)
+        _run_server(app, host, port, worker=True)  # unpaid demo orders cancel themselves
 
 
 def _demo_secret() -> str:
