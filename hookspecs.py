@@ -257,6 +257,23 @@ def validate_checkout(merchant: Merchant, buyer: User, order: dict[str, Any]) ->
 
 
 @hookspec
+def on_order_placed(
+    merchant: Merchant, buyer: User, order: Any, lines: list[dict[str, Any]]
+) -> None:
+    """React to an order being placed: consume the coupon it used, join the group it opens.
+
+    When: inside the checkout transaction, after the order and its lines are written and
+    before stock is taken; raising (a ``MallkitError`` with a code) refuses the whole checkout
+    and nothing is written. ``order.pricing["applied"]`` lists the adjustments applied, with
+    their ``source``, ``amount`` and ``data``.
+    Parameters: ``order`` — the :class:`~mallkit.core.orders.models.Order` (pending payment);
+    ``lines`` — each line's ``key``, ``sku_id``, ``quantity``, ``price_kind``, ``activity``
+    and every share of money, as priced.
+    Applies: merchant-scoped (the order's merchant).
+    """
+
+
+@hookspec
 def validate_order_transition(order: Any, source: str, target: str, actor: Any) -> None:
     """Guard an order state change (a group order may not ship before the group succeeds).
 

@@ -69,7 +69,7 @@ def _groups(buyer: User, data: dict[str, Any]) -> list[Group]:
     """Resolve what is being bought into per-merchant groups, refusing anything unavailable."""
     if data.get("items"):
         wanted = [
-            (f"i{n}", item["sku_id"], item["quantity"], None)
+            (f"i{n}", item["sku_id"], item["quantity"], None, item.get("activity"))
             for n, item in enumerate(data["items"])
         ]
     else:
@@ -78,7 +78,9 @@ def _groups(buyer: User, data: dict[str, Any]) -> list[Group]:
             query = query.where(CartLine.id.in_(data["cart_line_ids"]))
         else:
             query = query.where(CartLine.selected == True)  # noqa: E712
-        wanted = [(f"c{c.id}", c.sku_id, c.quantity, c.id) for c in query.order_by(CartLine.id)]
+        wanted = [
+            (f"c{c.id}", c.sku_id, c.quantity, c.id, None) for c in query.order_by(CartLine.id)
+        ]
         if data.get("cart_line_ids") and len(wanted) != len(set(data["cart_line_ids"])):
             raise ValidationError(
                 "some cart lines are not in your cart",
@@ -91,7 +93,7 @@ def _groups(buyer: User, data: dict[str, Any]) -> list[Group]:
     errors: dict[str, list[str]] = {}
     groups: dict[int, Group] = {}
     options = {o["merchant_id"]: o for o in data.get("merchants", [])}
-    for key, sku_id, quantity, cart_line_id in wanted:
+    for key, sku_id, quantity, cart_line_id, activity in wanted:
         sku = skus.get(sku_id)
         ok, reason = cart.availability(sku, quantity, now)
         if not ok:
@@ -101,7 +103,10 @@ def _groups(buyer: User, data: dict[str, Any]) -> list[Group]:
         group = groups.setdefault(
             merchant.id, Group(merchant, [], {}, [], options.get(merchant.id, {}))
         )
-        group.lines.append(cart.catalog_line(key, sku, quantity))
+        line = cart.catalog_line(key, sku, quantity)
+        if activity:
+            line["activity"] = activity
+        group.lines.append(line)
         group.skus[sku.id] = sku
         if cart_line_id is not None:
             group.cart_line_ids.append(cart_line_id)
@@ -257,6 +262,8 @@ def _create_order(
                 "unit_price": p.unit_price,
                 "sale_unit_price": p.sale_unit_price,
                 "price_source": p.price_source,
+                "price_kind": p.price_kind,
+                "activity": p.extra.get("activity"),
                 "quantity": p.quantity,
                 "amount": p.amount,
                 "promotion_discount": p.promotion_discount,
@@ -277,6 +284,9 @@ def _create_order(
         payload={"order_id": order.id},
         merchant_id=merchant.id,
         dedupe_key=f"{AUTO_CANCEL}:{order.id}",
+    )
+    merchant_plugins(merchant.id).hook.on_order_placed(
+        merchant=merchant, buyer=buyer, order=order, lines=[p.to_dict() for p in priced.lines]
     )
     # Last: the hot SKUs' row locks are held from here to the commit only.
     if settings.stock_deduct == STOCK_AT_PLACE:

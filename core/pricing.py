@@ -52,6 +52,7 @@ class PricedLine:
     sale_unit_price: int
     price_source: str = ""
     price_label: str = ""
+    price_kind: str = ""  # the winning candidate's kind: activity, discount, member
     promotion_discount: int = 0
     coupon_discount: int = 0
     points_discount: int = 0
@@ -86,6 +87,8 @@ class PricedLine:
             "sale_unit_price": self.sale_unit_price,
             "price_source": self.price_source,
             "price_label": self.price_label,
+            "price_kind": self.price_kind,
+            "activity": self.extra.get("activity"),
             "amount": self.amount,
             "promotion_discount": self.promotion_discount,
             "coupon_discount": self.coupon_discount,
@@ -210,6 +213,7 @@ def price(
                 sale_unit_price=best.unit_price if best else line["unit_price"],
                 price_source=best.source if best else "",
                 price_label=best.label if best else "",
+                price_kind=best.kind if best else "",
                 extra={
                     k: v
                     for k, v in line.items()
@@ -225,6 +229,7 @@ def price(
             "unit_price": p.sale_unit_price,
             "amount": p.amount,
             "catalog_unit_price": p.unit_price,
+            "price_kind": p.price_kind,
         }
         for line, p in zip(lines, priced, strict=True)
     ]

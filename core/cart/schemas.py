@@ -71,9 +71,31 @@ class CartOut(Schema):
     count = fields.Integer()
 
 
+class ActivityIn(Schema):
+    """What a buy-now line takes part in; read by the plugin that owns ``type``."""
+
+    type = fields.String(
+        required=True,
+        validate=validate.Regexp(r"^[a-z][a-z0-9_]{1,31}$"),
+        metadata={"description": "The plugin's activity kind: groupbuy, bargain, ..."},
+    )
+    id = fields.Integer(required=True, validate=validate.Range(min=1))
+    params = fields.Dict(
+        keys=fields.String(validate=validate.Length(max=32)),
+        load_default=dict,
+        validate=validate.Length(max=10),
+        metadata={"description": 'e.g. {"group_id": 7, "share": "x"}'},
+    )
+
+
 class ItemIn(Schema):
     sku_id = fields.Integer(required=True, validate=validate.Range(min=1))
     quantity = fields.Integer(required=True, validate=Quantity)
+    activity = fields.Nested(
+        ActivityIn,
+        load_default=None,
+        metadata={"description": "Buy through a group buy, a bargain ..."},
+    )
 
 
 class AddressSnapshotIn(Schema):

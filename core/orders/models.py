@@ -86,6 +86,8 @@ class OrderLine(BaseModel):
     unit_price = pw.IntegerField()  # the catalog price when ordered
     sale_unit_price = pw.IntegerField()  # after price candidates (member, activity ...)
     price_source = pw.CharField(max_length=64, default="")
+    price_kind = pw.CharField(max_length=16, default="")  # activity, discount, member or ""
+    activity = JSONField(null=True)  # {"type", "id", "params"} for group buy, bargain ...
     quantity = pw.IntegerField()
     amount = pw.IntegerField()
     promotion_discount = pw.IntegerField(default=0)

@@ -21,6 +21,8 @@ class OrderLineOut(Schema):
     unit_price = fields.Integer()
     sale_unit_price = fields.Integer()
     price_source = fields.String()
+    price_kind = fields.String()
+    activity = fields.Dict(allow_none=True)
     quantity = fields.Integer()
     amount = fields.Integer()
     promotion_discount = fields.Integer()

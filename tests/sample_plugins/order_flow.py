@@ -9,12 +9,14 @@ from mallkit.hookspecs import hookimpl
 meta = PluginMeta(name="order_flow", version="1.0.0", title="Order flow (tests)")
 
 CHANGES: list = []
+PLACED: list = []
 HOLD_SHIPPING: set[int] = set()
 FAIL_ON: set[str] = set()
 
 
 def reset() -> None:
     CHANGES.clear()
+    PLACED.clear()
     HOLD_SHIPPING.clear()
     FAIL_ON.clear()
 
@@ -31,6 +33,13 @@ def register_order_transitions():
 def validate_checkout(merchant, buyer, order):
     if "refuse" in order["options"].get("note", ""):
         raise ValidationError("refused by order_flow", code="checkout_refused")
+
+
+@hookimpl
+def on_order_placed(merchant, buyer, order, lines):
+    PLACED.append((order.id, [(ln["sku_id"], ln["activity"]) for ln in lines]))
+    if "refuse after writing" in order.buyer_note:
+        raise Conflict("refused by order_flow after the order was written", code="late_refusal")
 
 
 @hookimpl

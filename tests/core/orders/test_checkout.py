@@ -224,3 +224,41 @@ def test_queries_per_checkout_do_not_grow_with_the_lines(
                 checkout.place(buyer.user, {"items": items, "address_id": address.id})
             measured[n] = q.count
     assert measured[1] == measured[10] == measured[50], measured
+
+
+def test_activity_lines_reach_the_plugins_and_a_late_refusal_writes_nothing(
+    client, buyer, merchant, skus, address, enable_plugin
+):
+    order_flow.reset()
+    with enable_plugin(order_flow, merchant):
+        activity = {"type": "groupbuy", "id": 7, "params": {"group_id": 3}}
+        body = {
+            "items": [{"sku_id": skus[0].id, "quantity": 1, "activity": activity}],
+            "address_id": address.id,
+        }
+        r = client.post("/api/v1/checkout/place", json=body, headers=buyer.headers)
+        assert r.status_code == 201, r.json
+        assert r.json[0]["lines"][0]["activity"] == activity
+        assert order_flow.PLACED == [(r.json[0]["id"], [(skus[0].id, activity)])]
+        before = counts()
+        r = client.post(
+            "/api/v1/checkout/place",
+            json={**body, "buyer_note": "refuse after writing"},
+            headers=buyer.headers,
+        )
+        assert (r.status_code, r.json["code"]) == (409, "late_refusal")
+        assert counts() == before
+        r = client.post(
+            "/api/v1/checkout/place",
+            json={
+                **body,
+                "items": [
+                    {"sku_id": skus[0].id, "quantity": 1, "activity": {"type": "Bad Type", "id": 0}}
+                ],
+            },
+            headers=buyer.headers,
+        )
+        assert r.status_code == 422 and set(r.json["errors"]["items"]["0"]["activity"]) == {
+            "type",
+            "id",
+        }
