@@ -4,7 +4,8 @@
    ``activity`` (group buy, bargain, flash sale) above ``discount``/``member`` (time-limited
    discount or member price: the better one, never both). The best candidate of the highest
    ranked kind present wins (lowest price; ties: higher ``priority``, then ``source``); a
-   candidate above the catalog price is ignored. No candidate: the catalog price.
+   candidate above the catalog price is ignored. No candidate: the catalog price. A winning
+   candidate with ``data={"exclusive": True}`` keeps promotions and coupons off its line.
 2. **Adjustments.** ``propose_adjustments`` proposals are applied in kind order
    ``promotion`` (满减/满折) → ``coupon`` → ``points`` → anything else; within a kind by
    ``priority`` (higher first) then the bigger discount. Adjustments sharing a non-empty
@@ -37,6 +38,7 @@ _COLUMN = {
     "coupon": "coupon_discount",
     "points": "points_discount",
 }
+EXCLUSIVE_KINDS = ("promotion", "coupon")  # kept off lines priced with an exclusive candidate
 FREE_SHIPPING = ShippingQuote("core", "standard", "Standard delivery", 0)
 
 
@@ -53,6 +55,9 @@ class PricedLine:
     price_source: str = ""
     price_label: str = ""
     price_kind: str = ""  # the winning candidate's kind: activity, discount, member
+    # The winning candidate said ``data={"exclusive": True}``: no promotion or coupon applies
+    # to this line (group buy and bargain prices, unless their activity allows it).
+    exclusive: bool = False
     promotion_discount: int = 0
     coupon_discount: int = 0
     points_discount: int = 0
@@ -214,6 +219,7 @@ def price(
                 price_source=best.source if best else "",
                 price_label=best.label if best else "",
                 price_kind=best.kind if best else "",
+                exclusive=bool(best and best.data.get("exclusive")),
                 extra={
                     k: v
                     for k, v in line.items()
@@ -250,7 +256,14 @@ def price(
                 replace(a, usable=False, reason=f"does not combine with {taken_groups[a.stacking]}")
             )
             continue
-        keys = [k for k in (a.line_keys or running) if k in running]
+        keys = [
+            k
+            for k in (a.line_keys or running)
+            if k in running and not (by_key[k].exclusive and a.kind in EXCLUSIVE_KINDS)
+        ]
+        if not keys:
+            unusable.append(replace(a, usable=False, reason="not for activity-priced items"))
+            continue
         weights = [running[k] for k in keys]
         cap = min(sum(weights), sum(running.values()) - 1)
         discount = min(-a.amount, max(cap, 0))

@@ -23,7 +23,7 @@ reset()
 def propose_unit_prices(merchant, buyer, lines):
     out = []
     for line in lines:
-        for sku_id, price, kind, priority in RULES["prices"]:
+        for sku_id, price, kind, priority, *exclusive in RULES["prices"]:
             if line["sku_id"] == sku_id:
                 out.append(
                     PriceCandidate(
@@ -33,6 +33,7 @@ def propose_unit_prices(merchant, buyer, lines):
                         kind,
                         label=kind,
                         priority=priority,
+                        data={"exclusive": bool(exclusive and exclusive[0])},
                     )
                 )
     return out

@@ -142,6 +142,20 @@ CASES = [
         ["huge"],
     ),
     (
+        "an exclusive activity price keeps coupons and promotions off its line",
+        {
+            "prices": [(1, 600, "activity", 0, True)],
+            "adjustments": [
+                {"source": "coupon", "kind": "coupon", "amount": -100},
+                {"source": "points", "kind": "points", "amount": -10},
+            ],
+        },
+        [(1, 1, 1000), (2, 1, 1000)],
+        [596, 894],
+        1490,
+        ["coupon", "points"],
+    ),
+    (
         "points after coupon",
         {
             "adjustments": [
