@@ -84,11 +84,18 @@ class JobHandler:
     idempotent. ``max_attempts``: how often a task is tried before it is marked ``failed``,
     unless the task was scheduled with its own. Returned by ``register_job_handlers`` or
     registered by the core with :func:`mallkit.core.tasks.register_core_handler`.
+
+    ``in_transaction=False`` is for handlers that call out over the network (a gateway query,
+    a refund): they run outside any transaction — on SQLite a transaction holds the database's
+    write lock, and nobody should wait on a gateway for it — and open their own short ones;
+    the task is marked ``done`` after they return. Such a handler may run again after a crash
+    between its work and that mark, so it must check the current state first.
     """
 
     kind: str
     run: Callable[..., Any]
     max_attempts: int = 5
+    in_transaction: bool = True
 
 
 @dataclass(frozen=True, slots=True)

@@ -446,6 +446,9 @@ def _run_one(
         )
         return
     try:
+        if not handler.in_transaction:
+            _run_outside_transaction(task, handler, worker_id, clock)
+            return
         with transaction():
             # Renew the lease as a compare-and-set: if it ran out and another worker took the
             # task, this worker has lost it. On PostgreSQL the row stays locked until commit,
@@ -471,6 +474,23 @@ def _run_one(
         _record_failure(
             task.id, worker_id, _describe_error(exc), clock(), max_attempts=max_attempts
         )
+
+
+def _run_outside_transaction(task, handler: JobHandler, worker_id: str, clock) -> None:
+    """A handler that talks to the network: renew the lease, run it with no transaction
+    open (it opens its own), then mark the task done — each a short transaction."""
+    with transaction():
+        mine = ScheduledTask.update(locked_until=clock() + _lease()).where(
+            _held_by(task.id, worker_id)
+        )
+        if not mine.execute():
+            log.info("task %s (%s): lease lost to another worker", task.id, task.kind)
+            return
+    handler.run(ScheduledTask.get_by_id(task.id))
+    with transaction():
+        ScheduledTask.update(
+            status=DONE, finished_at=clock(), locked_until=None, last_error=""
+        ).where(_held_by(task.id, worker_id)).execute()
 
 
 def _describe_error(exc: BaseException) -> str:

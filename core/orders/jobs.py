@@ -79,10 +79,11 @@ def submit_refund(task) -> None:
 
 
 for _handler in (
-    JobHandler(service.AUTO_CANCEL, auto_cancel),
+    # Those that ask a gateway run outside a transaction (see JobHandler.in_transaction).
+    JobHandler(service.AUTO_CANCEL, auto_cancel, in_transaction=False),
     JobHandler(service.AUTO_CONFIRM, auto_confirm),
-    JobHandler(RECONCILE, reconcile),
-    JobHandler("payment.close", close_payment),
-    JobHandler(refunds.SUBMIT, submit_refund, max_attempts=12),
+    JobHandler(RECONCILE, reconcile, in_transaction=False),
+    JobHandler("payment.close", close_payment, in_transaction=False),
+    JobHandler(refunds.SUBMIT, submit_refund, max_attempts=12, in_transaction=False),
 ):
     tasks.register_core_handler(_handler)

@@ -519,3 +519,24 @@ def test_the_migration_creates_the_table_the_model_describes(app):
         ScheduledTask.insert_many(
             [{"kind": "x", "run_at": utcnow(), "dedupe_key": "same"}] * 2
         ).execute()
+
+
+def test_a_handler_out_of_transaction_runs_with_no_transaction_open(make_app):
+    seen: list[tuple[int, bool]] = []
+
+    def network_call(task):
+        seen.append((task.id, dbm.database.in_transaction()))
+        if task.payload.get("fail"):
+            raise Boom("gateway timeout")
+
+    plugin = _plugin("outside", JobHandler("outside.call", network_call, in_transaction=False))
+    app = make_app(plugins=[plugin])
+    with app.app_context():
+        ok = schedule("outside.call")
+        bad = schedule("outside.call", payload={"fail": True})
+        assert run_due(worker_id="w") == 2
+        assert seen == [(ok.id, False), (bad.id, False)]
+        assert (_task(ok.id).status, _task(ok.id).locked_until) == (DONE, None)
+        failed = _task(bad.id)
+        assert (failed.status, failed.attempts) == (PENDING, 1)
+        assert failed.last_error == "Boom: gateway timeout"
