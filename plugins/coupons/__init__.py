@@ -1,0 +1,79 @@
+"""coupons: 满减 / 折扣 / 无门槛 coupons claimed, issued, gifted or redeemed, applied at checkout.
+
+Coupons are proposed to the pricing pipeline as ``Adjustment(kind="coupon")`` in one stacking
+group (one coupon per order by default); the coupon is consumed when the order is placed,
+returned when the unpaid order is cancelled, and expired by a daily task.
+See ``docs/plugins/coupons.md``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from mallkit.core.db import utcnow
+from mallkit.core.plugins import PluginMeta
+from mallkit.core.proposals import JobHandler, MigrationSource
+from mallkit.hookspecs import hookimpl
+from mallkit.plugins.coupons import service
+from mallkit.plugins.coupons.schemas import CouponsConfig
+
+meta = PluginMeta(
+    name="coupons",
+    version="1.0.0",
+    title="Coupons",
+    description="满减, 折扣 and 无门槛 coupons: coupon centre, issuing, redeem codes, checkout.",
+    mallkit=">=0.1,<1",
+    config_schema=CouponsConfig,
+    level="merchant",
+    category="marketing",
+)
+
+
+@hookimpl
+def register_migrations():
+    return [MigrationSource("coupons", Path(__file__).parent / "migrations")]
+
+
+@hookimpl
+def register_blueprints(app):
+    from mallkit.plugins.coupons.api import blp
+
+    return [blp]
+
+
+@hookimpl
+def register_job_handlers():
+    return [JobHandler(service.EXPIRE_JOB, service.run_expiry)]
+
+
+@hookimpl
+def on_plugin_enabled(merchant, plugin, config):
+    if plugin == meta.name:
+        service.schedule_expiry(merchant.id, service.next_midnight(utcnow()))
+
+
+@hookimpl
+def on_user_registered(user):
+    service.gift_new_user(user)
+
+
+@hookimpl
+def propose_adjustments(merchant, buyer, lines, context):
+    if buyer is None:
+        return []
+    return service.propose(merchant.id, buyer.id, lines, context)
+
+
+@hookimpl
+def validate_checkout(merchant, buyer, order):
+    service.check_choice(order)
+
+
+@hookimpl
+def on_order_placed(merchant, buyer, order, lines):
+    service.consume(order, buyer.id)
+
+
+@hookimpl
+def on_order_state_changed(order, source, target, actor):
+    service.on_state_changed(order, source, target)

@@ -1,0 +1,132 @@
+"""Request and response schemas of the coupon endpoints."""
+
+from __future__ import annotations
+
+from marshmallow import Schema as PlainSchema
+from marshmallow import fields, validate
+
+from mallkit.core.api import Schema
+from mallkit.plugins.coupons.models import SCOPES, TYPES
+
+MONEY = validate.Range(min=0, max=100_000_000)
+IDS = fields.List(fields.Integer(validate=validate.Range(min=1)), validate=validate.Length(max=500))
+
+
+class CouponsConfig(PlainSchema):
+    """Per-merchant settings of the coupons plugin."""
+
+    one_per_order = fields.Boolean(
+        load_default=True, metadata={"description": "At most one coupon per order"}
+    )
+    return_on_full_refund = fields.Boolean(
+        load_default=False,
+        metadata={"description": "Give the coupon back when a paid order is fully refunded"},
+    )
+
+
+class TemplateIn(Schema):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    type = fields.String(required=True, validate=validate.OneOf(TYPES))
+    threshold = fields.Integer(load_default=0, validate=MONEY)
+    amount = fields.Integer(load_default=0, validate=MONEY)
+    rate = fields.Integer(
+        load_default=100,
+        validate=validate.Range(min=1, max=100),
+        metadata={"description": "Percentage paid (85 = 8.5折), discount coupons"},
+    )
+    cap = fields.Integer(load_default=0, validate=MONEY)
+    scope = fields.String(load_default="all", validate=validate.OneOf(SCOPES))
+    scope_ids = IDS
+    validity = fields.String(load_default="fixed", validate=validate.OneOf(("fixed", "relative")))
+    starts_at = fields.DateTime(load_default=None, allow_none=True)
+    ends_at = fields.DateTime(load_default=None, allow_none=True)
+    valid_days = fields.Integer(load_default=0, validate=validate.Range(min=0, max=3650))
+    total = fields.Integer(required=True, validate=validate.Range(min=1, max=10_000_000))
+    per_user = fields.Integer(load_default=1, validate=validate.Range(min=0, max=1000))
+    per_day = fields.Integer(load_default=0, validate=validate.Range(min=0, max=1000))
+    claimable = fields.Boolean(load_default=True)
+    new_user_gift = fields.Boolean(load_default=False)
+
+
+class TemplatePatch(Schema):
+    name = fields.String(validate=validate.Length(min=1, max=100))
+    status = fields.String(validate=validate.OneOf(("active", "stopped")))
+    claimable = fields.Boolean()
+    new_user_gift = fields.Boolean()
+    total = fields.Integer(validate=validate.Range(min=1, max=10_000_000))
+
+
+class TemplateOut(Schema):
+    id = fields.Integer()
+    merchant_id = fields.Integer()
+    name = fields.String()
+    type = fields.String()
+    threshold = fields.Integer()
+    amount = fields.Integer()
+    rate = fields.Integer()
+    cap = fields.Integer()
+    scope = fields.String()
+    scope_ids = fields.List(fields.Integer())
+    validity = fields.String()
+    starts_at = fields.DateTime(allow_none=True)
+    ends_at = fields.DateTime(allow_none=True)
+    valid_days = fields.Integer()
+    total = fields.Integer()
+    issued = fields.Integer()
+    per_user = fields.Integer()
+    per_day = fields.Integer()
+    claimable = fields.Boolean()
+    new_user_gift = fields.Boolean()
+    status = fields.String()
+
+
+class CentreQuery(Schema):
+    product_id = fields.Integer(validate=validate.Range(min=1))
+
+
+class CouponOut(Schema):
+    id = fields.Integer()
+    template_id = fields.Integer()
+    merchant_id = fields.Integer()
+    channel = fields.String()
+    rules = fields.Dict()
+    status = fields.String()
+    starts_at = fields.DateTime()
+    ends_at = fields.DateTime()
+    claimed_at = fields.DateTime()
+    order_id = fields.Integer(allow_none=True)
+    used_at = fields.DateTime(allow_none=True)
+
+
+class MyCouponsQuery(Schema):
+    status = fields.String(validate=validate.OneOf(("unused", "used", "expired")))
+    merchant_id = fields.Integer(validate=validate.Range(min=1))
+
+
+class RedeemIn(Schema):
+    code = fields.String(required=True, validate=validate.Regexp(r"^\s*[A-Za-z0-9]{6,32}\s*$"))
+
+
+class IssueIn(Schema):
+    user_ids = fields.List(
+        fields.Integer(validate=validate.Range(min=1)),
+        required=True,
+        validate=validate.Length(min=1, max=500),
+    )
+
+
+class CodesIn(Schema):
+    count = fields.Integer(required=True, validate=validate.Range(min=1, max=1000))
+
+
+class CodesOut(Schema):
+    codes = fields.List(fields.String())
+
+
+class CouponStatsOut(Schema):
+    template_id = fields.Integer()
+    issued = fields.Integer()
+    claimed = fields.Integer()
+    used = fields.Integer()
+    orders = fields.Integer()
+    sales = fields.Integer()

@@ -1,0 +1,476 @@
+"""Coupon rules: templates, issuing (claim, staff, new-user gift, codes), pricing, consumption.
+
+Every limit that concurrent requests could break is a conditional update: issuing raises the
+template's ``issued`` only while ``issued < total`` (the update also takes the template's row
+lock, so the per-user and per-day counts that follow see every claim committed before it);
+a coupon goes ``unused → used`` once, bound to one order.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from typing import Any
+
+from mallkit.core.db import transaction, utcnow
+from mallkit.core.errors import Conflict, NotFound, ValidationError
+from mallkit.core.plugins import merchant_plugins
+from mallkit.core.proposals import Adjustment
+from mallkit.plugins.coupons.models import (
+    EXPIRED,
+    RULE_FIELDS,
+    UNUSED,
+    USED,
+    CouponTemplate,
+    RedeemCode,
+    UserCoupon,
+)
+
+PLUGIN = "coupons"
+EXPIRE_JOB = "coupons.expire"
+CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
+
+
+def yuan(fen: int) -> str:
+    """``1200`` → ``"¥12.00"`` without a float."""
+    return f"¥{fen // 100}.{fen % 100:02d}"
+
+
+def naive_utc(value: dt.datetime | None) -> dt.datetime | None:
+    """Timestamps are stored UTC and naive; an aware input is converted."""
+    if value is not None and value.tzinfo is not None:
+        value = value.astimezone(dt.UTC).replace(tzinfo=None)
+    return value
+
+
+# -- templates -------------------------------------------------------------------------------
+
+
+def _check_template(data: dict[str, Any]) -> None:
+    errors: dict[str, list[str]] = {}
+    kind = data["type"]
+    if kind in ("full_reduction", "no_threshold") and data.get("amount", 0) < 1:
+        errors["amount"] = ["A reduction needs an amount of at least 1."]
+    if kind == "full_reduction" and data.get("threshold", 0) <= data.get("amount", 0):
+        errors["threshold"] = ["The threshold must be above the amount."]
+    if kind == "no_threshold" and data.get("threshold", 0):
+        errors["threshold"] = ["A no-threshold coupon has no threshold."]
+    if kind == "discount" and not 1 <= data.get("rate", 100) <= 99:
+        errors["rate"] = ["The rate is the percentage paid, 1 to 99."]
+    if data.get("scope", "all") != "all" and not data.get("scope_ids"):
+        errors["scope_ids"] = ["Name the products or categories of the scope."]
+    if data.get("validity", "fixed") == "fixed":
+        if not data.get("ends_at"):
+            errors["ends_at"] = ["Fixed validity needs an end."]
+        elif data.get("starts_at") and data["starts_at"] >= data["ends_at"]:
+            errors["ends_at"] = ["The end must come after the start."]
+    elif data.get("valid_days", 0) < 1:
+        errors["valid_days"] = ["Validity after claim needs at least one day."]
+    if errors:
+        raise ValidationError("the coupon template does not add up", errors=errors)
+
+
+def create_template(merchant_id: int, data: dict[str, Any]) -> CouponTemplate:
+    """Define a coupon template for the merchant."""
+    data = {
+        **data,
+        "starts_at": naive_utc(data.get("starts_at")),
+        "ends_at": naive_utc(data.get("ends_at")),
+    }
+    _check_template(data)
+    return CouponTemplate.create(merchant_id=merchant_id, **data)
+
+
+def get_template(merchant_id: int, template_id: int) -> CouponTemplate:
+    """The merchant's template; anybody else's answers 404."""
+    row = CouponTemplate.get_or_none(
+        (CouponTemplate.id == template_id) & (CouponTemplate.merchant_id == merchant_id)
+    )
+    if row is None:
+        raise NotFound("coupon template not found", code="coupon_template_not_found")
+    return row
+
+
+def update_template(merchant_id: int, template_id: int, changes: dict[str, Any]) -> CouponTemplate:
+    """Change a template's name, status, listing flags or total (never below ``issued``).
+    Coupons already issued keep their copied rules."""
+    template = get_template(merchant_id, template_id)
+    if not changes:
+        return template
+    with transaction():
+        query = CouponTemplate.update(**changes).where(CouponTemplate.id == template.id)
+        if "total" in changes:
+            query = query.where(CouponTemplate.issued <= changes["total"])
+        if not query.execute():
+            raise ValidationError(
+                "the total cannot go below what was issued",
+                errors={"total": [f"At least {template.issued}."]},
+            )
+    return CouponTemplate.get_by_id(template.id)
+
+
+def coupon_centre(merchant_id: int, product_id: int | None = None) -> list[CouponTemplate]:
+    """Templates a buyer can claim now (those that could apply to ``product_id``, if given)."""
+    now = utcnow()
+    query = CouponTemplate.select().where(
+        (CouponTemplate.merchant_id == merchant_id)
+        & (CouponTemplate.status == "active")
+        & (CouponTemplate.claimable == True)  # noqa: E712
+        & (CouponTemplate.issued < CouponTemplate.total)
+        & ((CouponTemplate.ends_at.is_null()) | (CouponTemplate.ends_at > now))
+    )
+    rows = list(query.order_by(CouponTemplate.id))
+    if product_id is None:
+        return rows
+    from mallkit.core.catalog.models import Product
+
+    product = Product.get_or_none((Product.id == product_id) & (Product.merchant == merchant_id))
+    if product is None:
+        raise NotFound("product not found", code="product_not_found")
+    line = {"product_id": product.id, "category_id": product.category_id}
+    return [t for t in rows if in_scope(_rules(t), line)]
+
+
+# -- issuing ---------------------------------------------------------------------------------
+
+
+def _rules(template: CouponTemplate) -> dict[str, Any]:
+    return {name: getattr(template, name) for name in RULE_FIELDS}
+
+
+def _grant(
+    template: CouponTemplate, user_id: int, channel: str, *, limits: bool = True
+) -> UserCoupon:
+    """Hand one coupon of ``template`` to a user. Call inside a transaction."""
+    now = utcnow()
+    if template.validity == "fixed" and template.ends_at <= now:
+        raise Conflict("this coupon has expired", code="coupon_expired")
+    taken = (
+        CouponTemplate.update(issued=CouponTemplate.issued + 1)
+        .where(
+            (CouponTemplate.id == template.id)
+            & (CouponTemplate.status == "active")
+            & (CouponTemplate.issued < CouponTemplate.total)
+        )
+        .execute()
+    )
+    if not taken:
+        raise Conflict("no coupons of this kind are left", code="coupon_exhausted")
+    day = now.date().isoformat()
+    if limits and template.per_user:
+        held = (
+            UserCoupon.select()
+            .where((UserCoupon.template == template.id) & (UserCoupon.user_id == user_id))
+            .count()
+        )
+        if held >= template.per_user:
+            raise Conflict("you already hold as many as allowed", code="coupon_limit_reached")
+    if limits and template.per_day:
+        today = (
+            UserCoupon.select()
+            .where(
+                (UserCoupon.template == template.id)
+                & (UserCoupon.user_id == user_id)
+                & (UserCoupon.claimed_day == day)
+            )
+            .count()
+        )
+        if today >= template.per_day:
+            raise Conflict("come back tomorrow for another", code="coupon_daily_limit_reached")
+    if template.validity == "fixed":
+        starts, ends = template.starts_at or now, template.ends_at
+    else:
+        starts, ends = now, now + dt.timedelta(days=template.valid_days)
+    return UserCoupon.create(
+        template=template.id,
+        merchant_id=template.merchant_id,
+        user_id=user_id,
+        channel=channel,
+        rules=_rules(template),
+        starts_at=starts,
+        ends_at=ends,
+        claimed_at=now,
+        claimed_day=day,
+    )
+
+
+def claim(merchant_id: int, template_id: int, user_id: int) -> UserCoupon:
+    """A buyer claims a coupon from the coupon centre or a product page."""
+    template = get_template(merchant_id, template_id)
+    if not template.claimable or template.status != "active":
+        raise NotFound("coupon template not found", code="coupon_template_not_found")
+    with transaction():
+        return _grant(template, user_id, "claim")
+
+
+def issue(merchant_id: int, template_id: int, user_ids: list[int]) -> list[UserCoupon]:
+    """Staff hand one coupon to each user; all or nothing (the total still holds)."""
+    from mallkit.core.accounts.models import User
+
+    template = get_template(merchant_id, template_id)
+    wanted = sorted(set(user_ids))
+    found = {u for (u,) in User.select(User.id).where(User.id.in_(wanted)).tuples()}
+    if missing := [u for u in wanted if u not in found]:
+        raise ValidationError("unknown users", errors={"user_ids": [str(u) for u in missing]})
+    with transaction():
+        return [_grant(template, u, "issue", limits=False) for u in wanted]
+
+
+def generate_codes(merchant_id: int, template_id: int, count: int) -> list[str]:
+    """Bulk-generate single-use redeem codes; each becomes a coupon when redeemed."""
+    template = get_template(merchant_id, template_id)
+    codes = ["".join(secrets.choice(CODE_ALPHABET) for _ in range(12)) for _ in range(count)]
+    with transaction():
+        RedeemCode.insert_many(
+            [{"template": template.id, "code": c, "created_at": utcnow()} for c in codes]
+        ).execute()
+    return codes
+
+
+def redeem(merchant_id: int, code: str, user_id: int) -> UserCoupon:
+    """Turn a redeem code into a coupon, once."""
+    code = code.strip().upper()
+    row = (
+        RedeemCode.select(RedeemCode, CouponTemplate)
+        .join(CouponTemplate)
+        .where((RedeemCode.code == code) & (CouponTemplate.merchant_id == merchant_id))
+        .first()
+    )
+    if row is None:
+        raise NotFound("no such code", code="redeem_code_not_found")
+    with transaction():
+        taken = (
+            RedeemCode.update(used_by=user_id, used_at=utcnow())
+            .where((RedeemCode.id == row.id) & RedeemCode.used_by.is_null())
+            .execute()
+        )
+        if not taken:
+            raise Conflict("this code has been used", code="redeem_code_used")
+        return _grant(row.template, user_id, "code", limits=False)
+
+
+def gift_new_user(user: Any) -> list[UserCoupon]:
+    """New-user gifts of every merchant that has coupons enabled (exhausted ones skipped)."""
+    out = []
+    for template in CouponTemplate.select().where(
+        (CouponTemplate.new_user_gift == True) & (CouponTemplate.status == "active")  # noqa: E712
+    ):
+        if not merchant_plugins(template.merchant_id).is_enabled(PLUGIN):
+            continue
+        try:
+            with transaction():
+                out.append(_grant(template, user.id, "gift", limits=False))
+        except Conflict:
+            continue
+    return out
+
+
+def my_coupons(user_id: int, status: str | None = None, merchant_id: int | None = None):
+    """The user's coupons, soonest to expire first."""
+    query = UserCoupon.select().where(UserCoupon.user_id == user_id)
+    if status:
+        query = query.where(UserCoupon.status == status)
+    if merchant_id:
+        query = query.where(UserCoupon.merchant_id == merchant_id)
+    return query.order_by(UserCoupon.ends_at, UserCoupon.id)
+
+
+# -- pricing ---------------------------------------------------------------------------------
+
+
+def in_scope(rules: dict[str, Any], line: dict[str, Any]) -> bool:
+    """Does the coupon cover this line?"""
+    ids = set(rules.get("scope_ids") or ())
+    scope = rules.get("scope", "all")
+    if scope == "products":
+        return line["product_id"] in ids
+    if scope == "categories":
+        return line.get("category_id") in ids
+    if scope == "except":
+        return line["product_id"] not in ids
+    return True
+
+
+def evaluate(rules: dict[str, Any], lines: list[dict[str, Any]]) -> tuple[int, list[str], str]:
+    """``(saving, line keys, reason)`` of one coupon's rules over priced lines; a reason means
+    the coupon cannot be used."""
+    keys = [line["key"] for line in lines if in_scope(rules, line)]
+    if not keys:
+        scope = rules.get("scope")
+        return 0, [], "not for this category" if scope == "categories" else "not for these items"
+    base = sum(line["amount"] for line in lines if line["key"] in keys)
+    if base < rules.get("threshold", 0):
+        return 0, keys, f"{yuan(rules['threshold'] - base)} short"
+    if rules["type"] == "discount":
+        saving = base * (100 - rules["rate"]) // 100
+        if rules.get("cap"):
+            saving = min(saving, rules["cap"])
+    else:
+        saving = min(rules["amount"], base)
+    return saving, keys, "" if saving > 0 else "nothing to discount"
+
+
+def propose(
+    merchant_id: int, buyer_id: int, lines: list[dict[str, Any]], context: dict[str, Any]
+) -> list[Adjustment]:
+    """Every unused coupon the buyer holds at this merchant, usable (with the saving) or not
+    (with the reason). With no choice in ``context["coupon_ids"]`` all usable ones are offered
+    in one stacking group, so the core applies the best; with a choice only those."""
+    config = merchant_plugins(merchant_id).config(PLUGIN)
+    one_per_order = config.get("one_per_order", True)
+    chosen = [int(c) for c in context.get("coupon_ids") or () if str(c).isdigit()]
+    query = UserCoupon.select().where(
+        (UserCoupon.user_id == buyer_id)
+        & (UserCoupon.merchant_id == merchant_id)
+        & (UserCoupon.status == UNUSED)
+    )
+    if chosen:
+        query = query.where(UserCoupon.id.in_(chosen))
+    now = utcnow()
+    out = []
+    for coupon in query.order_by(UserCoupon.id):
+        rules = coupon.rules
+        if coupon.ends_at <= now:
+            saving, keys, reason = 0, [], "expired"
+        elif coupon.starts_at > now:
+            saving, keys, reason = 0, [], "not valid yet"
+        else:
+            saving, keys, reason = evaluate(rules, lines)
+        group = "coupon" if one_per_order or not chosen else f"coupon:{coupon.id}"
+        out.append(
+            Adjustment(
+                source=PLUGIN,
+                kind="coupon",
+                amount=-saving,
+                label=rules.get("name", ""),
+                line_keys=tuple(keys),
+                stacking=group,
+                usable=not reason,
+                reason=reason,
+                data={"user_coupon_id": coupon.id, "type": rules.get("type")},
+            )
+        )
+    return out
+
+
+def check_choice(order: dict[str, Any]) -> None:
+    """Refuse a checkout whose chosen coupon did not apply (it would silently cost more)."""
+    chosen = (order.get("options") or {}).get("coupon_ids") or []
+    if chosen and not any(line.get("coupon_discount") for line in order["lines"]):
+        raise Conflict(
+            "the chosen coupon cannot be used on this order",
+            code="coupon_unusable",
+            errors={"coupon_ids": [str(c) for c in chosen]},
+        )
+
+
+def consume(order: Any, buyer_id: int) -> None:
+    """Mark the order's applied coupons used — each exactly once. A coupon used by another
+    order meanwhile refuses this checkout (and everything it wrote)."""
+    now = utcnow()
+    for applied in (order.pricing or {}).get("applied", []):
+        if applied.get("source") != PLUGIN:
+            continue
+        coupon_id = applied.get("data", {}).get("user_coupon_id")
+        taken = (
+            UserCoupon.update(status=USED, order_id=order.id, used_at=now, order_total=order.total)
+            .where(
+                (UserCoupon.id == coupon_id)
+                & (UserCoupon.user_id == buyer_id)
+                & (UserCoupon.status == UNUSED)
+                & (UserCoupon.ends_at > now)
+            )
+            .execute()
+        )
+        if not taken:
+            raise Conflict(
+                "this coupon has just been used or has expired",
+                code="coupon_unavailable",
+                errors={"coupon_ids": [str(coupon_id)]},
+            )
+
+
+def give_back(order: Any) -> int:
+    """Return the order's coupons (an expired one comes back expired)."""
+    now = utcnow()
+    back = (
+        UserCoupon.update(status=UNUSED, order_id=None, used_at=None, order_total=0)
+        .where((UserCoupon.order_id == order.id) & (UserCoupon.status == USED))
+        .execute()
+    )
+    expire_due(now, merchant_id=order.merchant_id)
+    return back
+
+
+def on_state_changed(order: Any, source: str, target: str) -> None:
+    """Cancelled before payment: the coupon returns. Fully refunded (closed): only when the
+    merchant allows it."""
+    if target == "cancelled" and source == "pending_payment":
+        give_back(order)
+    elif target == "closed":
+        if merchant_plugins(order.merchant_id).config(PLUGIN).get("return_on_full_refund"):
+            give_back(order)
+
+
+# -- expiry and statistics -------------------------------------------------------------------
+
+
+def expire_due(now: dt.datetime, merchant_id: int | None = None) -> int:
+    """Unused coupons whose validity ended by ``now`` become expired."""
+    query = UserCoupon.update(status=EXPIRED).where(
+        (UserCoupon.status == UNUSED) & (UserCoupon.ends_at <= now)
+    )
+    if merchant_id is not None:
+        query = query.where(UserCoupon.merchant_id == merchant_id)
+    return query.execute()
+
+
+def next_midnight(after: dt.datetime) -> dt.datetime:
+    return dt.datetime.combine(after.date() + dt.timedelta(days=1), dt.time())
+
+
+def schedule_expiry(merchant_id: int, run_at: dt.datetime) -> None:
+    """The daily expiry task of one merchant (one per day, whoever schedules it)."""
+    from mallkit.core import tasks
+
+    tasks.schedule(
+        EXPIRE_JOB,
+        run_at=run_at,
+        merchant_id=merchant_id,
+        dedupe_key=f"{EXPIRE_JOB}:{merchant_id}:{run_at.date().isoformat()}",
+    )
+
+
+def run_expiry(task: Any) -> None:
+    """Job handler: expire what ended by the task's due time, then schedule tomorrow's."""
+    expire_due(task.run_at, merchant_id=task.merchant_id)
+    if merchant_plugins(task.merchant_id).is_enabled(PLUGIN):
+        schedule_expiry(task.merchant_id, next_midnight(task.run_at))
+
+
+def stats(merchant_id: int, template_id: int) -> dict[str, int]:
+    """Issued, claimed, used, orders and sales driven (order totals) for one template."""
+    from peewee import fn
+
+    template = get_template(merchant_id, template_id)
+    mine = UserCoupon.template == template.id
+    used = mine & (UserCoupon.status == USED)
+    claimed = UserCoupon.select().where(mine & (UserCoupon.channel == "claim")).count()
+    used_count, orders, sales = (
+        UserCoupon.select(
+            fn.COUNT(UserCoupon.id),
+            fn.COUNT(UserCoupon.order_id.distinct()),
+            fn.COALESCE(fn.SUM(UserCoupon.order_total), 0),
+        )
+        .where(used)
+        .tuples()
+        .first()
+    )
+    return {
+        "template_id": template.id,
+        "issued": template.issued,
+        "claimed": claimed,
+        "used": used_count,
+        "orders": orders,
+        "sales": int(sales),
+    }
