@@ -1,0 +1,152 @@
+"""Local gateway simulators for WeChat Pay API v3 and Alipay (``gateway.do``, RSA2).
+
+They are shipped for tests and for ``mallkit demo`` and are deliberately kept apart from the
+payment plugins: each simulator has its own independently generated keys and its own protocol
+code (signing, verification, encryption), so one shared bug cannot make both sides agree.
+
+Shared here is only plumbing that carries no protocol knowledge: serving a WSGI app on
+loopback, an accelerated clock, and the outbox that delivers notifications on a retry ladder.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from werkzeug.serving import make_server
+
+Sender = Callable[[str, dict[str, str], bytes], tuple[int, bytes]]
+
+
+class LoopbackServer:
+    """A WSGI app served on 127.0.0.1 in a daemon thread (``.url``, ``.stop()``)."""
+
+    def __init__(self, app: Any, port: int = 0) -> None:
+        self.server = make_server("127.0.0.1", port, app, threaded=True)
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class Clock:
+    """The simulator's clock: real time shifted by ``offset`` and sped up by ``speed`` (so a
+    24-hour retry ladder can run in seconds). ``now()`` is Unix seconds."""
+
+    def __init__(self, speed: float = 1.0, offset: float = 0.0) -> None:
+        self.speed = speed
+        self.offset = offset
+        self._start = time.time()
+
+    def now(self) -> float:
+        real = time.time()
+        return self._start + (real - self._start) * self.speed + self.offset
+
+    def advance(self, seconds: float) -> None:
+        self.offset += seconds
+
+
+def http_sender(timeout: float = 5.0) -> Sender:
+    """POST over real HTTP; a network error counts as a failed delivery (status 0)."""
+
+    def send(url: str, headers: dict[str, str], body: bytes) -> tuple[int, bytes]:
+        req = urllib.request.Request(url, data=body, headers=headers, method="POST")
+        try:
+            with urllib.request.urlopen(req, timeout=timeout) as resp:
+                return resp.status, resp.read()
+        except urllib.error.HTTPError as exc:
+            return exc.code, exc.read()
+        except OSError:
+            return 0, b""
+
+    return send
+
+
+@dataclass
+class Delivery:
+    """One notification waiting to be delivered. ``build`` makes (headers, body) at send time,
+    so a retry is signed afresh like the real gateways do."""
+
+    url: str
+    build: Callable[[], tuple[dict[str, str], bytes]]
+    due: float
+    attempts: int = 0
+    done: bool = False
+    replies: list[tuple[int, bytes]] = field(default_factory=list)
+
+
+class Outbox:
+    """Notifications with the gateway's retry ladder (seconds after the first try)."""
+
+    def __init__(
+        self,
+        ladder: tuple[int, ...],
+        accepted: Callable[[int, bytes], bool],
+        clock: Clock,
+        sender: Sender | None = None,
+    ) -> None:
+        self.ladder = ladder
+        self.accepted = accepted
+        self.clock = clock
+        self.sender = sender or http_sender()
+        self.queue: list[Delivery] = []
+        self.lock = threading.Lock()
+
+    def add(self, url: str, build: Callable[[], tuple[dict[str, str], bytes]]) -> Delivery:
+        delivery = Delivery(url, build, self.clock.now())
+        with self.lock:
+            self.queue.append(delivery)
+        return delivery
+
+    def deliver_due(self, now: float | None = None) -> int:
+        """Send every delivery that is due; return how many were sent."""
+        now = self.clock.now() if now is None else now
+        with self.lock:
+            due = [d for d in self.queue if not d.done and d.due <= now]
+        for d in due:
+            headers, body = d.build()
+            status, reply = self.sender(d.url, headers, body)
+            d.replies.append((status, reply))
+            d.attempts += 1
+            if self.accepted(status, reply):
+                d.done = True
+            elif d.attempts > len(self.ladder):
+                d.done = True  # given up, like the gateway after its last retry
+            else:
+                d.due = now + self.ladder[d.attempts - 1]
+        with self.lock:
+            self.queue = [d for d in self.queue if not d.done]
+        return len(due)
+
+    def run_ladder(self) -> list[Delivery]:
+        """Deliver everything now and keep retrying on the ladder until accepted or given up
+        (time jumps ahead instead of waiting)."""
+        with self.lock:
+            pending = list(self.queue)
+        while self.queue:
+            nxt = min(d.due for d in self.queue)
+            self.deliver_due(max(nxt, self.clock.now()))
+        return pending
+
+    def start(self, interval: float = 0.5) -> threading.Thread:
+        """Deliver in the background (the demo)."""
+
+        def loop() -> None:
+            while True:
+                try:
+                    self.deliver_due()
+                except Exception:  # a simulator must not die on a bad notify URL
+                    pass
+                time.sleep(interval)
+
+        thread = threading.Thread(target=loop, daemon=True)
+        thread.start()
+        return thread

@@ -1,0 +1,46 @@
+"""The per-merchant configuration of WeChat Pay (secrets encrypted at rest and masked)."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+PEM = validate.Regexp(r"(?s)^\s*-----BEGIN [A-Z ]+-----.+-----END [A-Z ]+-----\s*$")
+
+
+class WeChatConfig(Schema):
+    mchid = fields.String(required=True, validate=validate.Regexp(r"^\d{8,12}$"))
+    appid = fields.String(required=True, validate=validate.Regexp(r"^wx[0-9A-Za-z]{16}$"))
+    merchant_serial = fields.String(
+        required=True,
+        validate=validate.Regexp(r"^[0-9A-Fa-f]{8,40}$"),
+        metadata={"description": "Serial of the merchant API certificate"},
+    )
+    private_key = fields.String(
+        required=True, validate=PEM, metadata={"secret": True, "description": "apiclient_key.pem"}
+    )
+    apiv3_key = fields.String(
+        required=True, validate=validate.Length(equal=32), metadata={"secret": True}
+    )
+    wechatpay_public_key_id = fields.String(
+        load_default="", validate=validate.Regexp(r"^(PUB_KEY_ID_[0-9A-Za-z_]{1,60})?$")
+    )
+    wechatpay_public_key = fields.String(load_default="", validate=validate.Length(max=4000))
+    platform_certificates = fields.List(
+        fields.String(validate=PEM),
+        load_default=list,
+        validate=validate.Length(max=5),
+        metadata={"description": "Platform certificates (certificate mode), PEM"},
+    )
+    gateway_url = fields.Url(
+        load_default="https://api.mch.weixin.qq.com", require_tld=False, schemes={"http", "https"}
+    )
+    notify_base_url = fields.Url(
+        load_default="",
+        require_tld=False,
+        schemes={"http", "https"},
+        metadata={"description": "Public base URL for notifications (default: the app's)"},
+    )
+    h5_app_name = fields.String(load_default="mallkit", validate=validate.Length(max=64))
+    h5_app_url = fields.String(load_default="", validate=validate.Length(max=256))
+    timeout = fields.Float(load_default=10.0, validate=validate.Range(min=0.05, max=30))
+    retries = fields.Integer(load_default=2, validate=validate.Range(min=0, max=5))
