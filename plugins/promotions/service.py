@@ -1,0 +1,420 @@
+"""Promotion rules: definitions, the pricing proposals, and the limits of 限时折扣.
+
+限时折扣 is a ``discount`` price candidate (the core keeps the better of it and a member
+price); 满减/满折, 买N送M and bundles are ``promotion`` adjustments the core applies before
+coupons and apportions over the lines they cover. Whether 满减/满折 combines with a coupon is
+the merchant's ``stack_with_coupons`` setting: when off, they share the coupons' stacking
+group, so whichever the core applies first (the promotion) keeps the coupon off.
+
+A limited discount's stock cap and per-user limit are checked when pricing (the price is not
+offered once exhausted) and enforced when the order is placed with a conditional update of
+the promotion's ``sold`` — which also takes the promotion's row lock, so the per-user sum that
+follows sees every order committed before it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from peewee import fn
+
+from mallkit.core.db import transaction, utcnow
+from mallkit.core.errors import Conflict, NotFound, ValidationError
+from mallkit.core.plugins import merchant_plugins
+from mallkit.core.proposals import Adjustment, PriceCandidate
+from mallkit.plugins.promotions.models import Promotion, PromotionUsage
+
+PLUGIN = "promotions"
+SOURCE_PREFIX = "promotions:"
+
+
+def yuan(fen: int) -> str:
+    """``1200`` → ``"¥12.00"`` without a float."""
+    return f"¥{fen // 100}.{fen % 100:02d}"
+
+
+# -- definitions -----------------------------------------------------------------------------
+
+
+def _int(value: Any, low: int, high: int) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and low <= value <= high
+
+
+def _check_rules(kind: str, rules: dict[str, Any]) -> list[str]:
+    if kind == "discount":
+        if ("rate" in rules) == ("price" in rules) or set(rules) - {"rate", "price"}:
+            return ["Give either rate (percentage paid, 1-99) or price."]
+        if "rate" in rules and not _int(rules["rate"], 1, 99):
+            return ["rate is the percentage paid, 1 to 99."]
+        if "price" in rules and not _int(rules["price"], 0, 100_000_000):
+            return ["price is a unit price in fen."]
+    elif kind in ("full_reduction", "full_discount"):
+        tiers = rules.get("tiers")
+        key = "amount" if kind == "full_reduction" else "rate"
+        if set(rules) != {"tiers"} or not isinstance(tiers, list) or not 1 <= len(tiers) <= 10:
+            return [f"Give tiers: 1 to 10 of {{threshold, {key}}}."]
+        last = -1
+        for tier in tiers:
+            if not isinstance(tier, dict) or set(tier) != {"threshold", key}:
+                return [f"Each tier is {{threshold, {key}}}."]
+            if not _int(tier["threshold"], 1, 100_000_000) or tier["threshold"] <= last:
+                return ["Thresholds are positive and rising."]
+            last = tier["threshold"]
+            if key == "amount" and not _int(tier["amount"], 1, tier["threshold"] - 1):
+                return ["An amount is positive and below its threshold."]
+            if key == "rate" and not _int(tier["rate"], 1, 99):
+                return ["A rate is the percentage paid, 1 to 99."]
+    elif kind == "buy_n_get_m":
+        if set(rules) != {"buy", "free"} or not (
+            _int(rules["buy"], 1, 100) and _int(rules["free"], 1, 100)
+        ):
+            return ["Give buy and free, 1 to 100 each."]
+    elif kind == "bundle":
+        ids = rules.get("sku_ids")
+        if (
+            set(rules) != {"sku_ids", "price"}
+            or not isinstance(ids, list)
+            or not 2 <= len(set(ids)) == len(ids) <= 20
+            or not all(_int(i, 1, 2**31 - 1) for i in ids)
+            or not _int(rules["price"], 1, 100_000_000)
+        ):
+            return ["Give sku_ids (2 to 20 distinct) and a price."]
+    return []
+
+
+def _check(merchant_id: int, data: dict[str, Any]) -> None:
+    errors: dict[str, list[str]] = {}
+    if problems := _check_rules(data["type"], data.get("rules") or {}):
+        errors["rules"] = problems
+    if data["starts_at"] >= data["ends_at"]:
+        errors["ends_at"] = ["The end must come after the start."]
+    if data.get("scope", "all") != "all" and not data.get("scope_ids"):
+        errors["scope_ids"] = ["Name the products, SKUs or categories of the scope."]
+    if data["type"] != "discount" and (data.get("stock") or data.get("per_user")):
+        errors["stock"] = ["Only a time-limited discount has its own stock and per-user limit."]
+    if not errors and data["type"] == "bundle":
+        from mallkit.core.catalog.models import Product, Sku
+
+        ids = data["rules"]["sku_ids"]
+        mine = (
+            Sku.select()
+            .join(Product)
+            .where(Sku.id.in_(ids) & (Product.merchant == merchant_id))
+            .count()
+        )
+        if mine != len(ids):
+            errors["rules"] = ["Every SKU of a bundle is one of this store's."]
+    if errors:
+        raise ValidationError("the promotion does not add up", errors=errors)
+
+
+def _naive(value: dt.datetime) -> dt.datetime:
+    """Timestamps are stored UTC and naive; an aware input is converted."""
+    if value is not None and value.tzinfo is not None:
+        value = value.astimezone(dt.UTC).replace(tzinfo=None)
+    return value
+
+
+def _zhe(rate: int) -> str:
+    """85 → "8.5折", 80 → "8折"."""
+    return f"{rate // 10}.{rate % 10}折" if rate % 10 else f"{rate // 10}折"
+
+
+def create(merchant_id: int, data: dict[str, Any]) -> Promotion:
+    """Define a promotion."""
+    data = {**data, "starts_at": _naive(data["starts_at"]), "ends_at": _naive(data["ends_at"])}
+    _check(merchant_id, data)
+    return Promotion.create(merchant_id=merchant_id, **data)
+
+
+def get(merchant_id: int, promotion_id: int) -> Promotion:
+    """The merchant's promotion; anybody else's answers 404."""
+    row = Promotion.get_or_none(
+        (Promotion.id == promotion_id) & (Promotion.merchant_id == merchant_id)
+    )
+    if row is None:
+        raise NotFound("promotion not found", code="promotion_not_found")
+    return row
+
+
+def update(merchant_id: int, promotion_id: int, changes: dict[str, Any]) -> Promotion:
+    """Change a promotion; the whole result is checked again before it is saved."""
+    promotion = get(merchant_id, promotion_id)
+    if not changes:
+        return promotion
+    for key in ("starts_at", "ends_at"):
+        if key in changes:
+            changes[key] = _naive(changes[key])
+    merged = {
+        name: changes.get(name, getattr(promotion, name))
+        for name in ("type", "rules", "starts_at", "ends_at", "scope", "scope_ids")
+    }
+    merged["stock"] = changes.get("stock", promotion.stock)
+    merged["per_user"] = changes.get("per_user", promotion.per_user)
+    _check(merchant_id, merged)
+    with transaction():
+        Promotion.update(**changes).where(Promotion.id == promotion.id).execute()
+    return Promotion.get_by_id(promotion.id)
+
+
+def active(merchant_id: int, now=None) -> list[Promotion]:
+    """The merchant's promotions running now, highest priority first."""
+    now = now or utcnow()
+    return list(
+        Promotion.select()
+        .where(
+            (Promotion.merchant_id == merchant_id)
+            & (Promotion.status == "active")
+            & (Promotion.starts_at <= now)
+            & (Promotion.ends_at > now)
+        )
+        .order_by(Promotion.priority.desc(), Promotion.id)
+    )
+
+
+def in_scope(promotion: Promotion, line: dict[str, Any]) -> bool:
+    """Does the promotion cover this line?"""
+    ids = promotion.scope_ids or ()
+    if promotion.type == "bundle":
+        return line["sku_id"] in promotion.rules["sku_ids"]
+    if promotion.scope == "products":
+        return line["product_id"] in ids
+    if promotion.scope == "skus":
+        return line["sku_id"] in ids
+    if promotion.scope == "categories":
+        return line.get("category_id") in ids
+    if promotion.scope == "except":
+        return line["product_id"] not in ids
+    return True
+
+
+def for_product(merchant_id: int, product_id: int) -> list[Promotion]:
+    """Promotions running now that cover some SKU of a product (its page's badges)."""
+    from mallkit.core.catalog.models import Product, Sku
+
+    product = Product.get_or_none((Product.id == product_id) & (Product.merchant == merchant_id))
+    if product is None:
+        raise NotFound("product not found", code="product_not_found")
+    sku_ids = [s for (s,) in Sku.select(Sku.id).where(Sku.product == product.id).tuples()]
+    lines = [
+        {"sku_id": s, "product_id": product.id, "category_id": product.category_id} for s in sku_ids
+    ]
+    return [p for p in active(merchant_id) if any(in_scope(p, line) for line in lines)]
+
+
+def summary(promotion: Promotion) -> str:
+    """A one-line description for badges (满300减50 ...)."""
+    r = promotion.rules
+    if promotion.type == "discount":
+        return _zhe(r["rate"]) if "rate" in r else f"特价{yuan(r['price'])}"
+    if promotion.type == "full_reduction":
+        return ", ".join(f"满{yuan(t['threshold'])}减{yuan(t['amount'])}" for t in r["tiers"])
+    if promotion.type == "full_discount":
+        return ", ".join(f"满{yuan(t['threshold'])}打{_zhe(t['rate'])}" for t in r["tiers"])
+    if promotion.type == "buy_n_get_m":
+        return f"买{r['buy']}送{r['free']}"
+    return f"套装价{yuan(r['price'])}"
+
+
+# -- pricing ---------------------------------------------------------------------------------
+
+
+def _bought(promotion_ids: list[int], user_id: int) -> dict[int, int]:
+    if not promotion_ids:
+        return {}
+    rows = (
+        PromotionUsage.select(PromotionUsage.promotion, fn.SUM(PromotionUsage.quantity))
+        .where(PromotionUsage.promotion.in_(promotion_ids) & (PromotionUsage.user_id == user_id))
+        .group_by(PromotionUsage.promotion)
+        .tuples()
+    )
+    return {p: int(q) for p, q in rows}
+
+
+def propose_prices(
+    merchant_id: int, buyer_id: int | None, lines: list[dict[str, Any]], running: list[Promotion]
+) -> list[PriceCandidate]:
+    """限时折扣 prices for the lines they cover, while stock and the buyer's limit allow."""
+    discounts = [p for p in running if p.type == "discount"]
+    if not discounts:
+        return []
+    limited = [p.id for p in discounts if p.per_user]
+    bought = _bought(limited, buyer_id) if buyer_id and limited else {}
+    out = []
+    for p in discounts:
+        wanted = sum(line["quantity"] for line in lines if in_scope(p, line))
+        if not wanted:
+            continue
+        if p.stock and p.sold + wanted > p.stock:
+            continue
+        if p.per_user and bought.get(p.id, 0) + wanted > p.per_user:
+            continue
+        for line in lines:
+            if not in_scope(p, line):
+                continue
+            price = p.rules.get("price")
+            if price is None:
+                price = line["unit_price"] * p.rules["rate"] // 100
+            out.append(
+                PriceCandidate(
+                    line_key=line["key"],
+                    unit_price=price,
+                    source=f"{SOURCE_PREFIX}{p.id}",
+                    kind="discount",
+                    label=p.name,
+                    priority=p.priority,
+                )
+            )
+    return out
+
+
+def _tiers(promotion: Promotion, base: int) -> tuple[int, dict | None, dict | None]:
+    """(saving, reached tier, next tier) of a 满减/满折 at ``base``."""
+    reached, upcoming = None, None
+    for tier in promotion.rules["tiers"]:
+        if tier["threshold"] <= base:
+            reached = tier
+        elif upcoming is None:
+            upcoming = tier
+    if reached is None:
+        return 0, None, upcoming
+    if promotion.type == "full_reduction":
+        return reached["amount"], reached, upcoming
+    return base * (100 - reached["rate"]) // 100, reached, upcoming
+
+
+def _tier_saving(promotion: Promotion, tier: dict) -> int:
+    if promotion.type == "full_reduction":
+        return tier["amount"]
+    return tier["threshold"] * (100 - tier["rate"]) // 100
+
+
+def _free_units(lines: list[dict[str, Any]], buy: int, free: int) -> int:
+    units = sorted(line["unit_price"] for line in lines for _ in range(line["quantity"]))
+    sets = len(units) // (buy + free)
+    return sum(units[: sets * free])
+
+
+def _bundle(promotion: Promotion, lines: list[dict[str, Any]]) -> int:
+    qty: dict[int, int] = {}
+    price: dict[int, int] = {}
+    for line in lines:
+        qty[line["sku_id"]] = qty.get(line["sku_id"], 0) + line["quantity"]
+        price[line["sku_id"]] = min(
+            price.get(line["sku_id"], line["unit_price"]), line["unit_price"]
+        )
+    ids = promotion.rules["sku_ids"]
+    if any(s not in qty for s in ids):
+        return 0
+    sets = min(qty[s] for s in ids)
+    return max(sets * (sum(price[s] for s in ids) - promotion.rules["price"]), 0)
+
+
+def propose_adjustments(
+    merchant_id: int, lines: list[dict[str, Any]], running: list[Promotion]
+) -> list[Adjustment]:
+    """满减/满折 (with "add ¥X more to save ¥Y" hints), 买N送M and bundles."""
+    config = merchant_plugins(merchant_id).config(PLUGIN)
+    tier_group = "full_reduction" if config.get("stack_with_coupons", True) else "coupon"
+    out = []
+    for p in running:
+        if p.type == "discount":
+            continue
+        covered = [line for line in lines if in_scope(p, line)]
+        if not covered:
+            continue
+        keys = tuple(line["key"] for line in covered)
+        base = sum(line["amount"] for line in covered)
+        common = {
+            "source": PLUGIN,
+            "kind": "promotion",
+            "label": p.name,
+            "line_keys": keys,
+            "priority": p.priority,
+            "data": {"promotion_id": p.id, "type": p.type},
+        }
+        if p.type in ("full_reduction", "full_discount"):
+            saving, reached, upcoming = _tiers(p, base)
+            if reached:
+                out.append(Adjustment(amount=-saving, stacking=tier_group, **common))
+            if upcoming:
+                more = upcoming["threshold"] - base
+                hint = f"add {yuan(more)} more to save {yuan(_tier_saving(p, upcoming))}"
+                out.append(
+                    Adjustment(
+                        amount=-_tier_saving(p, upcoming),
+                        stacking=tier_group,
+                        usable=False,
+                        reason=hint,
+                        **{**common, "data": {**common["data"], "add": more}},
+                    )
+                )
+        elif p.type == "buy_n_get_m":
+            saving = _free_units(covered, p.rules["buy"], p.rules["free"])
+            if saving:
+                out.append(Adjustment(amount=-saving, **common))
+            else:
+                units = sum(line["quantity"] for line in covered)
+                need = p.rules["buy"] + p.rules["free"] - units
+                out.append(
+                    Adjustment(
+                        amount=0,
+                        usable=False,
+                        reason=f"add {need} more to get {p.rules['free']} free",
+                        **common,
+                    )
+                )
+        elif p.type == "bundle":
+            saving = _bundle(p, covered)
+            if saving:
+                out.append(Adjustment(amount=-saving, **common))
+    return out
+
+
+# -- placing and cancelling ------------------------------------------------------------------
+
+
+def enforce_limits(order: Any, buyer_id: int, lines: list[dict[str, Any]]) -> None:
+    """Count the units bought at a limited discount; refuse the whole checkout when the
+    promotion's stock or the buyer's limit ran out meanwhile."""
+    wanted: dict[int, int] = {}
+    for line in lines:
+        source = line.get("price_source") or ""
+        if source.startswith(SOURCE_PREFIX):
+            pid = int(source[len(SOURCE_PREFIX) :])
+            wanted[pid] = wanted.get(pid, 0) + line["quantity"]
+    for pid, quantity in sorted(wanted.items()):
+        taken = (
+            Promotion.update(sold=Promotion.sold + quantity)
+            .where(
+                (Promotion.id == pid)
+                & ((Promotion.stock == 0) | (Promotion.sold + quantity <= Promotion.stock))
+            )
+            .execute()
+        )
+        if not taken:
+            raise Conflict(
+                "the discounted stock has run out",
+                code="promotion_sold_out",
+                errors={"promotion_id": [str(pid)]},
+            )
+        promotion = Promotion.get_by_id(pid)
+        if promotion.per_user:
+            before = _bought([pid], buyer_id).get(pid, 0)
+            if before + quantity > promotion.per_user:
+                raise Conflict(
+                    f"at most {promotion.per_user} per customer at this price",
+                    code="promotion_limit_reached",
+                    errors={"promotion_id": [str(pid)]},
+                )
+        PromotionUsage.create(promotion=pid, user_id=buyer_id, order_id=order.id, quantity=quantity)
+
+
+def give_back(order: Any) -> None:
+    """An unpaid order was cancelled: its discounted units return to the promotions."""
+    for usage in PromotionUsage.select().where(PromotionUsage.order_id == order.id):
+        Promotion.update(sold=Promotion.sold - usage.quantity).where(
+            Promotion.id == usage.promotion_id
+        ).execute()
+    PromotionUsage.delete().where(PromotionUsage.order_id == order.id).execute()
