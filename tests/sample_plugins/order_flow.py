@@ -24,8 +24,8 @@ def reset() -> None:
 @hookimpl
 def register_order_transitions():
     return [
-        OrderTransition("paid", "awaiting_group", "wait_for_group", ("system",)),
-        OrderTransition("awaiting_group", "paid", "group_succeeded", ("system",)),
+        OrderTransition("paid", "held_for_review", "hold_for_review", ("system",)),
+        OrderTransition("held_for_review", "paid", "review_passed", ("system",)),
     ]
 
 

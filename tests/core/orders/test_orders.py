@@ -141,8 +141,8 @@ def test_plugins_add_states_guard_transitions_and_react_in_the_transaction(
     order_flow.reset()
     with enable_plugin(order_flow, merchant):
         order = pay(merchant, place(buyer, address, skus))
-        transition(order, "awaiting_group", SYSTEM, reason="group open")
-        with pytest.raises(Conflict):  # a waiting group order cannot ship
+        transition(order, "held_for_review", SYSTEM, reason="review")
+        with pytest.raises(Conflict):  # a held order cannot ship
             orders.ship(
                 Order.get_by_id(order.id),
                 Actor("staff", owner.user.id),
@@ -152,7 +152,7 @@ def test_plugins_add_states_guard_transitions_and_react_in_the_transaction(
         with pytest.raises(Conflict) as exc:  # only the system moves it on
             transition(Order.get_by_id(order.id), "paid", Actor("staff", owner.user.id))
         assert exc.value.code == "invalid_transition"
-        transition(Order.get_by_id(order.id), "paid", SYSTEM, reason="group succeeded")
+        transition(Order.get_by_id(order.id), "paid", SYSTEM, reason="review passed")
         order_flow.HOLD_SHIPPING.add(order.id)
         with pytest.raises(Conflict) as exc:
             orders.ship(
@@ -183,20 +183,20 @@ def test_plugins_add_states_guard_transitions_and_react_in_the_transaction(
         # The hook saw the refused shipping too (then raised, and it was rolled back).
         assert [c[1:3] for c in order_flow.CHANGES if c[0] == order.id] == [
             ("pending_payment", "paid"),
-            ("paid", "awaiting_group"),
-            ("awaiting_group", "paid"),
+            ("paid", "held_for_review"),
+            ("held_for_review", "paid"),
             ("paid", "shipped"),
             ("paid", "shipped"),
         ]
     # Without the plugin its state is unknown to the machine.
     other = pay(merchant, place(buyer, address, skus, (1,)), ref="n")
     with pytest.raises(Conflict):
-        transition(other, "awaiting_group", SYSTEM)
+        transition(other, "held_for_review", SYSTEM)
     events = [
         e.action
         for e in OrderEvent.select().where(OrderEvent.order == order.id).order_by(OrderEvent.id)
     ]
-    assert events == ["placed", "pay", "wait_for_group", "group_succeeded", "shipment", "ship"]
+    assert events == ["placed", "pay", "hold_for_review", "review_passed", "shipment", "ship"]
 
 
 def test_staff_search_and_statistics(
