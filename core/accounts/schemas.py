@@ -62,7 +62,9 @@ class PasswordIn(Schema):
     new_password = fields.String(required=True, load_only=True, validate=validate.Length(max=128))
 
 
-class AddressIn(Schema):
+class DeliveryAddressIn(Schema):
+    """Where parcels go: an address book entry, or the address snapshot of a checkout."""
+
     recipient = fields.String(required=True, validate=validate.Length(min=1, max=100))
     phone = fields.String(required=True, validate=validate.Regexp(r"^\+?[0-9 -]{6,24}$"))
     country = fields.String(load_default="CN", validate=validate.Regexp(r"^[A-Z]{2}$"))
@@ -71,6 +73,9 @@ class AddressIn(Schema):
     district = fields.String(load_default="", validate=validate.Length(max=50))
     detail = fields.String(required=True, validate=validate.Length(min=1, max=255))
     postal_code = fields.String(load_default="", validate=validate.Length(max=16))
+
+
+class AddressIn(DeliveryAddressIn):
     is_default = fields.Boolean(load_default=False)
 
 

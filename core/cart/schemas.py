@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from marshmallow import fields, validate
 
+from mallkit.core.accounts.schemas import DeliveryAddressIn
 from mallkit.core.api import Schema
 from mallkit.core.cart.models import MAX_QUANTITY
 
@@ -98,15 +99,8 @@ class ItemIn(Schema):
     )
 
 
-class AddressSnapshotIn(Schema):
-    recipient = fields.String(required=True, validate=validate.Length(min=1, max=100))
-    phone = fields.String(required=True, validate=validate.Regexp(r"^\+?[0-9 -]{6,24}$"))
-    country = fields.String(load_default="CN", validate=validate.Regexp(r"^[A-Z]{2}$"))
-    province = fields.String(required=True, validate=validate.Length(min=1, max=50))
-    city = fields.String(required=True, validate=validate.Length(min=1, max=50))
-    district = fields.String(load_default="", validate=validate.Length(max=50))
-    detail = fields.String(required=True, validate=validate.Length(min=1, max=255))
-    postal_code = fields.String(load_default="", validate=validate.Length(max=16))
+class AddressSnapshotIn(DeliveryAddressIn):
+    """A delivery address given inline at checkout (instead of ``address_id``)."""
 
 
 class MerchantOptionsIn(Schema):

@@ -60,3 +60,19 @@ def address(buyer):
 def manual(app, merchant, enable_plugin):
     with enable_plugin("payment_manual", merchant, {"bank_account": "6222 0000 0000"}):
         yield
+
+
+def pay_manually(merchant, order, ref="m"):
+    """Pay an order through the built-in manual channel (enable ``payment_manual`` first)."""
+    from mallkit.core.orders.models import Order
+    from mallkit.core.payments import service as payments
+    from mallkit.core.payments.channel import ChannelPayment
+
+    attempt = payments.start(order, "manual", method="transfer")
+    payments.record_payment(
+        merchant.id,
+        "manual",
+        ChannelPayment(attempt.number, "paid", f"{ref}-{order.id}", order.total, "CNY"),
+        "staff",
+    )
+    return Order.get_by_id(order.id)

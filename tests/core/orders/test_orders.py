@@ -13,10 +13,8 @@ from mallkit.core.errors import Conflict
 from mallkit.core.orders import service as orders
 from mallkit.core.orders.machine import SYSTEM, Actor, transition
 from mallkit.core.orders.models import Order, OrderEvent, OrderLine
-from mallkit.core.payments import service as payments
-from mallkit.core.payments.channel import ChannelPayment
 from mallkit.core.testing import make_account
-from tests.core.orders.conftest import ADDRESS
+from tests.core.orders.conftest import ADDRESS, pay_manually
 from tests.sample_plugins import order_flow
 
 
@@ -26,15 +24,7 @@ def place(buyer, address, skus, quantities=(2, 1)):
     return order
 
 
-def pay(merchant, order, ref="m"):
-    attempt = payments.start(order, "manual", method="transfer")
-    payments.record_payment(
-        merchant.id,
-        "manual",
-        ChannelPayment(attempt.number, "paid", f"{ref}-{order.id}", order.total, "CNY"),
-        "staff",
-    )
-    return Order.get_by_id(order.id)
+pay = pay_manually
 
 
 def test_a_buyer_never_reaches_another_buyers_order(

@@ -20,6 +20,7 @@ from mallkit.core.payments.channel import ChannelPayment
 from mallkit.core.payments.models import PaymentAttempt, PaymentLog, Refund
 from mallkit.core.tasks import run_due
 from mallkit.core.testing import concurrently
+from tests.core.orders.conftest import pay_manually
 from tests.sample_plugins import fakepay
 
 SECRET = "fake-secret-1"
@@ -191,18 +192,7 @@ def test_refunds_never_exceed_what_a_line_paid(
     client, owner, buyer, merchant, skus, address, manual
 ):
     order = place(buyer, address, skus, (2, 1))
-    payments.record_payment(
-        merchant.id,
-        "manual",
-        ChannelPayment(
-            payments.start(order, "manual", method="transfer").number,
-            "paid",
-            "m-1",
-            order.total,
-            "CNY",
-        ),
-        "staff",
-    )
+    pay_manually(merchant, order, ref="m-1")
     lines = list(OrderLine.select().where(OrderLine.order == order.id).order_by(OrderLine.id))
     base = f"/api/v1/merchants/{merchant.id}/orders/{order.id}/refunds"
     stock_before = Sku.get_by_id(skus[0].id).stock
@@ -241,18 +231,7 @@ def test_concurrent_refunds_of_one_line_never_exceed_it(
     app, buyer, merchant, skus, address, manual
 ):
     order = place(buyer, address, skus, (3,))
-    payments.record_payment(
-        merchant.id,
-        "manual",
-        ChannelPayment(
-            payments.start(order, "manual", method="transfer").number,
-            "paid",
-            "m-2",
-            order.total,
-            "CNY",
-        ),
-        "staff",
-    )
+    pay_manually(merchant, order, ref="m-2")
     line = OrderLine.get(OrderLine.order == order.id)
     results = concurrently(
         app,
@@ -345,18 +324,7 @@ def test_auto_cancel_restores_stock_exactly_once_with_two_workers(
 
 def test_auto_confirm_after_shipping(app, client, owner, buyer, merchant, skus, address, manual):
     order = place(buyer, address, skus, (1,))
-    payments.record_payment(
-        merchant.id,
-        "manual",
-        ChannelPayment(
-            payments.start(order, "manual", method="transfer").number,
-            "paid",
-            "m-3",
-            order.total,
-            "CNY",
-        ),
-        "staff",
-    )
+    pay_manually(merchant, order, ref="m-3")
     orders.ship(
         Order.get_by_id(order.id),
         Actor("staff", owner.user.id),
