@@ -1,0 +1,75 @@
+"""bargain (砍价): friends cut the price toward a floor within N helps.
+
+A buyer starts a bargain on an activity and shares it; each helper's cut is random, seeded
+per bargain, and the floor is reached exactly at the N-th help (RULES.md). The initiator buys
+with a buy-now item ``activity={"type": "bargain", "id": <activity>, "params":
+{"bargain_id": id}}`` at the floor (or at the current price when allowed); one order per
+bargain. Expiry is a durable task. See docs/plugins/bargain.md.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from marshmallow import Schema, fields, validate
+
+from mallkit.core.plugins import PluginMeta
+from mallkit.core.proposals import JobHandler, MigrationSource
+from mallkit.hookspecs import hookimpl
+from mallkit.plugins.bargain import service
+from mallkit.plugins.bargain.api import blp
+
+
+class BargainConfig(Schema):
+    share_base_url = fields.String(
+        load_default="",
+        validate=validate.Length(max=200),
+        metadata={"description": "Where share links point (default: the API's own host)"},
+    )
+
+
+meta = PluginMeta(
+    name="bargain",
+    version="1.0.0",
+    title="Bargain (砍价)",
+    description="Friends help cut the price to a floor in a set number of helps.",
+    mallkit=">=0.1,<1",
+    config_schema=BargainConfig,
+    level="merchant",
+    category="marketing",
+)
+
+
+@hookimpl
+def register_migrations():
+    return [MigrationSource("bargain", Path(__file__).parent / "migrations")]
+
+
+@hookimpl
+def register_blueprints(app):
+    return [blp]
+
+
+@hookimpl
+def register_job_handlers():
+    return [JobHandler(service.EXPIRE, service.run_expire_task)]
+
+
+@hookimpl
+def propose_unit_prices(merchant, buyer, lines):
+    return service.unit_prices(merchant, buyer, lines)
+
+
+@hookimpl
+def validate_checkout(merchant, buyer, order):
+    service.validate(merchant, buyer, order)
+
+
+@hookimpl
+def on_order_placed(merchant, buyer, order, lines):
+    service.bind_order(merchant, buyer, order, lines)
+
+
+@hookimpl
+def on_order_state_changed(order, source, target, actor):
+    service.on_state_changed(order, source, target)

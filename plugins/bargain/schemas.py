@@ -1,0 +1,86 @@
+"""Request and response schemas of the bargain API."""
+
+from __future__ import annotations
+
+from marshmallow import fields, validate
+
+from mallkit.core.api import Schema
+
+
+class BargainActivityIn(Schema):
+    title = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    sku_id = fields.Integer(required=True, validate=validate.Range(min=1))
+    start_price = fields.Integer(required=True, strict=True, validate=validate.Range(min=2))
+    floor_price = fields.Integer(required=True, strict=True, validate=validate.Range(min=0))
+    helpers_needed = fields.Integer(required=True, validate=validate.Range(min=1, max=1000))
+    helps_per_user = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100))
+    helps_per_day = fields.Integer(load_default=0, validate=validate.Range(min=0, max=1000))
+    bargains_per_user = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100))
+    validity_minutes = fields.Integer(
+        load_default=24 * 60, validate=validate.Range(min=1, max=30 * 24 * 60)
+    )
+    initiator_may_cut = fields.Boolean(load_default=False)
+    floor_only = fields.Boolean(load_default=True)
+    allow_discounts = fields.Boolean(load_default=False)
+    starts_at = fields.NaiveDateTime(required=True, metadata={"description": "UTC"})
+    ends_at = fields.NaiveDateTime(required=True, metadata={"description": "UTC"})
+
+
+class BargainActivityOut(Schema):
+    id = fields.Integer()
+    merchant_id = fields.Integer()
+    title = fields.String()
+    product_id = fields.Integer()
+    sku_id = fields.Integer()
+    start_price = fields.Integer()
+    floor_price = fields.Integer()
+    helpers_needed = fields.Integer()
+    helps_per_user = fields.Integer()
+    helps_per_day = fields.Integer()
+    bargains_per_user = fields.Integer()
+    validity_minutes = fields.Integer()
+    initiator_may_cut = fields.Boolean()
+    floor_only = fields.Boolean()
+    allow_discounts = fields.Boolean()
+    starts_at = fields.DateTime()
+    ends_at = fields.DateTime()
+    status = fields.String()
+
+
+class HelpIn(Schema):
+    share = fields.String(load_default=None, validate=validate.Length(min=1, max=32))
+
+
+class HelpOut(Schema):
+    seq = fields.Integer()
+    helper = fields.String(metadata={"description": "Masked display name"})
+    amount = fields.Integer()
+    price_after = fields.Integer()
+    created_at = fields.DateTime()
+
+
+class BargainOut(Schema):
+    id = fields.Integer()
+    activity_id = fields.Integer()
+    sku_id = fields.Integer()
+    start_price = fields.Integer()
+    floor_price = fields.Integer()
+    current_price = fields.Integer()
+    helpers_needed = fields.Integer()
+    helps = fields.Integer()
+    status = fields.String()
+    expires_at = fields.DateTime()
+    seconds_left = fields.Integer()
+    initiator = fields.String(metadata={"description": "Masked display name"})
+    helpers = fields.List(fields.Nested(HelpOut))
+
+
+class BargainShareOut(Schema):
+    code = fields.String()
+    url = fields.String()
+    bargain_id = fields.Integer()
+    inviter_id = fields.Integer()
+
+
+class BargainShareDetailOut(BargainShareOut):
+    bargain = fields.Nested(BargainOut)
