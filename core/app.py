@@ -76,6 +76,7 @@ def create_app(config: dict[str, Any] | None = None, *, plugins: list | None = N
     from mallkit.core.catalog.api import BLUEPRINTS as catalog_blueprints
     from mallkit.core.merchants.api import blp as merchants_blp
     from mallkit.core.orders import jobs as _order_jobs  # noqa: F401  (registers core tasks)
+    from mallkit.core.orders import related as _related  # noqa: F401  ("bought together")
     from mallkit.core.orders.api import blp as orders_blp
     from mallkit.core.payments.api import blp as payments_blp
     from mallkit.core.tasks_api import blp as tasks_blp

@@ -229,3 +229,17 @@ def test_staff_search_and_statistics(
         headers=owner.headers,
     )
     assert r.status_code == 422
+
+
+def test_related_products_put_what_was_bought_together_first(
+    client, buyer, merchant, address, manual
+):
+    from tests.core.orders.conftest import make_product, skus_of
+
+    tea, cup, pot, mug = (skus_of(make_product(merchant, n))[0] for n in ("茶", "杯", "壶", "碗"))
+    for pair in ((tea, cup), (tea, cup), (tea, pot)):
+        pay(merchant, place(buyer, address, pair, (1, 1)))
+    place(buyer, address, (tea, mug), (1, 1))  # unpaid: does not count
+    r = client.get(f"/api/v1/products/{tea.product_id}/related")
+    ids = [p["id"] for p in r.json]
+    assert ids[:2] == [cup.product_id, pot.product_id]
