@@ -8,7 +8,7 @@ PEM = validate.Regexp(r"(?s)^\s*-----BEGIN [A-Z ]+-----.+-----END [A-Z ]+-----\s
 
 
 class WeChatConfig(Schema):
-    mchid = fields.String(required=True, validate=validate.Regexp(r"^\d{8,12}$"))
+    mchid = fields.String(required=True, validate=validate.Regexp(r"^[0-9]{8,12}$"))
     appid = fields.String(required=True, validate=validate.Regexp(r"^wx[0-9A-Za-z]{16}$"))
     merchant_serial = fields.String(
         required=True,

@@ -1,0 +1,33 @@
+"""The per-merchant configuration of Alipay (the app private key encrypted and masked)."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+
+class AlipayConfig(Schema):
+    app_id = fields.String(required=True, validate=validate.Regexp(r"^[0-9]{16}$"))
+    app_private_key = fields.String(
+        required=True,
+        validate=validate.Length(min=100, max=4000),
+        metadata={"secret": True, "description": "PEM or the bare base64 from the console"},
+    )
+    alipay_public_key = fields.String(
+        required=True,
+        validate=validate.Length(min=100, max=2000),
+        metadata={"description": "PEM or base64"},
+    )
+    seller_id = fields.String(
+        load_default="",
+        validate=validate.Regexp(r"^(2088[0-9]{12})?$"),
+        metadata={"description": "The merchant's PID; checked on notifications when set"},
+    )
+    gateway_url = fields.Url(
+        load_default="https://openapi.alipay.com/gateway.do",
+        require_tld=False,
+        schemes={"http", "https"},
+    )
+    notify_base_url = fields.Url(load_default="", require_tld=False, schemes={"http", "https"})
+    return_url = fields.Url(load_default="", require_tld=False, schemes={"http", "https"})
+    timeout = fields.Float(load_default=10.0, validate=validate.Range(min=0.05, max=30))
+    retries = fields.Integer(load_default=2, validate=validate.Range(min=0, max=5))
