@@ -21,7 +21,13 @@ from mallkit.core.simulators.wechat import FAULTS
 from mallkit.core.tasks import run_due
 from mallkit.core.testing import concurrently
 from mallkit.plugins.payment_wechat.service import CHANNEL
-from tests.plugins.payment_wechat.conftest import MCHID, merchant_key_pem, pay, place
+from tests.plugins.payment_wechat.conftest import (
+    MCHID,
+    merchant_key_pem,
+    pay,
+    place,
+    wechat_config,
+)
 
 NOTIFY = "/api/v1/payments/notify/wechat/{}"
 
@@ -230,8 +236,6 @@ def test_gateway_errors_answer_502_with_nothing_written(client, buyer, shop, wec
 def test_slow_replies_are_retried_as_network_errors(app, client, buyer, merchant, shop, wechat):
     from mallkit.core import plugin_settings
 
-    from tests.plugins.payment_wechat.conftest import wechat_config
-
     plugin_settings.configure(merchant, "payment_wechat", wechat_config(wechat, timeout=0.3))
     order = place(buyer, shop)
     wechat.fail_next(delay=0.6)
@@ -246,8 +250,6 @@ def test_slow_replies_are_retried_as_network_errors(app, client, buyer, merchant
 def test_responses_that_do_not_verify_are_refused(client, buyer, merchant, shop, wechat):
     from mallkit.core import plugin_settings
     from mallkit.core.simulators.wechat import WeChatPaySimulator
-
-    from tests.plugins.payment_wechat.conftest import wechat_config
 
     impostor = WeChatPaySimulator()
     plugin_settings.configure(
@@ -282,8 +284,6 @@ def test_the_simulator_checks_headers_and_signatures(wechat):
 
 def test_switched_off_or_misconfigured(client, admin, owner, buyer, merchant, shop, sim):
     from mallkit.core.plugin_settings import MerchantPlugin
-
-    from tests.plugins.payment_wechat.conftest import wechat_config
 
     # A store without the plugin: no channel, and its notify URL reaches nothing.
     assert pay(client, buyer, place(buyer, shop)).status_code == 404
