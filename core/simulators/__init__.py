@@ -92,8 +92,10 @@ class Outbox:
         accepted: Callable[[int, bytes], bool],
         clock: Clock,
         sender: Sender | None = None,
+        speed: float = 1.0,
     ) -> None:
         self.ladder = ladder
+        self.speed = speed  # > 1 runs the ladder faster than real time (the demo)
         self.accepted = accepted
         self.clock = clock
         self.sender = sender or http_sender()
@@ -121,7 +123,7 @@ class Outbox:
             elif d.attempts > len(self.ladder):
                 d.done = True  # given up, like the gateway after its last retry
             else:
-                d.due = now + self.ladder[d.attempts - 1]
+                d.due = now + self.ladder[d.attempts - 1] / self.speed
         with self.lock:
             self.queue = [d for d in self.queue if not d.done]
         return len(due)

@@ -30,8 +30,25 @@ from werkzeug.wrappers import Request, Response
 
 from mallkit.core.simulators import Clock, Outbox, Sender
 
-# Seconds between WeChat's notification retries: 15 tries over ~24 h.
-RETRY_LADDER = (15, 15, 30, 180, 600, 1200, 1800, 1800, 1800, 3600, 10800, 10800, 10800, 21600)
+# Seconds between WeChat's notification retries: 15 retries over ~24 h (15s/15s/30s/3m/10m/
+# 20m/30m/30m/30m/60m/3h/3h/3h/6h/6h).
+RETRY_LADDER = (
+    15,
+    15,
+    30,
+    180,
+    600,
+    1200,
+    1800,
+    1800,
+    1800,
+    3600,
+    10800,
+    10800,
+    10800,
+    21600,
+    21600,
+)
 TZ = dt.timezone(dt.timedelta(hours=8))
 AUTH = re.compile(r'(\w+)="([^"]*)"')
 OUT_NO = re.compile(r"^[A-Za-z0-9_\-*|]{6,64}$")
