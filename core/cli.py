@@ -438,10 +438,14 @@ def worker(ctx, interval, once) -> None:
 def demo(host, port, database, no_serve) -> None:
     """Create a demo database (admin, merchant with every plugin on, buyer) and serve it."""
     from mallkit.core.app import create_app
-    from mallkit.core.demo import seed
+    from mallkit.core.demo import STORE, seed
 
     app = create_app({"DATABASE_URL": database, "SECRET_KEY": _demo_secret()})
     credentials = seed(app)
+    if not no_serve:  # WeChat Pay and Alipay against local gateway simulators under /_sim/
+        from mallkit.core.simulators.demo import attach
+
+        credentials += attach(app, f"http://{host}:{port}", STORE)
     click.echo("mallkit demo is ready.\n")
     for line in credentials:
         click.echo("  " + line)
