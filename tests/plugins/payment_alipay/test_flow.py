@@ -247,3 +247,15 @@ def test_switched_off_or_misconfigured(client, admin, buyer, merchant, shop, sim
         r = client.post(url, json={"config": alipay_config(sim, **bad)}, headers=admin.headers)
         assert r.status_code == 422, (bad, r.json)
         assert MerchantPlugin.select().count() == 0
+
+
+def test_only_the_exact_reply_success_stops_the_retries(client, buyer, merchant, shop, alipay):
+    from mallkit.core.simulators.alipay import RETRY_LADDER
+
+    order = place(buyer, shop)
+    r = pay(client, buyer, order)
+    alipay.outbox.sender = lambda *a: (200, b"SUCCESS")  # not the exact body: Alipay retries
+    alipay.pay(r.json["number"], APP_ID)
+    (delivery,) = alipay.outbox.run_ladder()
+    assert delivery.attempts == len(RETRY_LADDER) + 1 == 8
+    assert Order.get_by_id(order.id).status == "pending_payment"

@@ -309,3 +309,70 @@ def test_switched_off_or_misconfigured(client, admin, owner, buyer, merchant, sh
         "PRIVATE KEY" not in json.dumps(mine)
         and mine["config"]["apiv3_key"] != (wechat_config(sim)["apiv3_key"])
     )
+
+
+def test_a_payment_arriving_after_cancel_is_refunded_through_wechat(
+    client, buyer, merchant, shop, wechat
+):
+    order = place(buyer, shop)
+    r = pay(client, buyer, order)
+    trade = wechat.pay(r.json["number"], MCHID, notify=False)  # paid; the notification is late
+    assert (
+        client.post(f"/api/v1/orders/{order.id}/cancel", headers=buyer.headers).status_code == 200
+    )
+    run_due(worker_id="t")  # closing at the gateway fails: it was paid (ORDERPAID)
+    headers, body = wechat.notification("transaction", trade)
+    assert client.post(NOTIFY.format(merchant.id), data=body, headers=headers).status_code == 204
+    assert Order.get_by_id(order.id).status == "cancelled"
+    refund = Refund.get(Refund.attempt == r.json["id"])
+    assert refund.amount == order.total and refund.reason == "paid_after_cancelled"
+    run_due(worker_id="t")
+    assert wechat.refunds[(MCHID, refund.number)]["amount"]["refund"] == order.total
+    wechat.outbox.deliver_due()
+    assert Refund.get_by_id(refund.id).status == "succeeded"
+
+
+def test_a_refund_the_gateway_cannot_take_yet_is_retried_with_the_same_number(
+    client, owner, buyer, merchant, shop, wechat
+):
+    order, attempt = paid_order(client, buyer, shop, wechat)
+    wechat.fail_next(status=500)
+    r = client.post(
+        f"/api/v1/merchants/{merchant.id}/orders/{order.id}/refunds",
+        json={"reason": "all"},
+        headers=owner.headers,
+    )
+    assert r.status_code == 201 and r.json["status"] == "pending"
+    assert not wechat.refunds
+    run_due(worker_id="t", now=utcnow() + dt.timedelta(minutes=5))
+    number = Refund.get_by_id(r.json["id"]).number
+    assert list(wechat.refunds) == [(MCHID, number)]
+    wechat.outbox.deliver_due()
+    assert Refund.get_by_id(r.json["id"]).status == "succeeded"
+    assert Order.get_by_id(order.id).status == "closed"
+
+
+def test_notifications_follow_the_retry_ladder(app, client, buyer, merchant, shop, wechat):
+    from mallkit.core.simulators.wechat import RETRY_LADDER
+
+    order = place(buyer, shop)
+    r = pay(client, buyer, order)
+    real = wechat.outbox.sender
+    calls = []
+
+    def flaky(url, headers, body):
+        calls.append(wechat.clock.now())
+        if len(calls) <= 3:
+            return 0, b""  # the shop is down
+        return real(url, headers, body)
+
+    wechat.outbox.sender = flaky
+    wechat.pay(r.json["number"], MCHID)
+    (delivery,) = wechat.outbox.run_ladder()
+    assert delivery.attempts == 4 and delivery.done
+    assert Order.get_by_id(order.id).status == "paid"
+    # Given up after the last step of the ladder when never accepted.
+    wechat.outbox.sender = lambda *a: (500, b'{"code":"FAIL"}')
+    wechat.outbox.add("http://127.0.0.1:9/x", lambda: ({}, b""))
+    (gone,) = wechat.outbox.run_ladder()
+    assert gone.attempts == len(RETRY_LADDER) + 1
