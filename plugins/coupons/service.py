@@ -12,7 +12,9 @@ import datetime as dt
 import secrets
 from typing import Any
 
-from mallkit.core.db import transaction, utcnow
+from peewee import fn
+
+from mallkit.core.db import database, transaction, utcnow
 from mallkit.core.errors import Conflict, NotFound, ValidationError
 from mallkit.core.plugins import merchant_plugins
 from mallkit.core.proposals import Adjustment
@@ -313,30 +315,41 @@ def evaluate(rules: dict[str, Any], lines: list[dict[str, Any]]) -> tuple[int, l
 def propose(
     merchant_id: int, buyer_id: int, lines: list[dict[str, Any]], context: dict[str, Any]
 ) -> list[Adjustment]:
-    """Every unused coupon the buyer holds at this merchant, usable (with the saving) or not
-    (with the reason). With no choice in ``context["coupon_ids"]`` all usable ones are offered
-    in one stacking group, so the core applies the best; with a choice only those."""
+    """The buyer's unused coupons at this merchant, usable (with the saving) or not (with
+    the reason). With no choice in ``context["coupon_ids"]`` the usable ones are offered in one
+    stacking group, so the core applies the best; coupons of one template are alike, so only
+    the one expiring soonest is offered per template and state. With a choice: only those."""
     config = merchant_plugins(merchant_id).config(PLUGIN)
     one_per_order = config.get("one_per_order", True)
     chosen = [int(c) for c in context.get("coupon_ids") or () if str(c).isdigit()]
-    query = UserCoupon.select().where(
-        (UserCoupon.user_id == buyer_id)
-        & (UserCoupon.merchant_id == merchant_id)
-        & (UserCoupon.status == UNUSED)
-    )
-    if chosen:
-        query = query.where(UserCoupon.id.in_(chosen))
     now = utcnow()
+    p = database.param
+    if chosen:
+        where = f"id IN ({', '.join([p] * len(chosen))})"
+        params: list[Any] = [*chosen]
+    else:
+        # The first of each template and state: the one expiring soonest (a template's
+        # coupons share its window, or its number of days from their claim).
+        where = (
+            f"id IN (SELECT MIN(id) FROM user_coupon WHERE user_id = {p} AND merchant_id = {p}"
+            f" AND status = {p} GROUP BY template_id, ends_at <= {p}, starts_at > {p})"
+        )
+        params = [buyer_id, merchant_id, UNUSED, now, now]
+    # Raw SQL: this runs in every pricing of every cart; peewee's query building cost more
+    # than the query itself (bench/promotions.py).
+    query = UserCoupon.raw(
+        f"SELECT id, starts_at, ends_at, rules FROM user_coupon WHERE {where}"
+        f" AND user_id = {p} AND merchant_id = {p} AND status = {p} ORDER BY ends_at, id",
+        *params,
+        buyer_id,
+        merchant_id,
+        UNUSED,
+    )
     out = []
-    for coupon in query.order_by(UserCoupon.id):
-        rules = coupon.rules
-        if coupon.ends_at <= now:
-            saving, keys, reason = 0, [], "expired"
-        elif coupon.starts_at > now:
-            saving, keys, reason = 0, [], "not valid yet"
-        else:
-            saving, keys, reason = evaluate(rules, lines)
-        group = "coupon" if one_per_order or not chosen else f"coupon:{coupon.id}"
+    for coupon_id, starts_at, ends_at, rules in query.tuples():
+        state = "expired" if ends_at <= now else "not valid yet" if starts_at > now else ""
+        saving, keys, reason = (0, [], state) if state else evaluate(rules, lines)
+        group = "coupon" if one_per_order or not chosen else f"coupon:{coupon_id}"
         out.append(
             Adjustment(
                 source=PLUGIN,
@@ -347,7 +360,7 @@ def propose(
                 stacking=group,
                 usable=not reason,
                 reason=reason,
-                data={"user_coupon_id": coupon.id, "type": rules.get("type")},
+                data={"user_coupon_id": coupon_id, "type": rules.get("type")},
             )
         )
     return out
@@ -450,8 +463,6 @@ def run_expiry(task: Any) -> None:
 
 def stats(merchant_id: int, template_id: int) -> dict[str, int]:
     """Issued, claimed, used, orders and sales driven (order totals) for one template."""
-    from peewee import fn
-
     template = get_template(merchant_id, template_id)
     mine = UserCoupon.template == template.id
     used = mine & (UserCoupon.status == USED)
