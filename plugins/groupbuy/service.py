@@ -17,6 +17,7 @@ import peewee as pw
 from flask import current_app, has_request_context, request
 
 from mallkit.core import tasks
+from mallkit.core.accounts.models import User
 from mallkit.core.catalog.models import Product, Sku
 from mallkit.core.db import is_postgres, transaction, utcnow
 from mallkit.core.errors import Conflict, NotFound, ValidationError
@@ -278,6 +279,19 @@ def reserve(merchant: Any, buyer: Any, order: Order, lines: list[dict[str, Any]]
         return
     activity, group_id, share = _resolve(merchant.id, line["activity"])
     quantity = line["quantity"]
+    if activity.per_user_limit:
+        # Serialise one buyer's group checkouts (SQLite's BEGIN IMMEDIATE already does), then
+        # count again: two simultaneous orders cannot both pass the per-user limit.
+        if is_postgres():
+            # NO KEY UPDATE: the order row's foreign key already holds KEY SHARE on it.
+            User.select(User.id).where(User.id == buyer.id).for_update(
+                "FOR NO KEY UPDATE"
+            ).execute()
+        if _held_quantity(activity.id, buyer.id) + quantity > activity.per_user_limit:
+            raise Conflict(
+                f"at most {activity.per_user_limit} per buyer in this activity",
+                code="per_user_limit",
+            )
     if activity.stock is not None:
         took = (
             GroupActivity.update(stock=GroupActivity.stock - quantity)

@@ -288,3 +288,17 @@ def test_share_codes_belong_to_members(gb, merchant, sku, activity, people):
     assert service.share_for(group, leader.id).code == s1.code
     assert Share.select().count() == 1
     assert service.share_url(merchant.id, s1.code).endswith(f"/{merchant.id}/{s1.code}")
+
+
+def test_concurrent_orders_by_one_buyer_respect_the_per_user_limit(app, gb, merchant, sku, people):
+    activity = make_activity(merchant, sku, group_size=3, per_user_limit=1)
+    *leaders, racer = people(7)
+    groups = [open_group(leader, sku, activity)[1] for leader in leaders]
+    results = concurrently(
+        app, lambda i: buy(racer, sku, activity, group_id=groups[i].id), len(groups)
+    )
+    assert all(
+        isinstance(r, Order) or getattr(r, "code", None) == "per_user_limit" for r in results
+    ), [repr(r) for r in results]
+    assert len([r for r in results if isinstance(r, Order)]) == 1
+    assert Member.select().where(Member.user_id == racer.id).count() == 1
