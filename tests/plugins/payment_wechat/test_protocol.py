@@ -170,3 +170,34 @@ def test_resource_decryption():
             protocol.decrypt_resource(key, bad)
     with pytest.raises(protocol.VerificationError):
         protocol.decrypt_resource("f" * 32, resource)
+
+
+def test_platform_certificates_join_the_serial_map(platform):
+    import datetime as dt
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.x509.oid import NameOID
+
+    from mallkit.plugins.payment_wechat.service import platform_keys
+
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Tenpay.com Root CA")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(platform.public_key())
+        .serial_number(0x5157F09EFDC096DE15EBE81A47057A7232F1B8E1)
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=1))
+        .sign(platform, hashes.SHA256())
+    )
+    pem = cert.public_bytes(serialization.Encoding.PEM).decode()
+    keys = platform_keys({"platform_certificates": [pem]})
+    assert list(keys) == ["5157F09EFDC096DE15EBE81A47057A7232F1B8E1"]
+    body = b"{}"
+    headers = signed(
+        platform, body, 1_700_000_000, serial="5157F09EFDC096DE15EBE81A47057A7232F1B8E1"
+    )
+    protocol.verify_signed(headers, body, keys, 1_700_000_000)
