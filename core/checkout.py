@@ -158,6 +158,28 @@ def preview(buyer: User, data: dict[str, Any]) -> dict[str, Any]:
     return {"address": address, "merchants": out, "total": sum(m["total"] for m in out)}
 
 
+def _check_gifts(group: Group) -> None:
+    """Gift lines (满赠) are SKUs of the same store with the stock for them, or the checkout
+    is refused."""
+    gifts = [p for p in group.priced.lines if p.is_gift]
+    if not gifts:
+        return
+    group.skus.update(cart.load_skus([p.sku_id for p in gifts if p.sku_id not in group.skus]))
+    wanted: dict[int, int] = {}
+    for p in group.priced.lines:
+        wanted[p.sku_id] = wanted.get(p.sku_id, 0) + p.quantity
+    now = utcnow()
+    for p in gifts:
+        sku = group.skus.get(p.sku_id)
+        ok, reason = cart.availability(sku, wanted[p.sku_id], now)
+        if not ok or sku.product.merchant_id != group.merchant.id:
+            raise Conflict(
+                "the gift is not available",
+                code="gift_unavailable",
+                errors={str(p.sku_id): [reason or "unavailable"]},
+            )
+
+
 @dataclass
 class Prepared:
     """A checkout resolved and priced, ready to be written."""
@@ -179,6 +201,7 @@ def prepare(buyer: User, data: dict[str, Any]) -> Prepared:
     groups = _groups(buyer, data)
     for group in groups:
         _price(buyer, group, address, preview=False)
+        _check_gifts(group)
         if group.priced.shipping is None:
             raise Conflict(
                 "this store does not deliver to the address",
@@ -264,6 +287,7 @@ def _create_order(
                 "price_source": p.price_source,
                 "price_kind": p.price_kind,
                 "activity": p.extra.get("activity"),
+                "is_gift": p.is_gift,
                 "quantity": p.quantity,
                 "amount": p.amount,
                 "promotion_discount": p.promotion_discount,

@@ -12,7 +12,9 @@
    ``stacking`` group exclude each other (the first applied wins, the rest are listed as
    unusable with the reason). Each applied discount is apportioned over its lines by their
    running amounts (largest remainder), so no line ever goes below zero, and it is capped so
-   the goods total stays at least one minor unit.
+   the goods total stays at least one minor unit. A usable ``gift`` adjustment (满赠,
+   ``data={"sku_id", "product_id", "quantity"}``) moves no money: it adds a zero-price line
+   flagged ``is_gift``, which checkout writes and takes stock for like any other.
 3. **Shipping.** ``propose_shipping_quotes``; the buyer's choice by ``code`` or the cheapest
    deliverable quote; with no proposal at all, free standard delivery. The freight is
    apportioned over the lines by their amounts after discounts.
@@ -58,6 +60,7 @@ class PricedLine:
     # The winning candidate said ``data={"exclusive": True}``: no promotion or coupon applies
     # to this line (group buy and bargain prices, unless their activity allows it).
     exclusive: bool = False
+    is_gift: bool = False  # added by a ``gift`` adjustment (满赠) at zero price
     promotion_discount: int = 0
     coupon_discount: int = 0
     points_discount: int = 0
@@ -94,6 +97,7 @@ class PricedLine:
             "price_label": self.price_label,
             "price_kind": self.price_kind,
             "activity": self.extra.get("activity"),
+            "is_gift": self.is_gift,
             "amount": self.amount,
             "promotion_discount": self.promotion_discount,
             "coupon_discount": self.coupon_discount,
@@ -247,7 +251,9 @@ def price(
     applied: list[Adjustment] = []
     unusable: list[Adjustment] = [a for a in proposals if not a.usable]
     taken_groups: dict[str, str] = {}
-    for a in sorted((a for a in proposals if a.usable), key=_adjustment_sort_key):
+    for a in sorted(
+        (a for a in proposals if a.usable and a.kind != "gift"), key=_adjustment_sort_key
+    ):
         if a.amount > 0:
             unusable.append(replace(a, usable=False, reason="charges are not supported"))
             continue
@@ -277,6 +283,23 @@ def price(
         applied.append(replace(a, amount=-discount))
         if a.stacking:
             taken_groups[a.stacking] = a.label or a.source
+
+    # Gifts (满赠) last: zero-price lines that take no share of any discount or the freight.
+    for n, a in enumerate(a for a in proposals if a.usable and a.kind == "gift"):
+        priced.append(
+            PricedLine(
+                key=f"gift{n}",
+                sku_id=int(a.data["sku_id"]),
+                product_id=int(a.data["product_id"]),
+                quantity=int(a.data.get("quantity", 1)),
+                unit_price=0,
+                sale_unit_price=0,
+                price_source=a.source,
+                price_label=a.label,
+                is_gift=True,
+            )
+        )
+        applied.append(replace(a, amount=0))
 
     # 3. shipping
     quotes = _flatten(

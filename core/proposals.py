@@ -38,6 +38,8 @@ class Adjustment:
     places it in the fixed pricing order (``"promotion"``, ``"coupon"``, ``"points"``);
     ``line_keys`` names the lines it applies to (empty: all), and the core apportions it over
     them by line amount. ``usable`` False carries ``reason`` for the "unusable offers" list.
+    ``kind="gift"`` (满赠, ``amount=0``, ``data={"sku_id", "product_id", "quantity"}``) adds
+    a zero-price gift line instead of moving money; checkout refuses it without the stock.
     """
 
     source: str
