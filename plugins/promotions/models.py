@@ -6,8 +6,8 @@ import peewee as pw
 
 from mallkit.core.db import BaseModel, JSONField, utcnow
 
-# 限时折扣, 满减, 满折, 买N送M, 套装
-TYPES = ("discount", "full_reduction", "full_discount", "buy_n_get_m", "bundle")
+# 限时折扣, 满减, 满折, 买N送M, 套装, 满赠
+TYPES = ("discount", "full_reduction", "full_discount", "buy_n_get_m", "bundle", "gift")
 SCOPES = ("all", "products", "skus", "categories", "except")
 
 
@@ -21,6 +21,8 @@ class Promotion(BaseModel):
     - ``full_discount``: ``{"tiers": [{"threshold": 30000, "rate": 90}, ...]}`` (满折).
     - ``buy_n_get_m``: ``{"buy": 2, "free": 1}`` — the cheapest units of each set are free.
     - ``bundle``: ``{"sku_ids": [...], "price": 9900}`` — each complete set at the price.
+    - ``gift``: ``{"threshold": 20000, "sku_id": 7, "quantity": 1}`` (满赠) — a gift line at
+      zero price once the covered lines reach the threshold, while the SKU has the stock.
     """
 
     merchant_id = pw.IntegerField(index=True)

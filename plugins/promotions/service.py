@@ -81,6 +81,13 @@ def _check_rules(kind: str, rules: dict[str, Any]) -> list[str]:
             or not _int(rules["price"], 1, 100_000_000)
         ):
             return ["Give sku_ids (2 to 20 distinct) and a price."]
+    elif kind == "gift":
+        if set(rules) != {"threshold", "sku_id", "quantity"} or not (
+            _int(rules["threshold"], 1, 100_000_000)
+            and _int(rules["sku_id"], 1, 2**31 - 1)
+            and _int(rules["quantity"], 1, 100)
+        ):
+            return ["Give threshold, sku_id and quantity (1 to 100)."]
     return []
 
 
@@ -94,10 +101,11 @@ def _check(merchant_id: int, data: dict[str, Any]) -> None:
         errors["scope_ids"] = ["Name the products, SKUs or categories of the scope."]
     if data["type"] != "discount" and (data.get("stock") or data.get("per_user")):
         errors["stock"] = ["Only a time-limited discount has its own stock and per-user limit."]
-    if not errors and data["type"] == "bundle":
+    if not errors and data["type"] in ("bundle", "gift"):
         from mallkit.core.catalog.models import Product, Sku
 
-        ids = data["rules"]["sku_ids"]
+        rules = data["rules"]
+        ids = rules["sku_ids"] if data["type"] == "bundle" else [rules["sku_id"]]
         mine = (
             Sku.select()
             .join(Product)
@@ -105,7 +113,7 @@ def _check(merchant_id: int, data: dict[str, Any]) -> None:
             .count()
         )
         if mine != len(ids):
-            errors["rules"] = ["Every SKU of a bundle is one of this store's."]
+            errors["rules"] = ["Every SKU is one of this store's."]
     if errors:
         raise ValidationError("the promotion does not add up", errors=errors)
 
@@ -218,6 +226,8 @@ def summary(promotion: Promotion) -> str:
         return ", ".join(f"满{yuan(t['threshold'])}打{_zhe(t['rate'])}" for t in r["tiers"])
     if promotion.type == "buy_n_get_m":
         return f"买{r['buy']}送{r['free']}"
+    if promotion.type == "gift":
+        return f"满{yuan(r['threshold'])}赠{r['quantity']}件"
     return f"套装价{yuan(r['price'])}"
 
 
@@ -374,7 +384,33 @@ def propose_adjustments(
             saving = _bundle(p, covered)
             if saving:
                 out.append(Adjustment(amount=-saving, **common))
+        elif p.type == "gift":
+            out.append(_gift(p, base, common))
     return out
+
+
+def _gift(promotion: Promotion, base: int, common: dict[str, Any]) -> Adjustment:
+    """满赠: a gift line once the threshold is reached and while the gift SKU has the stock
+    (checkout checks the stock again)."""
+    from mallkit.core.catalog.models import Sku
+
+    r = promotion.rules
+    common = {**common, "kind": "gift", "line_keys": ()}
+    if base < r["threshold"]:
+        more = r["threshold"] - base
+        return Adjustment(
+            amount=0, usable=False, reason=f"add {yuan(more)} more to get a gift", **common
+        )
+    sku = Sku.select(Sku.id, Sku.product, Sku.stock).where(Sku.id == r["sku_id"]).first()
+    if sku is None or sku.stock < r["quantity"]:
+        return Adjustment(amount=0, usable=False, reason="the gift is out of stock", **common)
+    data = {
+        **common.pop("data"),
+        "sku_id": sku.id,
+        "product_id": sku.product_id,
+        "quantity": r["quantity"],
+    }
+    return Adjustment(amount=0, data=data, **common)
 
 
 # -- placing and cancelling ------------------------------------------------------------------

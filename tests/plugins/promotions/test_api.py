@@ -47,6 +47,7 @@ def test_staff_create_each_type_and_the_product_page_lists_them(
         body("full_discount", {"tiers": [{"threshold": 20000, "rate": 90}]}),
         body("buy_n_get_m", {"buy": 2, "free": 1}, scope="skus", scope_ids=[mug[0].id]),
         body("bundle", {"sku_ids": [shirt[0].id, mug[0].id], "price": 8000}),
+        body("gift", {"threshold": 10000, "sku_id": mug[0].id, "quantity": 1}),
     ):
         r = client.post(base, json=b, headers=owner.headers)
         assert r.status_code == 201, (b, r.json)
@@ -57,6 +58,7 @@ def test_staff_create_each_type_and_the_product_page_lists_them(
         "满¥200.00打9折",
         "买2送1",
         "套装价¥80.00",
+        "满¥100.00赠1件",
     ]
     page = client.get(f"/api/v1/merchants/{merchant.id}/products/{shirt[0].product_id}/promotions")
     assert [p["type"] for p in page.json] == [
@@ -64,6 +66,7 @@ def test_staff_create_each_type_and_the_product_page_lists_them(
         "full_reduction",
         "full_discount",
         "bundle",
+        "gift",
     ]
     r = client.patch(
         f"{base}/{created[0]['id']}", json={"rules": {"price": 4999}}, headers=owner.headers
@@ -72,7 +75,7 @@ def test_staff_create_each_type_and_the_product_page_lists_them(
     assert client.delete(f"{base}/{created[1]['id']}", headers=owner.headers).status_code == 204
     assert Promotion.get_by_id(created[1]["id"]).status == "stopped"
     listed = client.get(f"{base}?status=active", headers=owner.headers).json
-    assert len(listed) == 4
+    assert len(listed) == 5
 
 
 def test_who_may_and_bad_input_writes_nothing(
@@ -109,6 +112,8 @@ def test_who_may_and_bad_input_writes_nothing(
         body("buy_n_get_m", {"buy": 2, "free": 1}, stock=5),
         body("bundle", {"sku_ids": [shirt[0].id], "price": 100}),
         body("bundle", {"sku_ids": [shirt[0].id, theirs_sku.id], "price": 100}),
+        body("gift", {"threshold": 100, "sku_id": theirs_sku.id, "quantity": 1}),
+        body("gift", {"threshold": 100, "sku_id": shirt[0].id, "quantity": 0}),
         body("discount", {"rate": 80}, scope="products"),
         {**body("discount", {"rate": 80}), "ends_at": "2019-01-01T00:00:00Z"},
         {**body("discount", {"rate": 80}), "rules": "x"},
