@@ -34,6 +34,7 @@ class OrderLineOut(Schema):
     refunded_amount = fields.Integer()
     refunded_quantity = fields.Integer()
     shipped_quantity = fields.Integer()
+    is_gift = fields.Boolean()
 
 
 class ShipmentOut(Schema):
