@@ -49,7 +49,7 @@ def stock(sku):
 
 
 def test_a_gift_is_a_zero_price_line_with_its_stock_taken_and_given_back(
-    rules, merchant, buyer, shirt, mug, address
+    client, rules, merchant, buyer, shirt, mug, address
 ):
     rules["adjustments"] = [
         gift(mug[0], 2),
@@ -71,6 +71,8 @@ def test_a_gift_is_a_zero_price_line_with_its_stock_taken_and_given_back(
     assert gift_line.product_name == "杯子"
     assert sum(ln.pay_amount for ln in lines) == order.total == 10500 - 1001 + 999
     assert [a["kind"] for a in order.pricing["applied"]] == ["promotion", "gift"]
+    shown = client.get(f"/api/v1/orders/{order.id}", headers=buyer.headers).json["lines"]
+    assert [ln["is_gift"] for ln in shown] == [False, False, True]
     assert stock(mug[0]) == 48
     orders.cancel(order, Actor("buyer", buyer.user.id))
     assert stock(mug[0]) == 50
