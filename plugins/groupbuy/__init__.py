@@ -89,3 +89,9 @@ def on_order_placed(merchant, buyer, order, lines):
 @hookimpl
 def on_order_state_changed(order, source, target, actor):
     service.on_state_changed(order, source, target)
+
+
+@hookimpl
+def extend_product(merchant, product, data):
+    badge = service.product_badge(merchant.id, product.id)
+    return {"groupbuy": badge} if badge else None

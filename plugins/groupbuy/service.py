@@ -556,6 +556,42 @@ def run_expire_task(task: Any) -> None:
     expire(int(task.payload["group_id"]))
 
 
+# -- storefront badge ------------------------------------------------------------------------
+
+
+def _running_by_product(merchant_id: int) -> dict[int, dict[str, Any]]:
+    now = utcnow()
+    out: dict[int, dict[str, Any]] = {}
+    for activity in GroupActivity.select().where(
+        (GroupActivity.merchant_id == merchant_id)
+        & (GroupActivity.status == "active")
+        & (GroupActivity.starts_at <= now)
+        & (GroupActivity.ends_at > now)
+    ):
+        price = min(activity.prices.values())
+        best = out.get(activity.product_id)
+        if best is None or price < best["price"]:
+            out[activity.product_id] = {
+                "activity_id": activity.id,
+                "badge": f"{activity.group_size}人团",
+                "price": price,
+            }
+    return out
+
+
+def product_badge(merchant_id: int, product_id: int) -> dict[str, Any] | None:
+    """The best running activity of a product, for product cards. One query per merchant
+    per request (a list page renders many cards)."""
+    if has_request_context():
+        memo = request.environ.setdefault("mallkit.groupbuy.badges", {})
+        if merchant_id not in memo:
+            memo[merchant_id] = _running_by_product(merchant_id)
+        found = memo[merchant_id]
+    else:
+        found = _running_by_product(merchant_id)
+    return found.get(product_id)
+
+
 # -- reading and sharing ---------------------------------------------------------------------
 
 

@@ -156,3 +156,16 @@ def test_checkout_over_http_refuses_bad_group_input_with_nothing_written(
     assert r.status_code == 201, r.json
     assert r.json[0]["total"] == 990 and r.json[0]["lines"][0]["price_kind"] == "activity"
     assert counts() == (1, 1, 1, 0)
+
+
+def test_product_cards_carry_the_group_badge(client, gb, merchant, sku, activity):
+    detail = client.get(f"/api/v1/products/{sku.product_id}").json
+    assert detail["extensions"]["groupbuy"] == {
+        "activity_id": activity.id,
+        "badge": "3人团",
+        "price": 990,
+    }
+    cards = client.get(f"/api/v1/stores/{merchant.id}/products").json
+    assert cards[0]["extensions"]["groupbuy"]["badge"] == "3人团"
+    service.close_activity(activity)
+    assert "groupbuy" not in client.get(f"/api/v1/products/{sku.product_id}").json["extensions"]
