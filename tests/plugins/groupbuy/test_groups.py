@@ -12,6 +12,8 @@ from mallkit.core.errors import Conflict, NotFound, ValidationError
 from mallkit.core.orders import service as orders
 from mallkit.core.orders.machine import SYSTEM, Actor
 from mallkit.core.orders.models import Order, OrderLine
+from mallkit.core.payments import service as payments
+from mallkit.core.payments.channel import ChannelPayment
 from mallkit.core.payments.models import Refund
 from mallkit.core.tasks import ScheduledTask, run_due
 from mallkit.core.testing import concurrently
@@ -302,3 +304,29 @@ def test_concurrent_orders_by_one_buyer_respect_the_per_user_limit(app, gb, merc
     ), [repr(r) for r in results]
     assert len([r for r in results if isinstance(r, Order)]) == 1
     assert Member.select().where(Member.user_id == racer.id).count() == 1
+
+
+def test_a_payment_racing_the_expiry_is_refunded_exactly_once(app, gb, merchant, sku, people):
+    activity = make_activity(merchant, sku, group_size=3)
+    leader, late = people(2)
+    lead_order, group = open_group(leader, sku, activity)
+    late_order = buy(late, sku, activity, group_id=group.id)
+    attempt = payments.start(late_order, "manual", method="transfer")
+    future = utcnow() + LATER
+    paid = ChannelPayment(attempt.number, "paid", "bank-late", attempt.amount, "CNY")
+
+    def race(i):
+        if i == 0:  # the gateway's notification for the attempt the buyer opened
+            return payments.record_payment(merchant.id, "manual", paid, "notify")
+        return run_due(worker_id="expiry", now=future)
+
+    results = concurrently(app, race, 2)
+    assert not [r for r in results if isinstance(r, Exception)], results
+    run_due(worker_id="again", now=future)  # sends the refunds
+    assert Group.get_by_id(group.id).status == "failed"
+    refunds = list(Refund.select())
+    # the leader's payment and the late payment each come back once, whoever won the race
+    assert sorted(r.order_id for r in refunds) == sorted([lead_order.id, late_order.id])
+    assert all(r.status == "succeeded" for r in refunds)
+    assert status(lead_order) == "closed"
+    assert status(late_order) in ("closed", "cancelled")
