@@ -259,3 +259,27 @@ def test_only_the_exact_reply_success_stops_the_retries(client, buyer, merchant,
     (delivery,) = alipay.outbox.run_ladder()
     assert delivery.attempts == len(RETRY_LADDER) + 1 == 8
     assert Order.get_by_id(order.id).status == "pending_payment"
+
+
+def test_a_refund_alipay_refuses_fails_and_releases_its_reserve(
+    client, owner, buyer, merchant, shop, alipay
+):
+    from decimal import Decimal
+
+    order = place(buyer, shop)
+    r = pay(client, buyer, order)
+    trade = alipay.pay(r.json["number"], APP_ID)
+    alipay.outbox.deliver_due()
+    trade["refund_fee"] = Decimal(trade["total_amount"])  # refunded elsewhere: nothing left
+    base = f"/api/v1/merchants/{merchant.id}/orders/{order.id}/refunds"
+    r = client.post(base, json={"reason": "all"}, headers=owner.headers)
+    assert r.status_code == 201 and r.json["status"] == "failed", r.json
+    assert Refund.get_by_id(r.json["id"]).failure == "ACQ.REFUND_AMT_NOT_EQUAL_TOTAL"
+    assert Order.get_by_id(order.id).refunded_amount == 0
+    trade["refund_fee"] = Decimal("0")
+    alipay.fail_next(status=503)  # the gateway is down: left to the refund task
+    r = client.post(base, json={"reason": "all"}, headers=owner.headers)
+    assert r.status_code == 201 and r.json["status"] == "pending"
+    run_due(worker_id="t", now=utcnow() + dt.timedelta(minutes=5))
+    assert Refund.get_by_id(r.json["id"]).status == "succeeded"
+    assert Order.get_by_id(order.id).status == "closed"

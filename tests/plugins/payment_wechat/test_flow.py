@@ -376,3 +376,31 @@ def test_notifications_follow_the_retry_ladder(app, client, buyer, merchant, sho
     wechat.outbox.add("http://127.0.0.1:9/x", lambda: ({}, b""))
     (gone,) = wechat.outbox.run_ladder()
     assert gone.attempts == len(RETRY_LADDER) + 1
+
+
+def test_refused_and_abnormal_refunds_release_what_they_reserved(
+    client, owner, buyer, merchant, shop, wechat
+):
+    order, attempt = paid_order(client, buyer, shop, wechat)
+    base = f"/api/v1/merchants/{merchant.id}/orders/{order.id}/refunds"
+    trade = wechat.transactions[(MCHID, attempt["number"])]
+    trade["amount"]["total"] += 1  # the gateway now refuses (PARAM_ERROR): the refund fails
+    r = client.post(base, json={"reason": "all"}, headers=owner.headers)
+    assert r.status_code == 201 and r.json["status"] == "failed", r.json
+    assert Order.get_by_id(order.id).refunded_amount == 0
+    trade["amount"]["total"] -= 1
+    r = client.post(base, json={"reason": "all"}, headers=owner.headers)
+    assert r.status_code == 201 and r.json["status"] == "pending"
+    refund = Refund.get_by_id(r.json["id"])
+    record = wechat.refunds[(MCHID, refund.number)]
+    ctx = payments.context(merchant, CHANNEL)
+    assert CHANNEL.query_refund(ctx, PaymentAttempt.get_by_id(attempt["id"]), refund).status == (
+        "succeeded"
+    )
+    wechat.outbox.queue.clear()
+    record["status"] = "ABNORMAL"  # the buyer's account could not take the money
+    headers, body = wechat.notification("refund", record)
+    assert client.post(NOTIFY.format(merchant.id), data=body, headers=headers).status_code == 204
+    assert Refund.get_by_id(refund.id).status == "failed"
+    final = Order.get_by_id(order.id)
+    assert final.status == "paid" and final.refunded_amount == 0
