@@ -33,9 +33,12 @@ def _key_pair() -> tuple[str, str]:
     return private, public
 
 
-def attach(app: Flask, base_url: str, merchant_name: str) -> list[str]:
+def attach(
+    app: Flask, base_url: str, merchant_name: str, banner: list[str] | None = None
+) -> list[str]:
     """Mount the simulators on ``app`` and configure the named merchant's payment plugins
-    against them; return lines for the demo banner."""
+    against them; return the demo banner (``banner`` without its "left off" notes for these
+    plugins) followed by a line per configured plugin."""
     from mallkit.core import plugin_settings
     from mallkit.core.errors import MallkitError
     from mallkit.core.merchants.models import Merchant
@@ -75,7 +78,11 @@ def attach(app: Flask, base_url: str, merchant_name: str) -> list[str]:
             "notify_base_url": base_url,
         },
     }
-    lines = []
+    lines = [
+        line
+        for line in banner or ()
+        if not any(line.startswith(f"plugin {name} left off") for name in configs)
+    ]
     with app.app_context():
         merchant = Merchant.get_or_none(Merchant.name == merchant_name)
         host = app.extensions["mallkit"].plugins
