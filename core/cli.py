@@ -445,7 +445,7 @@ def demo(host, port, database, no_serve) -> None:
     if not no_serve:  # WeChat Pay and Alipay against local gateway simulators under /_sim/
         from mallkit.core.simulators.demo import attach
 
-        credentials += attach(app, f"http://{host}:{port}", STORE)
+        credentials = attach(app, f"http://{host}:{port}", STORE, credentials)
     click.echo("mallkit demo is ready.\n")
     for line in credentials:
         click.echo("  " + line)
