@@ -125,12 +125,12 @@ def empty_tables() -> None:
 
 def build_app(database_url: str, plugins: list[ModuleType] | None = None, **config: Any) -> Flask:
     """A test app on the session database with migrations applied and tables empty."""
-    # The pool is sized for the concurrency tests (50 threads at once).
+    # Threads beyond the pool wait for a connection (concurrency tests run 50 at once).
     settings = {
         "DATABASE_URL": database_url,
         "SECRET_KEY": TEST_SECRET,
         "TESTING": True,
-        "DB_POOL_SIZE": 64,
+        "DB_POOL_SIZE": 24,
         **config,
     }
     app = create_app(settings, plugins=plugins)

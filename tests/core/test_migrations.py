@@ -70,3 +70,17 @@ def test_plugins_add_cli_commands(app, merchant, mallkit_database_url, monkeypat
     r = CliRunner().invoke(cli_module.cli, ["hello-visits", "--merchant", str(merchant.id)])
     assert r.exit_code == 0, r.output
     assert r.output.strip() == f"merchant {merchant.id}: 1 visit(s)"
+
+
+def test_migrations_are_frozen_not_importing_live_models():
+    """A migration that imports today's models would create tomorrow's columns on a fresh
+    database and break the migration that adds them: every script declares its own copy."""
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    scripts = [p for p in root.glob("**/migrations/[0-9]*.py") if ".venv" not in p.parts]
+    assert scripts
+    live = re.compile(r"^\s*(from|import)\s+mallkit[\w.]*\.(models|search)\b", re.M)
+    offenders = [str(p.relative_to(root)) for p in scripts if live.search(p.read_text())]
+    assert not offenders, f"migrations importing live models: {offenders}"
