@@ -189,12 +189,12 @@ def main() -> int:
             sample = place(promo)
             assert sample.discount_total > 0, "the promotions must apply"
             assert {a["source"] for a in sample.pricing["applied"]} == {"promotions", "coupons"}
+            for _ in range(10):  # warm both paths
+                place(plain)
+                place(promo)
             with count_queries() as q_plain:
                 place(plain)
             with count_queries() as q_promo:
-                place(promo)
-            for _ in range(10):  # warm both paths
-                place(plain)
                 place(promo)
             block = 10
             times = {"plain": [], "promo": []}
