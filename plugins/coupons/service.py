@@ -145,6 +145,8 @@ def _grant(
 ) -> UserCoupon:
     """Hand one coupon of ``template`` to a user. Call inside a transaction."""
     now = utcnow()
+    if template.status != "active":
+        raise Conflict("this coupon is no longer given out", code="coupon_stopped")
     if template.validity == "fixed" and template.ends_at <= now:
         raise Conflict("this coupon has expired", code="coupon_expired")
     taken = (

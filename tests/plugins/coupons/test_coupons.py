@@ -202,6 +202,9 @@ def test_claim_limits_total_per_user_per_day_validity_and_status(merchant, buyer
         service.claim(merchant.id, expired.id, buyer.user.id)
     assert exc.value.code == "coupon_expired"
     service.update_template(merchant.id, rel.id, {"status": "stopped"})
+    with pytest.raises(Conflict) as exc:
+        service.issue(merchant.id, rel.id, [other_buyer.user.id])
+    assert exc.value.code == "coupon_stopped"
     with pytest.raises(Exception) as exc:
         service.claim(merchant.id, rel.id, other_buyer.user.id)
     assert exc.value.code == "coupon_template_not_found"
