@@ -75,6 +75,31 @@ def replay(user_id: int, scope: str, key: str | None, body: Any) -> tuple[Any, i
     return seen.response, seen.status
 
 
+def remember(
+    user_id: int, scope: str, key: str | None, body: Any, response: Any, status: int
+) -> tuple[Any, int]:
+    """Store the answer of work done outside ``run_once`` (work that must not hold a
+    transaction, like a gateway call, and is idempotent by itself). When another request with
+    the key got there first, its answer wins and is returned."""
+    if key is None:
+        return response, status
+    try:
+        with transaction():
+            IdempotencyKey.create(
+                user_id=user_id,
+                scope=scope,
+                key=key,
+                request_hash=_hash(body),
+                response=response,
+                status=status,
+            )
+        return response, status
+    except pw.IntegrityError:
+        seen = replay(user_id, scope, key, body)
+        assert seen is not None
+        return seen
+
+
 def run_once(
     user_id: int, scope: str, key: str | None, body: Any, work: Callable[[], tuple[Any, int]]
 ) -> tuple[Any, int]:

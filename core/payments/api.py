@@ -53,16 +53,16 @@ class Pay(MethodView):
         (a QR code URL, invoke parameters, instructions ...)."""
         user = auth.require_user()
         order = orders.buyer_order(user.id, order_id)
-        key = idempotency.request_key()
-
-        def work():
+        key, scope = idempotency.request_key(), f"pay:{order.id}"
+        answer = idempotency.replay(user.id, scope, key, data)
+        if answer is None:
+            # Not in run_once: the gateway call must not hold a transaction. start() is
+            # idempotent by itself (an open attempt for the same channel is returned).
             attempt = service.start(
                 order, data["channel"], method=data["method"], params=data["params"]
             )
-            return attempt.id, 201
-
-        attempt_id, _ = idempotency.run_once(user.id, f"pay:{order.id}", key, data, work)
-        return PaymentAttempt.get_by_id(attempt_id)
+            answer = idempotency.remember(user.id, scope, key, data, attempt.id, 201)
+        return PaymentAttempt.get_by_id(answer[0])
 
 
 @blp.route("/payments/notify/<string:channel>/<int:merchant_id>")

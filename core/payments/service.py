@@ -30,7 +30,7 @@ from mallkit.core.payments.channel import (
 )
 from mallkit.core.payments.models import PaymentAttempt, PaymentLog
 from mallkit.core.plugins import get_host, merchant_plugins
-from mallkit.core.tasks import schedule
+from mallkit.core.tasks import ScheduledTask, schedule
 
 log = logging.getLogger("mallkit.payments")
 OPEN = ("pending",)
@@ -134,8 +134,11 @@ def start(
         .order_by(PaymentAttempt.id.desc())
         .first()
     )
-    if existing is not None:
+    if existing is not None and existing.channel_data:
         return existing
+    # The gateway call happens outside any transaction (on SQLite a transaction holds the
+    # write lock): the attempt and its reconciliation task are committed first, the answer
+    # is written after; a refusal marks the attempt failed and is logged.
     with transaction():
         attempt = PaymentAttempt.create(
             number=new_number("P"),
@@ -146,11 +149,6 @@ def start(
             amount=order.total,
             currency=order.currency,
         )
-        data = channel.create(context(merchant, channel), attempt, order, params or {})
-        PaymentAttempt.update(channel_data=data or {}).where(
-            PaymentAttempt.id == attempt.id
-        ).execute()
-        record_log(merchant.id, channel.code, "create", attempt.number, "ok")
         schedule(
             "payment.reconcile",
             delay=dt.timedelta(minutes=2),
@@ -158,6 +156,37 @@ def start(
             merchant_id=merchant.id,
             dedupe_key=f"payment.reconcile:{attempt.id}:0",
         )
+    try:
+        data = channel.create(context(merchant, channel), attempt, order, params or {})
+    except ValidationError:
+        # The buyer's parameters were wrong (no openid for JSAPI ...): nothing stays.
+        with transaction():
+            ScheduledTask.delete().where(
+                ScheduledTask.dedupe_key == f"payment.reconcile:{attempt.id}:0"
+            ).execute()
+            PaymentAttempt.delete().where(PaymentAttempt.id == attempt.id).execute()
+        raise
+    except Exception as exc:
+        # The gateway refused or could not be reached: the attempt stays, failed, and logged.
+        with transaction():
+            PaymentAttempt.update(status="failed", closed_at=utcnow()).where(
+                (PaymentAttempt.id == attempt.id) & (PaymentAttempt.status == "pending")
+            ).execute()
+            record_log(
+                merchant.id,
+                channel.code,
+                "create",
+                attempt.number,
+                "refused",
+                error=str(getattr(exc, "code", type(exc).__name__)),
+                errors=getattr(exc, "errors", {}),
+            )
+        raise
+    with transaction():
+        PaymentAttempt.update(channel_data=data or {}).where(
+            PaymentAttempt.id == attempt.id
+        ).execute()
+        record_log(merchant.id, channel.code, "create", attempt.number, "ok")
     return PaymentAttempt.get_by_id(attempt.id)
 
 

@@ -136,8 +136,7 @@ class WeChatChannel(PaymentChannel):
                 "h5_info": {"type": "Wap", "app_name": cfg.get("h5_app_name") or "mallkit"},
             }
         status, data = self.client(ctx).call("POST", f"/v3/pay/transactions/{method}", body)
-        if status != 200:
-            self.log(ctx, "create", attempt.number, "refused", status=status, code=data.get("code"))
+        if status != 200:  # the core logs the refusal with the error raised below
             raise refused(status, data)
         if method == "native":
             return {"code_url": data["code_url"], "qr_svg": qr_svg(data["code_url"])}

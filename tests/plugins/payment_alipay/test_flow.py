@@ -203,7 +203,7 @@ def test_gateway_faults_answer_with_nothing_written(client, buyer, merchant, sho
     )
     r = pay(client, buyer, order)
     assert r.status_code == 502 and r.json["code"] == "gateway_unverified"
-    assert PaymentAttempt.select().count() == 0
+    assert_refused_attempt_recorded()
 
 
 def test_the_simulator_checks_signature_and_gmt8_timestamp(client, buyer, merchant, shop, alipay):
@@ -228,7 +228,8 @@ def test_the_simulator_checks_signature_and_gmt8_timestamp(client, buyer, mercha
     )
     r = pay(client, buyer, order)
     assert r.status_code == 502 and r.json["errors"]["gateway"] == ["isv.invalid-signature"]
-    assert PaymentAttempt.select().count() == 0 and not alipay.trades
+    assert_refused_attempt_recorded()
+    assert not alipay.trades
 
 
 def test_switched_off_or_misconfigured(client, admin, buyer, merchant, shop, sim):
@@ -283,3 +284,16 @@ def test_a_refund_alipay_refuses_fails_and_releases_its_reserve(
     run_due(worker_id="t", now=utcnow() + dt.timedelta(minutes=5))
     assert Refund.get_by_id(r.json["id"]).status == "succeeded"
     assert Order.get_by_id(order.id).status == "closed"
+
+
+def assert_refused_attempt_recorded():
+    """A refusal at creation leaves the attempt failed (never payable) and a log row."""
+    from mallkit.core.payments.models import PaymentLog
+
+    last = PaymentAttempt.select().order_by(PaymentAttempt.id.desc()).get()
+    assert last.status == "failed" and not last.channel_data
+    assert PaymentAttempt.select().where(PaymentAttempt.status == "pending").count() == 0
+    refused = PaymentLog.select().where(
+        (PaymentLog.verdict == "refused") & (PaymentLog.reference == last.number)
+    )
+    assert refused.count() == 1

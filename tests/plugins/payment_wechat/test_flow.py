@@ -224,12 +224,12 @@ def test_close_on_timeout(client, buyer, shop, wechat):
 
 
 @pytest.mark.parametrize("status", [500, 429])
-def test_gateway_errors_answer_502_with_nothing_written(client, buyer, shop, wechat, status):
+def test_gateway_errors_answer_502_and_leave_a_failed_attempt(client, buyer, shop, wechat, status):
     order = place(buyer, shop)
     wechat.fail_next(status=status)
     r = pay(client, buyer, order)
     assert r.status_code == 502 and r.json["code"] == "gateway_refused"
-    assert PaymentAttempt.select().count() == 0
+    assert_refused_attempt_recorded()
     assert pay(client, buyer, order).status_code == 201
 
 
@@ -259,7 +259,7 @@ def test_responses_that_do_not_verify_are_refused(client, buyer, merchant, shop,
     )
     r = pay(client, buyer, place(buyer, shop))
     assert r.status_code == 502 and r.json["code"] == "gateway_unverified"
-    assert PaymentAttempt.select().count() == 0
+    assert_refused_attempt_recorded()
 
 
 def test_the_simulator_checks_headers_and_signatures(wechat):
@@ -404,3 +404,16 @@ def test_refused_and_abnormal_refunds_release_what_they_reserved(
     assert Refund.get_by_id(refund.id).status == "failed"
     final = Order.get_by_id(order.id)
     assert final.status == "paid" and final.refunded_amount == 0
+
+
+def assert_refused_attempt_recorded():
+    """A refusal at creation leaves the attempt failed (never payable) and a log row."""
+    from mallkit.core.payments.models import PaymentLog
+
+    last = PaymentAttempt.select().order_by(PaymentAttempt.id.desc()).get()
+    assert last.status == "failed" and not last.channel_data
+    assert PaymentAttempt.select().where(PaymentAttempt.status == "pending").count() == 0
+    refused = PaymentLog.select().where(
+        (PaymentLog.verdict == "refused") & (PaymentLog.reference == last.number)
+    )
+    assert refused.count() == 1
