@@ -260,6 +260,10 @@ def run_backend(kind: str, seconds: float) -> None:
                 StockMovement.create(merchant=merchant.id, sku=flash_sku.id,
                                      product=flash_sku.product_id, quantity=100 - 10**7,
                                      balance_after=100, reason="adjustment", note="bench")
+            from mallkit.core.orders.models import OrderLine
+
+            with app.app_context():
+                lines_before = OrderLine.select().where(OrderLine.sku_id == flash_sku.id).count()
             flash = flash_sale(port, buyers[:500], flash_sku.id)
         finally:
             server.terminate()
@@ -268,7 +272,9 @@ def run_backend(kind: str, seconds: float) -> None:
             from mallkit.core.orders.models import OrderLine
 
             final = Sku.get_by_id(flash_sku.id).stock
-            orders = OrderLine.select().where(OrderLine.sku_id == flash_sku.id).count()
+            orders = (
+                OrderLine.select().where(OrderLine.sku_id == flash_sku.id).count() - lines_before
+            )
             last = (StockMovement.select().where(StockMovement.sku == flash_sku.id)
                     .order_by(StockMovement.id.desc()).first())
             negative = Sku.select().where(Sku.stock < 0).count()
