@@ -135,9 +135,7 @@ def schedule(
     }
     if dedupe_key is None:
         return ScheduledTask.create(**row)
-    existing = _by_dedupe_key(dedupe_key)
-    if existing is not None:
-        return existing
+    # Insert first (a new key is the common case); the unique index answers the rest.
     try:
         with transaction():  # a savepoint: a unique violation must not abort the caller's work
             return ScheduledTask.create(**row)
