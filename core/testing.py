@@ -67,12 +67,19 @@ def mallkit_database_url(tmp_path_factory) -> Iterator[str]:
         return
     import psycopg
 
-    schema = f"mallkit_test_{uuid.uuid4().hex[:12]}"
+    # The schema carries the pid of the run, so a run that was killed before it could drop its
+    # schema is cleaned up by the next one (on this machine) and the database stays as found.
+    schema = f"mallkit_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
     try:
         conn = psycopg.connect(base, autocommit=True)
     except psycopg.OperationalError as exc:
         raise pytest.UsageError(f"{POSTGRES_ENV} is set but unreachable: {exc}") from exc
     with conn:
+        for (stale,) in conn.execute(
+            "SELECT nspname FROM pg_namespace WHERE nspname LIKE 'mallkit\\_test\\_%'"
+        ).fetchall():
+            if not _run_alive(stale):
+                conn.execute(f'DROP SCHEMA IF EXISTS "{stale}" CASCADE')
         conn.execute(f'CREATE SCHEMA "{schema}"')
     sep = "&" if "?" in base else "?"
     try:
@@ -82,6 +89,21 @@ def mallkit_database_url(tmp_path_factory) -> Iterator[str]:
             dbm.database.obj.close_all() if hasattr(dbm.database.obj, "close_all") else None
         with psycopg.connect(base, autocommit=True) as conn:
             conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+def _run_alive(schema: str) -> bool:
+    """Whether the test run that made ``schema`` (``mallkit_test_<pid>_<hex>``) still runs
+    here; schemas of another shape are from an older kit and are left alone."""
+    parts = schema.split("_")
+    if len(parts) != 4 or not parts[2].isdigit():
+        return True
+    try:
+        os.kill(int(parts[2]), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def empty_tables() -> None:
