@@ -84,18 +84,28 @@ def seed(app, n_buyers: int, stock: int, skus: int = 50):
 
     merchant = create_merchant({"name": "Bench store"})
     plugin_settings.enable(merchant, "payment_manual", None)
-    product = create_product(merchant.id, {
-        "name": "Hot item",
-        "specs": [{"name": "款", "values": [f"v{i}" for i in range(skus)]}],
-        "skus": [{"specs": {"款": f"v{i}"}, "price": 1000 + i, "stock": stock}
-                 for i in range(skus)],
-    })
+    product = create_product(
+        merchant.id,
+        {
+            "name": "Hot item",
+            "specs": [{"name": "款", "values": [f"v{i}" for i in range(skus)]}],
+            "skus": [
+                {"specs": {"款": f"v{i}"}, "price": 1000 + i, "stock": stock} for i in range(skus)
+            ],
+        },
+    )
     buyers = []
     for i in range(n_buyers):
         user = User.create(email=f"b{i}-{uuid.uuid4().hex[:6]}@bench.io", password_hash="x")
         token, _ = auth.issue_token(user)
-        address = Address.create(user=user, recipient="李四", phone="13900000000",
-                                 province="浙江省", city="杭州市", detail="文一路 1 号")
+        address = Address.create(
+            user=user,
+            recipient="李四",
+            phone="13900000000",
+            province="浙江省",
+            city="杭州市",
+            detail="文一路 1 号",
+        )
         buyers.append((token, address.id))
     from mallkit.core.catalog.models import Sku
 
@@ -105,13 +115,32 @@ def seed(app, n_buyers: int, stock: int, skus: int = 50):
 
 def start_server(url: str, port: int) -> subprocess.Popen:
     """The production setup of docs/deployment.md: gunicorn, one worker per core, threads."""
-    env = {**os.environ, "MALLKIT_DATABASE_URL": url, "MALLKIT_SECRET_KEY": "bench",
-           "MALLKIT_DB_POOL_SIZE": "20"}
+    env = {
+        **os.environ,
+        "MALLKIT_DATABASE_URL": url,
+        "MALLKIT_SECRET_KEY": "bench",
+        "MALLKIT_DB_POOL_SIZE": "20",
+    }
     gunicorn = os.path.join(os.path.dirname(sys.executable), "gunicorn")
     proc = subprocess.Popen(
-        [gunicorn, "-w", str(WORKERS), "-k", "gthread", "--threads", "8", "-b",
-         f"127.0.0.1:{port}", "--log-level", "warning", "mallkit.core.app:create_app()"],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        [
+            gunicorn,
+            "-w",
+            str(WORKERS),
+            "-k",
+            "gthread",
+            "--threads",
+            "8",
+            "-b",
+            f"127.0.0.1:{port}",
+            "--log-level",
+            "warning",
+            "mallkit.core.app:create_app()",
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     deadline = time.time() + 30
     while time.time() < deadline:
         try:
@@ -125,12 +154,18 @@ def start_server(url: str, port: int) -> subprocess.Popen:
     raise RuntimeError("server did not start")
 
 
-def place(conn: http.client.HTTPConnection, token: str, address_id: int, sku_id: int,
-          quantity: int = 1) -> int:
-    body = json.dumps({"items": [{"sku_id": sku_id, "quantity": quantity}],
-                       "address_id": address_id})
-    conn.request("POST", "/api/v1/checkout/place", body=body, headers={
-        "Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+def place(
+    conn: http.client.HTTPConnection, token: str, address_id: int, sku_id: int, quantity: int = 1
+) -> int:
+    body = json.dumps(
+        {"items": [{"sku_id": sku_id, "quantity": quantity}], "address_id": address_id}
+    )
+    conn.request(
+        "POST",
+        "/api/v1/checkout/place",
+        body=body,
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+    )
     resp = conn.getresponse()
     resp.read()
     return resp.status
@@ -178,17 +213,32 @@ def raw_ceiling(app, merchant, buyers, sku, seconds: float) -> tuple[int, float]
             try:
                 while time.time() < stop:
                     with db.transaction():
-                        won = (Sku.update(stock=Sku.stock - 1)
-                               .where((Sku.id == sku.id) & (Sku.stock >= 1)).execute())
+                        won = (
+                            Sku.update(stock=Sku.stock - 1)
+                            .where((Sku.id == sku.id) & (Sku.stock >= 1))
+                            .execute()
+                        )
                         if not won:
                             continue
-                        order = Order.create(number=new_number(), merchant=merchant.id,
-                                             buyer=user_ids[i % len(user_ids)], currency="CNY",
-                                             subtotal=sku.price, total=sku.price)
-                        OrderLine.create(order=order.id, sku_id=sku.id,
-                                         product_id=sku.product_id, product_name="Hot item",
-                                         unit_price=sku.price, sale_unit_price=sku.price,
-                                         quantity=1, amount=sku.price, pay_amount=sku.price)
+                        order = Order.create(
+                            number=new_number(),
+                            merchant=merchant.id,
+                            buyer=user_ids[i % len(user_ids)],
+                            currency="CNY",
+                            subtotal=sku.price,
+                            total=sku.price,
+                        )
+                        OrderLine.create(
+                            order=order.id,
+                            sku_id=sku.id,
+                            product_id=sku.product_id,
+                            product_name="Hot item",
+                            unit_price=sku.price,
+                            sale_unit_price=sku.price,
+                            quantity=1,
+                            amount=sku.price,
+                            pay_amount=sku.price,
+                        )
                     done[i] += 1
             finally:
                 db.database.close()
@@ -226,12 +276,18 @@ def queries_per_checkout(app, buyers, skus) -> dict[int, int]:
     user = Address.get_by_id(address_id).user
     out = {}
     with app.test_request_context():
-        checkout.place(user, {"items": [{"sku_id": skus[0].id, "quantity": 1}],
-                              "address_id": address_id})
+        checkout.place(
+            user, {"items": [{"sku_id": skus[0].id, "quantity": 1}], "address_id": address_id}
+        )
         for n in (1, 10, 50):
             with count_queries() as q:
-                checkout.place(user, {"items": [{"sku_id": s.id, "quantity": 1}
-                                                for s in skus[:n]], "address_id": address_id})
+                checkout.place(
+                    user,
+                    {
+                        "items": [{"sku_id": s.id, "quantity": 1} for s in skus[:n]],
+                        "address_id": address_id,
+                    },
+                )
             out[n] = q.count
     return out
 
@@ -243,8 +299,7 @@ def run_backend(kind: str, seconds: float) -> None:
 
     backend = Backend(kind)
     try:
-        app = create_app({"DATABASE_URL": backend.url, "SECRET_KEY": "bench",
-                          "DB_POOL_SIZE": 40})
+        app = create_app({"DATABASE_URL": backend.url, "SECRET_KEY": "bench", "DB_POOL_SIZE": 40})
         migrate.upgrade(app.extensions["mallkit"].plugins)
         with app.app_context():
             merchant, skus, buyers = seed(app, 500, 10**7)
@@ -257,9 +312,15 @@ def run_backend(kind: str, seconds: float) -> None:
             with app.app_context():
                 flash_sku = skus[3]
                 Sku.update(stock=100).where(Sku.id == flash_sku.id).execute()
-                StockMovement.create(merchant=merchant.id, sku=flash_sku.id,
-                                     product=flash_sku.product_id, quantity=100 - 10**7,
-                                     balance_after=100, reason="adjustment", note="bench")
+                StockMovement.create(
+                    merchant=merchant.id,
+                    sku=flash_sku.id,
+                    product=flash_sku.product_id,
+                    quantity=100 - 10**7,
+                    balance_after=100,
+                    reason="adjustment",
+                    note="bench",
+                )
             from mallkit.core.orders.models import OrderLine
 
             with app.app_context():
@@ -275,20 +336,31 @@ def run_backend(kind: str, seconds: float) -> None:
             orders = (
                 OrderLine.select().where(OrderLine.sku_id == flash_sku.id).count() - lines_before
             )
-            last = (StockMovement.select().where(StockMovement.sku == flash_sku.id)
-                    .order_by(StockMovement.id.desc()).first())
+            last = (
+                StockMovement.select()
+                .where(StockMovement.sku == flash_sku.id)
+                .order_by(StockMovement.id.desc())
+                .first()
+            )
             negative = Sku.select().where(Sku.stock < 0).count()
         raw_rate, api_rate = raw_n / raw_t, api_n / api_t
         print(f"\n== {kind}")
-        print(f"(a) raw ceiling ({BUYERS} threads, direct DB): {raw_n} orders in {raw_t:.1f}s "
-              f"= {raw_rate:.0f} orders/s")
-        print(f"    HTTP API ({BUYERS} buyers, one hot SKU): {api_n} orders in {api_t:.1f}s "
-              f"= {api_rate:.0f} orders/s  (statuses {statuses})")
+        print(
+            f"(a) raw ceiling ({BUYERS} threads, direct DB): {raw_n} orders in {raw_t:.1f}s "
+            f"= {raw_rate:.0f} orders/s"
+        )
+        print(
+            f"    HTTP API ({BUYERS} buyers, one hot SKU): {api_n} orders in {api_t:.1f}s "
+            f"= {api_rate:.0f} orders/s  (statuses {statuses})"
+        )
         print(f"    ratio API / ceiling: {api_rate / raw_rate:.2f}  (goal >= 0.25)")
-        print(f"(b) flash sale, 500 buyers for 100 units: statuses {flash}; orders {orders}; "
-              f"stock {final}; ledger balance {last.balance_after}; SKUs below zero {negative}")
-        print(f"(c) SQL statements per checkout: 1 line {qc[1]}, 10 lines {qc[10]}, "
-              f"50 lines {qc[50]}")
+        print(
+            f"(b) flash sale, 500 buyers for 100 units: statuses {flash}; orders {orders}; "
+            f"stock {final}; ledger balance {last.balance_after}; SKUs below zero {negative}"
+        )
+        print(
+            f"(c) SQL statements per checkout: 1 line {qc[1]}, 10 lines {qc[10]}, 50 lines {qc[50]}"
+        )
     finally:
         backend.drop()
 

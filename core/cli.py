@@ -299,9 +299,11 @@ def products() -> None:
 @products.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 @click.option("--merchant", "merchant_id", type=int, required=True)
-@click.option("--skip-bad-rows", is_flag=True,
-              help="Import the good products and leave out those with a bad row "
-                   "(default: all or nothing)")
+@click.option(
+    "--skip-bad-rows",
+    is_flag=True,
+    help="Import the good products and leave out those with a bad row (default: all or nothing)",
+)
 @pass_ctx
 def products_import(ctx, file, merchant_id, skip_bad_rows) -> None:
     """Import products from a CSV FILE (one row per SKU; see docs/catalog.md)."""
@@ -313,17 +315,21 @@ def products_import(ctx, file, merchant_id, skip_bad_rows) -> None:
         with ctx.app.app_context():
             _merchant(merchant_id)
             with click.progressbar(length=total, label="importing", file=sys.stderr) as bar:
-                report = import_csv(merchant_id, fh, skip_bad_rows=skip_bad_rows,
-                                    progress=bar.update)
+                report = import_csv(
+                    merchant_id, fh, skip_bad_rows=skip_bad_rows, progress=bar.update
+                )
     for error in report.errors:
         click.echo(f"{file}:{error}", err=True)
     if report.committed:
-        click.echo(f"{report.created_products} product(s), {report.created_skus} SKU(s) imported; "
-                   f"{report.skipped_products} product(s) skipped.")
+        click.echo(
+            f"{report.created_products} product(s), {report.created_skus} SKU(s) imported; "
+            f"{report.skipped_products} product(s) skipped."
+        )
     if report.errors and not report.committed:
         raise click.ClickException(
             f"{len(report.errors)} error(s); nothing was imported "
-            "(fix the rows, or use --skip-bad-rows)")
+            "(fix the rows, or use --skip-bad-rows)"
+        )
     if report.errors:
         sys.exit(1)
 
@@ -339,10 +345,15 @@ def products_export(ctx, file, merchant_id) -> None:
 
     with ctx.app.app_context():
         _merchant(merchant_id)
-        total = Product.select().where((Product.merchant == merchant_id)
-                                       & Product.deleted_at.is_null()).count()
-        with open(file, "w", encoding="utf-8", newline="") as fh, \
-                click.progressbar(length=total, label="exporting", file=sys.stderr) as bar:
+        total = (
+            Product.select()
+            .where((Product.merchant == merchant_id) & Product.deleted_at.is_null())
+            .count()
+        )
+        with (
+            open(file, "w", encoding="utf-8", newline="") as fh,
+            click.progressbar(length=total, label="exporting", file=sys.stderr) as bar,
+        ):
             rows = export_csv(merchant_id, fh, progress=bar.update)
     click.echo(f"{total} product(s), {rows} SKU row(s) written to {file}")
 
@@ -350,8 +361,13 @@ def products_export(ctx, file, merchant_id) -> None:
 @cli.command("new-plugin")
 @click.argument("name")
 @click.option("--title", default=None, help="Human title (default: from the name)")
-@click.option("--directory", type=click.Path(file_okay=False), default=".",
-              show_default=True, help="Where to create mallkit-NAME/")
+@click.option(
+    "--directory",
+    type=click.Path(file_okay=False),
+    default=".",
+    show_default=True,
+    help="Where to create mallkit-NAME/",
+)
 def new_plugin(name, title, directory) -> None:
     """Create a plugin distribution mallkit-NAME with an entry point, a route, a config
     schema, a migrations folder and a passing test."""
