@@ -19,10 +19,9 @@ import argparse
 import random
 import statistics
 import sys
-import tempfile
 import time
-import uuid
-from pathlib import Path
+
+from common import Backend
 
 from mallkit.core import db as dbm
 from mallkit.core import migrate
@@ -158,27 +157,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     rng = random.Random(7)
 
-    cleanup = None
-    if args.database_url:
-        import psycopg
-
-        base = args.database_url
-        schema = f"bench_catalog_{uuid.uuid4().hex[:10]}"
-        with psycopg.connect(base, autocommit=True) as conn:
-            conn.execute(f'CREATE SCHEMA "{schema}"')
-        url = f"{base}{'&' if '?' in base else '?'}search_path={schema}"
-
-        def cleanup() -> None:
-            dbm.database.obj.close_all()
-            with psycopg.connect(base, autocommit=True) as conn:
-                conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
-
-        label = "PostgreSQL"
-    else:
-        tmp = tempfile.TemporaryDirectory(prefix="mallkit-bench-")
-        url = f"sqlite:///{Path(tmp.name) / 'bench.db'}"
-        cleanup = tmp.cleanup
-        label = "SQLite"
+    backend = (
+        Backend("postgresql", base=args.database_url) if args.database_url else Backend("sqlite")
+    )
+    url, label = backend.url, backend.label
 
     try:
         app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench"})
@@ -193,8 +175,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"python {sys.version.split()[0]}, {args.requests} requests per kind\n")
         run(app, data, args.requests, rng)
     finally:
-        if cleanup:
-            cleanup()
+        backend.drop()
     return 0
 
 

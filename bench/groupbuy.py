@@ -21,50 +21,13 @@ import datetime as dt
 import os
 import random
 import sys
-import tempfile
 import time
 import uuid
 
-PG_BASE = "postgresql://postgres@127.0.0.1:5432/test"
+from common import PG_BASE, Backend, pg_reachable
+
 THREADS = 16
 GROUPS, SIZE, JOINERS = 100, 10, 1000
-
-
-def pg_reachable() -> bool:
-    try:
-        import psycopg
-
-        psycopg.connect(PG_BASE, connect_timeout=3).close()
-        return True
-    except Exception:
-        return False
-
-
-class Backend:
-    """A throwaway database: a SQLite file, or a fresh PostgreSQL schema dropped at the end."""
-
-    def __init__(self, kind: str):
-        self.kind = kind
-        if kind == "sqlite":
-            self.url = f"sqlite:///{tempfile.mkdtemp()}/bench.db"
-        else:
-            import psycopg
-
-            self.schema = f"bench_{uuid.uuid4().hex[:10]}"
-            with psycopg.connect(PG_BASE, autocommit=True) as conn:
-                conn.execute(f'CREATE SCHEMA "{self.schema}"')
-            self.url = f"{PG_BASE}?search_path={self.schema}"
-
-    def drop(self) -> None:
-        if self.kind == "postgresql":
-            import psycopg
-
-            from mallkit.core import db
-
-            if db.database.obj is not None and hasattr(db.database.obj, "close_all"):
-                db.database.obj.close_all()
-            with psycopg.connect(PG_BASE, autocommit=True) as conn:
-                conn.execute(f'DROP SCHEMA "{self.schema}" CASCADE')
 
 
 ADDRESS = {

@@ -17,31 +17,9 @@ import argparse
 import datetime as dt
 import statistics
 import sys
-import tempfile
 import time
-import uuid
 
-PG_BASE = "postgresql://postgres@127.0.0.1:5432/test"
-
-
-def database_url(kind: str) -> tuple[str, str | None]:
-    if kind == "sqlite":
-        return f"sqlite:///{tempfile.mkdtemp()}/bench.db", None
-    import psycopg
-
-    schema = f"bench_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(PG_BASE, autocommit=True) as conn:
-        conn.execute(f'CREATE SCHEMA "{schema}"')
-    return f"{PG_BASE}?search_path={schema}", schema
-
-
-def drop_schema(schema: str | None) -> None:
-    if schema:
-        import psycopg
-
-        with psycopg.connect(PG_BASE, autocommit=True) as conn:
-            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
-
+from common import Backend
 
 ADDRESS = {
     "recipient": "张三",
@@ -175,9 +153,9 @@ def main() -> int:
     from mallkit.core.app import create_app
     from mallkit.core.testing import count_queries
 
-    url, schema = database_url(args.backend)
+    backend = Backend(args.backend)
     try:
-        app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench"})
+        app = create_app({"DATABASE_URL": backend.url, "SECRET_KEY": "bench"})
         migrate.upgrade(app.extensions["mallkit"].plugins)
         with app.app_context():
             buyer, plain, promo = setup(args.checkouts)
@@ -217,7 +195,7 @@ def main() -> int:
         )
         print(f"  ratio           : {promo_ms / plain_ms:7.2f}  (goal <= 1.30)")
     finally:
-        drop_schema(schema)
+        backend.drop()
     return 0
 
 
