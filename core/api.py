@@ -12,6 +12,7 @@ from flask import Flask, jsonify
 from flask_smorest import Api, Page
 from werkzeug.exceptions import HTTPException
 
+from mallkit.core.db import as_utc
 from mallkit.core.errors import MallkitError
 
 log = logging.getLogger("mallkit.api")
@@ -58,6 +59,15 @@ class MallkitApi(Api):
             message = "the request does not validate"
         body = {"code": code, "status": status, "message": message, "errors": errors}
         return jsonify(body), status, data.get("headers", {})
+
+
+class UtcDateTime(ma.fields.DateTime):
+    """An ISO 8601 date-time loaded as naive UTC (how times are stored): an offset such as
+    ``+08:00`` is converted, a time without one is taken as UTC. Use it for every date-time a
+    request sends, so nothing downstream ever compares an aware time with a naive one."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        return as_utc(super()._deserialize(value, attr, data, **kwargs))
 
 
 class Schema(ma.Schema):

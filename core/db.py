@@ -24,6 +24,14 @@ def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
+def as_utc(value: dt.datetime | None) -> dt.datetime | None:
+    """UTC, naive — how times are stored. An aware time is converted; a naive one is taken to
+    be UTC already."""
+    if value is not None and value.tzinfo is not None:
+        value = value.astimezone(dt.UTC).replace(tzinfo=None)
+    return value
+
+
 def make_database(url: str, *, pool_size: int = 20) -> pw.Database:
     """Build a peewee database from a URL (``sqlite:///path`` or ``postgresql://...``)."""
     parts = urlparse(url)

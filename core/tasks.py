@@ -37,7 +37,15 @@ import peewee as pw
 from flask import Flask, current_app, has_app_context
 
 from mallkit.core import audit
-from mallkit.core.db import BaseModel, JSONField, database, is_postgres, transaction, utcnow
+from mallkit.core.db import (
+    BaseModel,
+    JSONField,
+    as_utc,
+    database,
+    is_postgres,
+    transaction,
+    utcnow,
+)
 from mallkit.core.errors import Conflict, NotFound, PluginLoadError
 from mallkit.core.proposals import JobHandler
 
@@ -88,13 +96,6 @@ class ScheduledTask(BaseModel):
 # -- scheduling (in the caller's transaction) ------------------------------------------------
 
 
-def _as_utc(value: dt.datetime) -> dt.datetime:
-    """UTC, naive: how every timestamp is stored. Naive input is taken to be UTC already."""
-    if value.tzinfo is not None:
-        value = value.astimezone(dt.UTC).replace(tzinfo=None)
-    return value
-
-
 def _by_dedupe_key(dedupe_key: str) -> ScheduledTask | None:
     return ScheduledTask.get_or_none(ScheduledTask.dedupe_key == dedupe_key)
 
@@ -124,7 +125,7 @@ def schedule(
         raise ValueError("give run_at or delay, not both")
     if max_attempts is not None and max_attempts < 1:
         raise ValueError("max_attempts is at least 1")
-    when = _as_utc(run_at) if run_at is not None else utcnow() + (delay or dt.timedelta(0))
+    when = as_utc(run_at) if run_at is not None else utcnow() + (delay or dt.timedelta(0))
     row = {
         "kind": kind,
         "run_at": when,
@@ -161,7 +162,7 @@ def cancel(dedupe_key: str) -> bool:
 def reschedule(dedupe_key: str, run_at: dt.datetime) -> bool:
     """Move the pending task with ``dedupe_key`` to ``run_at``; False when it is not pending."""
     changed = (
-        ScheduledTask.update(run_at=_as_utc(run_at))
+        ScheduledTask.update(run_at=as_utc(run_at))
         .where((ScheduledTask.dedupe_key == dedupe_key) & (ScheduledTask.status == PENDING))
         .execute()
     )

@@ -3,12 +3,10 @@ integers: ``19.9`` and ``"1990"`` are refused)."""
 
 from __future__ import annotations
 
-import datetime as dt
-
 from flask_smorest.fields import Upload
-from marshmallow import ValidationError, fields, post_load, validate, validates_schema
+from marshmallow import ValidationError, fields, validate, validates_schema
 
-from mallkit.core.api import Schema
+from mallkit.core.api import Schema, UtcDateTime
 from mallkit.core.catalog.browse import SORTS
 from mallkit.core.catalog.models import STOCK_REASONS
 from mallkit.core.catalog.skus import MAX_SKUS
@@ -21,13 +19,6 @@ MediaURL = lambda **kw: fields.String(  # noqa: E731
     ],
     **kw,
 )
-
-
-def _utc(value: dt.datetime | None) -> dt.datetime | None:
-    """Aware → naive UTC (how times are stored); naive input is taken as UTC."""
-    if value is None or value.tzinfo is None:
-        return value
-    return value.astimezone(dt.UTC).replace(tzinfo=None)
 
 
 # -- products --------------------------------------------------------------------------------
@@ -106,20 +97,13 @@ class ProductIn(Schema):
         metadata={"description": "Generate one SKU per combination of the specs with these values"},
     )
     is_on_shelf = fields.Boolean()
-    shelf_on_at = fields.AwareDateTime(allow_none=True, default_timezone=dt.UTC)
-    shelf_off_at = fields.AwareDateTime(allow_none=True, default_timezone=dt.UTC)
+    shelf_on_at = UtcDateTime(allow_none=True)
+    shelf_off_at = UtcDateTime(allow_none=True)
 
     @validates_schema
     def _one_sku_source(self, data, **kwargs):
         if data.get("skus") is not None and data.get("sku_defaults") is not None:
             raise ValidationError("Give skus or sku_defaults, not both.", "sku_defaults")
-
-    @post_load
-    def _times(self, data, **kwargs):
-        for key in ("shelf_on_at", "shelf_off_at"):
-            if key in data:
-                data[key] = _utc(data[key])
-        return data
 
 
 class ProductPatch(ProductIn):

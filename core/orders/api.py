@@ -119,9 +119,9 @@ class StaffOrders(MethodView):
             field, value = normalise_login(query["buyer"])
             q = q.where(Order.buyer.in_(User.select(User.id).where(getattr(User, field) == value)))
         if query.get("placed_from"):
-            q = q.where(Order.placed_at >= query["placed_from"].replace(tzinfo=None))
+            q = q.where(Order.placed_at >= query["placed_from"])
         if query.get("placed_to"):
-            q = q.where(Order.placed_at < query["placed_to"].replace(tzinfo=None))
+            q = q.where(Order.placed_at < query["placed_to"])
         return q.order_by(Order.placed_at.desc(), Order.id.desc())
 
 

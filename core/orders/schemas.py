@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import fields, validate
 
-from mallkit.core.api import Schema
+from mallkit.core.api import Schema, UtcDateTime
 from mallkit.core.cart.schemas import AddressSnapshotIn
 from mallkit.core.orders.models import Order, OrderLine, Shipment, ShipmentLine
 
@@ -110,8 +110,8 @@ class StaffOrderQuery(OrderQuery):
         validate=validate.Length(min=3, max=254), metadata={"description": "Buyer e-mail or phone"}
     )
     number = fields.String(validate=validate.Length(max=32))
-    placed_from = fields.DateTime()
-    placed_to = fields.DateTime()
+    placed_from = UtcDateTime()
+    placed_to = UtcDateTime()
 
 
 class CancelIn(Schema):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import fields, validate
 
-from mallkit.core.api import Schema
+from mallkit.core.api import Schema, UtcDateTime
 
 
 class BargainActivityIn(Schema):
@@ -22,8 +22,8 @@ class BargainActivityIn(Schema):
     initiator_may_cut = fields.Boolean(load_default=False)
     floor_only = fields.Boolean(load_default=True)
     allow_discounts = fields.Boolean(load_default=False)
-    starts_at = fields.NaiveDateTime(required=True, metadata={"description": "UTC"})
-    ends_at = fields.NaiveDateTime(required=True, metadata={"description": "UTC"})
+    starts_at = UtcDateTime(required=True)
+    ends_at = UtcDateTime(required=True)
 
 
 class BargainActivityOut(Schema):

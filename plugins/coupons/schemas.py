@@ -5,7 +5,7 @@ from __future__ import annotations
 from marshmallow import Schema as PlainSchema
 from marshmallow import fields, validate
 
-from mallkit.core.api import Schema
+from mallkit.core.api import Schema, UtcDateTime
 from mallkit.plugins.coupons.models import SCOPES, TYPES
 
 MONEY = validate.Range(min=0, max=100_000_000)
@@ -38,8 +38,8 @@ class TemplateIn(Schema):
     scope = fields.String(load_default="all", validate=validate.OneOf(SCOPES))
     scope_ids = IDS
     validity = fields.String(load_default="fixed", validate=validate.OneOf(("fixed", "relative")))
-    starts_at = fields.DateTime(load_default=None, allow_none=True)
-    ends_at = fields.DateTime(load_default=None, allow_none=True)
+    starts_at = UtcDateTime(load_default=None, allow_none=True)
+    ends_at = UtcDateTime(load_default=None, allow_none=True)
     valid_days = fields.Integer(load_default=0, validate=validate.Range(min=0, max=3650))
     total = fields.Integer(required=True, validate=validate.Range(min=1, max=10_000_000))
     per_user = fields.Integer(load_default=1, validate=validate.Range(min=0, max=1000))

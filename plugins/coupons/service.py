@@ -14,7 +14,7 @@ from typing import Any
 
 from peewee import fn
 
-from mallkit.core.db import database, transaction, utcnow
+from mallkit.core.db import as_utc, database, transaction, utcnow
 from mallkit.core.errors import Conflict, NotFound, ValidationError
 from mallkit.core.plugins import merchant_plugins
 from mallkit.core.proposals import Adjustment
@@ -36,13 +36,6 @@ CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
 def yuan(fen: int) -> str:
     """``1200`` → ``"¥12.00"`` without a float."""
     return f"¥{fen // 100}.{fen % 100:02d}"
-
-
-def naive_utc(value: dt.datetime | None) -> dt.datetime | None:
-    """Timestamps are stored UTC and naive; an aware input is converted."""
-    if value is not None and value.tzinfo is not None:
-        value = value.astimezone(dt.UTC).replace(tzinfo=None)
-    return value
 
 
 # -- templates -------------------------------------------------------------------------------
@@ -76,8 +69,8 @@ def create_template(merchant_id: int, data: dict[str, Any]) -> CouponTemplate:
     """Define a coupon template for the merchant."""
     data = {
         **data,
-        "starts_at": naive_utc(data.get("starts_at")),
-        "ends_at": naive_utc(data.get("ends_at")),
+        "starts_at": as_utc(data.get("starts_at")),
+        "ends_at": as_utc(data.get("ends_at")),
     }
     _check_template(data)
     return CouponTemplate.create(merchant_id=merchant_id, **data)

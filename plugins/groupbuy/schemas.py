@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import fields, validate
 
-from mallkit.core.api import Schema
+from mallkit.core.api import Schema, UtcDateTime
 
 
 class GroupActivityIn(Schema):
@@ -21,8 +21,8 @@ class GroupActivityIn(Schema):
     time_limit_minutes = fields.Integer(
         load_default=24 * 60, validate=validate.Range(min=1, max=30 * 24 * 60)
     )
-    starts_at = fields.NaiveDateTime(required=True, metadata={"description": "UTC"})
-    ends_at = fields.NaiveDateTime(required=True, metadata={"description": "UTC"})
+    starts_at = UtcDateTime(required=True)
+    ends_at = UtcDateTime(required=True)
     per_user_limit = fields.Integer(load_default=0, validate=validate.Range(min=0, max=9999))
     per_order_limit = fields.Integer(load_default=1, validate=validate.Range(min=1, max=9999))
     simulate_success = fields.Boolean(load_default=False)

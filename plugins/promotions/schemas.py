@@ -5,7 +5,7 @@ from __future__ import annotations
 from marshmallow import Schema as PlainSchema
 from marshmallow import fields, validate
 
-from mallkit.core.api import Schema
+from mallkit.core.api import Schema, UtcDateTime
 from mallkit.plugins.promotions.models import SCOPES, TYPES
 from mallkit.plugins.promotions.service import summary
 
@@ -24,8 +24,8 @@ class PromotionsConfig(PlainSchema):
 class PromotionIn(Schema):
     name = fields.String(required=True, validate=validate.Length(min=1, max=100))
     type = fields.String(required=True, validate=validate.OneOf(TYPES))
-    starts_at = fields.DateTime(required=True)
-    ends_at = fields.DateTime(required=True)
+    starts_at = UtcDateTime(required=True)
+    ends_at = UtcDateTime(required=True)
     priority = fields.Integer(load_default=0, validate=validate.Range(min=-1000, max=1000))
     scope = fields.String(load_default="all", validate=validate.OneOf(SCOPES))
     scope_ids = IDS
@@ -41,8 +41,8 @@ class PromotionIn(Schema):
 class PromotionPatch(Schema):
     name = fields.String(validate=validate.Length(min=1, max=100))
     status = fields.String(validate=validate.OneOf(("active", "stopped")))
-    starts_at = fields.DateTime()
-    ends_at = fields.DateTime()
+    starts_at = UtcDateTime()
+    ends_at = UtcDateTime()
     priority = fields.Integer(validate=validate.Range(min=-1000, max=1000))
     scope = fields.String(validate=validate.OneOf(SCOPES))
     scope_ids = IDS

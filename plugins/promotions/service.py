@@ -14,12 +14,11 @@ follows sees every order committed before it.
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from peewee import fn
 
-from mallkit.core.db import database, transaction, utcnow
+from mallkit.core.db import as_utc, database, transaction, utcnow
 from mallkit.core.errors import Conflict, NotFound, ValidationError
 from mallkit.core.plugins import merchant_plugins
 from mallkit.core.proposals import Adjustment, PriceCandidate
@@ -118,13 +117,6 @@ def _check(merchant_id: int, data: dict[str, Any]) -> None:
         raise ValidationError("the promotion does not add up", errors=errors)
 
 
-def _naive(value: dt.datetime) -> dt.datetime:
-    """Timestamps are stored UTC and naive; an aware input is converted."""
-    if value is not None and value.tzinfo is not None:
-        value = value.astimezone(dt.UTC).replace(tzinfo=None)
-    return value
-
-
 def _zhe(rate: int) -> str:
     """85 → "8.5折", 80 → "8折"."""
     return f"{rate // 10}.{rate % 10}折" if rate % 10 else f"{rate // 10}折"
@@ -132,7 +124,7 @@ def _zhe(rate: int) -> str:
 
 def create(merchant_id: int, data: dict[str, Any]) -> Promotion:
     """Define a promotion."""
-    data = {**data, "starts_at": _naive(data["starts_at"]), "ends_at": _naive(data["ends_at"])}
+    data = {**data, "starts_at": as_utc(data["starts_at"]), "ends_at": as_utc(data["ends_at"])}
     _check(merchant_id, data)
     return Promotion.create(merchant_id=merchant_id, **data)
 
@@ -154,7 +146,7 @@ def update(merchant_id: int, promotion_id: int, changes: dict[str, Any]) -> Prom
         return promotion
     for key in ("starts_at", "ends_at"):
         if key in changes:
-            changes[key] = _naive(changes[key])
+            changes[key] = as_utc(changes[key])
     merged = {
         name: changes.get(name, getattr(promotion, name))
         for name in ("type", "rules", "starts_at", "ends_at", "scope", "scope_ids")

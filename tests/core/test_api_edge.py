@@ -71,3 +71,18 @@ def test_unexpected_errors_are_500_json_without_a_trace(make_app):
     assert r.status_code == 500 and set(r.json) == ERROR_KEYS
     assert "secret internals" not in r.get_data(as_text=True)
     assert "Traceback" not in r.get_data(as_text=True)
+
+
+def test_request_times_load_as_naive_utc():
+    import datetime as dt
+
+    from mallkit.core.api import Schema, UtcDateTime
+
+    class When(Schema):
+        at = UtcDateTime()
+
+    assert When().load({"at": "2026-11-22T08:30:00+08:00"})["at"] == dt.datetime(
+        2026, 11, 22, 0, 30
+    )
+    assert When().load({"at": "2026-11-22T00:30:00"})["at"] == dt.datetime(2026, 11, 22, 0, 30)
+    assert When().load({"at": "2026-11-22T00:30:00Z"})["at"] == dt.datetime(2026, 11, 22, 0, 30)

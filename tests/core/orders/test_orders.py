@@ -243,3 +243,21 @@ def test_related_products_put_what_was_bought_together_first(
     r = client.get(f"/api/v1/products/{tea.product_id}/related")
     ids = [p["id"] for p in r.json]
     assert ids[:2] == [cup.product_id, pot.product_id]
+
+
+def test_staff_search_reads_times_with_an_offset_as_what_they_say(
+    client, owner, buyer, merchant, skus, address
+):
+    order = place(buyer, address, skus, (1,))
+    shanghai = dt.timezone(dt.timedelta(hours=8))
+    just_before = (order.placed_at - dt.timedelta(minutes=1)).replace(tzinfo=dt.UTC)
+    base = f"/api/v1/merchants/{merchant.id}/orders"
+    for stamp in (just_before, just_before.astimezone(shanghai)):
+        r = client.get(base, query_string={"placed_from": stamp.isoformat()}, headers=owner.headers)
+        assert [o["id"] for o in r.json] == [order.id], stamp.isoformat()
+    r = client.get(
+        base,
+        query_string={"placed_to": just_before.astimezone(shanghai).isoformat()},
+        headers=owner.headers,
+    )
+    assert r.json == []
