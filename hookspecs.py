@@ -8,7 +8,10 @@ Vocabulary
 ``register_*``  return lists of things the core collects once (blueprints, migrations, jobs,
                 order transitions, payment channels).
 ``validate_*``  raise a :class:`mallkit.core.errors.MallkitError` to veto; return ``None``.
-``on_*``        react to an event; the return value is ignored.
+``on_*``        react to an event; the return value is ignored. Each says whether it *vetoes*
+                (it runs inside the business transaction: raising rolls the change back and
+                the caller sees the error) or is *isolated* (an exception is logged and
+                swallowed; the caller goes on, as with ``on_low_stock``).
 ``propose_*``   pricing proposals: return values the core sorts and applies by kind, priority
                 and stacking rules, so money never depends on registration order.
 ``extend_*``    return extra fields for a representation the core builds (a store profile).
@@ -32,17 +35,23 @@ if TYPE_CHECKING:
     from flask_smorest import Blueprint
 
     from mallkit.core.accounts.models import User
+    from mallkit.core.catalog.allocation import Allocation, StockReference
     from mallkit.core.catalog.models import Product, Sku
-    from mallkit.core.catalog.stock import Allocation, StockReference
-    from mallkit.core.merchants.models import Merchant
-    from mallkit.core.proposals import (
+    from mallkit.core.checkout.proposals import (
         Adjustment,
-        JobHandler,
-        MigrationSource,
-        OrderTransition,
+        CheckoutLine,
+        CheckoutOrder,
         PriceCandidate,
+        PricingContext,
         ShippingQuote,
     )
+    from mallkit.core.merchants.models import Merchant
+    from mallkit.core.orders.machine import Actor, OrderTransition
+    from mallkit.core.orders.models import Order
+    from mallkit.core.payments.channel import PaymentChannel
+    from mallkit.core.payments.models import Refund
+    from mallkit.core.plugins import MigrationSource
+    from mallkit.core.tasks.queue import JobHandler
 
 PROJECT = "mallkit"
 hookspec = pluggy.HookspecMarker(PROJECT)
@@ -84,7 +93,7 @@ def register_migrations() -> list[MigrationSource]:
 
     When: by ``mallkit db upgrade`` (and the test kit), which applies the core's first and
     then each plugin's in dependency order, each with its own history table.
-    Returns: collects all; a list of :class:`mallkit.core.proposals.MigrationSource`.
+    Returns: collects all; a list of :class:`mallkit.core.plugins.MigrationSource`.
     Applies: platform-wide (tables exist whether or not a merchant enables the plugin).
     """
 
@@ -103,13 +112,13 @@ def register_job_handlers() -> list[JobHandler]:
     """Handlers for durable scheduled tasks (group expiry, commission unfreeze, ...).
 
     When: once per app, while it is created (and again if the installed plugins change).
-    Schedule the tasks with :func:`mallkit.core.tasks.schedule`, in the transaction of the
+    Schedule the tasks with :func:`mallkit.core.tasks.queue.schedule`, in the transaction of the
     business change they belong to.
-    Returns: collects all; :class:`mallkit.core.proposals.JobHandler` items. A ``kind`` is
+    Returns: collects all; :class:`mallkit.core.tasks.queue.JobHandler` items. A ``kind`` is
     unique across the core and every plugin — prefix it with your plugin name
     (``"groupbuy.expire"``); a kind registered twice stops start-up naming both owners.
     Handler contract: a worker calls ``run(task)`` with the
-    :class:`mallkit.core.tasks.ScheduledTask` (``task.payload``, ``task.merchant_id``,
+    :class:`mallkit.core.tasks.queue.ScheduledTask` (``task.payload``, ``task.merchant_id``,
     ``task.attempts``) inside the task's own transaction: its database writes commit together
     with the task becoming ``done``, and roll back if it raises — the task is then retried
     with exponential backoff, and ``failed`` after ``max_attempts``. A handler must be
@@ -130,7 +139,7 @@ def register_order_transitions() -> list[OrderTransition]:
 
 
 @hookspec
-def register_payment_channels() -> list[Any]:
+def register_payment_channels() -> list[PaymentChannel]:
     """Payment channel objects (create, query, close, refund, parse notification, acknowledge).
 
     When: at start-up. Returns: collects all; each has a unique ``code``.
@@ -205,7 +214,7 @@ def extend_store_profile(merchant: Merchant) -> dict[str, Any] | None:
 
 @hookspec
 def propose_unit_prices(
-    merchant: Merchant, buyer: User | None, lines: list[dict[str, Any]]
+    merchant: Merchant, buyer: User | None, lines: list[CheckoutLine]
 ) -> list[PriceCandidate]:
     """Offer unit prices for cart or order lines (member price, activity price ...).
 
@@ -219,7 +228,7 @@ def propose_unit_prices(
 
 @hookspec
 def propose_adjustments(
-    merchant: Merchant, buyer: User | None, lines: list[dict[str, Any]], context: dict[str, Any]
+    merchant: Merchant, buyer: User | None, lines: list[CheckoutLine], context: PricingContext
 ) -> list[Adjustment]:
     """Offer order-level discounts or charges (满减, coupons, points deduction ...).
 
@@ -233,7 +242,7 @@ def propose_adjustments(
 
 @hookspec
 def propose_shipping_quotes(
-    merchant: Merchant, lines: list[dict[str, Any]], address: dict[str, Any] | None
+    merchant: Merchant, lines: list[CheckoutLine], address: dict[str, Any] | None
 ) -> list[ShippingQuote]:
     """Quote freight for the lines to an address.
 
@@ -248,7 +257,7 @@ def propose_shipping_quotes(
 
 
 @hookspec
-def validate_checkout(merchant: Merchant, buyer: User, order: dict[str, Any]) -> None:
+def validate_checkout(merchant: Merchant, buyer: User, order: CheckoutOrder) -> None:
     """Refuse a checkout with a reason (limits per user, activity rules ...).
 
     When: at place, inside the transaction, before stock moves. Raise a ``MallkitError``
@@ -258,7 +267,7 @@ def validate_checkout(merchant: Merchant, buyer: User, order: dict[str, Any]) ->
 
 @hookspec
 def on_order_placed(
-    merchant: Merchant, buyer: User, order: Any, lines: list[dict[str, Any]]
+    merchant: Merchant, buyer: User, order: Order, lines: list[CheckoutLine]
 ) -> None:
     """React to an order being placed: consume the coupon it used, join the group it opens.
 
@@ -274,7 +283,7 @@ def on_order_placed(
 
 
 @hookspec
-def validate_order_transition(order: Any, source: str, target: str, actor: Any) -> None:
+def validate_order_transition(order: Order, source: str, target: str, actor: Actor) -> None:
     """Guard an order state change (a group order may not ship before the group succeeds).
 
     When: before the compare-and-set of a transition. Raise ``Conflict`` to veto.
@@ -283,17 +292,66 @@ def validate_order_transition(order: Any, source: str, target: str, actor: Any) 
 
 
 @hookspec
-def on_order_state_changed(order: Any, source: str, target: str, actor: Any) -> None:
-    """React to an order state change.
+def on_order_state_changed(order: Order, source: str, target: str, actor: Actor) -> None:
+    """React to an order state change (release a coupon on cancel, settle on completion).
 
-    When: inside the transaction of the change, after the order event row is written;
-    raising rolls the change back. Applies: merchant-scoped (the order's merchant).
+    When: inside the transaction of the change, after the order event row is written.
+    Vetoes: raising rolls the change back. ``order`` is the
+    :class:`~mallkit.core.orders.models.Order` after the change (``order.status == target``);
+    core states are ``pending_payment``, ``paid``, ``shipped``, ``completed``, ``cancelled``
+    and ``closed`` (fully refunded), plus the states plugins register. ``actor`` is an
+    :class:`~mallkit.core.orders.machine.Actor` (``type``: buyer, staff, admin or system).
+    Applies: the order's merchant's plugins, and — so compensations keep working — the
+    plugins that were enabled for it when the order was placed (``order.plugins``), even if
+    the merchant has disabled them since.
+    """
+
+
+@hookspec
+def on_order_price_changed(order: Order, before: int, after: int, actor: Actor) -> None:
+    """React to staff changing an unpaid order's total (close payments opened for the old
+    amount, recompute a commission).
+
+    When: inside the transaction of the change, after the lines carry their new shares.
+    Vetoes: raising refuses the change. ``before`` and ``after`` are totals in minor units.
+    Applies: merchant-scoped (the order's merchant).
+    """
+
+
+@hookspec
+def on_order_refunded(
+    order: Order, refund: Refund, lines: list[dict[str, Any]], full: bool
+) -> None:
+    """React to money given back for some of an order's lines (reverse points or a
+    commission in proportion, return a stamp).
+
+    When: once per refund, when the channel reports it succeeded, inside the transaction that
+    records it (after the order's ``refund_status`` and, for the last refund, its ``closed``
+    transition). Partial refunds call it too.
+    Isolated: the money has already left; an exception is logged and rolls back only that
+    plugin's writes (a savepoint per plugin) — schedule a task for work that may fail.
+    Parameters: ``refund`` — the :class:`~mallkit.core.payments.models.Refund` (``number``,
+    ``amount``); ``lines`` — ``{"order_line_id", "sku_id", "quantity", "amount"}`` per order
+    line refunded; ``full`` — True when the order is now refunded in full.
+    Applies: like ``on_order_state_changed``: the merchant's plugins plus those enabled when
+    the order was placed.
     """
 
 
 # --------------------------------------------------------------------------------------------
-# Catalog: product representation, stock allocation and low-stock notification.
+# Catalog: product representation, related products, stock allocation and low stock.
 # --------------------------------------------------------------------------------------------
+
+
+@hookspec
+def propose_related_products(merchant: Merchant, product: Product, limit: int) -> list[int]:
+    """Name products related to ``product`` ("bought together", "people also viewed").
+
+    When: each time a product's related products are served. Returns: collects all; each a
+    list of product ids, most related first. The core keeps the visible ones in the order the
+    lists come (newest-registered plugin first, the core's "bought together" last), without
+    repeats, then fills up with the same category and brand. Applies: merchant-scoped.
+    """
 
 
 @hookspec
@@ -351,10 +409,27 @@ def on_low_stock(merchant: Merchant, sku: Sku, stock: int, threshold: int) -> No
     :class:`~mallkit.core.catalog.models.LowStockAlert` row is written. Exactly once per
     crossing: further decrements below the threshold do not call it again; a restock above
     it and a new fall do. Send messages after commit (queue them) — the movement can still
-    be rolled back with its order. Errors are logged and swallowed: a failing notifier never
-    blocks a sale.
+    be rolled back with its order. Isolated: errors are logged and swallowed (and that
+    plugin's writes rolled back to a savepoint); a failing notifier never blocks a sale.
     Returns: nothing.
     Parameters: ``sku`` — the SKU (``sku.product`` is loaded); ``stock`` — its stock after
     the movement; ``threshold`` — the threshold that was crossed.
     Applies: merchant-scoped (the SKU's merchant).
+    """
+
+
+# --------------------------------------------------------------------------------------------
+# Tooling.
+# --------------------------------------------------------------------------------------------
+
+
+@hookspec
+def extend_demo(app: Flask, merchant: Merchant, base_url: str) -> list[str] | None:
+    """Make the demo store show your plugin working on one machine.
+
+    When: by ``mallkit demo`` before it serves, after the demo rows exist and every
+    merchant-level plugin that needs no configuration is on. Mount local stand-ins for
+    outside services under ``/_sim/<name>`` of ``app`` (``simkit.mount``) and configure your
+    plugin for ``merchant`` (``configure_plugin``); ``base_url`` is where the demo serves.
+    Returns: collects all; lines for the demo banner. Applies: platform-wide.
     """

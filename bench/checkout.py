@@ -231,8 +231,8 @@ def flash_sale(port: int, buyers, sku_id: int) -> dict[int, int]:
 
 
 def queries_per_checkout(app, buyers, skus) -> dict[int, int]:
-    from mallkit.core import checkout
     from mallkit.core.accounts.models import Address
+    from mallkit.core.checkout import service as checkout
     from mallkit.core.testing import count_queries
 
     address_id = buyers[0][1]

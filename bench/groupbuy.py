@@ -83,7 +83,7 @@ def seed():
 
 
 def buy(user, sku, activity, **params):
-    from mallkit.core import checkout
+    from mallkit.core.checkout import service as checkout
 
     item = {
         "sku_id": sku.id,

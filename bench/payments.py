@@ -21,10 +21,10 @@ from urllib.parse import parse_qsl
 
 from cryptography.hazmat.primitives import serialization
 
-from mallkit.core.simulators.alipay import AlipaySimulator
-from mallkit.core.simulators.wechat import WeChatPaySimulator
 from mallkit.plugins.payment_alipay import protocol as alipay
+from mallkit.plugins.payment_alipay.simulator import AlipaySimulator
 from mallkit.plugins.payment_wechat import protocol as wechat
+from mallkit.plugins.payment_wechat.simulator import WeChatPaySimulator
 
 
 def per_call(fn, n: int) -> float:

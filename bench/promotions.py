@@ -4,7 +4,7 @@ Two stores with the same product (three SKUs, ample stock) and the same buyer. O
 no marketing plugins; the other has ``coupons`` and ``promotions`` enabled, 20 running
 promotions (限时折扣, 满减, 满折, 买N送M, bundles — several of them applying to the order) and a
 pile of coupons the buyer holds (the best is chosen and consumed by every order). Each
-checkout is ``mallkit.core.checkout.place`` in-process (a request context, as the API runs
+checkout is ``mallkit.core.checkout.service.place`` in-process (a request context, as the API runs
 it), three lines. Blocks of checkouts alternate between the stores so both share the
 machine's noise; the figures are the medians of the blocks. Goal: ratio ≤ 1.3.
 
@@ -149,8 +149,9 @@ def main() -> int:
     parser.add_argument("--checkouts", type=int, default=300)
     args = parser.parse_args()
 
-    from mallkit.core import checkout, migrate
+    from mallkit.core import migrate
     from mallkit.core.app import create_app
+    from mallkit.core.checkout import service as checkout
     from mallkit.core.testing import count_queries
 
     backend = Backend(args.backend)

@@ -9,11 +9,12 @@ from typing import Any
 import swagger_ui_bundle
 from flask import Flask, send_from_directory
 
-from mallkit.core import __version__, db, tasks
+from mallkit.core import __version__, db
 from mallkit.core.api import MallkitApi, install_error_handlers
 from mallkit.core.config import load_settings
 from mallkit.core.limits import init_limits
 from mallkit.core.plugins import PluginHost
+from mallkit.core.tasks import queue as tasks
 
 
 @dataclass
@@ -72,14 +73,12 @@ def create_app(config: dict[str, Any] | None = None, *, plugins: list | None = N
     _install_db_lifecycle(app)
 
     from mallkit.core.accounts.api import blp as accounts_blp
-    from mallkit.core.cart.api import blp as cart_blp
     from mallkit.core.catalog.api import BLUEPRINTS as catalog_blueprints
+    from mallkit.core.checkout.api import blp as cart_blp
     from mallkit.core.merchants.api import blp as merchants_blp
-    from mallkit.core.orders import jobs as _order_jobs  # noqa: F401  (registers core tasks)
-    from mallkit.core.orders import related as _related  # noqa: F401  ("bought together")
     from mallkit.core.orders.api import blp as orders_blp
     from mallkit.core.payments.api import blp as payments_blp
-    from mallkit.core.tasks_api import blp as tasks_blp
+    from mallkit.core.tasks.api import blp as tasks_blp
 
     api.register_blueprint(accounts_blp)
     api.register_blueprint(merchants_blp)
@@ -93,7 +92,7 @@ def create_app(config: dict[str, Any] | None = None, *, plugins: list | None = N
         for blueprints in host.hook.register_blueprints(app=app):
             for blp in blueprints or ():
                 api.register_blueprint(blp)
-    tasks.init_app(app)  # job handlers: after the modules registering core ones are imported
+    tasks.init_app(app)  # a job kind registered twice stops start-up here
 
     assets = Path(swagger_ui_bundle.swagger_ui_path)
 

@@ -6,8 +6,7 @@ from __future__ import annotations
 from playhouse.migrations import Runner
 
 from mallkit.core import db
-from mallkit.core.plugins import PluginHost
-from mallkit.core.proposals import MigrationSource
+from mallkit.core.plugins import MigrationSource, PluginHost
 
 
 def _runner(source: MigrationSource) -> Runner:

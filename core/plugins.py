@@ -10,6 +10,8 @@ is data (``merchant_plugin`` rows); merchant-scoped hooks are called through
 
 from __future__ import annotations
 
+import importlib
+import logging
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -28,10 +30,32 @@ from pluggy._hooks import _SubsetHookCaller
 
 from mallkit import hookspecs
 from mallkit.core import __version__
+from mallkit.core.db import database
 from mallkit.core.errors import NotFound, PluginLoadError
-from mallkit.core.proposals import MigrationSource
+from mallkit.core.merchants.models import Merchant
+from mallkit.core.plugin_store import load_merchant_plugins
 
 ENTRY_POINT_GROUP = "mallkit.plugins"
+log = logging.getLogger("mallkit.plugins")
+
+# The core's own replaceable behaviour, written as plugins on the public hooks and registered
+# before the installed ones (as pytest does with its default plugins). Each can be left out
+# with the ``PLUGINS_DISABLED`` setting so that a plugin of yours takes its place.
+DEFAULT_PLUGINS = (
+    "mallkit.core.catalog.defaults",
+    "mallkit.core.orders.defaults",
+    "mallkit.core.payments.defaults",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class MigrationSource:
+    """A folder of numbered peewee migration scripts with its own history table
+    (``migrations_<name>``). The core's folder runs first, then each plugin's after the
+    plugins it requires."""
+
+    name: str
+    directory: Path
 
 
 @dataclass(frozen=True)
@@ -164,9 +188,20 @@ class PluginHost:
         """Platform-wide hook callers: every installed plugin."""
         return self.pm.hook
 
-    def load_installed(self, disabled: Iterable[str] = ()) -> None:
-        """Load every plugin of the ``mallkit.plugins`` entry-point group."""
+    def load_defaults(self, disabled: Iterable[str] = ()) -> None:
+        """Register the core's default plugins (:data:`DEFAULT_PLUGINS`) but those named in
+        ``disabled``."""
         skip = set(disabled)
+        for path in DEFAULT_PLUGINS:
+            module = importlib.import_module(path)
+            if module.meta.name not in skip:
+                self.register(module, distribution="mallkit")
+
+    def load_installed(self, disabled: Iterable[str] = ()) -> None:
+        """Load the default plugins, then every plugin of the ``mallkit.plugins`` entry-point
+        group, but those named in ``disabled``."""
+        skip = set(disabled)
+        self.load_defaults(skip)
         for ep in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
             if ep.name in skip:
                 continue
@@ -303,9 +338,6 @@ class PluginHost:
 
     def for_merchant(self, merchant_id: int) -> MerchantPlugins:
         """The merchant's plugin view; one indexed read checks it is current."""
-        from mallkit.core.merchants.models import Merchant
-        from mallkit.core.plugin_settings import load_merchant_plugins
-
         row = (
             Merchant.select(Merchant.plugin_settings_version)
             .where(Merchant.id == merchant_id)
@@ -349,6 +381,35 @@ def merchant_plugins(merchant_id: int) -> MerchantPlugins:
             view = memo[merchant_id] = get_host().for_merchant(merchant_id)
         return view
     return get_host().for_merchant(merchant_id)
+
+
+def order_hooks(order: Any) -> Any:
+    """Hook callers for compensations of an order: the merchant's plugins now, plus the
+    merchant-level plugins that were enabled when the order was placed (``order.plugins``)
+    and are still installed — a coupon is given back on cancel even if the merchant switched
+    coupons off after the order was placed."""
+    view = merchant_plugins(order.merchant_id)
+    placed = frozenset(order.plugins or ())
+    if placed <= view.enabled:
+        return view.hook
+    return get_host().view_for(view.enabled | placed)
+
+
+def call_isolated(caller: Any, **kwargs: Any) -> list[Any]:
+    """Call every implementation of a hook on its own, each in a savepoint: one that raises is
+    logged and its writes rolled back, and the others still run (for *isolated* hooks such as
+    ``on_low_stock`` and ``on_order_refunded``). Returns the results that came back."""
+    results = []
+    for impl in reversed(caller.get_hookimpls()):  # pluggy's calling order: last registered first
+        try:
+            with database.atomic():
+                result = impl.function(*[kwargs[name] for name in impl.argnames])
+        except Exception:
+            log.exception("hook %s of plugin %r failed (isolated)", caller.name, impl.plugin_name)
+            continue
+        if result is not None:
+            results.append(result)
+    return results
 
 
 def forget_merchant_plugins(merchant_id: int) -> None:

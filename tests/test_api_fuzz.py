@@ -39,9 +39,9 @@ def _operations(spec):
 def callers(app, admin, owner, buyer, merchant):
     """Real rows behind id 1 (merchant, product, SKU, address, order, cart line), so junk
     reaches the validation of existing objects, not only their 404s."""
-    from mallkit.core import checkout
     from mallkit.core.accounts.service import save_address
-    from mallkit.core.cart.service import add
+    from mallkit.core.checkout import service as checkout
+    from mallkit.core.checkout.cart import add
     from tests.core.orders.conftest import ADDRESS, make_product, skus_of
 
     sku = skus_of(make_product(merchant))[0]

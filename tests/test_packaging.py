@@ -16,6 +16,8 @@ ROOT = Path(__file__).resolve().parents[1]
 SKIP_DIRS = {
     ".venv",
     ".git",
+    ".import_linter_cache",
+    ".grimp_cache",
     "build",
     "dist",
     "tests",

@@ -10,7 +10,7 @@ enabled plugins.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import peewee as pw
@@ -22,6 +22,8 @@ from mallkit.core.catalog.search import search
 from mallkit.core.catalog.visibility import on_shelf_expression
 from mallkit.core.db import utcnow
 from mallkit.core.merchants.models import Merchant
+from mallkit.core.plugin_store import MerchantPlugin
+from mallkit.core.plugins import get_host, merchant_plugins
 
 SORTS = ("relevance", "newest", "price_asc", "price_desc", "sales")
 
@@ -170,8 +172,6 @@ def cards(products: Sequence[Product]) -> list[dict[str, Any]]:
 def extend(products: Sequence[Product], representations: list[dict[str, Any]]) -> None:
     """Merge what ``extend_product`` hooks return into each representation's
     ``extensions``, calling each product's merchant's plugins."""
-    from mallkit.core.plugins import get_host
-
     host = get_host()
     if not products or not host.hook.extend_product.get_hookimpls():
         return
@@ -188,8 +188,6 @@ def extend(products: Sequence[Product], representations: list[dict[str, Any]]) -
 def _merchant_views(host, merchant_ids: set[int]) -> dict[int, Any]:
     """Hook views for many merchants from one read of their enabled plugins (the per-merchant
     :func:`~mallkit.core.plugins.merchant_plugins` would read once per merchant)."""
-    from mallkit.core.plugin_settings import MerchantPlugin
-
     enabled: dict[int, set[str]] = {m: set() for m in merchant_ids}
     rows = (
         MerchantPlugin.select(MerchantPlugin.merchant, MerchantPlugin.plugin)
@@ -313,31 +311,19 @@ def sku_data(sku: Sku, *, staff: bool = False) -> dict[str, Any]:
 
 # -- related and suggestions -----------------------------------------------------------------
 
-BoughtTogether = Callable[[Product, int], list[int]]
-
-
-def _no_orders_yet(product: Product, limit: int) -> list[int]:
-    return []
-
-
-_bought_together: BoughtTogether = _no_orders_yet
-
-
-def use_bought_together(source: BoughtTogether) -> None:
-    """Install the "bought together" source: ``source(product, limit)`` returns product ids,
-    most related first. The orders module installs one that reads order lines; until then
-    related products come from the same category and brand only."""
-    global _bought_together
-    _bought_together = source
-
 
 def related(product_id: int, limit: int = 8) -> list[dict[str, Any]]:
-    """Visible products related to a visible product: bought together first, then the same
-    category and brand, then the same category or brand, best sellers first."""
+    """Visible products related to a visible product: those the ``propose_related_products``
+    hooks name first ("bought together" by default), then the same category and brand, then
+    the same category or brand, best sellers first."""
     product = visible_products().where(Product.id == product_id).first()
     if product is None:
         raise ProductNotFound("product not found")
-    together = [i for i in _bought_together(product, limit) if i != product.id][:limit]
+    proposals = merchant_plugins(product.merchant_id).hook.propose_related_products(
+        merchant=product.merchant, product=product, limit=limit
+    )
+    together = list(dict.fromkeys(i for ids in proposals for i in ids or () if i != product.id))
+    together = together[:limit]
     picked: list[Product] = []
     if together:
         found = {p.id: p for p in visible_products().where(Product.id.in_(together))}

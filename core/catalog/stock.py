@@ -27,12 +27,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 import peewee as pw
 
 from mallkit.core import audit, db
+from mallkit.core.catalog.allocation import Allocation, StockReference
 from mallkit.core.catalog.errors import OutOfStock, SkuNotFound
 from mallkit.core.catalog.models import (
     DEFAULT_LOW_STOCK_THRESHOLD,
@@ -46,35 +46,11 @@ from mallkit.core.catalog.models import (
 from mallkit.core.db import transaction, utcnow
 from mallkit.core.errors import Conflict, NotFound, ValidationError
 from mallkit.core.merchants.models import Merchant
+from mallkit.core.plugins import call_isolated, merchant_plugins
 
 log = logging.getLogger("mallkit.catalog.stock")
 
-DEFAULT_ALLOCATOR = "catalog_defaults"
 _SALES_SIGN = {"sale": 1, "cancel": -1, "refund": -1}
-
-
-@dataclass(frozen=True, slots=True)
-class StockReference:
-    """The document a movement belongs to: ``StockReference("order", "20250101-0001")``."""
-
-    type: str = ""
-    id: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class Allocation:
-    """What ``allocate_stock`` answers: where ``quantity`` of ``sku_id`` was taken from.
-
-    ``source`` names the allocator (``"sku"`` for the built-in default, a warehouse plugin
-    its own name); ``movement_ids`` are the ledger rows written; ``data`` is free for the
-    allocator (warehouse ids and amounts, ...).
-    """
-
-    sku_id: int
-    quantity: int
-    source: str
-    movement_ids: tuple[int, ...] = ()
-    data: dict[str, Any] = field(default_factory=dict)
 
 
 Lines = Mapping[int, int] | Iterable[tuple[int, int]]
@@ -350,8 +326,6 @@ def _alert(rows: Sequence[tuple], deltas: dict[int, int]) -> None:
 
 def _notify(crossed: list[dict[str, Any]]) -> None:
     """Call ``on_low_stock`` for each crossing, through the merchant's plugin view."""
-    from mallkit.core.plugins import merchant_plugins
-
     merchants = {
         m.id: m for m in Merchant.select().where(Merchant.id.in_({c["merchant"] for c in crossed}))
     }
@@ -363,15 +337,13 @@ def _notify(crossed: list[dict[str, Any]]) -> None:
     }
     for c in crossed:
         merchant = merchants[c["merchant"]]
-        try:
-            merchant_plugins(merchant.id).hook.on_low_stock(
-                merchant=merchant,
-                sku=skus[c["sku"]],
-                stock=c["stock"],
-                threshold=c["threshold"],
-            )
-        except Exception:  # a broken notifier must never block a sale
-            log.exception("on_low_stock failed for SKU %s", c["sku"])
+        call_isolated(  # a broken notifier must never block a sale
+            merchant_plugins(merchant.id).hook.on_low_stock,
+            merchant=merchant,
+            sku=skus[c["sku"]],
+            stock=c["stock"],
+            threshold=c["threshold"],
+        )
 
 
 def acknowledge_alert(merchant_id: int, alert_id: int, *, actor_id: int | None) -> LowStockAlert:
@@ -511,12 +483,10 @@ def allocate(
     are decremented together by :func:`decrement_many` — the same outcome as asking the
     default line by line, in a bounded number of queries. All or nothing.
     """
-    from mallkit.core.plugins import merchant_plugins
-
     deltas = _merge(lines, 1)
     caller = merchant_plugins(merchant.id).hook.allocate_stock
     with transaction():
-        if all(impl.plugin_name == DEFAULT_ALLOCATOR for impl in caller.get_hookimpls()):
+        if all(getattr(i.function, "takes_sku_stock", False) for i in caller.get_hookimpls()):
             movements = decrement_many(
                 deltas, reason="sale", reference=reference, merchant_id=merchant.id
             )

@@ -1,7 +1,7 @@
 """Durable scheduled tasks: the ``scheduled_task`` table (mallkit.core.tasks).
 
 The model is frozen here as it was when this migration was written, so later changes to
-:class:`mallkit.core.tasks.ScheduledTask` come with migrations of their own. Only the schema
+:class:`mallkit.core.tasks.queue.ScheduledTask` come with migrations of their own. Only the schema
 matters here; Python-side defaults live on the real model.
 """
 

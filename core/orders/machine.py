@@ -18,8 +18,18 @@ from typing import Any
 from mallkit.core.db import transaction, utcnow
 from mallkit.core.errors import Conflict
 from mallkit.core.orders.models import Order, OrderEvent
-from mallkit.core.plugins import get_host, merchant_plugins
-from mallkit.core.proposals import OrderTransition
+from mallkit.core.plugins import get_host, merchant_plugins, order_hooks
+
+
+@dataclass(frozen=True, slots=True)
+class OrderTransition:
+    """A state change an order may make; plugins add states such as ``awaiting_group``."""
+
+    source: str
+    target: str
+    name: str
+    actors: tuple[str, ...] = ("system",)
+
 
 CORE_TRANSITIONS = (
     OrderTransition("pending_payment", "paid", "pay", ("system",)),
@@ -117,7 +127,9 @@ def transition(
         )
         for key, value in values.items():
             setattr(order, key, value)
-        view.hook.on_order_state_changed(order=order, source=source, target=target, actor=actor)
+        order_hooks(order).on_order_state_changed(
+            order=order, source=source, target=target, actor=actor
+        )
     return order
 
 

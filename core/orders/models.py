@@ -52,6 +52,9 @@ class Order(BaseModel):
     staff_note = pw.TextField(default="")
     cancel_reason = pw.CharField(max_length=32, default="")
     pricing = JSONField(default=dict)  # applied adjustments and shipping, for the record
+    # The merchant-level plugins enabled when the order was placed: their compensations
+    # (on cancel, on refund) keep running for this order after the merchant disables them.
+    plugins = JSONField(default=list)
     payment_channel = pw.CharField(max_length=32, default="")
     checkout_key = pw.CharField(max_length=64, default="", index=True)
     placed_at = pw.DateTimeField(default=utcnow, index=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from marshmallow import fields, validate
 
 from mallkit.core.api import Schema, UtcDateTime
-from mallkit.core.cart.schemas import AddressSnapshotIn
+from mallkit.core.checkout.schemas import AddressSnapshotIn
 from mallkit.core.orders.models import Order, OrderLine, Shipment, ShipmentLine
 
 

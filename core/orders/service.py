@@ -7,7 +7,7 @@ import datetime as dt
 import secrets
 from typing import Any
 
-from mallkit.core import audit, tasks
+from mallkit.core import audit
 from mallkit.core.catalog import stock
 from mallkit.core.db import transaction, utcnow
 from mallkit.core.errors import Conflict, NotFound, ValidationError
@@ -22,6 +22,8 @@ from mallkit.core.orders.models import (
     Shipment,
     ShipmentLine,
 )
+from mallkit.core.plugins import merchant_plugins
+from mallkit.core.tasks import queue as tasks
 
 AUTO_CANCEL = "order.auto_cancel"
 AUTO_CONFIRM = "order.auto_confirm"
@@ -118,9 +120,8 @@ def _line_quantities(order: Order) -> dict[int, int]:
 
 
 def cancel(order: Order, actor: Actor, reason: str = "buyer") -> Order:
-    """Cancel an unpaid order: stock goes back once, open payment attempts are closed."""
-    from mallkit.core.payments import service as payments
-
+    """Cancel an unpaid order: stock goes back once. Open payment attempts are closed by the
+    payments' reaction to the ``cancelled`` transition."""
     with transaction():
         order = transition(
             order, "cancelled", actor, reason=reason, changes={"cancel_reason": reason[:32]}
@@ -129,7 +130,6 @@ def cancel(order: Order, actor: Actor, reason: str = "buyer") -> Order:
             restore_stock(order, _line_quantities(order), "cancel", actor)
             Order.update(stock_deducted=False).where(Order.id == order.id).execute()
             order.stock_deducted = False
-        payments.close_open_attempts(order)
         tasks.cancel(f"{AUTO_CANCEL}:{order.id}")
     return order
 
@@ -237,9 +237,8 @@ def ship(
 
 def change_price(order: Order, new_total: int, actor: Actor, reason: str = "") -> Order:
     """Change what the buyer pays, before payment, once; the total stays above zero. The
-    difference is apportioned over the lines; open payment attempts are closed."""
-    from mallkit.core.payments import service as payments
-
+    difference is apportioned over the lines. ``on_order_price_changed`` runs in the same
+    transaction (the payments close their open attempts there)."""
     if new_total <= 0:
         raise ValidationError("the new total must be above zero", errors={"total": ["Above zero."]})
     with transaction():
@@ -285,7 +284,9 @@ def change_price(order: Order, new_total: int, actor: Actor, reason: str = "") -
             before={"total": order.total},
             after={"total": new_total},
         )
-        payments.close_open_attempts(order)
+        merchant_plugins(order.merchant_id).hook.on_order_price_changed(
+            order=reload(order), before=order.total, after=new_total, actor=actor
+        )
     return reload(order)
 
 

@@ -13,14 +13,17 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from mallkit.core import tasks
 from mallkit.core.db import transaction, utcnow
 from mallkit.core.errors import Conflict, NotFound, ValidationError
 from mallkit.core.merchants.models import Merchant
 from mallkit.core.orders.machine import SYSTEM, Actor, record_event, transition
 from mallkit.core.orders.models import Order, OrderLine
+from mallkit.core.orders.service import new_number, restore_stock, settings_for
 from mallkit.core.payments.channel import ChannelRefund
 from mallkit.core.payments.models import PaymentAttempt, Refund, RefundLine
+from mallkit.core.payments.registry import channels, context, record_log
+from mallkit.core.plugins import call_isolated, order_hooks
+from mallkit.core.tasks import queue as tasks
 
 SUBMIT = "refund.submit"
 log = logging.getLogger("mallkit.refunds")
@@ -61,7 +64,6 @@ def create(
 
     The refund is written ``pending`` with a ``refund.submit`` task in the same transaction;
     call :func:`submit` after commit to send it at once (the task sends it otherwise)."""
-    from mallkit.core.orders.service import new_number, settings_for
 
     with transaction():
         order = Order.get_by_id(order.id)
@@ -168,7 +170,6 @@ def refund_everything(
 def refund_attempt(attempt: PaymentAttempt, *, reason: str) -> Refund:
     """Give back a whole attempt that paid for nothing (the order was cancelled, or paid
     twice). No order line is involved; inside the caller's transaction."""
-    from mallkit.core.orders.service import new_number
 
     existing = Refund.get_or_none((Refund.attempt == attempt.id) & (Refund.reason == reason))
     if existing is not None:
@@ -204,7 +205,6 @@ def submit_soon(refund_id: int) -> None:
 def submit(refund_id: int) -> str:
     """Send a pending refund to its channel (idempotent: the gateway sees the same number);
     also the ``refund.submit`` task handler. Returns the refund's status."""
-    from mallkit.core.payments.service import channels, context, record_log
 
     refund = Refund.get_by_id(refund_id)
     if refund.status != "pending":
@@ -224,7 +224,6 @@ def apply_channel_refund(
     merchant_id: int, channel_code: str, result: ChannelRefund, source: str
 ) -> str:
     """A refund notification or query result; applied once."""
-    from mallkit.core.payments.service import record_log
 
     refund = Refund.get_or_none(
         (Refund.number == result.refund_number) & (Refund.merchant == merchant_id)
@@ -239,7 +238,6 @@ def apply_channel_refund(
 
 def apply(refund: Refund, result: ChannelRefund) -> None:
     """Finish a pending refund as the channel reports it; a second report changes nothing."""
-    from mallkit.core.orders.service import restore_stock
 
     if result.status not in ("succeeded", "failed"):
         return
@@ -297,10 +295,26 @@ def apply(refund: Refund, result: ChannelRefund) -> None:
             SYSTEM,
             data={"refund": refund.number, "amount": refund.amount},
         )
-        _update_refund_status(order)
+        full = _update_refund_status(order)
+        call_isolated(
+            order_hooks(order).on_order_refunded,
+            order=Order.get_by_id(order.id),
+            refund=Refund.get_by_id(refund.id),
+            lines=[
+                {
+                    "order_line_id": rl.order_line_id,
+                    "sku_id": rl.order_line.sku_id,
+                    "quantity": rl.quantity,
+                    "amount": rl.amount,
+                }
+                for rl in lines
+            ],
+            full=full,
+        )
 
 
-def _update_refund_status(order: Order) -> None:
+def _update_refund_status(order: Order) -> bool:
+    """Mark the order refunded in part or in full (closing it); True when in full."""
     order = Order.get_by_id(order.id)
     pending = Refund.select().where(
         (Refund.order == order.id)
@@ -321,5 +335,6 @@ def _update_refund_status(order: Order) -> None:
     if everything and not pending.exists():
         Order.update(refund_status="full").where(Order.id == order.id).execute()
         transition(order, "closed", SYSTEM, reason="refunded", changes={"refund_status": "full"})
-    else:
-        Order.update(refund_status="partial").where(Order.id == order.id).execute()
+        return True
+    Order.update(refund_status="partial").where(Order.id == order.id).execute()
+    return False

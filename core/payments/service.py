@@ -14,92 +14,44 @@ import logging
 from typing import Any
 
 import peewee as pw
-from flask import current_app, has_request_context, request
 
+from mallkit.core.catalog import stock
+from mallkit.core.catalog.errors import OutOfStock
 from mallkit.core.db import is_postgres, transaction, utcnow
 from mallkit.core.errors import Conflict, NotFound, ValidationError
 from mallkit.core.merchants.models import Merchant
 from mallkit.core.orders.machine import SYSTEM, Actor, transition
 from mallkit.core.orders.models import STOCK_AT_PAY, Order, OrderLine
+from mallkit.core.orders.service import AUTO_CANCEL, new_number, settings_for
+from mallkit.core.payments import refunds
 from mallkit.core.payments.channel import (
     Acknowledgement,
-    ChannelContext,
     ChannelPayment,
     InvalidNotification,
-    PaymentChannel,
 )
-from mallkit.core.payments.models import PaymentAttempt, PaymentLog
-from mallkit.core.plugins import get_host, merchant_plugins
-from mallkit.core.tasks import ScheduledTask, schedule
+from mallkit.core.payments.models import PaymentAttempt
+from mallkit.core.payments.registry import (
+    channel_for,
+    channels,
+    context,
+    enabled_channels,
+    record_log,
+)
+from mallkit.core.tasks.queue import ScheduledTask, schedule
+from mallkit.core.tasks.queue import cancel as cancel_task
+
+__all__ = [  # the registry's lookups stay reachable here for the service's callers
+    "channel_for",
+    "channels",
+    "context",
+    "enabled_channels",
+    "record_log",
+]
 
 log = logging.getLogger("mallkit.payments")
 OPEN = ("pending",)
-
-
-# -- channels --------------------------------------------------------------------------------
-
-
-def channels() -> dict[str, PaymentChannel]:
-    """Every registered channel by code (collected once per app)."""
-    host = get_host()
-    found = host.cache.get("payment_channels")
-    if found is None:
-        found = {}
-        for items in host.hook.register_payment_channels():
-            for channel in items or ():
-                if channel.code in found:
-                    raise Conflict(f"payment channel {channel.code!r} registered twice")
-                found[channel.code] = channel
-        host.cache["payment_channels"] = found
-    return found
-
-
-def enabled_channels(merchant_id: int) -> list[PaymentChannel]:
-    """Channels whose plugin the merchant has enabled (platform-level ones always)."""
-    view = merchant_plugins(merchant_id)
-    host = get_host()
-    out = []
-    for channel in channels().values():
-        loaded = host.plugins.get(channel.plugin)
-        if loaded and (loaded.meta.level == "platform" or view.is_enabled(channel.plugin)):
-            out.append(channel)
-    return sorted(out, key=lambda c: c.code)
-
-
-def channel_for(merchant_id: int, code: str) -> PaymentChannel:
-    for channel in enabled_channels(merchant_id):
-        if channel.code == code:
-            return channel
-    raise NotFound(
-        f"payment channel {code!r} is not available for this store",
-        code="channel_unavailable",
-        errors={"channel": [code]},
-    )
-
-
-def context(merchant: Merchant, channel: PaymentChannel) -> ChannelContext:
-    config = merchant_plugins(merchant.id).config(channel.plugin)
-    base = current_app.config.get("PUBLIC_BASE_URL") or (
-        request.host_url.rstrip("/") if has_request_context() else ""
-    )
-    notify = f"{base}/api/v1/payments/notify/{channel.code}/{merchant.id}"
-    return ChannelContext(merchant=merchant, config=config, notify_url=notify)
-
-
-def record_log(
-    merchant_id: int | None, channel: str, action: str, reference: str, verdict: str, **detail: Any
-) -> None:
-    """Log a channel call or notification with its verdict (outside the business
-    transaction's fate only when called outside one)."""
-    PaymentLog.create(
-        merchant_id=merchant_id,
-        channel=channel,
-        action=action,
-        reference=reference,
-        verdict=verdict,
-        detail=detail,
-    )
-    log.info("payment %s %s %s: %s %s", channel, action, reference, verdict, detail or "")
+RECONCILE = "payment.reconcile"
+CLOSE = "payment.close"
 
 
 # -- starting a payment ----------------------------------------------------------------------
@@ -110,7 +62,6 @@ def start(
 ) -> PaymentAttempt:
     """Open a payment attempt for an unpaid order (or return the open one for the same
     channel, method and amount) and ask the channel how the buyer pays."""
-    from mallkit.core.orders.service import new_number
 
     order = Order.get_by_id(order.id)
     if order.status != "pending_payment":
@@ -150,11 +101,11 @@ def start(
             currency=order.currency,
         )
         schedule(
-            "payment.reconcile",
+            RECONCILE,
             delay=dt.timedelta(minutes=2),
             payload={"attempt_id": attempt.id, "step": 0},
             merchant_id=merchant.id,
-            dedupe_key=f"payment.reconcile:{attempt.id}:0",
+            dedupe_key=f"{RECONCILE}:{attempt.id}:0",
         )
     try:
         data = channel.create(context(merchant, channel), attempt, order, params or {})
@@ -162,7 +113,7 @@ def start(
         # The buyer's parameters were wrong (no openid for JSAPI ...): nothing stays.
         with transaction():
             ScheduledTask.delete().where(
-                ScheduledTask.dedupe_key == f"payment.reconcile:{attempt.id}:0"
+                ScheduledTask.dedupe_key == f"{RECONCILE}:{attempt.id}:0"
             ).execute()
             PaymentAttempt.delete().where(PaymentAttempt.id == attempt.id).execute()
         raise
@@ -254,11 +205,6 @@ def record_payment(
 
 def _settle_order(attempt: PaymentAttempt, actor: Actor) -> str:
     """Inside the transaction that marked ``attempt`` paid: move the order on."""
-    from mallkit.core.catalog import stock
-    from mallkit.core.catalog.errors import OutOfStock
-    from mallkit.core.orders.service import AUTO_CANCEL, settings_for
-    from mallkit.core.payments import refunds
-    from mallkit.core.tasks import cancel as cancel_task
 
     order = Order.get_by_id(attempt.order_id)
     if order.status != "pending_payment":
@@ -307,7 +253,6 @@ def handle_notification(
     channel_code: str, merchant_id: int, headers: dict[str, str], body: bytes, form: dict[str, str]
 ) -> Acknowledgement:
     """Verify, then apply, a gateway notification; return the exact reply to send."""
-    from mallkit.core.payments import refunds
 
     merchant = Merchant.get_or_none(Merchant.id == merchant_id)
     try:
@@ -364,10 +309,10 @@ def close_open_attempts(order: Order) -> int:
         )
         if won:
             schedule(
-                "payment.close",
+                CLOSE,
                 payload={"attempt_id": attempt.id},
                 merchant_id=attempt.merchant_id,
-                dedupe_key=f"payment.close:{attempt.id}",
+                dedupe_key=f"{CLOSE}:{attempt.id}",
             )
     return len(open_attempts)
 

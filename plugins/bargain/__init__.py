@@ -13,8 +13,7 @@ from pathlib import Path
 
 from marshmallow import Schema, fields, validate
 
-from mallkit.core.plugins import PluginMeta
-from mallkit.core.proposals import JobHandler, MigrationSource
+from mallkit.core.plugin_api import JobHandler, MigrationSource, PluginMeta
 from mallkit.hookspecs import hookimpl
 from mallkit.plugins.bargain import service
 from mallkit.plugins.bargain.api import blp

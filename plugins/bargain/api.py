@@ -6,11 +6,14 @@ from __future__ import annotations
 
 from flask.views import MethodView
 
-from mallkit.core import auth
-from mallkit.core.accounts.models import User
-from mallkit.core.api import PeeweePage
-from mallkit.core.db import utcnow
-from mallkit.core.plugins import plugin_blueprint
+from mallkit.core.plugin_api import (
+    PeeweePage,
+    User,
+    plugin_blueprint,
+    require_staff,
+    require_user,
+    utcnow,
+)
 from mallkit.plugins.bargain import service
 from mallkit.plugins.bargain.models import Bargain, BargainActivity
 from mallkit.plugins.bargain.schemas import (
@@ -97,7 +100,7 @@ class Activities(MethodView):
     @blp.response(201, BargainActivityOut)
     def post(self, data, merchant_id):
         """Create an activity (owner or manager)."""
-        auth.require_staff(merchant_id, *STAFF)
+        require_staff(merchant_id, *STAFF)
         return service.create_activity(merchant_id, data)
 
 
@@ -114,7 +117,7 @@ class CloseActivity(MethodView):
     @blp.response(200, BargainActivityOut)
     def post(self, merchant_id, activity_id):
         """Stop new bargains (running ones keep their validity)."""
-        auth.require_staff(merchant_id, *STAFF)
+        require_staff(merchant_id, *STAFF)
         return service.close_activity(service.get_activity(merchant_id, activity_id))
 
 
@@ -123,7 +126,7 @@ class StartBargain(MethodView):
     @blp.response(201, BargainOut)
     def post(self, merchant_id, activity_id):
         """Start a bargain at the activity's start price."""
-        user = auth.require_user()
+        user = require_user()
         activity = service.get_activity(merchant_id, activity_id)
         return bargain_view(service.start(activity, user.id))
 
@@ -142,7 +145,7 @@ class Helps(MethodView):
     @blp.response(201, HelpOut)
     def post(self, data, merchant_id, bargain_id):
         """Cut the price once (send the share code you came through, for attribution)."""
-        user = auth.require_user()
+        user = require_user()
         bargain = service.get_bargain(merchant_id, bargain_id)
         row = service.help_cut(bargain.id, user.id, share=data["share"])
         return help_view(row, {user.id: user.name})
@@ -153,7 +156,7 @@ class ShareBargain(MethodView):
     @blp.response(201, BargainShareOut)
     def post(self, merchant_id, bargain_id):
         """Your share code and link (initiator or helper; the same one each time)."""
-        user = auth.require_user()
+        user = require_user()
         bargain = service.get_bargain(merchant_id, bargain_id)
         return share_view(service.share_for(bargain, user.id))
 

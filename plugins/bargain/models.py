@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import peewee as pw
 
-from mallkit.core.db import BaseModel, utcnow
+from mallkit.core.plugin_api import BaseModel, utcnow
 
 # A bargain: active (helpers cut; the initiator may buy) -> ordered (an order holds it)
 # -> bought (paid); back to active when the order is cancelled unpaid; expired at the end

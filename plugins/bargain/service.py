@@ -17,13 +17,19 @@ from typing import Any
 import peewee as pw
 from flask import current_app, has_request_context, request
 
-from mallkit.core import tasks
-from mallkit.core.catalog.models import Product, Sku
-from mallkit.core.db import transaction, utcnow
-from mallkit.core.errors import Conflict, NotFound, ValidationError
-from mallkit.core.orders.models import Order
-from mallkit.core.plugins import merchant_plugins
-from mallkit.core.proposals import PriceCandidate
+from mallkit.core.plugin_api import (
+    Conflict,
+    NotFound,
+    Order,
+    PriceCandidate,
+    Product,
+    Sku,
+    ValidationError,
+    merchant_plugins,
+    schedule_task,
+    transaction,
+    utcnow,
+)
 from mallkit.plugins.bargain.models import (
     ACTIVE,
     BOUGHT,
@@ -147,7 +153,7 @@ def start(activity: BargainActivity, user_id: int) -> Bargain:
                 seed=secrets.token_hex(8),
                 expires_at=expires,
             )
-            tasks.schedule(
+            schedule_task(
                 EXPIRE,
                 run_at=expires,
                 payload={"bargain_id": bargain.id},

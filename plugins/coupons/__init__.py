@@ -10,9 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from mallkit.core.db import utcnow
-from mallkit.core.plugins import PluginMeta
-from mallkit.core.proposals import JobHandler, MigrationSource
+from mallkit.core.plugin_api import JobHandler, MigrationSource, PluginMeta, utcnow
 from mallkit.hookspecs import hookimpl
 from mallkit.plugins.coupons import service
 from mallkit.plugins.coupons.schemas import CouponsConfig

@@ -5,9 +5,7 @@ from __future__ import annotations
 
 from flask.views import MethodView
 
-from mallkit.core import auth
-from mallkit.core.api import PeeweePage
-from mallkit.core.plugins import plugin_blueprint
+from mallkit.core.plugin_api import PeeweePage, plugin_blueprint, require_staff, require_user
 from mallkit.plugins.coupons import service
 from mallkit.plugins.coupons.models import CouponTemplate
 from mallkit.plugins.coupons.schemas import (
@@ -45,7 +43,7 @@ class Claim(MethodView):
     @blp.response(201, CouponOut)
     def post(self, merchant_id, template_id):
         """Claim one coupon of a template (total, per-user and per-day limits hold)."""
-        return service.claim(merchant_id, template_id, auth.require_user().id)
+        return service.claim(merchant_id, template_id, require_user().id)
 
 
 @blp.route("/merchants/<int:merchant_id>/coupons/redeem")
@@ -54,7 +52,7 @@ class Redeem(MethodView):
     @blp.response(201, CouponOut)
     def post(self, data, merchant_id):
         """Turn a single-use redeem code into a coupon."""
-        return service.redeem(merchant_id, data["code"], auth.require_user().id)
+        return service.redeem(merchant_id, data["code"], require_user().id)
 
 
 @blp.route("/me/coupons")
@@ -64,7 +62,7 @@ class MyCoupons(MethodView):
     @blp.paginate(PeeweePage)
     def get(self, query):
         """The caller's coupons, soonest to expire first."""
-        user = auth.require_user()
+        user = require_user()
         return service.my_coupons(user.id, query.get("status"), query.get("merchant_id"))
 
 
@@ -77,7 +75,7 @@ class Templates(MethodView):
     @blp.paginate(PeeweePage)
     def get(self, merchant_id):
         """The merchant's coupon templates, newest first."""
-        auth.require_staff(merchant_id)
+        require_staff(merchant_id)
         return (
             CouponTemplate.select()
             .where(CouponTemplate.merchant_id == merchant_id)
@@ -88,7 +86,7 @@ class Templates(MethodView):
     @blp.response(201, TemplateOut)
     def post(self, data, merchant_id):
         """Define a coupon template."""
-        auth.require_staff(merchant_id, *STAFF)
+        require_staff(merchant_id, *STAFF)
         return service.create_template(merchant_id, data)
 
 
@@ -97,14 +95,14 @@ class Template(MethodView):
     @blp.response(200, TemplateOut)
     def get(self, merchant_id, template_id):
         """One template."""
-        auth.require_staff(merchant_id)
+        require_staff(merchant_id)
         return service.get_template(merchant_id, template_id)
 
     @blp.arguments(TemplatePatch)
     @blp.response(200, TemplateOut)
     def patch(self, data, merchant_id, template_id):
         """Rename, stop, list or unlist a template, or change its total."""
-        auth.require_staff(merchant_id, *STAFF)
+        require_staff(merchant_id, *STAFF)
         return service.update_template(merchant_id, template_id, data)
 
 
@@ -114,7 +112,7 @@ class Issue(MethodView):
     @blp.response(201, CouponOut(many=True))
     def post(self, data, merchant_id, template_id):
         """Give one coupon to each of the users (all or nothing)."""
-        auth.require_staff(merchant_id, *STAFF)
+        require_staff(merchant_id, *STAFF)
         return service.issue(merchant_id, template_id, data["user_ids"])
 
 
@@ -124,7 +122,7 @@ class Codes(MethodView):
     @blp.response(201, CodesOut)
     def post(self, data, merchant_id, template_id):
         """Generate single-use redeem codes."""
-        auth.require_staff(merchant_id, *STAFF)
+        require_staff(merchant_id, *STAFF)
         return {"codes": service.generate_codes(merchant_id, template_id, data["count"])}
 
 
@@ -133,5 +131,5 @@ class Stats(MethodView):
     @blp.response(200, CouponStatsOut)
     def get(self, merchant_id, template_id):
         """Issued, claimed, used, orders and sales driven."""
-        auth.require_staff(merchant_id)
+        require_staff(merchant_id)
         return service.stats(merchant_id, template_id)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import peewee as pw
 
-from mallkit.core.db import BaseModel, JSONField, utcnow
+from mallkit.core.plugin_api import BaseModel, JSONField, utcnow
 
 TYPES = ("full_reduction", "discount", "no_threshold")  # 满减, 折扣, 无门槛
 SCOPES = ("all", "products", "categories", "except")

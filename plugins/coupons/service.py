@@ -14,10 +14,20 @@ from typing import Any
 
 from peewee import fn
 
-from mallkit.core.db import as_utc, database, transaction, utcnow
-from mallkit.core.errors import Conflict, NotFound, ValidationError
-from mallkit.core.plugins import merchant_plugins
-from mallkit.core.proposals import Adjustment
+from mallkit.core.plugin_api import (
+    Adjustment,
+    Conflict,
+    NotFound,
+    Product,
+    User,
+    ValidationError,
+    as_utc,
+    database,
+    merchant_plugins,
+    schedule_task,
+    transaction,
+    utcnow,
+)
 from mallkit.plugins.coupons.models import (
     EXPIRED,
     RULE_FIELDS,
@@ -117,7 +127,6 @@ def coupon_centre(merchant_id: int, product_id: int | None = None) -> list[Coupo
     rows = list(query.order_by(CouponTemplate.id))
     if product_id is None:
         return rows
-    from mallkit.core.catalog.models import Product
 
     product = Product.get_or_none((Product.id == product_id) & (Product.merchant == merchant_id))
     if product is None:
@@ -202,7 +211,6 @@ def claim(merchant_id: int, template_id: int, user_id: int) -> UserCoupon:
 
 def issue(merchant_id: int, template_id: int, user_ids: list[int]) -> list[UserCoupon]:
     """Staff hand one coupon to each user; all or nothing (the total still holds)."""
-    from mallkit.core.accounts.models import User
 
     template = get_template(merchant_id, template_id)
     wanted = sorted(set(user_ids))
@@ -439,9 +447,8 @@ def next_midnight(after: dt.datetime) -> dt.datetime:
 
 def schedule_expiry(merchant_id: int, run_at: dt.datetime) -> None:
     """The daily expiry task of one merchant (one per day, whoever schedules it)."""
-    from mallkit.core import tasks
 
-    tasks.schedule(
+    schedule_task(
         EXPIRE_JOB,
         run_at=run_at,
         merchant_id=merchant_id,

@@ -14,8 +14,7 @@ from pathlib import Path
 
 from marshmallow import Schema, fields, validate
 
-from mallkit.core.plugins import PluginMeta
-from mallkit.core.proposals import JobHandler, MigrationSource, OrderTransition
+from mallkit.core.plugin_api import JobHandler, MigrationSource, OrderTransition, PluginMeta
 from mallkit.hookspecs import hookimpl
 from mallkit.plugins.groupbuy import service
 from mallkit.plugins.groupbuy.api import blp

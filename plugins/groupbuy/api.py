@@ -6,11 +6,14 @@ from __future__ import annotations
 
 from flask.views import MethodView
 
-from mallkit.core import auth
-from mallkit.core.accounts.models import User
-from mallkit.core.api import PeeweePage
-from mallkit.core.db import utcnow
-from mallkit.core.plugins import plugin_blueprint
+from mallkit.core.plugin_api import (
+    PeeweePage,
+    User,
+    plugin_blueprint,
+    require_staff,
+    require_user,
+    utcnow,
+)
 from mallkit.plugins.groupbuy import service
 from mallkit.plugins.groupbuy.models import Group, GroupActivity
 from mallkit.plugins.groupbuy.schemas import (
@@ -104,7 +107,7 @@ class Activities(MethodView):
     @blp.response(201, GroupActivityOut)
     def post(self, data, merchant_id):
         """Create an activity (owner or manager)."""
-        auth.require_staff(merchant_id, *STAFF)
+        require_staff(merchant_id, *STAFF)
         return service.create_activity(merchant_id, data)
 
 
@@ -121,7 +124,7 @@ class CloseActivity(MethodView):
     @blp.response(200, GroupActivityOut)
     def post(self, merchant_id, activity_id):
         """Stop new groups and joins (open groups run to their end)."""
-        auth.require_staff(merchant_id, *STAFF)
+        require_staff(merchant_id, *STAFF)
         return service.close_activity(service.get_activity(merchant_id, activity_id))
 
 
@@ -147,7 +150,7 @@ class ShareGroup(MethodView):
     @blp.response(201, GroupShareOut)
     def post(self, merchant_id, group_id):
         """Your share code and link for a group you are in (the same one each time)."""
-        user = auth.require_user()
+        user = require_user()
         share = service.share_for(service.get_group(merchant_id, group_id), user.id)
         return _share_view(share)
 

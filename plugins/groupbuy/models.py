@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import peewee as pw
 
-from mallkit.core.db import BaseModel, JSONField, utcnow
+from mallkit.core.plugin_api import BaseModel, JSONField, utcnow
 
 # A group: pending (leader placed, not paid) -> open (leader paid; joinable, expiry running)
 # -> succeeded | failed; cancelled when the leader's order is cancelled unpaid.

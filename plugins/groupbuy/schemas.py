@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import fields, validate
 
-from mallkit.core.api import Schema, UtcDateTime
+from mallkit.core.plugin_api import Schema, UtcDateTime
 
 
 class GroupActivityIn(Schema):

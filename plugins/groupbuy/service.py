@@ -16,16 +16,25 @@ from typing import Any
 import peewee as pw
 from flask import current_app, has_request_context, request
 
-from mallkit.core import tasks
-from mallkit.core.accounts.models import User
-from mallkit.core.catalog.models import Product, Sku
-from mallkit.core.db import is_postgres, transaction, utcnow
-from mallkit.core.errors import Conflict, NotFound, ValidationError
-from mallkit.core.orders import service as orders
-from mallkit.core.orders.machine import SYSTEM, transition
-from mallkit.core.orders.models import Order
-from mallkit.core.plugins import merchant_plugins
-from mallkit.core.proposals import PriceCandidate
+from mallkit.core.plugin_api import (
+    SYSTEM,
+    Conflict,
+    NotFound,
+    Order,
+    PriceCandidate,
+    Product,
+    Sku,
+    User,
+    ValidationError,
+    cancel_order,
+    is_postgres,
+    merchant_plugins,
+    refund_order,
+    schedule_task,
+    transaction,
+    transition_order,
+    utcnow,
+)
 from mallkit.plugins.groupbuy.models import (
     CANCELLED,
     FAILED,
@@ -396,7 +405,7 @@ def _paid(order: Order, member: Member) -> None:
             .execute()
         )
         if moved:
-            tasks.schedule(
+            schedule_task(
                 EXPIRE,
                 run_at=expires,
                 payload={"group_id": group.id},
@@ -412,12 +421,11 @@ def _paid(order: Order, member: Member) -> None:
     if not moved:
         # Cannot happen through the rules (unpaid members are cancelled when a group ends);
         # if it does, the money goes straight back rather than waiting for nothing.
-        from mallkit.core.payments import refunds
 
         Member.update(status=REFUNDED).where(Member.id == member.id).execute()
-        refunds.refund_everything(order, reason="group_closed", actor=SYSTEM)
+        refund_order(order, reason="group_closed", actor=SYSTEM)
         return
-    transition(order, AWAITING, SYSTEM, reason="waiting for the group")
+    transition_order(order, AWAITING, SYSTEM, reason="waiting for the group")
     group = Group.get_by_id(group.id)
     if group.paid >= group.size:
         succeed(group)
@@ -485,7 +493,7 @@ def succeed(group: Group, *, simulated: bool = False) -> bool:
         for member in _members(group, PAID):
             order = Order.get_by_id(member.order_id)
             if order.status == AWAITING:
-                transition(
+                transition_order(
                     order,
                     "paid",
                     SYSTEM,
@@ -495,7 +503,7 @@ def succeed(group: Group, *, simulated: bool = False) -> bool:
         for member in _members(group, RESERVED):
             order = Order.get_by_id(member.order_id)
             if order.status == "pending_payment":
-                orders.cancel(order, SYSTEM, reason="group_closed")
+                cancel_order(order, SYSTEM, reason="group_closed")
         group = Group.get_by_id(group.id)
         merchant_plugins(group.merchant_id).hook.on_group_succeeded(
             group=group, members=_members(group, PAID)
@@ -506,7 +514,6 @@ def succeed(group: Group, *, simulated: bool = False) -> bool:
 def fail(group: Group) -> bool:
     """Close the group as failed (once): every paid member is refunded in full through the
     channel they paid with; unpaid members are cancelled."""
-    from mallkit.core.payments import refunds
 
     with transaction():
         _lock_orders(group)
@@ -527,13 +534,13 @@ def fail(group: Group) -> bool:
             if not moved:
                 continue
             order = Order.get_by_id(member.order_id)
-            refunds.refund_everything(order, reason="group_failed", actor=SYSTEM)
+            refund_order(order, reason="group_failed", actor=SYSTEM)
             _restock_activity(member.activity_id, member.quantity)
             refunded.append(member)
         for member in _members(group, RESERVED):
             order = Order.get_by_id(member.order_id)
             if order.status == "pending_payment":
-                orders.cancel(order, SYSTEM, reason="group_failed")
+                cancel_order(order, SYSTEM, reason="group_failed")
         group = Group.get_by_id(group.id)
         merchant_plugins(group.merchant_id).hook.on_group_failed(group=group, members=refunded)
     return True

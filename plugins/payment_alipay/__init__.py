@@ -8,8 +8,7 @@ The plugin owns no tables: attempts, refunds and the payment log are the core's.
 
 from __future__ import annotations
 
-from mallkit.core.errors import ValidationError
-from mallkit.core.plugins import PluginMeta
+from mallkit.core.plugin_api import PluginMeta, ValidationError
 from mallkit.hookspecs import hookimpl
 from mallkit.plugins.payment_alipay import protocol
 from mallkit.plugins.payment_alipay.schemas import AlipayConfig
@@ -55,3 +54,12 @@ def validate_plugin_config(merchant, plugin, config):
         errors["alipay_public_key"] = ["Not an RSA public key (PEM or base64)."]
     if errors:
         raise ValidationError("invalid Alipay configuration", errors=errors)
+
+
+@hookimpl
+def extend_demo(app, merchant, base_url):
+    """Mount the Alipay simulator and point the demo store at it."""
+    # Imported here so that only ``mallkit demo`` loads the simulator.
+    from mallkit.plugins.payment_alipay import demo
+
+    return demo.attach(app, merchant, base_url)

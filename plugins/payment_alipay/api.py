@@ -8,13 +8,15 @@ from flask import request
 from flask.views import MethodView
 from marshmallow import fields
 
-from mallkit.core.api import Schema
-from mallkit.core.errors import ValidationError
-from mallkit.core.merchants.models import Merchant
-from mallkit.core.payments import service as payments
-from mallkit.core.payments.channel import InvalidNotification
-from mallkit.core.payments.models import PaymentAttempt
-from mallkit.core.plugins import plugin_blueprint
+from mallkit.core.plugin_api import (
+    InvalidNotification,
+    Merchant,
+    PaymentAttempt,
+    Schema,
+    ValidationError,
+    channel_context,
+    plugin_blueprint,
+)
 from mallkit.plugins.payment_alipay.service import CHANNEL
 
 blp = plugin_blueprint("payment_alipay", __name__, description="Alipay")
@@ -33,7 +35,7 @@ class Return(MethodView):
     def get(self, merchant_id):
         """Verify the parameters of an Alipay return URL (page / wap pay)."""
         merchant = Merchant.get_by_id(merchant_id)
-        ctx = payments.context(merchant, CHANNEL)
+        ctx = channel_context(merchant, CHANNEL)
         try:
             found = CHANNEL.verify_return(ctx, request.args.to_dict())
         except InvalidNotification as exc:

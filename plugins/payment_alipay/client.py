@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
 
-from mallkit.core.errors import MallkitError
+from mallkit.core.plugin_api import MallkitError
 from mallkit.plugins.payment_alipay import protocol
 
 log = logging.getLogger("mallkit.payment_alipay")

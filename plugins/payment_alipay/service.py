@@ -11,7 +11,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 import segno
 
-from mallkit.core.payments.channel import (
+from mallkit.core.plugin_api import (
     Acknowledgement,
     ChannelContext,
     ChannelPayment,

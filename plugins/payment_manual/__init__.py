@@ -11,15 +11,22 @@ from __future__ import annotations
 from flask.views import MethodView
 from marshmallow import Schema, fields, validate
 
-from mallkit.core import auth
-from mallkit.core.api import Schema as ApiSchema
-from mallkit.core.orders import service as orders
-from mallkit.core.orders.machine import Actor
-from mallkit.core.payments import service as payments
-from mallkit.core.payments.channel import ChannelPayment, ChannelRefund, PaymentChannel
-from mallkit.core.payments.models import PaymentAttempt
-from mallkit.core.payments.schemas import AttemptOut
-from mallkit.core.plugins import PluginMeta, plugin_blueprint
+from mallkit.core.plugin_api import (
+    Actor,
+    ChannelPayment,
+    ChannelRefund,
+    PaymentAttempt,
+    PaymentAttemptOut,
+    PaymentChannel,
+    PluginMeta,
+    ValidationError,
+    merchant_order,
+    plugin_blueprint,
+    record_payment,
+    require_staff,
+    start_payment,
+)
+from mallkit.core.plugin_api import Schema as ApiSchema
 from mallkit.hookspecs import hookimpl
 
 
@@ -52,8 +59,6 @@ class ManualChannel(PaymentChannel):
 
     def create(self, ctx, attempt, order, params):
         if attempt.method == "cod" and not ctx.config.get("allow_cash_on_delivery", True):
-            from mallkit.core.errors import ValidationError
-
             raise ValidationError(
                 "this store takes no cash on delivery",
                 code="cod_unavailable",
@@ -106,11 +111,11 @@ blp = plugin_blueprint("payment_manual", __name__, description="Manual payment")
 @blp.route("/merchants/<int:merchant_id>/orders/<int:order_id>/manual-payment")
 class Confirm(MethodView):
     @blp.arguments(ConfirmIn)
-    @blp.response(200, AttemptOut)
+    @blp.response(200, PaymentAttemptOut)
     def post(self, data, merchant_id, order_id):
         """Confirm that the money for an order arrived offline. The amount must match."""
-        user = auth.require_staff(merchant_id, "owner", "manager")
-        order = orders.merchant_order(merchant_id, order_id)
+        user = require_staff(merchant_id, "owner", "manager")
+        order = merchant_order(merchant_id, order_id)
         attempt = (
             PaymentAttempt.select()
             .where((PaymentAttempt.order == order.id) & (PaymentAttempt.channel == CHANNEL.code))
@@ -118,8 +123,8 @@ class Confirm(MethodView):
             .first()
         )
         if attempt is None or (attempt.status == "closed" and order.status == "pending_payment"):
-            attempt = payments.start(order, CHANNEL.code, method=data["method"])
-        payments.record_payment(
+            attempt = start_payment(order, CHANNEL.code, method=data["method"])
+        record_payment(
             merchant_id,
             CHANNEL.code,
             ChannelPayment(

@@ -7,8 +7,7 @@ The plugin owns no tables: attempts, refunds and the payment log are the core's.
 
 from __future__ import annotations
 
-from mallkit.core.errors import ValidationError
-from mallkit.core.plugins import PluginMeta
+from mallkit.core.plugin_api import PluginMeta, ValidationError
 from mallkit.hookspecs import hookimpl
 from mallkit.plugins.payment_wechat import protocol
 from mallkit.plugins.payment_wechat.schemas import WeChatConfig
@@ -53,3 +52,12 @@ def validate_plugin_config(merchant, plugin, config):
         errors["wechatpay_public_key"] = ["A WeChat Pay public key or certificate is required."]
     if errors:
         raise ValidationError("invalid WeChat Pay configuration", errors=errors)
+
+
+@hookimpl
+def extend_demo(app, merchant, base_url):
+    """Mount the WeChat Pay simulator and point the demo store at it."""
+    # Imported here so that only ``mallkit demo`` loads the simulator.
+    from mallkit.plugins.payment_wechat import demo
+
+    return demo.attach(app, merchant, base_url)

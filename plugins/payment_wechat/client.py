@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
-from mallkit.core.errors import MallkitError
+from mallkit.core.plugin_api import MallkitError
 from mallkit.plugins.payment_wechat import protocol
 
 log = logging.getLogger("mallkit.payment_wechat")

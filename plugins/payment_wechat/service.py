@@ -13,8 +13,7 @@ from urllib.parse import urlsplit
 
 import segno
 
-from mallkit.core.errors import ValidationError
-from mallkit.core.payments.channel import (
+from mallkit.core.plugin_api import (
     Acknowledgement,
     ChannelContext,
     ChannelPayment,
@@ -22,6 +21,9 @@ from mallkit.core.payments.channel import (
     InvalidNotification,
     Notification,
     PaymentChannel,
+    Refund,
+    ValidationError,
+    record_payment_log,
 )
 from mallkit.plugins.payment_wechat import protocol
 from mallkit.plugins.payment_wechat.client import WeChatClient, refused
@@ -101,9 +103,8 @@ class WeChatChannel(PaymentChannel):
         return base.rstrip("/") + urlsplit(ctx.notify_url).path
 
     def log(self, ctx: ChannelContext, action: str, reference: str, verdict: str, **kw) -> None:
-        from mallkit.core.payments.service import record_log
 
-        record_log(ctx.merchant.id, self.code, action, reference, verdict, **kw)
+        record_payment_log(ctx.merchant.id, self.code, action, reference, verdict, **kw)
 
     # -- payments -----------------------------------------------------------------------------
 
@@ -278,8 +279,6 @@ class WeChatChannel(PaymentChannel):
                 raise InvalidNotification("not a successful payment")
             return Notification("payment", payment=payment)
         if event.startswith("REFUND."):
-            from mallkit.core.payments.models import Refund
-
             result = self._refund(plain, "")
             ours = Refund.get_or_none(
                 (Refund.number == result.refund_number) & (Refund.merchant == ctx.merchant.id)

@@ -11,8 +11,7 @@ from pathlib import Path
 
 from flask import g, has_app_context
 
-from mallkit.core.plugins import PluginMeta
-from mallkit.core.proposals import MigrationSource
+from mallkit.core.plugin_api import MigrationSource, PluginMeta
 from mallkit.hookspecs import hookimpl
 from mallkit.plugins.promotions import service
 from mallkit.plugins.promotions.schemas import PromotionsConfig

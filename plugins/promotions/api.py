@@ -5,9 +5,7 @@ from __future__ import annotations
 
 from flask.views import MethodView
 
-from mallkit.core import auth
-from mallkit.core.api import PeeweePage
-from mallkit.core.plugins import plugin_blueprint
+from mallkit.core.plugin_api import PeeweePage, plugin_blueprint, require_staff
 from mallkit.plugins.promotions import service
 from mallkit.plugins.promotions.models import Promotion
 from mallkit.plugins.promotions.schemas import (
@@ -36,7 +34,7 @@ class Promotions(MethodView):
     @blp.paginate(PeeweePage)
     def get(self, query, merchant_id):
         """The merchant's promotions, newest first."""
-        auth.require_staff(merchant_id)
+        require_staff(merchant_id)
         q = Promotion.select().where(Promotion.merchant_id == merchant_id)
         for key in ("status", "type"):
             if query.get(key):
@@ -47,7 +45,7 @@ class Promotions(MethodView):
     @blp.response(201, PromotionOut)
     def post(self, data, merchant_id):
         """Create a promotion (rules per type: docs/plugins/promotions.md)."""
-        auth.require_staff(merchant_id, *STAFF)
+        require_staff(merchant_id, *STAFF)
         return service.create(merchant_id, data)
 
 
@@ -56,18 +54,18 @@ class PromotionItem(MethodView):
     @blp.response(200, PromotionOut)
     def get(self, merchant_id, promotion_id):
         """One promotion."""
-        auth.require_staff(merchant_id)
+        require_staff(merchant_id)
         return service.get(merchant_id, promotion_id)
 
     @blp.arguments(PromotionPatch)
     @blp.response(200, PromotionOut)
     def patch(self, data, merchant_id, promotion_id):
         """Change a promotion (checked again as a whole)."""
-        auth.require_staff(merchant_id, *STAFF)
+        require_staff(merchant_id, *STAFF)
         return service.update(merchant_id, promotion_id, data)
 
     @blp.response(204)
     def delete(self, merchant_id, promotion_id):
         """Stop a promotion; its usage history is kept for the limits and the records."""
-        auth.require_staff(merchant_id, *STAFF)
+        require_staff(merchant_id, *STAFF)
         service.update(merchant_id, promotion_id, {"status": "stopped"})

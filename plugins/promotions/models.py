@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import peewee as pw
 
-from mallkit.core.db import BaseModel, JSONField, utcnow
+from mallkit.core.plugin_api import BaseModel, JSONField, utcnow
 
 # 限时折扣, 满减, 满折, 买N送M, 套装, 满赠
 TYPES = ("discount", "full_reduction", "full_discount", "buy_n_get_m", "bundle", "gift")

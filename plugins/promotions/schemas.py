@@ -5,7 +5,7 @@ from __future__ import annotations
 from marshmallow import Schema as PlainSchema
 from marshmallow import fields, validate
 
-from mallkit.core.api import Schema, UtcDateTime
+from mallkit.core.plugin_api import Schema, UtcDateTime
 from mallkit.plugins.promotions.models import SCOPES, TYPES
 from mallkit.plugins.promotions.service import summary
 

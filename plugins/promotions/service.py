@@ -18,10 +18,20 @@ from typing import Any
 
 from peewee import fn
 
-from mallkit.core.db import as_utc, database, transaction, utcnow
-from mallkit.core.errors import Conflict, NotFound, ValidationError
-from mallkit.core.plugins import merchant_plugins
-from mallkit.core.proposals import Adjustment, PriceCandidate
+from mallkit.core.plugin_api import (
+    Adjustment,
+    Conflict,
+    NotFound,
+    PriceCandidate,
+    Product,
+    Sku,
+    ValidationError,
+    as_utc,
+    database,
+    merchant_plugins,
+    transaction,
+    utcnow,
+)
 from mallkit.plugins.promotions.models import Promotion, PromotionUsage
 
 PLUGIN = "promotions"
@@ -101,8 +111,6 @@ def _check(merchant_id: int, data: dict[str, Any]) -> None:
     if data["type"] != "discount" and (data.get("stock") or data.get("per_user")):
         errors["stock"] = ["Only a time-limited discount has its own stock and per-user limit."]
     if not errors and data["type"] in ("bundle", "gift"):
-        from mallkit.core.catalog.models import Product, Sku
-
         rules = data["rules"]
         ids = rules["sku_ids"] if data["type"] == "bundle" else [rules["sku_id"]]
         mine = (
@@ -195,7 +203,6 @@ def in_scope(promotion: Promotion, line: dict[str, Any]) -> bool:
 
 def for_product(merchant_id: int, product_id: int) -> list[Promotion]:
     """Promotions running now that cover some SKU of a product (its page's badges)."""
-    from mallkit.core.catalog.models import Product, Sku
 
     product = Product.get_or_none((Product.id == product_id) & (Product.merchant == merchant_id))
     if product is None:
@@ -384,7 +391,6 @@ def propose_adjustments(
 def _gift(promotion: Promotion, base: int, common: dict[str, Any]) -> Adjustment:
     """满赠: a gift line once the threshold is reached and while the gift SKU has the stock
     (checkout checks the stock again)."""
-    from mallkit.core.catalog.models import Sku
 
     r = promotion.rules
     common = {**common, "kind": "gift", "line_keys": ()}

@@ -3,7 +3,7 @@ walks through it."""
 
 from __future__ import annotations
 
-from mallkit.core import demo
+from mallkit.core.cli import demo_store as demo
 
 
 def login(client, email, password):

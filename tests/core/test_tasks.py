@@ -21,26 +21,24 @@ from mallkit.core.audit import AuditLog
 from mallkit.core.db import transaction, utcnow
 from mallkit.core.errors import PluginLoadError
 from mallkit.core.plugins import PluginMeta
-from mallkit.core.proposals import JobHandler
-from mallkit.core.tasks import (
+from mallkit.core.tasks.queue import (
     CANCELLED,
     DONE,
     FAILED,
     PENDING,
     RUNNING,
+    JobHandler,
     ScheduledTask,
     cancel,
     claim_due,
     job_handlers,
-    register_core_handler,
     reschedule,
     retry_delay,
     run_claimed,
     run_due,
     schedule,
-    unregister_core_handler,
 )
-from mallkit.core.worker import Worker
+from mallkit.core.tasks.worker import Worker
 from mallkit.hookspecs import hookimpl
 from tests.sample_plugins import jobs
 
@@ -296,17 +294,16 @@ def test_a_kind_registered_twice_stops_start_up_naming_both(make_app):
     assert "'jobs.record' is registered twice" in message
     assert "plugin 'jobs'" in message and "plugin 'clash'" in message
 
-    def core_record(task):
-        pass
 
-    register_core_handler(JobHandler(jobs.RECORD, core_record))
-    try:
-        with pytest.raises(PluginLoadError, match=r"by the core \(.*core_record\) and by plugin"):
-            make_app(plugins=[jobs])
-        with pytest.raises(ValueError, match="registered twice in the core"):
-            register_core_handler(JobHandler(jobs.RECORD, lambda task: None))
-    finally:
-        unregister_core_handler(jobs.RECORD)
+def test_a_core_kind_is_replaced_by_leaving_its_default_plugin_out(make_app):
+    mine = _plugin("my_confirm", JobHandler("order.auto_confirm", jobs.record))
+    with pytest.raises(PluginLoadError) as excinfo:
+        make_app(plugins=[mine])
+    assert "plugin 'order_defaults' and by plugin 'my_confirm'" in str(excinfo.value)
+    app = make_app(plugins=[mine], PLUGINS_DISABLED=["order_defaults"])
+    with app.app_context():
+        assert job_handlers()["order.auto_confirm"].run is jobs.record
+        assert "order_defaults" not in app.extensions["mallkit"].plugins.plugins
 
 
 def test_handlers_follow_the_installed_plugins(jobs_app):
@@ -321,13 +318,6 @@ def test_handlers_follow_the_installed_plugins(jobs_app):
     finally:
         host.unregister("late")
     assert "late.kind" not in job_handlers()
-
-    register_core_handler(JobHandler("core.kind", jobs.record))
-    try:
-        assert "core.kind" in job_handlers()
-    finally:
-        unregister_core_handler("core.kind")
-    assert "core.kind" not in job_handlers()
 
 
 # -- many workers, dead workers --------------------------------------------------------------

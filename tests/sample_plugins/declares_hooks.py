@@ -4,7 +4,7 @@ import types
 
 import pluggy
 
-from mallkit.core.plugins import PluginMeta
+from mallkit.core.plugin_api import PluginMeta
 from mallkit.hookspecs import hookimpl
 
 spec = pluggy.HookspecMarker("mallkit")

@@ -9,15 +9,15 @@ import json
 
 from marshmallow import Schema, fields
 
-from mallkit.core.payments.channel import (
+from mallkit.core.plugin_api import (
     Acknowledgement,
     ChannelPayment,
     ChannelRefund,
     InvalidNotification,
     Notification,
     PaymentChannel,
+    PluginMeta,
 )
-from mallkit.core.plugins import PluginMeta
 from mallkit.hookspecs import hookimpl
 
 

@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import threading
 
-from mallkit.core import audit
-from mallkit.core.plugins import PluginMeta
-from mallkit.core.proposals import JobHandler
+from mallkit.core.plugin_api import JobHandler, PluginMeta, record_audit
 from mallkit.hookspecs import hookimpl
 
 meta = PluginMeta(name="jobs", version="1.0.0", title="Jobs", level="platform")
@@ -25,7 +23,7 @@ _lock = threading.Lock()
 def _write(task, action: str) -> None:
     with _lock:
         CALLS.append(task.id)
-    audit.record(
+    record_audit(
         action,
         actor_id=None,
         merchant_id=task.merchant_id,

@@ -1,6 +1,6 @@
 """A merchant-level plugin that requires ``recorder``."""
 
-from mallkit.core.plugins import PluginMeta
+from mallkit.core.plugin_api import PluginMeta
 from mallkit.hookspecs import hookimpl
 
 CALLS: list[tuple] = []

@@ -1,15 +1,15 @@
 """A merchant-level plugin that adds an order state, guards transitions, vetoes checkouts and
-records every state change."""
+records every state change, price change and refund."""
 
-from mallkit.core.errors import Conflict, ValidationError
-from mallkit.core.plugins import PluginMeta
-from mallkit.core.proposals import OrderTransition
+from mallkit.core.plugin_api import Conflict, OrderTransition, PluginMeta, ValidationError
 from mallkit.hookspecs import hookimpl
 
 meta = PluginMeta(name="order_flow", version="1.0.0", title="Order flow (tests)")
 
 CHANGES: list = []
 PLACED: list = []
+REFUNDS: list = []
+REPRICED: list = []
 HOLD_SHIPPING: set[int] = set()
 FAIL_ON: set[str] = set()
 
@@ -17,6 +17,8 @@ FAIL_ON: set[str] = set()
 def reset() -> None:
     CHANGES.clear()
     PLACED.clear()
+    REFUNDS.clear()
+    REPRICED.clear()
     HOLD_SHIPPING.clear()
     FAIL_ON.clear()
 
@@ -53,3 +55,19 @@ def on_order_state_changed(order, source, target, actor):
     CHANGES.append((order.id, source, target, actor.type))
     if target in FAIL_ON:
         raise RuntimeError(f"order_flow refuses {target}")
+
+
+@hookimpl
+def on_order_price_changed(order, before, after, actor):
+    REPRICED.append((order.id, before, after, order.total))
+    if "price" in FAIL_ON:
+        raise Conflict("order_flow refuses the new price", code="price_refused")
+
+
+@hookimpl
+def on_order_refunded(order, refund, lines, full):
+    REFUNDS.append(
+        (order.id, refund.amount, [(ln["sku_id"], ln["quantity"]) for ln in lines], full)
+    )
+    if "refund" in FAIL_ON:
+        raise RuntimeError("order_flow breaks on refunds")

@@ -1,7 +1,6 @@
 """A merchant-level plugin whose price proposals a test sets in ``RULES``."""
 
-from mallkit.core.plugins import PluginMeta
-from mallkit.core.proposals import Adjustment, PriceCandidate, ShippingQuote
+from mallkit.core.plugin_api import Adjustment, PluginMeta, PriceCandidate, ShippingQuote
 from mallkit.hookspecs import hookimpl
 
 meta = PluginMeta(name="pricing_rules", version="1.0.0", title="Pricing rules (tests)")

@@ -2,8 +2,7 @@
 
 from marshmallow import Schema, fields, validate
 
-from mallkit.core.errors import ValidationError
-from mallkit.core.plugins import PluginMeta
+from mallkit.core.plugin_api import PluginMeta, ValidationError
 from mallkit.hookspecs import hookimpl
 
 CALLS: list[tuple] = []

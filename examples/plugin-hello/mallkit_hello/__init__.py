@@ -11,8 +11,13 @@ import click
 from flask.views import MethodView
 from marshmallow import Schema, fields, validate
 
-from mallkit.core.plugins import PluginMeta, merchant_plugins, plugin_blueprint
-from mallkit.core.proposals import MigrationSource
+from mallkit.core.plugin_api import (
+    MigrationSource,
+    PluginMeta,
+    create_app,
+    merchant_plugins,
+    plugin_blueprint,
+)
 from mallkit.hookspecs import hookimpl
 
 
@@ -69,7 +74,6 @@ def register_cli_commands(cli):
     @click.option("--merchant", "merchant_id", type=int, required=True)
     def hello_visits(merchant_id):
         """How often the merchant's greeting was served."""
-        from mallkit.core.app import create_app
         from mallkit_hello.models import Visit
 
         with create_app().app_context():

@@ -2,7 +2,7 @@
 
 import peewee as pw
 
-from mallkit.core.db import BaseModel, utcnow
+from mallkit.core.plugin_api import BaseModel, utcnow
 
 
 class Visit(BaseModel):

@@ -5,14 +5,14 @@ import datetime as dt
 
 import pytest
 
-from mallkit.core.catalog import browse, service, stock
+from mallkit.core.catalog import service, stock
 from mallkit.core.catalog.errors import ProductUnavailable, SkuNotFound
 from mallkit.core.catalog.models import Brand, Product, Sku
 from mallkit.core.catalog.visibility import is_on_shelf, on_shelf_expression, settle
 from mallkit.core.db import utcnow
 from mallkit.core.merchants.models import Merchant
 from tests.core.catalog.helpers import create_product
-from tests.core.catalog.plugins import groupbuy_badge
+from tests.core.catalog.plugins import also_viewed, groupbuy_badge
 
 HOUR = dt.timedelta(hours=1)
 
@@ -138,14 +138,16 @@ def test_detail_embeds_skus_brand_supplier_and_hides_costs(client, shop, merchan
     assert [p["name"] for p in body["related"]] == ["运动袜 三双装"]  # same brand
 
 
-def test_related_prefers_bought_together_then_same_category_and_brand(app, client, shop):
+def test_related_prefers_proposed_products_then_same_category_and_brand(
+    app, client, shop, merchant, enable_plugin
+):
     shoe, tea = shop["跑鞋"], shop["茶"]
-    installed = browse._bought_together  # the orders module's, when the app installed it
-    browse.use_bought_together(lambda product, limit: [tea.id] if product.id == shoe.id else [])
+    also_viewed.PROPOSALS[shoe.id] = [tea.id, shoe.id]  # the product itself is never related
     try:
-        related = [p["name"] for p in client.get(f"/api/v1/products/{shoe.id}/related").json]
+        with enable_plugin(also_viewed, merchant):
+            related = [p["name"] for p in client.get(f"/api/v1/products/{shoe.id}/related").json]
     finally:
-        browse.use_bought_together(installed)
+        also_viewed.PROPOSALS.clear()
     assert related == ["西湖龙井 绿茶", "运动袜 三双装"]
 
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from mallkit.core.cart.models import CartLine
 from mallkit.core.catalog.models import Sku, StockMovement
 from mallkit.core.catalog.service import set_shelf
+from mallkit.core.checkout.models import CartLine
 from mallkit.core.idempotency import IdempotencyKey
 from mallkit.core.orders.models import Order, OrderLine
 from mallkit.core.orders.service import update_settings
-from mallkit.core.tasks import ScheduledTask
+from mallkit.core.tasks.queue import ScheduledTask
 from mallkit.core.testing import count_queries
 from tests.core.orders.conftest import ADDRESS, make_product, skus_of
 from tests.sample_plugins import order_flow
@@ -204,7 +204,7 @@ def test_queries_per_checkout_do_not_grow_with_the_lines(
 ):
     from contextlib import nullcontext
 
-    from mallkit.core import checkout
+    from mallkit.core.checkout import service as checkout
     from tests.sample_plugins import pricing_rules
 
     pricing_rules.reset()

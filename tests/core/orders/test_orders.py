@@ -7,8 +7,8 @@ import datetime as dt
 
 import pytest
 
-from mallkit.core import checkout
 from mallkit.core.catalog.models import Sku
+from mallkit.core.checkout import service as checkout
 from mallkit.core.errors import Conflict
 from mallkit.core.orders import service as orders
 from mallkit.core.orders.machine import SYSTEM, Actor, transition

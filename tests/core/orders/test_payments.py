@@ -7,8 +7,8 @@ import datetime as dt
 
 import pytest
 
-from mallkit.core import checkout
 from mallkit.core.catalog.models import Sku
+from mallkit.core.checkout import service as checkout
 from mallkit.core.db import utcnow
 from mallkit.core.errors import Conflict, ValidationError
 from mallkit.core.orders import service as orders
@@ -18,10 +18,10 @@ from mallkit.core.payments import refunds
 from mallkit.core.payments import service as payments
 from mallkit.core.payments.channel import ChannelPayment
 from mallkit.core.payments.models import PaymentAttempt, PaymentLog, Refund
-from mallkit.core.tasks import run_due
+from mallkit.core.tasks.queue import run_due
 from mallkit.core.testing import concurrently
 from tests.core.orders.conftest import pay_manually
-from tests.sample_plugins import fakepay
+from tests.sample_plugins import fakepay, order_flow
 
 SECRET = "fake-secret-1"
 
@@ -335,3 +335,85 @@ def test_auto_confirm_after_shipping(app, client, owner, buyer, merchant, skus, 
     assert Order.get_by_id(order.id).status == "shipped"
     run_due(worker_id="w", now=utcnow() + dt.timedelta(days=11))
     assert Order.get_by_id(order.id).status == "completed"
+
+
+def test_refunds_reach_on_order_refunded_in_part_and_in_full_even_after_disable(
+    app, client, owner, buyer, merchant, skus, address, manual, enable_plugin
+):
+    order_flow.reset()
+    host = app.extensions["mallkit"].plugins
+    host.register(order_flow)  # installed for the whole test, enabled for a while
+    host.finalize()
+    try:
+        _refunds_reach_plugins_enabled_at_placing(
+            client, owner, buyer, merchant, skus, address, enable_plugin
+        )
+    finally:
+        host.unregister("order_flow")
+
+
+def _refunds_reach_plugins_enabled_at_placing(
+    client, owner, buyer, merchant, skus, address, enable_plugin
+):
+    with enable_plugin(order_flow, merchant):
+        order = place(buyer, address, skus, (2, 1))
+    assert Order.get_by_id(order.id).plugins == ["order_flow", "payment_manual"]
+    # The merchant switched order_flow off after the order was placed: its compensations
+    # still run for this order, and only for orders placed while it was on.
+    pay_manually(merchant, order, ref="m-1")
+    lines = list(OrderLine.select().where(OrderLine.order == order.id).order_by(OrderLine.id))
+    base = f"/api/v1/merchants/{merchant.id}/orders/{order.id}/refunds"
+    r = client.post(
+        base,
+        json={"reason": "damaged", "lines": [{"line_id": lines[0].id, "quantity": 1}]},
+        headers=owner.headers,
+    )
+    assert r.status_code == 201
+    assert order_flow.REFUNDS == [(order.id, 1990, [(skus[0].id, 1)], False)]
+    order_flow.FAIL_ON.add("refund")  # isolated: a broken plugin does not undo the refund
+    try:
+        r = client.post(base, json={"reason": "all"}, headers=owner.headers)
+    finally:
+        order_flow.FAIL_ON.clear()
+    assert r.status_code == 201 and r.json["status"] == "succeeded"
+    final = Order.get_by_id(order.id)
+    assert final.status == "closed" and final.refund_status == "full"
+    assert order_flow.REFUNDS[-1][1:] == (
+        order.total - 1990,
+        [(skus[0].id, 1), (skus[1].id, 1)],
+        True,
+    )
+    assert "closed" in [c[2] for c in order_flow.CHANGES if c[0] == order.id]
+    other = place(buyer, address, skus)  # placed while order_flow was off: not called
+    pay_manually(merchant, other, ref="m-2")
+    seen = len(order_flow.REFUNDS)
+    assert (
+        client.post(
+            f"/api/v1/merchants/{merchant.id}/orders/{other.id}/refunds",
+            json={"reason": "all"},
+            headers=owner.headers,
+        ).status_code
+        == 201
+    )
+    assert len(order_flow.REFUNDS) == seen
+
+
+def test_a_price_change_reaches_on_order_price_changed_which_may_refuse_it(
+    client, owner, buyer, merchant, skus, address, manual, enable_plugin
+):
+    order_flow.reset()
+    with enable_plugin(order_flow, merchant):
+        order = place(buyer, address, skus)
+        attempt = payments.start(Order.get_by_id(order.id), "manual", method="transfer")
+        base = f"/api/v1/merchants/{merchant.id}/orders/{order.id}/price"
+        order_flow.FAIL_ON.add("price")
+        r = client.post(base, json={"total": 6000}, headers=owner.headers)
+        assert r.status_code == 409 and r.json["code"] == "price_refused"
+        assert Order.get_by_id(order.id).total == order.total
+        assert PaymentAttempt.get_by_id(attempt.id).status == "pending"  # nothing changed
+        order_flow.FAIL_ON.clear()
+        r = client.post(base, json={"total": 6000}, headers=owner.headers)
+        assert r.status_code == 200
+    assert order_flow.REPRICED[-1] == (order.id, order.total, 6000, 6000)
+    # the core's payment_defaults closed the attempt opened for the old amount
+    assert PaymentAttempt.get_by_id(attempt.id).status != "pending"

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mallkit.core import pricing
+from mallkit.core.checkout import pricing
 from mallkit.core.errors import Conflict
 from tests.sample_plugins import pricing_rules
 

@@ -12,7 +12,7 @@ from mallkit.core.errors import Conflict, NotFound, ValidationError
 from mallkit.core.orders import service as orders
 from mallkit.core.orders.machine import Actor
 from mallkit.core.orders.models import Order, OrderLine
-from mallkit.core.tasks import ScheduledTask, run_due
+from mallkit.core.tasks.queue import ScheduledTask, run_due
 from mallkit.core.testing import concurrently
 from mallkit.plugins.bargain import service
 from mallkit.plugins.bargain.models import Bargain, Help
@@ -113,7 +113,7 @@ def test_bargains_per_user(app, bg, merchant, sku, people):
 
 
 def test_buying_rules(bg, merchant, sku, people):
-    from mallkit.core import checkout
+    from mallkit.core.checkout import service as checkout
     from tests.core.orders.conftest import ADDRESS, skus_of
 
     activity = make_activity(merchant, sku, floor_only=False, bargains_per_user=2)

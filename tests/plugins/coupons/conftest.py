@@ -6,9 +6,9 @@ import datetime as dt
 
 import pytest
 
-from mallkit.core import checkout
 from mallkit.core.accounts.service import save_address
 from mallkit.core.catalog.models import Category, Product
+from mallkit.core.checkout import service as checkout
 from mallkit.core.db import utcnow
 from mallkit.plugins.coupons import service
 from tests.core.orders.conftest import ADDRESS, make_product, skus_of

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from mallkit.core import tasks
 from mallkit.core.db import utcnow
 from mallkit.core.errors import Conflict
 from mallkit.core.orders import service as orders
@@ -12,6 +11,7 @@ from mallkit.core.orders.machine import Actor
 from mallkit.core.orders.models import Order, OrderLine
 from mallkit.core.payments import service as payments
 from mallkit.core.payments.channel import ChannelPayment
+from mallkit.core.tasks import queue as tasks
 from mallkit.core.testing import concurrently, make_account
 from mallkit.plugins.coupons import service
 from mallkit.plugins.coupons.models import CouponTemplate, RedeemCode, UserCoupon
@@ -231,7 +231,7 @@ def test_one_user_per_limit_holds_under_concurrency(app, merchant, buyer):
 def test_one_coupon_in_two_concurrent_checkouts_one_wins(
     app, merchant, buyer, shirt, address, coupons_on
 ):
-    from mallkit.core import checkout
+    from mallkit.core.checkout import service as checkout
 
     coupon = grant(merchant, buyer)
     data = {

@@ -7,7 +7,7 @@ import types
 
 import pytest
 
-from mallkit.core import checkout
+from mallkit.core.checkout import service as checkout
 from mallkit.core.db import utcnow
 from mallkit.core.payments import service as payments
 from mallkit.core.payments.channel import ChannelPayment

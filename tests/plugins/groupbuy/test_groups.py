@@ -15,7 +15,7 @@ from mallkit.core.orders.models import Order, OrderLine
 from mallkit.core.payments import service as payments
 from mallkit.core.payments.channel import ChannelPayment
 from mallkit.core.payments.models import Refund
-from mallkit.core.tasks import ScheduledTask, run_due
+from mallkit.core.tasks.queue import ScheduledTask, run_due
 from mallkit.core.testing import concurrently
 from mallkit.plugins.groupbuy import service
 from mallkit.plugins.groupbuy.models import Group, GroupActivity, Member, Share
@@ -199,7 +199,7 @@ def _refused(fn, code):
 
 
 def test_limits_and_rules(gb, merchant, sku, people):
-    from mallkit.core import checkout
+    from mallkit.core.checkout import service as checkout
     from tests.core.orders.conftest import ADDRESS, skus_of
 
     activity = make_activity(merchant, sku, group_size=2, per_order_limit=1, per_user_limit=1)

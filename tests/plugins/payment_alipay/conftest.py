@@ -7,8 +7,8 @@ import secrets
 
 import pytest
 
-from mallkit.core.simulators import LoopbackServer
-from mallkit.core.simulators.alipay import AlipaySimulator
+from mallkit.core.simkit import LoopbackServer
+from mallkit.plugins.payment_alipay.simulator import AlipaySimulator
 from tests.plugins.payment_wechat.conftest import (  # noqa: F401
     client_sender,
     merchant_key_pem,

@@ -16,10 +16,10 @@ from mallkit.core.db import utcnow
 from mallkit.core.orders.models import Order, OrderEvent, OrderLine
 from mallkit.core.payments import service as payments
 from mallkit.core.payments.models import PaymentAttempt, PaymentLog, Refund
-from mallkit.core.simulators.alipay import FAULTS
-from mallkit.core.tasks import run_due
+from mallkit.core.tasks.queue import run_due
 from mallkit.core.testing import concurrently
 from mallkit.plugins.payment_alipay.service import CHANNEL
+from mallkit.plugins.payment_alipay.simulator import FAULTS
 from tests.plugins.payment_alipay.conftest import APP_ID, alipay_config, pay, place
 
 NOTIFY = "/api/v1/payments/notify/alipay/{}"
@@ -185,7 +185,7 @@ def test_close_on_timeout(client, buyer, shop, alipay):
 
 def test_gateway_faults_answer_with_nothing_written(client, buyer, merchant, shop, alipay):
     from mallkit.core import plugin_settings
-    from mallkit.core.simulators.alipay import AlipaySimulator
+    from mallkit.plugins.payment_alipay.simulator import AlipaySimulator
 
     order = place(buyer, shop)
     alipay.fail_next(status=500)
@@ -215,7 +215,7 @@ def test_the_simulator_checks_signature_and_gmt8_timestamp(client, buyer, mercha
     finally:
         CHANNEL.clock = time.time
     from mallkit.core import plugin_settings
-    from mallkit.core.simulators.alipay import AlipaySimulator
+    from mallkit.plugins.payment_alipay.simulator import AlipaySimulator
 
     stranger = AlipaySimulator()  # any other RSA key signs the request
     pem = stranger.key.private_bytes(
@@ -251,7 +251,7 @@ def test_switched_off_or_misconfigured(client, admin, buyer, merchant, shop, sim
 
 
 def test_only_the_exact_reply_success_stops_the_retries(client, buyer, merchant, shop, alipay):
-    from mallkit.core.simulators.alipay import RETRY_LADDER
+    from mallkit.plugins.payment_alipay.simulator import RETRY_LADDER
 
     order = place(buyer, shop)
     r = pay(client, buyer, order)

@@ -12,10 +12,10 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from mallkit.core import checkout
-from mallkit.core.simulators import LoopbackServer
-from mallkit.core.simulators.wechat import WeChatPaySimulator
+from mallkit.core.checkout import service as checkout
+from mallkit.core.simkit import LoopbackServer
 from mallkit.plugins.payment_wechat.service import CHANNEL
+from mallkit.plugins.payment_wechat.simulator import WeChatPaySimulator
 from tests.core.orders.conftest import ADDRESS, make_product, skus_of  # noqa: F401
 
 MCHID = "1900007291"

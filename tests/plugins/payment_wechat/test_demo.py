@@ -7,13 +7,13 @@ from __future__ import annotations
 import time
 import urllib.request
 
-from mallkit.core import checkout, demo
 from mallkit.core.accounts.models import Address, User
 from mallkit.core.catalog.models import Sku
+from mallkit.core.checkout import service as checkout
+from mallkit.core.cli import demo_store as demo
 from mallkit.core.merchants.models import Merchant
 from mallkit.core.orders.models import Order
-from mallkit.core.simulators import LoopbackServer
-from mallkit.core.simulators.demo import attach
+from mallkit.core.simkit import LoopbackServer
 
 
 def login(client, email, password):
@@ -35,7 +35,7 @@ def test_demo_pays_with_wechat_and_alipay_against_the_simulators(app, client):
     server = LoopbackServer(app)
     try:
         banner = ["buyer ...", "plugin payment_wechat left off: invalid configuration"]
-        lines = attach(app, server.url, demo.STORE, banner)
+        lines = demo.attach_services(app, server.url, banner)
         assert lines[0] == "buyer ..." and len(lines) == 3, lines
         assert all("simulator" in line for line in lines[1:]), lines
         merchant = Merchant.get(Merchant.name == demo.STORE)

@@ -17,10 +17,10 @@ from mallkit.core.db import utcnow
 from mallkit.core.orders.models import Order, OrderEvent, OrderLine
 from mallkit.core.payments import service as payments
 from mallkit.core.payments.models import PaymentAttempt, PaymentLog, Refund
-from mallkit.core.simulators.wechat import FAULTS
-from mallkit.core.tasks import run_due
+from mallkit.core.tasks.queue import run_due
 from mallkit.core.testing import concurrently
 from mallkit.plugins.payment_wechat.service import CHANNEL
+from mallkit.plugins.payment_wechat.simulator import FAULTS
 from tests.plugins.payment_wechat.conftest import (
     MCHID,
     merchant_key_pem,
@@ -249,7 +249,7 @@ def test_slow_replies_are_retried_as_network_errors(app, client, buyer, merchant
 
 def test_responses_that_do_not_verify_are_refused(client, buyer, merchant, shop, wechat):
     from mallkit.core import plugin_settings
-    from mallkit.core.simulators.wechat import WeChatPaySimulator
+    from mallkit.plugins.payment_wechat.simulator import WeChatPaySimulator
 
     impostor = WeChatPaySimulator()
     plugin_settings.configure(
@@ -353,7 +353,7 @@ def test_a_refund_the_gateway_cannot_take_yet_is_retried_with_the_same_number(
 
 
 def test_notifications_follow_the_retry_ladder(app, client, buyer, merchant, shop, wechat):
-    from mallkit.core.simulators.wechat import RETRY_LADDER
+    from mallkit.plugins.payment_wechat.simulator import RETRY_LADDER
 
     order = place(buyer, shop)
     r = pay(client, buyer, order)

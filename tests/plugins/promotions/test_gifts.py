@@ -10,7 +10,7 @@ from mallkit.core.errors import Conflict
 from mallkit.core.orders import service as orders
 from mallkit.core.orders.machine import Actor
 from mallkit.core.orders.models import Order, OrderLine
-from mallkit.core.tasks import ScheduledTask
+from mallkit.core.tasks.queue import ScheduledTask
 from tests.core.orders.conftest import make_product, skus_of
 from tests.plugins.coupons.conftest import place, preview
 from tests.plugins.promotions.test_promotions import promo

@@ -6,7 +6,7 @@ from contextlib import ExitStack
 
 import pytest
 
-from mallkit.core import checkout
+from mallkit.core.checkout import service as checkout
 from mallkit.core.db import utcnow
 from mallkit.core.errors import Conflict
 from mallkit.core.orders import service as orders

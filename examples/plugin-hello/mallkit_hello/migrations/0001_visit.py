@@ -2,7 +2,7 @@
 
 import peewee as pw
 
-from mallkit.core.db import utcnow
+from mallkit.core.plugin_api import utcnow
 
 
 def up(migrator, db):

@@ -1,6 +1,6 @@
 """Test plugin: a notifier whose gateway is down."""
 
-from mallkit.core.plugins import PluginMeta
+from mallkit.core.plugin_api import PluginMeta
 from mallkit.hookspecs import hookimpl
 
 meta = PluginMeta(name="broken_notifier", version="1.0.0", title="Broken notifier")

@@ -1,6 +1,6 @@
 """Test plugin: a group-buy badge on every product of the merchants that enable it."""
 
-from mallkit.core.plugins import PluginMeta
+from mallkit.core.plugin_api import PluginMeta
 from mallkit.hookspecs import hookimpl
 
 meta = PluginMeta(name="groupbuy_badge", version="1.0.0", title="Group-buy badge")

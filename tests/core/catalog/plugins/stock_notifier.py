@@ -1,6 +1,6 @@
 """Test plugin: records every ``on_low_stock`` call (a notification plugin stand-in)."""
 
-from mallkit.core.plugins import PluginMeta
+from mallkit.core.plugin_api import PluginMeta
 from mallkit.hookspecs import hookimpl
 
 meta = PluginMeta(name="stock_notifier", version="1.0.0", title="Stock notifier")

@@ -1,7 +1,6 @@
 """Test plugin: allocates from its own warehouses instead of the SKU's stock."""
 
-from mallkit.core.catalog.stock import Allocation
-from mallkit.core.plugins import PluginMeta
+from mallkit.core.plugin_api import Allocation, PluginMeta
 from mallkit.hookspecs import hookimpl
 
 meta = PluginMeta(name="warehouse", version="1.0.0", title="Warehouse")

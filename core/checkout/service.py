@@ -13,11 +13,10 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from mallkit.core import pricing, tasks
 from mallkit.core.accounts.models import Address, User
-from mallkit.core.cart import service as cart
-from mallkit.core.cart.models import CartLine
 from mallkit.core.catalog import stock
+from mallkit.core.checkout import cart, pricing
+from mallkit.core.checkout.models import CartLine
 from mallkit.core.db import transaction, utcnow
 from mallkit.core.errors import Conflict, ValidationError
 from mallkit.core.merchants.models import Merchant
@@ -25,6 +24,7 @@ from mallkit.core.orders.machine import Actor, record_event
 from mallkit.core.orders.models import STOCK_AT_PLACE, Order, OrderLine
 from mallkit.core.orders.service import AUTO_CANCEL, new_number, settings_for
 from mallkit.core.plugins import merchant_plugins
+from mallkit.core.tasks import queue as tasks
 
 ADDRESS_FIELDS = (
     "recipient",
@@ -266,6 +266,7 @@ def _create_order(
         shipping_method=priced.shipping.code if priced.shipping else "",
         pricing={k: v for k, v in priced.to_dict().items() if k in ("applied", "shipping")},
         checkout_key=checkout_key[:64],
+        plugins=sorted(merchant_plugins(merchant.id).enabled),
         # Set up front: the allocation below either succeeds or rolls everything back.
         stock_deducted=settings.stock_deduct == STOCK_AT_PLACE,
     )

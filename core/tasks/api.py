@@ -6,9 +6,10 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import fields, validate
 
-from mallkit.core import auth, tasks
+from mallkit.core import auth
 from mallkit.core.api import PeeweePage, Schema
-from mallkit.core.tasks import ScheduledTask
+from mallkit.core.tasks import queue as tasks
+from mallkit.core.tasks.queue import ScheduledTask
 
 blp = Blueprint(
     "tasks", __name__, url_prefix="/api/v1", description="Durable scheduled tasks (operators)"

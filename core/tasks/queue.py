@@ -5,7 +5,7 @@ written with :func:`schedule` *in the transaction of the business change*, so th
 its task commit or roll back together. The same table is the outbox for after-commit work: a
 task without ``run_at``/``delay`` is due at once.
 
-A worker (:mod:`mallkit.core.worker`, ``mallkit worker``) calls :func:`run_due`, which
+A worker (:mod:`mallkit.core.tasks.worker`, ``mallkit worker``) calls :func:`run_due`, which
 
 1. *claims* due tasks in one short transaction — ``FOR UPDATE SKIP LOCKED`` on PostgreSQL,
    a ``BEGIN IMMEDIATE`` compare-and-set on SQLite — marking them ``running`` under a lease
@@ -18,8 +18,9 @@ A worker (:mod:`mallkit.core.worker`, ``mallkit worker``) calls :func:`run_due`,
    and retries later with exponential backoff, or marks the task ``failed`` after
    ``max_attempts``.
 
-Handlers are :class:`mallkit.core.proposals.JobHandler` items: the core's, registered with
-:func:`register_core_handler`, and every plugin's ``register_job_handlers`` result. A handler
+Handlers are :class:`JobHandler` items, every plugin's ``register_job_handlers`` result — the
+core's own handlers too, which come from its default plugins (``order_defaults``,
+``payment_defaults``). A handler
 is called as ``run(task)`` and must be idempotent: effects outside the database (a call to a
 payment gateway) may happen again when a worker dies after them and before its commit.
 """
@@ -28,8 +29,9 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from threading import Event
 from typing import Any
 
@@ -47,7 +49,6 @@ from mallkit.core.db import (
     utcnow,
 )
 from mallkit.core.errors import Conflict, NotFound, PluginLoadError
-from mallkit.core.proposals import JobHandler
 
 log = logging.getLogger("mallkit.tasks")
 
@@ -57,6 +58,30 @@ STATUSES = (PENDING, RUNNING, DONE, FAILED, CANCELLED)
 DEFAULT_LEASE_SECONDS = 300
 DEFAULT_RETRY_MAX_SECONDS = 3600
 _ERROR_MAX_CHARS = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class JobHandler:
+    """A durable-task handler: ``run(task)`` runs the ``scheduled_task`` rows of ``kind``.
+
+    ``run`` receives the :class:`ScheduledTask` (read ``task.payload`` and
+    ``task.merchant_id``), runs inside the task's own transaction (its database writes commit
+    with the task marked ``done`` and roll back when it raises) and returns nothing. It must be
+    idempotent. ``max_attempts``: how often a task is tried before it is marked ``failed``,
+    unless the task was scheduled with its own. Returned by ``register_job_handlers`` or
+    by a core default plugin (:mod:`mallkit.core.orders.defaults`, ...).
+
+    ``in_transaction=False`` is for handlers that call out over the network (a gateway query,
+    a refund): they run outside any transaction — on SQLite a transaction holds the database's
+    write lock, and nobody should wait on a gateway for it — and open their own short ones;
+    the task is marked ``done`` after they return. Such a handler may run again after a crash
+    between its work and that mark, so it must check the current state first.
+    """
+
+    kind: str
+    run: Callable[..., Any]
+    max_attempts: int = 5
+    in_transaction: bool = True
 
 
 class ScheduledTask(BaseModel):
@@ -199,33 +224,7 @@ def retry(task_id: int, *, actor_id: int | None = None) -> ScheduledTask:
 
 # -- handlers --------------------------------------------------------------------------------
 
-_CORE_HANDLERS: dict[str, JobHandler] = {}
-_core_version = 0
 _EXTENSION = "mallkit.tasks"
-
-
-def register_core_handler(handler: JobHandler) -> JobHandler:
-    """Register a handler of the core itself (call it at import time of a module the app
-    imports, e.g. the orders service). Plugins use ``register_job_handlers`` instead."""
-    global _core_version
-    if not isinstance(handler, JobHandler):
-        raise TypeError(f"expected a JobHandler, got {handler!r}")
-    current = _CORE_HANDLERS.get(handler.kind)
-    if current is not None and current != handler:
-        raise ValueError(
-            f"job kind {handler.kind!r} is registered twice in the core: "
-            f"{_describe_fn(current.run)} and {_describe_fn(handler.run)}"
-        )
-    _CORE_HANDLERS[handler.kind] = handler
-    _core_version += 1
-    return handler
-
-
-def unregister_core_handler(kind: str) -> None:
-    """Remove a core handler (tests)."""
-    global _core_version
-    _CORE_HANDLERS.pop(kind, None)
-    _core_version += 1
 
 
 def _describe_fn(fn: Any) -> str:
@@ -254,8 +253,6 @@ def _collect(host: Any) -> dict[str, JobHandler]:
             )
         found[handler.kind] = (handler, owner)
 
-    for handler in _CORE_HANDLERS.values():
-        add(handler, f"the core ({_describe_fn(handler.run)})")
     for impl in host.pm.hook.register_job_handlers.get_hookimpls():
         for handler in impl.function() or ():
             add(handler, f"plugin {impl.plugin_name!r}")
@@ -263,14 +260,15 @@ def _collect(host: Any) -> dict[str, JobHandler]:
 
 
 def job_handlers(app: Flask | None = None) -> Mapping[str, JobHandler]:
-    """The app's handlers by kind: the core's and every installed plugin's.
+    """The app's handlers by kind: every registered plugin's, the core's default plugins'
+    included.
 
-    Collected once per app and again only when the installed plugins or the core's handlers
-    change. A kind registered twice raises :class:`PluginLoadError` naming both owners.
+    Collected once per app and again only when the installed plugins change. A kind
+    registered twice raises :class:`PluginLoadError` naming both owners.
     """
     app = app or current_app._get_current_object()
     host = app.extensions["mallkit"].plugins
-    key = (_core_version, tuple(id(p.module) for p in host.plugins.values()))
+    key = tuple(id(p.module) for p in host.plugins.values())
     cached = app.extensions.get(_EXTENSION)
     if cached is None or cached[0] != key:
         cached = (key, _collect(host))
@@ -407,7 +405,7 @@ def run_due(
 
     Needs an app context (for the handlers and settings) and no open transaction: every task
     runs in a transaction of its own. ``worker_id`` must be unique among running workers
-    (:func:`mallkit.core.worker.default_worker_id`). ``now`` (UTC, naive) stands in for the
+    (:func:`mallkit.core.tasks.worker.default_worker_id`). ``now`` (UTC, naive) stands in for the
     clock — tests use it to move time forward. Once ``stop`` is set, claimed tasks not
     started yet are handed back.
     """

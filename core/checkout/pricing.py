@@ -28,10 +28,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from mallkit.core.checkout.proposals import Adjustment, PriceCandidate, ShippingQuote
 from mallkit.core.errors import Conflict
 from mallkit.core.money import apportion
 from mallkit.core.plugins import merchant_plugins
-from mallkit.core.proposals import Adjustment, PriceCandidate, ShippingQuote
 
 PRICE_KIND_RANK = {"activity": 0, "discount": 1, "member": 1}
 ADJUSTMENT_ORDER = ("promotion", "coupon", "points")

@@ -29,7 +29,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from werkzeug.wrappers import Request, Response
 
-from mallkit.core.simulators import Clock, Outbox, Sender
+from mallkit.core.plugin_api import simkit
 
 # Alipay notifies 8 times over ~25 h: 4m, 10m, 10m, 1h, 2h, 6h, 15h after the first try.
 RETRY_LADDER = (240, 600, 600, 3600, 7200, 21600, 54000)
@@ -66,8 +66,10 @@ def _content(params: dict[str, str], drop: tuple[str, ...]) -> bytes:
 class AlipaySimulator:
     """The gateway. Use as a WSGI app, or serve it on loopback."""
 
-    def __init__(self, clock: Clock | None = None, sender: Sender | None = None) -> None:
-        self.clock = clock or Clock()
+    def __init__(
+        self, clock: simkit.Clock | None = None, sender: simkit.Sender | None = None
+    ) -> None:
+        self.clock = clock or simkit.Clock()
         self.key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         self.apps: dict[str, dict[str, Any]] = {}
         self.trades: dict[tuple[str, str], dict[str, Any]] = {}
@@ -76,7 +78,7 @@ class AlipaySimulator:
         self.api_faults: list[dict[str, Any]] = []
         self.public_url = ""  # where buyers reach the gateway (cashier, QR links)
         self.lock = threading.Lock()
-        self.outbox = Outbox(
+        self.outbox = simkit.Outbox(
             RETRY_LADDER, lambda s, b: s == 200 and b == b"success", self.clock, sender
         )
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from mallkit.core import auth, checkout, idempotency
-from mallkit.core.cart import service
-from mallkit.core.cart.schemas import (
+from mallkit.core import auth, idempotency
+from mallkit.core.checkout import cart
+from mallkit.core.checkout import service as checkout
+from mallkit.core.checkout.schemas import (
     CartAddIn,
     CartLinePatch,
     CartOut,
@@ -25,12 +26,12 @@ class Cart(MethodView):
     @blp.response(200, CartOut)
     def get(self):
         """The cart by store, re-priced now; unavailable lines are flagged with a reason."""
-        return service.read(auth.require_user())
+        return cart.read(auth.require_user())
 
     @blp.response(204)
     def delete(self):
         """Empty the cart."""
-        service.remove(auth.require_user())
+        cart.remove(auth.require_user())
 
 
 @blp.route("/cart/lines")
@@ -40,8 +41,8 @@ class CartLines(MethodView):
     def post(self, data):
         """Add a SKU (added to the line already there)."""
         user = auth.require_user()
-        service.add(user, data["sku_id"], data["quantity"])
-        return service.read(user)
+        cart.add(user, data["sku_id"], data["quantity"])
+        return cart.read(user)
 
 
 @blp.route("/cart/lines/<int:line_id>")
@@ -51,14 +52,14 @@ class CartLine(MethodView):
     def patch(self, data, line_id):
         """Change the quantity or (de)select a line."""
         user = auth.require_user()
-        service.change(user, line_id, **data)
-        return service.read(user)
+        cart.change(user, line_id, **data)
+        return cart.read(user)
 
     @blp.response(204)
     def delete(self, line_id):
         user = auth.require_user()
-        service.own_line(user, line_id)
-        service.remove(user, [line_id])
+        cart.own_line(user, line_id)
+        cart.remove(user, [line_id])
 
 
 @blp.route("/cart/select")
@@ -68,8 +69,8 @@ class CartSelect(MethodView):
     def post(self, data):
         """Select or deselect lines (all when ``line_ids`` is omitted)."""
         user = auth.require_user()
-        service.select(user, data["line_ids"], data["selected"])
-        return service.read(user)
+        cart.select(user, data["line_ids"], data["selected"])
+        return cart.read(user)
 
 
 @blp.route("/checkout/preview")

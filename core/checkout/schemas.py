@@ -6,7 +6,7 @@ from marshmallow import fields, validate
 
 from mallkit.core.accounts.schemas import DeliveryAddressIn
 from mallkit.core.api import Schema
-from mallkit.core.cart.models import MAX_QUANTITY
+from mallkit.core.checkout.models import MAX_QUANTITY
 
 Quantity = validate.Range(min=1, max=MAX_QUANTITY)
 

@@ -373,7 +373,7 @@ def new_plugin(name, title, directory) -> None:
     schema, a migrations folder and a passing test."""
     from pathlib import Path
 
-    from mallkit.core.scaffold import new_plugin as scaffold
+    from mallkit.core.cli.scaffold import new_plugin as scaffold
 
     try:
         root = scaffold(name, Path(directory), title)
@@ -400,7 +400,7 @@ def serve(ctx, host, port, no_worker) -> None:
 
 def _run_server(app, host: str, port: int, *, worker: bool) -> None:
     """The development server, with a background task worker in the same process."""
-    from mallkit.core.worker import Worker
+    from mallkit.core.tasks.worker import Worker
 
     task_worker = Worker(app) if worker else None
     if task_worker is not None:
@@ -428,7 +428,7 @@ def worker(ctx, interval, once) -> None:
     """
     import logging
 
-    from mallkit.core.worker import Worker
+    from mallkit.core.tasks.worker import Worker
 
     task_worker = Worker(ctx.app, interval=interval)
     if once:
@@ -454,14 +454,12 @@ def worker(ctx, interval, once) -> None:
 def demo(host, port, database, no_serve) -> None:
     """Create a demo database (admin, merchant with every plugin on, buyer) and serve it."""
     from mallkit.core.app import create_app
-    from mallkit.core.demo import STORE, seed
+    from mallkit.core.cli.demo_store import attach_services, seed
 
     app = create_app({"DATABASE_URL": database, "SECRET_KEY": _demo_secret()})
     credentials = seed(app)
-    if not no_serve:  # WeChat Pay and Alipay against local gateway simulators under /_sim/
-        from mallkit.core.simulators.demo import attach
-
-        credentials = attach(app, f"http://{host}:{port}", STORE, credentials)
+    if not no_serve:  # e.g. WeChat Pay and Alipay against their gateway simulators under /_sim/
+        credentials = attach_services(app, f"http://{host}:{port}", credentials)
     click.echo("mallkit demo is ready.\n")
     for line in credentials:
         click.echo("  " + line)

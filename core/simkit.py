@@ -1,11 +1,13 @@
-"""Local gateway simulators for WeChat Pay API v3 and Alipay (``gateway.do``, RSA2).
+"""The gateway-simulator kit: plumbing a payment plugin's local simulator is built from.
 
-They are shipped for tests and for ``mallkit demo`` and are deliberately kept apart from the
-payment plugins: each simulator has its own independently generated keys and its own protocol
-code (signing, verification, encryption), so one shared bug cannot make both sides agree.
+Each payment plugin ships its own simulator (``plugins/payment_wechat/simulator.py``,
+``plugins/payment_alipay/simulator.py``) for its tests and for ``mallkit demo``. A simulator
+generates its own keys and carries its own protocol code (signing, verification, encryption),
+kept apart from the plugin's client code, so one shared bug cannot make both sides agree.
 
 Shared here is only plumbing that carries no protocol knowledge: serving a WSGI app on
-loopback, an accelerated clock, and the outbox that delivers notifications on a retry ladder.
+loopback, mounting one under the demo server, an accelerated clock, an RSA key pair, and the
+outbox that delivers notifications on a retry ladder.
 """
 
 from __future__ import annotations
@@ -18,6 +20,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from werkzeug.middleware.dispatcher import DispatcherMiddleware
 from werkzeug.serving import make_server
 
 Sender = Callable[[str, dict[str, str], bytes], tuple[int, bytes]]
@@ -35,6 +40,25 @@ class LoopbackServer:
     def stop(self) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+
+def mount(app: Any, path: str, wsgi_app: Any) -> None:
+    """Serve ``wsgi_app`` under ``path`` of the Flask ``app`` (the demo's ``/_sim/<name>``)."""
+    app.wsgi_app = DispatcherMiddleware(app.wsgi_app, {path: wsgi_app})
+
+
+def rsa_key_pair() -> tuple[str, str]:
+    """A fresh 2048-bit RSA key pair as PEM text: (PKCS#8 private key, SubjectPublicKeyInfo)."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    private = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+    public = (
+        key.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
+    return private, public
 
 
 class Clock:

@@ -1,7 +1,7 @@
 """The durable task worker: an APScheduler loop that runs due scheduled tasks.
 
 One interval job (``TASK_POLL_INTERVAL`` seconds, ``max_instances=1``, ``coalesce=True``)
-calls :func:`mallkit.core.tasks.run_due` inside an app context, batch after batch while tasks
+calls :func:`mallkit.core.tasks.queue.run_due` inside an app context, batch after batch while tasks
 are due. APScheduler only keeps the beat: the tasks themselves live in the ``scheduled_task``
 table, so any number of workers — threads, processes, hosts — can poll one database, and a
 worker that dies loses nothing (its claims are taken over when their lease runs out).
@@ -24,7 +24,7 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 from flask import Flask
 
-from mallkit.core.tasks import run_due
+from mallkit.core.tasks.queue import run_due
 
 log = logging.getLogger("mallkit.worker")
 

@@ -109,3 +109,22 @@ def seed(app: Flask) -> list[str]:
         f"plugins on      {', '.join(enabled) or '(none installed)'}",
     ]
     return lines + notes
+
+
+def attach_services(app: Flask, base_url: str, banner: list[str]) -> list[str]:
+    """Let every plugin make the demo store work on one machine (``extend_demo``: the payment
+    plugins mount their gateway simulators under ``/_sim/`` and configure the store); return
+    the banner without the "left off" notes of plugins that are now on, plus their lines."""
+    host = app.extensions["mallkit"].plugins
+    with app.app_context():
+        merchant = Merchant.get_or_none(Merchant.name == STORE)
+        if merchant is None:
+            return banner
+        results = host.hook.extend_demo(app=app, merchant=merchant, base_url=base_url)
+        enabled = host.for_merchant(merchant.id).enabled
+    kept = [
+        line
+        for line in banner
+        if not any(line.startswith(f"plugin {name} left off") for name in enabled)
+    ]
+    return kept + [line for lines in results for line in lines or ()]

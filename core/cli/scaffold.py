@@ -45,8 +45,12 @@ from pathlib import Path
 from flask.views import MethodView
 from marshmallow import Schema, fields
 
-from mallkit.core.plugins import PluginMeta, merchant_plugins, plugin_blueprint
-from mallkit.core.proposals import MigrationSource
+from mallkit.core.plugin_api import (
+    MigrationSource,
+    PluginMeta,
+    merchant_plugins,
+    plugin_blueprint,
+)
 from mallkit.hookspecs import hookimpl
 
 

@@ -28,7 +28,7 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from werkzeug.wrappers import Request, Response
 
-from mallkit.core.simulators import Clock, Outbox, Sender
+from mallkit.core.plugin_api import simkit
 
 # Seconds between WeChat's notification retries: 15 retries over ~24 h (15s/15s/30s/3m/10m/
 # 20m/30m/30m/30m/60m/3h/3h/3h/6h/6h).
@@ -81,8 +81,10 @@ def _rfc3339(ts: float) -> str:
 class WeChatPaySimulator:
     """The gateway. Use as a WSGI app, or ``serve()`` it on loopback."""
 
-    def __init__(self, clock: Clock | None = None, sender: Sender | None = None) -> None:
-        self.clock = clock or Clock()
+    def __init__(
+        self, clock: simkit.Clock | None = None, sender: simkit.Sender | None = None
+    ) -> None:
+        self.clock = clock or simkit.Clock()
         self.key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         self.public_key_id = "PUB_KEY_ID_0114" + "".join(
             secrets.choice("0123456789") for _ in range(20)
@@ -94,7 +96,7 @@ class WeChatPaySimulator:
         self.api_faults: list[dict[str, Any]] = []  # consumed one per API call
         self.public_url = ""  # where buyers reach the cashier page
         self.lock = threading.Lock()
-        self.outbox = Outbox(RETRY_LADDER, lambda s, _b: 200 <= s < 300, self.clock, sender)
+        self.outbox = simkit.Outbox(RETRY_LADDER, lambda s, _b: 200 <= s < 300, self.clock, sender)
 
     # -- set-up -------------------------------------------------------------------------------
 

@@ -1,9 +1,10 @@
 """catalog_defaults: the core's default catalog behaviour, written as a plugin on the same
-hooks a third-party plugin uses.
+hooks a third-party plugin uses (one of :data:`mallkit.core.plugins.DEFAULT_PLUGINS`).
 
-``allocate_stock`` takes the ordered quantity off the SKU's own stock (registered
-``trylast``, so a warehouse plugin that answers first replaces it). Platform-level: it runs
-for every merchant and cannot be switched off per merchant.
+``allocate_stock`` takes the ordered quantity off the SKU's own stock, registered ``trylast``
+so a warehouse plugin that answers first replaces it. Platform-level: it runs for every
+merchant. Leave it out with the ``PLUGINS_DISABLED`` setting when a plugin of yours
+allocates every SKU.
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ meta = PluginMeta(
     version="1.0.0",
     title="Catalog defaults",
     description="Default stock allocation: the SKU's own stock.",
-    mallkit=">=0.1,<1",
     level="platform",
     category="core",
 )
@@ -25,9 +25,15 @@ meta = PluginMeta(
 
 @hookimpl(trylast=True)
 def allocate_stock(merchant, sku, quantity, reference):
+    """Take the quantity off the SKU's own stock (one conditional update and a ledger row)."""
     movement = stock.decrement(
         sku.id, quantity, reason="sale", reference=reference, merchant_id=merchant.id
     )
     return stock.Allocation(
         sku_id=sku.id, quantity=quantity, source="sku", movement_ids=(movement.id,)
     )
+
+
+# While this is the only allocator, checkout takes all of an order's SKUs in one batch
+# (``stock.decrement_many``), which has the same outcome as calling it once per SKU.
+allocate_stock.takes_sku_stock = True

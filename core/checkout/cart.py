@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from mallkit.core import pricing
 from mallkit.core.accounts.models import User
-from mallkit.core.cart.models import MAX_QUANTITY, CartLine
 from mallkit.core.catalog.models import Product, Sku
 from mallkit.core.catalog.service import sellable_sku
 from mallkit.core.catalog.visibility import is_on_shelf
+from mallkit.core.checkout import pricing
+from mallkit.core.checkout.models import MAX_QUANTITY, CartLine
 from mallkit.core.db import transaction, utcnow
 from mallkit.core.errors import NotFound, ValidationError
 from mallkit.core.merchants.models import Merchant

@@ -1,0 +1,185 @@
+"""The public plugin API: everything a plugin may import from the core.
+
+A plugin — built-in or third-party — imports from two modules only: ``mallkit.hookspecs``
+(``hookimpl`` and the contract) and this one. Everything else under ``mallkit.core`` is
+private and may change in any release; ``import-linter`` contracts in CI keep the built-in
+plugins to this surface. ``__all__`` is the surface.
+
+Versioning: the plugin API follows semantic versioning with :data:`PLUGIN_API_VERSION`. A
+breaking change — removing or renaming a name below, a hook or a hook parameter, changing a
+value type's fields or a verb's meaning — bumps the major version, and so does the
+``mallkit`` version a plugin declares compatibility with (``PluginMeta(mallkit=">=0.2,<1")``,
+checked at start-up). Additions bump the minor version. ``CHANGELOG.md`` lists every change
+under "Plugin API".
+
+Groups, each documented in ``docs/plugins.md``:
+
+- declaring a plugin: :class:`PluginMeta`, :class:`MigrationSource`, :func:`plugin_blueprint`,
+  :func:`merchant_plugins`, :func:`configure_plugin`;
+- value types the hooks exchange: :class:`PriceCandidate`, :class:`Adjustment`,
+  :class:`ShippingQuote`, :class:`CheckoutLine`, :class:`CheckoutOrder`,
+  :class:`PricingContext`, :class:`OrderTransition`, :class:`JobHandler`,
+  :class:`Allocation`, :class:`StockReference`, :class:`Actor`;
+- payment channels: :class:`PaymentChannel` and the values it returns;
+- the core's rows a plugin reads: :class:`Merchant`, :class:`User`, :class:`Product`,
+  :class:`Sku`, :class:`Order`, :class:`OrderLine`, :class:`PaymentAttempt`, :class:`Refund`,
+  :class:`ScheduledTask`;
+- data and money: :class:`BaseModel`, :class:`JSONField`, :func:`transaction`, :func:`utcnow`,
+  :func:`as_utc`, :func:`is_postgres`, :data:`database`, :func:`apportion`, :class:`Money`;
+- REST: :class:`Schema`, :class:`UtcDateTime`, :class:`PeeweePage`, :func:`current_user`,
+  :func:`require_user`, :func:`require_staff`, :func:`require_admin`;
+- errors: :class:`MallkitError` and its subclasses;
+- the service verbs plugins legitimately call: orders (:func:`buyer_order`,
+  :func:`merchant_order`, :func:`cancel_order`, :func:`transition_order`), payments
+  (:func:`start_payment`, :func:`record_payment`, :func:`channel_context`,
+  :func:`record_payment_log`), refunds (:func:`refund_order`), tasks (:func:`schedule_task`,
+  :func:`cancel_task`), the audit log (:func:`record_audit`);
+- REST schemas of the core a plugin's routes answer with: :class:`PaymentAttemptOut`;
+- tooling: :func:`create_app` (for a plugin's CLI commands), :mod:`simkit`, the
+  gateway-simulator kit.
+"""
+
+from __future__ import annotations
+
+from mallkit.core import simkit
+from mallkit.core.accounts.models import User
+from mallkit.core.api import PeeweePage, Schema, UtcDateTime
+from mallkit.core.app import create_app
+from mallkit.core.audit import record as record_audit
+from mallkit.core.auth import current_user, require_admin, require_staff, require_user
+from mallkit.core.catalog.allocation import Allocation, StockReference
+from mallkit.core.catalog.models import Product, Sku
+from mallkit.core.checkout.proposals import (
+    Adjustment,
+    CheckoutLine,
+    CheckoutOrder,
+    PriceCandidate,
+    PricingContext,
+    ShippingQuote,
+)
+from mallkit.core.db import BaseModel, JSONField, as_utc, database, is_postgres, transaction, utcnow
+from mallkit.core.errors import (
+    Conflict,
+    Forbidden,
+    MallkitError,
+    NotFound,
+    PluginError,
+    RateLimited,
+    Unauthorized,
+    ValidationError,
+)
+from mallkit.core.merchants.models import Merchant
+from mallkit.core.money import Money, apportion
+from mallkit.core.orders.machine import SYSTEM, Actor, OrderTransition
+from mallkit.core.orders.machine import transition as transition_order
+from mallkit.core.orders.models import Order, OrderLine
+from mallkit.core.orders.service import buyer_order, merchant_order
+from mallkit.core.orders.service import cancel as cancel_order
+from mallkit.core.payments.channel import (
+    Acknowledgement,
+    ChannelContext,
+    ChannelPayment,
+    ChannelRefund,
+    InvalidNotification,
+    Notification,
+    PaymentChannel,
+)
+from mallkit.core.payments.models import PaymentAttempt, Refund
+from mallkit.core.payments.refunds import refund_everything as refund_order
+from mallkit.core.payments.registry import context as channel_context
+from mallkit.core.payments.registry import record_log as record_payment_log
+from mallkit.core.payments.schemas import AttemptOut as PaymentAttemptOut
+from mallkit.core.payments.service import record_payment
+from mallkit.core.payments.service import start as start_payment
+from mallkit.core.plugin_settings import enable as configure_plugin
+from mallkit.core.plugins import MigrationSource, PluginMeta, merchant_plugins, plugin_blueprint
+from mallkit.core.tasks.queue import JobHandler, ScheduledTask
+from mallkit.core.tasks.queue import cancel as cancel_task
+from mallkit.core.tasks.queue import schedule as schedule_task
+
+PLUGIN_API_VERSION = "1.0"
+
+__all__ = [
+    "PLUGIN_API_VERSION",
+    # declaring a plugin
+    "MigrationSource",
+    "PluginMeta",
+    "configure_plugin",
+    "merchant_plugins",
+    "plugin_blueprint",
+    # value types the hooks exchange
+    "Actor",
+    "Adjustment",
+    "Allocation",
+    "CheckoutLine",
+    "CheckoutOrder",
+    "JobHandler",
+    "OrderTransition",
+    "PriceCandidate",
+    "PricingContext",
+    "SYSTEM",
+    "ShippingQuote",
+    "StockReference",
+    # payment channels
+    "Acknowledgement",
+    "ChannelContext",
+    "ChannelPayment",
+    "ChannelRefund",
+    "InvalidNotification",
+    "Notification",
+    "PaymentChannel",
+    # the core's rows
+    "Merchant",
+    "Order",
+    "OrderLine",
+    "PaymentAttempt",
+    "PaymentAttemptOut",
+    "Product",
+    "Refund",
+    "ScheduledTask",
+    "Sku",
+    "User",
+    # data and money
+    "BaseModel",
+    "JSONField",
+    "Money",
+    "apportion",
+    "as_utc",
+    "database",
+    "is_postgres",
+    "transaction",
+    "utcnow",
+    # REST
+    "PeeweePage",
+    "Schema",
+    "UtcDateTime",
+    "current_user",
+    "require_admin",
+    "require_staff",
+    "require_user",
+    # errors
+    "Conflict",
+    "Forbidden",
+    "MallkitError",
+    "NotFound",
+    "PluginError",
+    "RateLimited",
+    "Unauthorized",
+    "ValidationError",
+    # service verbs
+    "buyer_order",
+    "cancel_order",
+    "cancel_task",
+    "channel_context",
+    "merchant_order",
+    "record_audit",
+    "record_payment",
+    "record_payment_log",
+    "refund_order",
+    "schedule_task",
+    "start_payment",
+    "transition_order",
+    # tooling
+    "create_app",
+    "simkit",
+]
