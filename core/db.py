@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
+import threading
+from collections.abc import Callable
 from contextlib import contextmanager
 from urllib.parse import parse_qsl, unquote, urlparse
 
@@ -17,6 +20,7 @@ import peewee as pw
 from playhouse.pool import PooledPostgresqlDatabase, PooledSqliteDatabase
 
 database = pw.DatabaseProxy()
+log = logging.getLogger("mallkit.db")
 
 
 def utcnow() -> dt.datetime:
@@ -91,15 +95,63 @@ def is_postgres() -> bool:
     return isinstance(database.obj, pw.PostgresqlDatabase)
 
 
+# Callbacks waiting for a commit: one list per open transaction() block of this thread (peewee
+# keeps its connection and transaction state per thread too), innermost last.
+_pending = threading.local()
+
+
+def _frames() -> list[list[Callable[[], None]]]:
+    frames = getattr(_pending, "frames", None)
+    if frames is None:
+        frames = _pending.frames = []
+    return frames
+
+
+def _run_callbacks(callbacks: list[Callable[[], None]]) -> None:
+    for fn in callbacks:
+        try:
+            fn()
+        except Exception:  # committed already: a failing callback must not reach the caller
+            log.exception("after-commit callback %r failed", fn)
+
+
 @contextmanager
 def transaction():
     """Run the block in one transaction (a savepoint when nested).
 
     On SQLite the outer transaction is ``BEGIN IMMEDIATE``: the write lock is taken up front,
     so conditional updates inside never meet a lock upgrade failure.
+
+    Callbacks given to :func:`on_commit` inside the block run once the outermost transaction
+    has committed; a block that rolls back (a savepoint included) drops the ones it queued.
     """
-    with database.atomic() as txn:
-        yield txn
+    frames = _frames()
+    frame: list[Callable[[], None]] = []
+    frames.append(frame)
+    try:
+        with database.atomic() as txn:
+            yield txn
+    finally:
+        frames.pop()  # on an exception the frame is dropped with it
+    if frames:  # a savepoint was released: its callbacks wait for the enclosing block
+        frames[-1].extend(frame)
+    elif frame:
+        # Committed, or nested in a transaction not opened here: peewee runs them at its
+        # commit (at once when there is none) and forgets them on its rollback.
+        database.after_commit(lambda: _run_callbacks(frame))
+
+
+def on_commit(fn: Callable[[], None]) -> None:
+    """Run ``fn()`` after the current transaction commits — at once outside a transaction;
+    never if it rolls back. For notifications (signals, messages to other systems), not for
+    durable work: a process that dies between the commit and the call loses it, so what must
+    happen goes in the task table (``mallkit.core.tasks.queue.schedule``). An exception from
+    ``fn`` is logged and swallowed."""
+    frames = _frames()
+    if frames:
+        frames[-1].append(fn)
+    else:
+        database.after_commit(lambda: _run_callbacks([fn]))
 
 
 class JSONField(pw.TextField):

@@ -24,8 +24,12 @@ Groups, each documented in ``docs/plugins.md``:
 - the core's rows a plugin reads: :class:`Merchant`, :class:`User`, :class:`Product`,
   :class:`Sku`, :class:`Order`, :class:`OrderLine`, :class:`PaymentAttempt`, :class:`Refund`,
   :class:`ScheduledTask`;
-- data and money: :class:`BaseModel`, :class:`JSONField`, :func:`transaction`, :func:`utcnow`,
-  :func:`as_utc`, :func:`is_postgres`, :data:`database`, :func:`apportion`, :class:`Money`;
+- data and money: :class:`BaseModel`, :class:`JSONField`, :func:`transaction`,
+  :func:`on_commit`, :func:`utcnow`, :func:`as_utc`, :func:`is_postgres`, :data:`database`,
+  :func:`apportion`, :class:`Money`;
+- signals, sent after commit (docs/hooks.md): :data:`order_placed`, :data:`order_paid`,
+  :data:`order_shipped`, :data:`order_completed`, :data:`order_cancelled`,
+  :data:`order_refunded`, :data:`user_registered`;
 - REST: :class:`Schema`, :class:`UtcDateTime`, :class:`PeeweePage`, :func:`current_user`,
   :func:`require_user`, :func:`require_staff`, :func:`require_admin`;
 - errors: :class:`MallkitError` and its subclasses;
@@ -57,7 +61,16 @@ from mallkit.core.checkout.proposals import (
     PricingContext,
     ShippingQuote,
 )
-from mallkit.core.db import BaseModel, JSONField, as_utc, database, is_postgres, transaction, utcnow
+from mallkit.core.db import (
+    BaseModel,
+    JSONField,
+    as_utc,
+    database,
+    is_postgres,
+    on_commit,
+    transaction,
+    utcnow,
+)
 from mallkit.core.errors import (
     Conflict,
     Forbidden,
@@ -93,11 +106,20 @@ from mallkit.core.payments.service import record_payment
 from mallkit.core.payments.service import start as start_payment
 from mallkit.core.plugin_settings import enable as configure_plugin
 from mallkit.core.plugins import MigrationSource, PluginMeta, merchant_plugins, plugin_blueprint
+from mallkit.core.signals import (
+    order_cancelled,
+    order_completed,
+    order_paid,
+    order_placed,
+    order_refunded,
+    order_shipped,
+    user_registered,
+)
 from mallkit.core.tasks.queue import JobHandler, ScheduledTask
 from mallkit.core.tasks.queue import cancel as cancel_task
 from mallkit.core.tasks.queue import schedule as schedule_task
 
-PLUGIN_API_VERSION = "1.0"
+PLUGIN_API_VERSION = "1.1"
 
 __all__ = [
     "PLUGIN_API_VERSION",
@@ -147,8 +169,17 @@ __all__ = [
     "as_utc",
     "database",
     "is_postgres",
+    "on_commit",
     "transaction",
     "utcnow",
+    # signals, sent after commit
+    "order_cancelled",
+    "order_completed",
+    "order_paid",
+    "order_placed",
+    "order_refunded",
+    "order_shipped",
+    "user_registered",
     # REST
     "PeeweePage",
     "Schema",

@@ -30,7 +30,7 @@ from pluggy._hooks import _SubsetHookCaller
 
 from mallkit import hookspecs
 from mallkit.core import __version__
-from mallkit.core.db import database
+from mallkit.core.db import transaction
 from mallkit.core.errors import NotFound, PluginLoadError
 from mallkit.core.merchants.models import Merchant
 from mallkit.core.plugin_store import load_merchant_plugins
@@ -402,7 +402,7 @@ def call_isolated(caller: Any, **kwargs: Any) -> list[Any]:
     results = []
     for impl in reversed(caller.get_hookimpls()):  # pluggy's calling order: last registered first
         try:
-            with database.atomic():
+            with transaction():  # a savepoint: its after-commit callbacks go with it
                 result = impl.function(*[kwargs[name] for name in impl.argnames])
         except Exception:
             log.exception("hook %s of plugin %r failed (isolated)", caller.name, impl.plugin_name)

@@ -9,7 +9,7 @@ from typing import Any
 
 import peewee as pw
 
-from mallkit.core import auth
+from mallkit.core import auth, signals
 from mallkit.core.accounts.models import Address, User
 from mallkit.core.db import transaction, utcnow
 from mallkit.core.errors import Conflict, NotFound, Unauthorized, ValidationError
@@ -52,7 +52,8 @@ def register(
     name: str = "",
     is_platform_admin: bool = False,
 ) -> User:
-    """Create an account. ``on_user_registered`` hooks run inside the transaction."""
+    """Create an account. ``on_user_registered`` hooks run inside the transaction; the
+    ``user_registered`` signal is sent after it commits."""
     if not email and not phone:
         raise ValidationError(
             "an e-mail address or a phone number is required",
@@ -88,6 +89,7 @@ def register(
                 "an account with this e-mail or phone already exists", code="account_exists"
             ) from exc
         get_host().hook.on_user_registered(user=user)
+        signals.send_after_commit(signals.user_registered, user)
     return user
 
 

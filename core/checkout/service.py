@@ -13,6 +13,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+from mallkit.core import signals
 from mallkit.core.accounts.models import Address, User
 from mallkit.core.catalog import stock
 from mallkit.core.checkout import cart, pricing
@@ -320,4 +321,5 @@ def _create_order(
             [(p.sku_id, p.quantity) for p in priced.lines],
             stock.StockReference("order", order.number),
         )
+    signals.send_after_commit(signals.order_placed, order, buyer_id=buyer.id)
     return order

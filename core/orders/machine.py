@@ -7,7 +7,8 @@ payment) and ``closed`` (everything refunded). Plugins add states and transition
 
 Every transition is a compare-and-set on the old state plus an order event row, in one
 transaction, with ``on_order_state_changed`` hooks running inside it: two racing transitions
-(a cancel and a payment) cannot both win.
+(a cancel and a payment) cannot both win. The matching signal (``order_paid`` ...,
+:mod:`mallkit.core.signals`) is sent after the transaction commits.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from mallkit.core import signals
 from mallkit.core.db import transaction, utcnow
 from mallkit.core.errors import Conflict
 from mallkit.core.orders.models import Order, OrderEvent
@@ -130,6 +132,7 @@ def transition(
         order_hooks(order).on_order_state_changed(
             order=order, source=source, target=target, actor=actor
         )
+        signals.order_state_changed(order, source, target, actor=actor, reason=reason)
     return order
 
 

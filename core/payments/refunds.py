@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from mallkit.core import signals
 from mallkit.core.db import transaction, utcnow
 from mallkit.core.errors import Conflict, NotFound, ValidationError
 from mallkit.core.merchants.models import Merchant
@@ -296,10 +297,11 @@ def apply(refund: Refund, result: ChannelRefund) -> None:
             data={"refund": refund.number, "amount": refund.amount},
         )
         full = _update_refund_status(order)
+        order, refund = Order.get_by_id(order.id), Refund.get_by_id(refund.id)
         call_isolated(
             order_hooks(order).on_order_refunded,
-            order=Order.get_by_id(order.id),
-            refund=Refund.get_by_id(refund.id),
+            order=order,
+            refund=refund,
             lines=[
                 {
                     "order_line_id": rl.order_line_id,
@@ -310,6 +312,9 @@ def apply(refund: Refund, result: ChannelRefund) -> None:
                 for rl in lines
             ],
             full=full,
+        )
+        signals.send_after_commit(
+            signals.order_refunded, order, refund=refund, amount=refund.amount, full=full
         )
 
 
