@@ -208,7 +208,7 @@ def extend_store_profile(merchant: Merchant) -> dict[str, Any] | None:
 
 
 # --------------------------------------------------------------------------------------------
-# Pricing: proposals the core sorts and applies in the fixed order of RULES.md.
+# Pricing: proposals the core sorts and applies in the fixed order of docs/rules.md.
 # --------------------------------------------------------------------------------------------
 
 

@@ -14,7 +14,7 @@ STOCK_AT_PAY = "pay"
 
 
 class OrderSettings(BaseModel):
-    """A merchant's order rules (RULES.md defaults); a missing row means the defaults."""
+    """A merchant's order rules (defaults in docs/rules.md); a missing row means the defaults."""
 
     merchant = pw.ForeignKeyField(Merchant, unique=True, on_delete="CASCADE")
     auto_cancel_minutes = pw.IntegerField(default=30)

@@ -1,7 +1,7 @@
 """bargain (砍价): friends cut the price toward a floor within N helps.
 
 A buyer starts a bargain on an activity and shares it; each helper's cut is random, seeded
-per bargain, and the floor is reached exactly at the N-th help (RULES.md). The initiator buys
+per bargain, and the floor is reached exactly at the N-th help (docs/rules.md). The initiator buys
 with a buy-now item ``activity={"type": "bargain", "id": <activity>, "params":
 {"bargain_id": id}}`` at the floor (or at the current price when allowed); one order per
 bargain. Expiry is a durable task. See docs/plugins/bargain.md.

@@ -53,7 +53,7 @@ def cut_amount(seed: str, k: int, remaining: int, helpers_left: int) -> int:
     """The k-th cut (1-based) when ``remaining`` (minor units above the floor) is left and
     ``helpers_left`` helpers (this one included) will bring it to the floor.
 
-    RULES.md: keep 1 fen back for every helper after this one, cut a random 20–80 % of what
+    docs/rules.md: keep 1 fen back for every helper after this one, cut a random 20–80 % of what
     is left above that (at least 1 fen), the last helper takes the exact remainder. The
     random draw depends on the bargain's seed and k only, so a bargain can be replayed.
     Needs ``remaining >= helpers_left``, which every cut preserves.

@@ -1,4 +1,4 @@
-"""The cut algorithm of RULES.md, property-tested: for any N and prices the floor is reached
+"""The cut algorithm of docs/rules.md, property-tested: for any N and prices the floor is reached
 exactly at help N, every cut is at least 1 fen, the price never goes below the floor, and a
 bargain's cuts replay from its seed."""
 
