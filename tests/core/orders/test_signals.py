@@ -100,6 +100,33 @@ def test_a_failing_callback_is_logged_and_the_others_still_run(app, caplog):
     assert "after-commit callback" in caplog.text and "ZeroDivisionError" in caplog.text
 
 
+def test_an_isolated_hook_that_fails_takes_its_notifications_with_it(app, caplog):
+    """``call_isolated`` (``on_order_refunded``, ``on_low_stock``) rolls a failing plugin back
+    to its savepoint: what it queued for after commit goes too."""
+    from types import SimpleNamespace
+
+    from mallkit.core.plugins import call_isolated
+
+    calls: list[str] = []
+
+    def works(value):
+        on_commit(lambda: calls.append(f"works {value}"))
+
+    def breaks(value):
+        on_commit(lambda: calls.append(f"breaks {value}"))
+        raise RuntimeError("broken plugin")
+
+    impls = [
+        SimpleNamespace(function=fn, argnames=("value",), plugin_name=fn.__name__)
+        for fn in (works, breaks)
+    ]
+    caller = SimpleNamespace(name="on_something", get_hookimpls=lambda: impls)
+    with caplog.at_level(logging.ERROR, logger="mallkit.plugins"), transaction():
+        call_isolated(caller, value=1)
+        assert calls == []
+    assert calls == ["works 1"]
+
+
 def test_signals_are_part_of_the_plugin_api():
     for name in NAMES + ("on_commit",):
         assert name in plugin_api.__all__
