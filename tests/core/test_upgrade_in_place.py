@@ -40,26 +40,42 @@ def schema_of(database: pw.Database) -> dict[str, set[str]]:
 
 
 @pytest.fixture
-def empty_database_url(tmp_path):
-    """A URL to an empty database of its own: a SQLite file, or a private PostgreSQL schema
-    named like the test kit's (so a killed run's schema is dropped by the next run) and
-    dropped afterwards."""
+def empty_database(tmp_path):
+    """``empty_database()`` → the URL of an empty database of its own: a SQLite file, or a
+    private PostgreSQL schema named like the test kit's (so a killed run's schema is dropped
+    by the next run), dropped afterwards."""
     base = postgres_url()
-    if base is None:
-        yield f"sqlite:///{tmp_path / 'previous-release.db'}"
-        return
-    import psycopg
+    schemas: list[str] = []
 
-    schema = f"mallkit_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(base, autocommit=True) as conn:
-        conn.execute(f'CREATE SCHEMA "{schema}"')
-    try:
-        yield f"{base}{'&' if '?' in base else '?'}search_path={schema}"
-    finally:
+    def make() -> str:
+        if base is None:
+            return f"sqlite:///{tmp_path / f'db-{uuid.uuid4().hex[:8]}.db'}"
+        import psycopg
+
+        schema = f"mallkit_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+        with psycopg.connect(base, autocommit=True) as conn:
+            conn.execute(f'CREATE SCHEMA "{schema}"')
+        schemas.append(schema)
+        return f"{base}{'&' if '?' in base else '?'}search_path={schema}"
+
+    yield make
+    if schemas:
+        import psycopg
+
         if dbm.database.obj is not None and hasattr(dbm.database.obj, "close_all"):
             dbm.database.obj.close_all()
         with psycopg.connect(base, autocommit=True) as conn:
-            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+            for schema in schemas:
+                conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+def upgrade_with_the_cli(url: str, monkeypatch) -> list[str]:
+    """``mallkit db upgrade`` as an operator runs it; returns ``source:name`` applied."""
+    monkeypatch.setenv("MALLKIT_DATABASE_URL", url)
+    monkeypatch.setenv("MALLKIT_SECRET_KEY", TEST_SECRET)
+    result = CliRunner().invoke(cli_module.cli, ["db", "upgrade"])
+    assert result.exit_code == 0, result.output
+    return [ln.removeprefix("applied ") for ln in result.output.splitlines() if ":" in ln]
 
 
 def build_previous_release(url: str) -> dict[str, int]:
@@ -237,32 +253,30 @@ def write_release_rows(insert, at) -> dict[str, int]:
 
 
 def test_a_database_of_the_previous_release_upgrades_in_place(
-    app, mallkit_database_url, empty_database_url, monkeypatch
+    mallkit_database_url, empty_database, monkeypatch
 ):
-    fresh = schema_of(dbm.database)  # every migration of today, applied to an empty database
     release_core = sorted(p.stem for p in (RELEASE / "core" / "migrations").glob("0*.py"))
     assert release_core[-1] == "0004_orders"
     try:
-        ids = build_previous_release(empty_database_url)
+        # Today's schema, from every migration applied to an empty database.
+        fresh_url = empty_database()
+        upgrade_with_the_cli(fresh_url, monkeypatch)
+        with dbm.database.connection_context():
+            fresh = schema_of(dbm.database)
 
-        monkeypatch.setenv("MALLKIT_DATABASE_URL", empty_database_url)
-        monkeypatch.setenv("MALLKIT_SECRET_KEY", TEST_SECRET)
-        result = CliRunner().invoke(cli_module.cli, ["db", "upgrade"])
-        assert result.exit_code == 0, result.output
-        applied = [ln.removeprefix("applied ") for ln in result.output.splitlines()]
+        url = empty_database()
+        ids = build_previous_release(url)
+        applied = upgrade_with_the_cli(url, monkeypatch)
         assert "core:0005_order_plugins" in applied
         # Only what came after the release: none of its own migrations runs again.
         again = [
             a
             for a in applied
-            if ":" in a
-            and (RELEASE / a.split(":")[0] / "migrations" / f"{a.split(':')[1]}.py").exists()
+            if (RELEASE / a.split(":")[0] / "migrations" / f"{a.split(':')[1]}.py").exists()
         ]
         assert not again, again
 
-        upgraded = create_app(
-            {"DATABASE_URL": empty_database_url, "SECRET_KEY": TEST_SECRET, "TESTING": True}
-        )
+        upgraded = create_app({"DATABASE_URL": url, "SECRET_KEY": TEST_SECRET, "TESTING": True})
         with upgraded.app_context():
             check_upgraded(upgraded, ids, fresh)
     finally:
@@ -282,8 +296,10 @@ def check_upgraded(upgraded, ids, fresh) -> None:
     assert all(applied for rows in migrate.status(host).values() for _, applied in rows)
     assert migrate.upgrade(host) == {s.name: [] for s in host.migration_sources()}
     now = schema_of(dbm.database)
-    missing = {t: sorted(cols - now.get(t, set())) for t, cols in fresh.items()}
-    assert not {t: c for t, c in missing.items() if c}, "not created by the upgrade"
+    missing = {t: sorted(c - now.get(t, set())) for t, c in fresh.items() if c - now.get(t, set())}
+    extra = {t: sorted(c - fresh.get(t, set())) for t, c in now.items() if c - fresh.get(t, set())}
+    assert not missing, f"a fresh database has these, the upgraded one not: {missing}"
+    assert not extra, f"the upgraded database has these, a fresh one not: {extra}"
     assert "plugins" in now["orders"]
 
     # The rows, as the release wrote them, read by today's models.
