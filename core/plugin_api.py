@@ -42,11 +42,12 @@ Groups, each documented in ``docs/plugins.md``:
 from __future__ import annotations
 
 from mallkit.core import simkit
+from mallkit.core.accounts.auth import current_user, require_admin, require_staff, require_user
+from mallkit.core.accounts.merchants.models import Merchant
 from mallkit.core.accounts.models import User
 from mallkit.core.api import PeeweePage, Schema, UtcDateTime
 from mallkit.core.app import create_app
 from mallkit.core.audit import record as record_audit
-from mallkit.core.auth import current_user, require_admin, require_staff, require_user
 from mallkit.core.catalog.allocation import Allocation, StockReference
 from mallkit.core.catalog.models import Product, Sku
 from mallkit.core.checkout.proposals import (
@@ -68,7 +69,6 @@ from mallkit.core.errors import (
     Unauthorized,
     ValidationError,
 )
-from mallkit.core.merchants.models import Merchant
 from mallkit.core.money import Money, apportion
 from mallkit.core.orders.machine import SYSTEM, Actor, OrderTransition
 from mallkit.core.orders.machine import transition as transition_order

@@ -28,10 +28,10 @@ from flask import Flask
 
 from mallkit.core import db as dbm
 from mallkit.core import migrate
+from mallkit.core.accounts.merchants.models import Merchant
 from mallkit.core.accounts.models import User
 from mallkit.core.app import create_app
 from mallkit.core.limits import limiter
-from mallkit.core.merchants.models import Merchant
 
 TEST_SECRET = "mallkit-test-secret"
 POSTGRES_ENV = "MALLKIT_TEST_DATABASE_URL"
@@ -195,8 +195,7 @@ def db(app):
 def make_account(
     *, email: str, password: str = "secret-pass-1", name: str = "", admin: bool = False
 ) -> Account:
-    from mallkit.core import auth
-    from mallkit.core.accounts import service
+    from mallkit.core.accounts import auth, service
 
     user = service.register(
         email=email, password=password, name=name or email.split("@")[0], is_platform_admin=admin
@@ -206,7 +205,7 @@ def make_account(
 
 
 def make_merchant(name: str, owner: User | None = None, **fields: Any) -> Merchant:
-    from mallkit.core.merchants import service
+    from mallkit.core.accounts.merchants import service
 
     return service.create_merchant({"name": name, **fields}, owner=owner)
 

@@ -15,13 +15,13 @@ from typing import Any
 
 import peewee as pw
 
+from mallkit.core.accounts.merchants.models import Merchant
 from mallkit.core.catalog import categories
 from mallkit.core.catalog.errors import ProductNotFound
 from mallkit.core.catalog.models import Brand, Category, Product, ProductTag, Sku, Supplier, Tag
 from mallkit.core.catalog.search import search
 from mallkit.core.catalog.visibility import on_shelf_expression
 from mallkit.core.db import utcnow
-from mallkit.core.merchants.models import Merchant
 from mallkit.core.plugin_store import MerchantPlugin
 from mallkit.core.plugins import get_host, merchant_plugins
 

@@ -15,6 +15,7 @@ import nh3
 import peewee as pw
 
 from mallkit.core import audit
+from mallkit.core.accounts.merchants.models import Merchant
 from mallkit.core.catalog import categories, search, skus, stock
 from mallkit.core.catalog.errors import ProductNotFound, ProductUnavailable, SkuNotFound
 from mallkit.core.catalog.models import (
@@ -30,7 +31,6 @@ from mallkit.core.catalog.models import (
 from mallkit.core.catalog.visibility import is_on_shelf
 from mallkit.core.db import transaction, utcnow
 from mallkit.core.errors import Conflict, NotFound, ValidationError
-from mallkit.core.merchants.models import Merchant
 
 PRODUCT_FIELDS = (
     "name",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import fields, validate
 
-from mallkit.core.accounts.schemas import DeliveryAddressIn
+from mallkit.core.accounts.schemas import AddressSnapshotIn
 from mallkit.core.api import Schema
 from mallkit.core.checkout.models import MAX_QUANTITY
 
@@ -97,10 +97,6 @@ class ItemIn(Schema):
         load_default=None,
         metadata={"description": "Buy through a group buy, a bargain ..."},
     )
-
-
-class AddressSnapshotIn(DeliveryAddressIn):
-    """A delivery address given inline at checkout (instead of ``address_id``)."""
 
 
 class MerchantOptionsIn(Schema):

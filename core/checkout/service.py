@@ -13,16 +13,17 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+from mallkit.core.accounts.merchants.models import Merchant
 from mallkit.core.accounts.models import Address, User
 from mallkit.core.catalog import stock
 from mallkit.core.checkout import cart, pricing
 from mallkit.core.checkout.models import CartLine
 from mallkit.core.db import transaction, utcnow
 from mallkit.core.errors import Conflict, ValidationError
-from mallkit.core.merchants.models import Merchant
 from mallkit.core.orders.machine import Actor, record_event
 from mallkit.core.orders.models import STOCK_AT_PLACE, Order, OrderLine
 from mallkit.core.orders.service import AUTO_CANCEL, new_number, settings_for
+from mallkit.core.payments.service import enabled_channels
 from mallkit.core.plugins import merchant_plugins
 from mallkit.core.tasks import queue as tasks
 
@@ -138,7 +139,6 @@ def _price(buyer: User, group: Group, address: dict | None, preview: bool) -> No
 
 def preview(buyer: User, data: dict[str, Any]) -> dict[str, Any]:
     """Totals, applied and unusable offers, shipping options and payment channels."""
-    from mallkit.core.payments.service import enabled_channels
 
     address = _address(buyer, data)
     out = []
