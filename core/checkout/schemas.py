@@ -105,6 +105,17 @@ class MerchantOptionsIn(Schema):
     coupon_ids = fields.List(fields.Integer(), load_default=list)
     points = fields.Integer(load_default=0, validate=validate.Range(min=0))
     note = fields.String(load_default="", validate=validate.Length(max=500))
+    plugins = fields.Dict(
+        keys=fields.String(validate=validate.Length(min=1, max=64)),
+        values=fields.Dict(),
+        load_default=dict,
+        validate=validate.Length(max=20),
+        metadata={
+            "description": "The buyer's choices for the store's plugins, by plugin name "
+            '(`{"stampcard": {"redeem": true}}`); each plugin documents its own. A name the '
+            "store has not enabled is refused."
+        },
+    )
 
 
 class CheckoutIn(Schema):

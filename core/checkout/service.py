@@ -40,7 +40,7 @@ ADDRESS_FIELDS = (
 
 
 @dataclass
-class Group:
+class StoreCheckout:
     """One merchant's part of a checkout."""
 
     merchant: Merchant
@@ -66,7 +66,7 @@ def _address(buyer: User, data: dict[str, Any]) -> dict[str, Any] | None:
     return None
 
 
-def _groups(buyer: User, data: dict[str, Any]) -> list[Group]:
+def _groups(buyer: User, data: dict[str, Any]) -> list[StoreCheckout]:
     """Resolve what is being bought into per-merchant groups, refusing anything unavailable."""
     if data.get("items"):
         wanted = [
@@ -92,7 +92,7 @@ def _groups(buyer: User, data: dict[str, Any]) -> list[Group]:
     skus = cart.load_skus([w[1] for w in wanted])
     now = utcnow()
     errors: dict[str, list[str]] = {}
-    groups: dict[int, Group] = {}
+    groups: dict[int, StoreCheckout] = {}
     options = {o["merchant_id"]: o for o in data.get("merchants", [])}
     for key, sku_id, quantity, cart_line_id, activity in wanted:
         sku = skus.get(sku_id)
@@ -102,7 +102,7 @@ def _groups(buyer: User, data: dict[str, Any]) -> list[Group]:
             continue
         merchant = sku.product.merchant
         group = groups.setdefault(
-            merchant.id, Group(merchant, [], {}, [], options.get(merchant.id, {}))
+            merchant.id, StoreCheckout(merchant, [], {}, [], options.get(merchant.id, {}))
         )
         line = cart.catalog_line(key, sku, quantity)
         if activity:
@@ -111,6 +111,14 @@ def _groups(buyer: User, data: dict[str, Any]) -> list[Group]:
         group.skus[sku.id] = sku
         if cart_line_id is not None:
             group.cart_line_ids.append(cart_line_id)
+    for merchant_id, group in groups.items():
+        unknown = set(group.options.get("plugins") or ()) - merchant_plugins(merchant_id).enabled
+        if unknown:
+            raise ValidationError(
+                "options for plugins this store has not enabled",
+                code="unknown_plugin_options",
+                errors={"merchants": {str(merchant_id): {"plugins": sorted(unknown)}}},
+            )
     if errors:
         code = (
             "out_of_stock"
@@ -121,7 +129,7 @@ def _groups(buyer: User, data: dict[str, Any]) -> list[Group]:
     return sorted(groups.values(), key=lambda g: g.merchant.id)
 
 
-def _price(buyer: User, group: Group, address: dict | None, preview: bool) -> None:
+def _price(buyer: User, group: StoreCheckout, address: dict | None, preview: bool) -> None:
     opts = group.options
     group.priced = pricing.price(
         group.merchant,
@@ -133,6 +141,7 @@ def _price(buyer: User, group: Group, address: dict | None, preview: bool) -> No
             "coupon_ids": opts.get("coupon_ids", []),
             "points": opts.get("points", 0),
             "preview": preview,
+            "plugins": opts.get("plugins") or {},
         },
     )
 
@@ -158,7 +167,7 @@ def preview(buyer: User, data: dict[str, Any]) -> dict[str, Any]:
     return {"address": address, "merchants": out, "total": sum(m["total"] for m in out)}
 
 
-def _check_gifts(group: Group) -> None:
+def _check_gifts(group: StoreCheckout) -> None:
     """Gift lines (满赠) are SKUs of the same store with the stock for them, or the checkout
     is refused."""
     gifts = [p for p in group.priced.lines if p.is_gift]
@@ -181,14 +190,14 @@ def _check_gifts(group: Group) -> None:
 
 
 @dataclass
-class Prepared:
+class CheckoutPlan:
     """A checkout resolved and priced, ready to be written."""
 
     address: dict[str, Any]
-    groups: list[Group]
+    groups: list[StoreCheckout]
 
 
-def prepare(buyer: User, data: dict[str, Any]) -> Prepared:
+def prepare(buyer: User, data: dict[str, Any]) -> CheckoutPlan:
     """Resolve, check and price everything a place needs — reads only, outside the write
     transaction, so the transaction (and the hot SKUs' row locks) stays short."""
     address = _address(buyer, data)
@@ -208,7 +217,7 @@ def prepare(buyer: User, data: dict[str, Any]) -> Prepared:
                 code="undeliverable",
                 errors={str(group.merchant.id): ["Not deliverable."]},
             )
-    return Prepared(address, groups)
+    return CheckoutPlan(address, groups)
 
 
 def place(
@@ -216,7 +225,7 @@ def place(
     data: dict[str, Any],
     *,
     checkout_key: str = "",
-    prepared: Prepared | None = None,
+    prepared: CheckoutPlan | None = None,
 ) -> list[Order]:
     """Place one order per merchant; all or nothing. Call inside ``run_once`` for
     ``Idempotency-Key`` support; pass what :func:`prepare` returned to keep the pricing out
@@ -236,7 +245,7 @@ def place(
 
 
 def _create_order(
-    buyer: User, group: Group, address: dict, data: dict[str, Any], checkout_key: str
+    buyer: User, group: StoreCheckout, address: dict, data: dict[str, Any], checkout_key: str
 ) -> Order:
     merchant, priced = group.merchant, group.priced
     settings = settings_for(merchant.id)
