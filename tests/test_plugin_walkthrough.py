@@ -58,7 +58,7 @@ def test_the_stamp_card_walk_through_runs_as_written(make_app, stampcard):
         owner, buyer = make_account(email="o@stamp.io"), make_account(email="b@stamp.io")
         merchant = make_merchant("集点小店", owner.user)
         (sku,) = skus_of(make_product(merchant, prices=(5000,), stocks=(50,)))
-        card = f"/api/v1/stores/{merchant.id}/stampcard"
+        card = f"/api/v1/merchants/{merchant.id}/stampcard"
         assert client.get(card, headers=buyer.headers).status_code == 404  # not enabled
         plugin_settings.enable(merchant, "stampcard", {"stamps_needed": 2, "reward": 800})
         redeem = {"plugins": {"stampcard": {"redeem": True}}}
