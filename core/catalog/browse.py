@@ -236,8 +236,6 @@ def detail(product_id: int, *, staff_merchant_id: int | None = None) -> dict[str
         .where(ProductTag.product == product.id)
         .order_by(ProductTag.id)
     )
-    from mallkit.core.catalog.service import category_path
-
     data = {
         "id": product.id,
         "merchant_id": product.merchant_id,
@@ -254,9 +252,12 @@ def detail(product_id: int, *, staff_merchant_id: int | None = None) -> dict[str
         "price_max": product.price_max,
         "sales_count": product.sales_count,
         "in_stock": any(s.stock > 0 for s in sku_rows),
-        "category": [{"id": c.id, "name": c.name} for c in category_path(product.category_id)],
+        "category": [
+            {"id": c.id, "name": c.name} for c in categories.category_path(product.category_id)
+        ],
         "platform_category": [
-            {"id": c.id, "name": c.name} for c in category_path(product.platform_category_id)
+            {"id": c.id, "name": c.name}
+            for c in categories.category_path(product.platform_category_id)
         ],
         "brand": brand
         and {

@@ -223,3 +223,15 @@ def delete_category(
             target_id=category.id,
             before={"name": category.name},
         )
+
+
+def category_path(category_id: int | None) -> list[Category]:
+    """The category and its ancestors, root first (one query)."""
+    if not category_id:
+        return []
+    category = Category.get_or_none(Category.id == category_id)
+    if category is None:
+        return []
+    ids = [int(x) for x in category.path.strip("/").split("/") if x]
+    found = {c.id: c for c in Category.select().where(Category.id.in_(ids))}
+    return [found[i] for i in ids if i in found]

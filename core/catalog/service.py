@@ -21,7 +21,6 @@ from mallkit.core.catalog.errors import ProductNotFound, ProductUnavailable, Sku
 from mallkit.core.catalog.models import (
     Brand,
     CatalogSettings,
-    Category,
     Product,
     ProductTag,
     Sku,
@@ -594,15 +593,3 @@ def get_sku(merchant_id: int, sku_id: int) -> Sku:
     if sku is None:
         raise SkuNotFound("SKU not found")
     return sku
-
-
-def category_path(category_id: int | None) -> list[Category]:
-    """The category and its ancestors, root first (one query)."""
-    if not category_id:
-        return []
-    category = Category.get_or_none(Category.id == category_id)
-    if category is None:
-        return []
-    ids = [int(x) for x in category.path.strip("/").split("/") if x]
-    found = {c.id: c for c in Category.select().where(Category.id.in_(ids))}
-    return [found[i] for i in ids if i in found]
