@@ -97,7 +97,7 @@ from mallkit.core.tasks.queue import JobHandler, ScheduledTask
 from mallkit.core.tasks.queue import cancel as cancel_task
 from mallkit.core.tasks.queue import schedule as schedule_task
 
-PLUGIN_API_VERSION = "1.0"
+PLUGIN_API_VERSION = "1.1"  # 1.1: Adjustment.threshold
 
 __all__ = [
     "PLUGIN_API_VERSION",
