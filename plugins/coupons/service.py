@@ -43,11 +43,6 @@ EXPIRE_JOB = "coupons.expire"
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
 
 
-def yuan(fen: int) -> str:
-    """``1200`` → ``"¥12.00"`` without a float."""
-    return f"¥{fen // 100}.{fen % 100:02d}"
-
-
 # -- templates -------------------------------------------------------------------------------
 
 
@@ -298,14 +293,13 @@ def in_scope(rules: dict[str, Any], line: dict[str, Any]) -> bool:
 
 def evaluate(rules: dict[str, Any], lines: list[dict[str, Any]]) -> tuple[int, list[str], str]:
     """``(saving, line keys, reason)`` of one coupon's rules over priced lines; a reason means
-    the coupon cannot be used."""
+    the coupon cannot be used. The threshold is not checked here: the coupon is proposed with
+    it and the core compares it with its lines' amounts after 满减 (``Adjustment.threshold``)."""
     keys = [line["key"] for line in lines if in_scope(rules, line)]
     if not keys:
         scope = rules.get("scope")
         return 0, [], "not for this category" if scope == "categories" else "not for these items"
     base = sum(line["amount"] for line in lines if line["key"] in keys)
-    if base < rules.get("threshold", 0):
-        return 0, keys, f"{yuan(rules['threshold'] - base)} short"
     if rules["type"] == "discount":
         saving = base * (100 - rules["rate"]) // 100
         if rules.get("cap"):
@@ -320,8 +314,10 @@ def propose(
 ) -> list[Adjustment]:
     """The buyer's unused coupons at this merchant, usable (with the saving) or not (with
     the reason). With no choice in ``context["coupon_ids"]`` the usable ones are offered in one
-    stacking group, so the core applies the best; coupons of one template are alike, so only
-    the one expiring soonest is offered per template and state. With a choice: only those."""
+    stacking group, so the core applies the best — the biggest saving whose threshold the
+    lines still reach after 满减 (a coupon falling short takes no group, so the next one in
+    the core's order applies); coupons of one template are alike, so only the one expiring
+    soonest is offered per template and state. With a choice: only those."""
     config = merchant_plugins(merchant_id).config(PLUGIN)
     one_per_order = config.get("one_per_order", True)
     chosen = [int(c) for c in context.get("coupon_ids") or () if str(c).isdigit()]
@@ -364,6 +360,7 @@ def propose(
                 usable=not reason,
                 reason=reason,
                 data={"user_coupon_id": coupon_id, "type": rules.get("type")},
+                threshold=rules.get("threshold", 0),
             )
         )
     return out
