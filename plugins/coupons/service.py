@@ -22,6 +22,7 @@ from mallkit.core.plugin_api import (
     User,
     ValidationError,
     as_utc,
+    category_lineage,
     database,
     merchant_plugins,
     schedule_task,
@@ -127,7 +128,8 @@ def coupon_centre(merchant_id: int, product_id: int | None = None) -> list[Coupo
     if product is None:
         raise NotFound("product not found", code="product_not_found")
     line = {"product_id": product.id, "category_id": product.category_id}
-    return [t for t in rows if in_scope(_rules(t), line)]
+    lineage = category_lineage([product.category_id])
+    return [t for t in rows if in_scope(_rules(t), line, lineage)]
 
 
 # -- issuing ---------------------------------------------------------------------------------
@@ -278,24 +280,30 @@ def my_coupons(user_id: int, status: str | None = None, merchant_id: int | None 
 # -- pricing ---------------------------------------------------------------------------------
 
 
-def in_scope(rules: dict[str, Any], line: dict[str, Any]) -> bool:
-    """Does the coupon cover this line?"""
+def in_scope(
+    rules: dict[str, Any], line: dict[str, Any], lineage: dict[int, tuple[int, ...]]
+) -> bool:
+    """Does the coupon cover this line? A category scope covers the categories' descendants:
+    ``lineage`` is :func:`category_lineage` of the lines' categories."""
     ids = set(rules.get("scope_ids") or ())
     scope = rules.get("scope", "all")
     if scope == "products":
         return line["product_id"] in ids
     if scope == "categories":
-        return line.get("category_id") in ids
+        category = line.get("category_id")
+        return category is not None and not ids.isdisjoint(lineage.get(category, (category,)))
     if scope == "except":
         return line["product_id"] not in ids
     return True
 
 
-def evaluate(rules: dict[str, Any], lines: list[dict[str, Any]]) -> tuple[int, list[str], str]:
+def evaluate(
+    rules: dict[str, Any], lines: list[dict[str, Any]], lineage: dict[int, tuple[int, ...]]
+) -> tuple[int, list[str], str]:
     """``(saving, line keys, reason)`` of one coupon's rules over priced lines; a reason means
     the coupon cannot be used. The threshold is not checked here: the coupon is proposed with
     it and the core compares it with its lines' amounts after 满减 (``Adjustment.threshold``)."""
-    keys = [line["key"] for line in lines if in_scope(rules, line)]
+    keys = [line["key"] for line in lines if in_scope(rules, line, lineage)]
     if not keys:
         scope = rules.get("scope")
         return 0, [], "not for this category" if scope == "categories" else "not for these items"
@@ -344,10 +352,16 @@ def propose(
         merchant_id,
         UNUSED,
     )
+    rows = list(query.tuples())
+    lineage = (
+        category_lineage(line.get("category_id") for line in lines)
+        if any(rules.get("scope") == "categories" for *_, rules in rows)
+        else {}
+    )
     out = []
-    for coupon_id, starts_at, ends_at, rules in query.tuples():
+    for coupon_id, starts_at, ends_at, rules in rows:
         state = "expired" if ends_at <= now else "not valid yet" if starts_at > now else ""
-        saving, keys, reason = (0, [], state) if state else evaluate(rules, lines)
+        saving, keys, reason = (0, [], state) if state else evaluate(rules, lines, lineage)
         group = "coupon" if one_per_order or not chosen else f"coupon:{coupon_id}"
         out.append(
             Adjustment(

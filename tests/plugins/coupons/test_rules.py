@@ -1,9 +1,12 @@
-"""Coupon rules against the rest of the store: thresholds after 满减."""
+"""Coupon rules against the rest of the store: thresholds after 满减, category scopes with
+their sub-categories."""
 
 from __future__ import annotations
 
 import pytest
 
+from mallkit.core.catalog.categories import create_category
+from mallkit.core.catalog.models import Product
 from mallkit.core.db import utcnow
 from mallkit.core.errors import Conflict
 from mallkit.core.orders.models import Order
@@ -74,3 +77,58 @@ def test_the_threshold_is_measured_after_full_reduction(merchant, buyer, address
     Promotion.update(status="stopped").execute()
     out = preview(buyer, items)
     assert coupon_of(out["applied"]) == [big.id] and out["total"] == 32000 - 3000
+
+
+def test_a_category_coupon_covers_its_sub_categories(merchant, buyer, address, coupons_on):
+    clothes = create_category(merchant.id, {"name": "服装"})
+    tops = create_category(merchant.id, {"name": "上衣", "parent_id": clothes.id})
+    tees = create_category(merchant.id, {"name": "T恤", "parent_id": tops.id})
+    cups = create_category(merchant.id, {"name": "杯子"})
+
+    def product(name, category, price):
+        p = make_product(merchant, name, prices=(price,), stocks=(10,))
+        Product.update(category=category.id).where(Product.id == p.id).execute()
+        return skus_of(p)[0]
+
+    tee, scarf, mug = (
+        product("T恤", tees, 6000),
+        product("围巾", clothes, 4000),
+        product("杯子", cups, 3000),
+    )
+    coupon = grant(
+        merchant,
+        buyer,
+        type="no_threshold",
+        threshold=0,
+        amount=900,
+        scope="categories",
+        scope_ids=[clothes.id],
+    )
+    out = preview(buyer, [(tee, 1), (mug, 1)])
+    assert coupon_of(out["applied"]) == [coupon.id]
+    assert [line["coupon_discount"] for line in out["lines"]] == [900, 0]
+    order = place(buyer, address, [(tee, 1), (mug, 1)], merchant, [coupon.id])
+    assert order.total == 9000 - 900
+
+    # The product page's coupon centre lists it for a product two levels down, not elsewhere.
+    assert [t.id for t in service.coupon_centre(merchant.id, tee.product_id)] == [
+        coupon.template_id
+    ]
+    assert service.coupon_centre(merchant.id, mug.product_id) == []
+
+    # Scoped to the sub-category: its products, not its parent's own.
+    sub = grant(
+        merchant,
+        buyer,
+        name="上衣券",
+        type="no_threshold",
+        threshold=0,
+        amount=500,
+        scope="categories",
+        scope_ids=[tops.id],
+    )
+    out = preview(buyer, [(tee, 1)], merchant, [sub.id])
+    assert coupon_of(out["applied"]) == [sub.id]
+    out = preview(buyer, [(scarf, 1)], merchant, [sub.id])
+    assert out["applied"] == []
+    assert [u["reason"] for u in out["unusable"]] == ["not for this category"]
