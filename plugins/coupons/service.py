@@ -11,12 +11,14 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from peewee import fn
 
 from mallkit.core.plugin_api import (
     Adjustment,
     Conflict,
+    Merchant,
     NotFound,
     Product,
     User,
@@ -139,6 +141,13 @@ def _rules(template: CouponTemplate) -> dict[str, Any]:
     return {name: getattr(template, name) for name in RULE_FIELDS}
 
 
+def store_day(merchant_id: int, at: dt.datetime) -> str:
+    """The store's calendar day (in the merchant's ``timezone``) of a naive-UTC instant,
+    ``YYYY-MM-DD``: what the per-day claim limit counts."""
+    tz = Merchant.select(Merchant.timezone).where(Merchant.id == merchant_id).scalar()
+    return at.replace(tzinfo=dt.UTC).astimezone(ZoneInfo(tz or "UTC")).date().isoformat()
+
+
 def _grant(
     template: CouponTemplate, user_id: int, channel: str, *, limits: bool = True
 ) -> UserCoupon:
@@ -159,7 +168,7 @@ def _grant(
     )
     if not taken:
         raise Conflict("no coupons of this kind are left", code="coupon_exhausted")
-    day = now.date().isoformat()
+    day = store_day(template.merchant_id, now)
     if limits and template.per_user:
         held = (
             UserCoupon.select()

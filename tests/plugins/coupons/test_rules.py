@@ -1,7 +1,9 @@
 """Coupon rules against the rest of the store: thresholds after 满减, category scopes with
-their sub-categories."""
+their sub-categories, and the per-day claim limit in the store's own days."""
 
 from __future__ import annotations
+
+import datetime as dt
 
 import pytest
 
@@ -9,6 +11,7 @@ from mallkit.core.catalog.categories import create_category
 from mallkit.core.catalog.models import Product
 from mallkit.core.db import utcnow
 from mallkit.core.errors import Conflict
+from mallkit.core.merchants.models import Merchant
 from mallkit.core.orders.models import Order
 from mallkit.plugins.coupons import service
 from mallkit.plugins.coupons.models import UserCoupon
@@ -132,3 +135,34 @@ def test_a_category_coupon_covers_its_sub_categories(merchant, buyer, address, c
     out = preview(buyer, [(scarf, 1)], merchant, [sub.id])
     assert out["applied"] == []
     assert [u["reason"] for u in out["unusable"]] == ["not for this category"]
+
+
+def test_the_per_day_limit_counts_the_stores_days(merchant, buyer, monkeypatch):
+    Merchant.update(timezone="Asia/Shanghai").where(Merchant.id == merchant.id).execute()
+    t = template(merchant, per_user=0, per_day=1)
+    day = (utcnow() + 2 * DAY).date()  # inside the template's window
+
+    def claim_at(hour, minute):
+        at = dt.datetime.combine(day, dt.time(hour, minute))  # naive UTC, like utcnow()
+        monkeypatch.setattr(service, "utcnow", lambda: at)
+        return service.claim(merchant.id, t.id, buyer.user.id)
+
+    # 23:30 and 00:30 in Shanghai are 15:30 and 16:30 UTC, one UTC day: two store days.
+    late = claim_at(15, 30)
+    early = claim_at(16, 30)
+    assert (late.claimed_day, early.claimed_day) == (
+        day.isoformat(),
+        (day + dt.timedelta(days=1)).isoformat(),
+    )
+    # 01:00 in Shanghai: the store's day already has its one claim.
+    with pytest.raises(Conflict) as exc:
+        claim_at(17, 0)
+    assert exc.value.code == "coupon_daily_limit_reached"
+    # 23:30 and 00:30 UTC, two UTC days, are 07:30 and 08:30 of one day in Shanghai.
+    day += dt.timedelta(days=1)
+    claim_at(23, 30)
+    day += dt.timedelta(days=1)
+    with pytest.raises(Conflict) as exc:
+        claim_at(0, 30)
+    assert exc.value.code == "coupon_daily_limit_reached"
+    assert UserCoupon.select().count() == 3
