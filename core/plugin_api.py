@@ -24,6 +24,8 @@ Groups, each documented in ``docs/plugins.md``:
 - the core's rows a plugin reads: :class:`Merchant`, :class:`User`, :class:`Product`,
   :class:`Sku`, :class:`Order`, :class:`OrderLine`, :class:`PaymentAttempt`, :class:`Refund`,
   :class:`ScheduledTask`;
+- catalog: :func:`category_lineage` (a category's ancestors, for scopes that include
+  sub-categories);
 - data and money: :class:`BaseModel`, :class:`JSONField`, :func:`transaction`, :func:`utcnow`,
   :func:`as_utc`, :func:`is_postgres`, :data:`database`, :func:`apportion`, :class:`Money`;
 - REST: :class:`Schema`, :class:`UtcDateTime`, :class:`PeeweePage`, :func:`current_user`,
@@ -49,6 +51,7 @@ from mallkit.core.api import PeeweePage, Schema, UtcDateTime
 from mallkit.core.app import create_app
 from mallkit.core.audit import record as record_audit
 from mallkit.core.catalog.allocation import Allocation, StockReference
+from mallkit.core.catalog.categories import lineage as category_lineage
 from mallkit.core.catalog.models import Product, Sku
 from mallkit.core.checkout.proposals import (
     Adjustment,
@@ -97,7 +100,7 @@ from mallkit.core.tasks.queue import JobHandler, ScheduledTask
 from mallkit.core.tasks.queue import cancel as cancel_task
 from mallkit.core.tasks.queue import schedule as schedule_task
 
-PLUGIN_API_VERSION = "1.0"
+PLUGIN_API_VERSION = "1.1"  # 1.1: Adjustment.threshold, category_lineage
 
 __all__ = [
     "PLUGIN_API_VERSION",
@@ -139,6 +142,8 @@ __all__ = [
     "ScheduledTask",
     "Sku",
     "User",
+    # catalog
+    "category_lineage",
     # data and money
     "BaseModel",
     "JSONField",

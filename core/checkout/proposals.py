@@ -118,7 +118,15 @@ class Adjustment:
     ``stacking`` — a group name: only the first usable adjustment of a group applies;
     ``usable``/``reason`` — False with a reason puts it on the "unusable offers" list;
     ``data`` — free for the plugin, and stored with the applied adjustment in
-    ``order.pricing["applied"]``.
+    ``order.pricing["applied"]``; ``threshold`` — minor units: usable only when the running
+    amount of its lines, after the adjustments of *earlier kinds* (a coupon's lines after
+    满减, not after other coupons; lines it skips as exclusive do not count), reaches it —
+    0 for none. Propose a 满X减Y coupon with
+    ``threshold=X`` instead of comparing X with the amounts the hook sees (those are before
+    every adjustment): the core checks it while applying and turns a proposal that falls short
+    into an unusable one with the reason ``"¥12.00 short"``; one that falls short does not take
+    its ``stacking`` group, so the next of the group in order can apply. (Not read for
+    ``kind="gift"``.)
 
     The core applies adjustments kind by kind, caps each at what its lines still owe (a line
     never goes below zero; promotions and coupons skip lines priced with an exclusive
@@ -137,6 +145,7 @@ class Adjustment:
     usable: bool = True
     reason: str = ""
     data: dict[str, Any] = field(default_factory=dict)
+    threshold: int = 0
 
 
 @dataclass(frozen=True, slots=True)
