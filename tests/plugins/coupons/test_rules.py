@@ -7,11 +7,11 @@ import datetime as dt
 
 import pytest
 
+from mallkit.core.accounts.merchants.models import Merchant
 from mallkit.core.catalog.categories import create_category
 from mallkit.core.catalog.models import Product
 from mallkit.core.db import utcnow
 from mallkit.core.errors import Conflict
-from mallkit.core.merchants.models import Merchant
 from mallkit.core.orders.models import Order
 from mallkit.plugins.coupons import service
 from mallkit.plugins.coupons.models import UserCoupon
