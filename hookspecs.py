@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from flask import Flask
     from flask_smorest import Blueprint
 
+    from mallkit.core.accounts.merchants.models import Merchant
     from mallkit.core.accounts.models import User
     from mallkit.core.catalog.allocation import Allocation, StockReference
     from mallkit.core.catalog.models import Product, Sku
@@ -45,7 +46,6 @@ if TYPE_CHECKING:
         PricingContext,
         ShippingQuote,
     )
-    from mallkit.core.merchants.models import Merchant
     from mallkit.core.orders.machine import Actor, OrderTransition
     from mallkit.core.orders.models import Order
     from mallkit.core.payments.channel import PaymentChannel

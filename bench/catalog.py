@@ -25,11 +25,11 @@ from common import Backend
 
 from mallkit.core import db as dbm
 from mallkit.core import migrate
+from mallkit.core.accounts.merchants.models import Merchant
 from mallkit.core.app import create_app
 from mallkit.core.catalog import search
 from mallkit.core.catalog.models import Brand, Category, Product, ProductTag, Sku, Tag
 from mallkit.core.db import utcnow
-from mallkit.core.merchants.models import Merchant
 
 ADJECTIVES = ["轻薄", "经典", "新款", "加厚", "纯棉", "智能", "便携", "防水", "复古", "简约",
               "高端", "儿童"]  # fmt: skip

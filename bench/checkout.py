@@ -40,10 +40,11 @@ def free_port() -> int:
 def seed(app, n_buyers: int, stock: int, skus: int = 50):
     """A merchant with manual payment on, a product with ``skus`` SKUs, and buyers with
     tokens and an address (inserted directly: hashing 500 passwords is not the point)."""
-    from mallkit.core import auth, plugin_settings
+    from mallkit.core import plugin_settings
+    from mallkit.core.accounts import auth
+    from mallkit.core.accounts.merchants.service import create_merchant
     from mallkit.core.accounts.models import Address, User
     from mallkit.core.catalog.service import create_product
-    from mallkit.core.merchants.service import create_merchant
 
     merchant = create_merchant({"name": "Bench store"})
     plugin_settings.enable(merchant, "payment_manual", None)

@@ -41,11 +41,11 @@ ADDRESS = {
 
 def seed():
     from mallkit.core import plugin_settings
+    from mallkit.core.accounts.merchants.service import create_merchant
     from mallkit.core.accounts.models import User
     from mallkit.core.catalog.models import Sku
     from mallkit.core.catalog.service import create_product
     from mallkit.core.db import utcnow
-    from mallkit.core.merchants.service import create_merchant
     from mallkit.plugins.groupbuy import service
 
     merchant = create_merchant({"name": "Bench store"})

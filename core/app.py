@@ -10,11 +10,18 @@ import swagger_ui_bundle
 from flask import Flask, send_from_directory
 
 from mallkit.core import __version__, db
+from mallkit.core.accounts.api import blp as accounts_blp
+from mallkit.core.accounts.merchants.api import blp as merchants_blp
 from mallkit.core.api import MallkitApi, install_error_handlers
+from mallkit.core.catalog.api import BLUEPRINTS as catalog_blueprints
+from mallkit.core.checkout.api import blp as cart_blp
 from mallkit.core.config import load_settings
 from mallkit.core.limits import init_limits
+from mallkit.core.orders.api import blp as orders_blp
+from mallkit.core.payments.api import blp as payments_blp
 from mallkit.core.plugins import PluginHost
 from mallkit.core.tasks import queue as tasks
+from mallkit.core.tasks.api import blp as tasks_blp
 
 
 @dataclass
@@ -71,14 +78,6 @@ def create_app(config: dict[str, Any] | None = None, *, plugins: list | None = N
     install_error_handlers(app)
     init_limits(app)
     _install_db_lifecycle(app)
-
-    from mallkit.core.accounts.api import blp as accounts_blp
-    from mallkit.core.catalog.api import BLUEPRINTS as catalog_blueprints
-    from mallkit.core.checkout.api import blp as cart_blp
-    from mallkit.core.merchants.api import blp as merchants_blp
-    from mallkit.core.orders.api import blp as orders_blp
-    from mallkit.core.payments.api import blp as payments_blp
-    from mallkit.core.tasks.api import blp as tasks_blp
 
     api.register_blueprint(accounts_blp)
     api.register_blueprint(merchants_blp)

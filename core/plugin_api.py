@@ -24,6 +24,8 @@ Groups, each documented in ``docs/plugins.md``:
 - the core's rows a plugin reads: :class:`Merchant`, :class:`User`, :class:`Product`,
   :class:`Sku`, :class:`Order`, :class:`OrderLine`, :class:`PaymentAttempt`, :class:`Refund`,
   :class:`ScheduledTask`;
+- catalog: :func:`category_lineage` (a category's ancestors, for scopes that include
+  sub-categories);
 - data and money: :class:`BaseModel`, :class:`JSONField`, :func:`transaction`,
   :func:`on_commit`, :func:`utcnow`, :func:`as_utc`, :func:`is_postgres`, :data:`database`,
   :func:`apportion`, :class:`Money`;
@@ -46,12 +48,14 @@ Groups, each documented in ``docs/plugins.md``:
 from __future__ import annotations
 
 from mallkit.core import simkit
+from mallkit.core.accounts.auth import current_user, require_admin, require_staff, require_user
+from mallkit.core.accounts.merchants.models import Merchant
 from mallkit.core.accounts.models import User
 from mallkit.core.api import PeeweePage, Schema, UtcDateTime
 from mallkit.core.app import create_app
 from mallkit.core.audit import record as record_audit
-from mallkit.core.auth import current_user, require_admin, require_staff, require_user
 from mallkit.core.catalog.allocation import Allocation, StockReference
+from mallkit.core.catalog.categories import lineage as category_lineage
 from mallkit.core.catalog.models import Product, Sku
 from mallkit.core.checkout.proposals import (
     Adjustment,
@@ -81,7 +85,6 @@ from mallkit.core.errors import (
     Unauthorized,
     ValidationError,
 )
-from mallkit.core.merchants.models import Merchant
 from mallkit.core.money import Money, apportion
 from mallkit.core.orders.machine import SYSTEM, Actor, OrderTransition
 from mallkit.core.orders.machine import transition as transition_order
@@ -119,7 +122,7 @@ from mallkit.core.tasks.queue import JobHandler, ScheduledTask
 from mallkit.core.tasks.queue import cancel as cancel_task
 from mallkit.core.tasks.queue import schedule as schedule_task
 
-PLUGIN_API_VERSION = "1.1"
+PLUGIN_API_VERSION = "1.1"  # 1.1: Adjustment.threshold, category_lineage, signals, on_commit
 
 __all__ = [
     "PLUGIN_API_VERSION",
@@ -161,6 +164,8 @@ __all__ = [
     "ScheduledTask",
     "Sku",
     "User",
+    # catalog
+    "category_lineage",
     # data and money
     "BaseModel",
     "JSONField",

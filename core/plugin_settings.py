@@ -9,23 +9,26 @@ Disabling keeps the plugin's data and its config.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import marshmallow as ma
 
 from mallkit.core import audit
 from mallkit.core.db import transaction, utcnow
 from mallkit.core.errors import Conflict, NotFound, PluginError, ValidationError
-from mallkit.core.merchants.models import Merchant
 from mallkit.core.plugin_store import (
     MASK,
     MerchantPlugin,
+    bump_settings_version,
     decrypt_secrets,
     encrypt_secrets,
     load_merchant_plugins,
     mask_secrets,
 )
 from mallkit.core.plugins import PluginHost, forget_merchant_plugins, get_host
+
+if TYPE_CHECKING:
+    from mallkit.core.accounts.merchants.models import Merchant
 
 __all__ = ["MASK", "MerchantPlugin", "decrypt_secrets", "load_merchant_plugins"]
 
@@ -102,9 +105,7 @@ def _load_config(
 
 
 def _bump(merchant: Merchant) -> None:
-    Merchant.update(plugin_settings_version=Merchant.plugin_settings_version + 1).where(
-        Merchant.id == merchant.id
-    ).execute()
+    bump_settings_version(merchant.id)
     forget_merchant_plugins(merchant.id)
 
 

@@ -13,9 +13,8 @@ import peewee as pw
 from cryptography.fernet import Fernet, InvalidToken
 from flask import current_app
 
-from mallkit.core.db import BaseModel, JSONField, utcnow
+from mallkit.core.db import BaseModel, JSONField, database, is_postgres, utcnow
 from mallkit.core.errors import PluginError
-from mallkit.core.merchants.models import Merchant
 
 if TYPE_CHECKING:
     from mallkit.core.plugins import PluginHost
@@ -27,7 +26,9 @@ _ENC_PREFIX = "fernet:"
 class MerchantPlugin(BaseModel):
     """Which plugin a merchant has, with its config (secret fields encrypted)."""
 
-    merchant = pw.ForeignKeyField(Merchant, backref="plugin_settings", on_delete="CASCADE")
+    # The plugin kernel sits below the merchants package, so this is the merchant's id (the
+    # database keeps the foreign key with ON DELETE CASCADE from migration 0001).
+    merchant = pw.IntegerField(column_name="merchant_id")
     plugin = pw.CharField(max_length=64)
     enabled = pw.BooleanField(default=False)
     config = JSONField(default=dict)
@@ -78,6 +79,26 @@ def mask_secrets(config: dict[str, Any], secret_fields: frozenset[str]) -> dict[
 
 
 # -- reading ---------------------------------------------------------------------------------
+
+
+def settings_version(merchant_id: int) -> int | None:
+    """The merchant's ``plugin_settings_version`` (None: no such merchant) in one indexed read."""
+    row = database.execute_sql(
+        'SELECT plugin_settings_version FROM "merchant" WHERE id = %s'
+        if is_postgres()
+        else 'SELECT plugin_settings_version FROM "merchant" WHERE id = ?',
+        (merchant_id,),
+    ).fetchone()
+    return None if row is None else row[0]
+
+
+def bump_settings_version(merchant_id: int) -> None:
+    """Move the merchant's ``plugin_settings_version`` on: every process rebuilds its view."""
+    database.execute_sql(
+        'UPDATE "merchant" SET plugin_settings_version = plugin_settings_version + 1 '
+        + ("WHERE id = %s" if is_postgres() else "WHERE id = ?"),
+        (merchant_id,),
+    )
 
 
 def load_merchant_plugins(

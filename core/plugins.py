@@ -32,8 +32,7 @@ from mallkit import hookspecs
 from mallkit.core import __version__
 from mallkit.core.db import transaction
 from mallkit.core.errors import NotFound, PluginLoadError
-from mallkit.core.merchants.models import Merchant
-from mallkit.core.plugin_store import load_merchant_plugins
+from mallkit.core.plugin_store import load_merchant_plugins, settings_version
 
 ENTRY_POINT_GROUP = "mallkit.plugins"
 log = logging.getLogger("mallkit.plugins")
@@ -338,15 +337,9 @@ class PluginHost:
 
     def for_merchant(self, merchant_id: int) -> MerchantPlugins:
         """The merchant's plugin view; one indexed read checks it is current."""
-        row = (
-            Merchant.select(Merchant.plugin_settings_version)
-            .where(Merchant.id == merchant_id)
-            .tuples()
-            .first()
-        )
-        if row is None:
+        version = settings_version(merchant_id)
+        if version is None:
             raise NotFound(f"merchant {merchant_id} not found", code="merchant_not_found")
-        version = row[0]
         cached = self._merchant_cache.get(merchant_id)
         if cached is not None and cached.version == version:
             return cached

@@ -27,11 +27,23 @@ import pytest
 from flask import Flask
 
 from mallkit.core import db as dbm
-from mallkit.core import migrate
+from mallkit.core import migrate, plugin_settings
+from mallkit.core.accounts.merchants.models import Merchant
 from mallkit.core.accounts.models import User
 from mallkit.core.app import create_app
+from mallkit.core.catalog.models import Sku
+from mallkit.core.catalog.service import create_product
+from mallkit.core.checkout import service as checkout
 from mallkit.core.limits import limiter
-from mallkit.core.merchants.models import Merchant
+from mallkit.core.orders import service as orders
+from mallkit.core.orders.machine import Actor
+from mallkit.core.orders.models import Order
+from mallkit.core.payments import refunds
+from mallkit.core.payments import service as payments
+from mallkit.core.payments.channel import ChannelPayment
+from mallkit.core.payments.models import Refund
+from mallkit.core.plugins import get_host
+from mallkit.core.tasks.queue import run_due
 
 TEST_SECRET = "mallkit-test-secret"
 POSTGRES_ENV = "MALLKIT_TEST_DATABASE_URL"
@@ -195,8 +207,7 @@ def db(app):
 def make_account(
     *, email: str, password: str = "secret-pass-1", name: str = "", admin: bool = False
 ) -> Account:
-    from mallkit.core import auth
-    from mallkit.core.accounts import service
+    from mallkit.core.accounts import auth, service
 
     user = service.register(
         email=email, password=password, name=name or email.split("@")[0], is_platform_admin=admin
@@ -206,7 +217,7 @@ def make_account(
 
 
 def make_merchant(name: str, owner: User | None = None, **fields: Any) -> Merchant:
-    from mallkit.core.merchants import service
+    from mallkit.core.accounts.merchants import service
 
     return service.create_merchant({"name": name, **fields}, owner=owner)
 
@@ -338,3 +349,128 @@ def concurrently(app: Flask, fn, times: int) -> list[Any]:
     for t in threads:
         t.join()
     return results
+
+
+# -- commerce: products, orders, payments, refunds, tasks ------------------------------------
+#
+# Plain functions (call them inside a test that has the ``app`` fixture); each goes through
+# the same services the REST API uses, so a plugin's hooks run as they would in production.
+
+TEST_ADDRESS = {
+    "recipient": "张三",
+    "phone": "13800000000",
+    "province": "上海市",
+    "city": "上海市",
+    "district": "浦东新区",
+    "detail": "世纪大道 100 号",
+}
+
+
+def make_product(
+    merchant: Merchant,
+    name: str = "Test product",
+    prices: tuple[int, ...] = (1990,),
+    stocks: tuple[int, ...] = (100,),
+    **fields: Any,
+) -> Any:
+    """A product on the shelf with one SKU per price (specs ``{"规格": "1"}``, ...); returns
+    the :class:`~mallkit.core.catalog.models.Product` (its SKUs: :func:`skus_of`)."""
+
+    values = [str(n + 1) for n in range(len(prices))]
+    return create_product(
+        merchant.id,
+        {
+            "name": name,
+            "specs": [{"name": "规格", "values": values}],
+            "skus": [
+                {"specs": {"规格": v}, "price": p, "stock": s}
+                for v, p, s in zip(values, prices, stocks, strict=True)
+            ],
+            **fields,
+        },
+    )
+
+
+def skus_of(product: Any) -> list[Any]:
+    """The product's SKUs, in creation order."""
+
+    return list(Sku.select().where(Sku.product == product.id).order_by(Sku.id))
+
+
+def place_order(
+    buyer: User | Account,
+    items: list[tuple[Any, int]],
+    *,
+    options: dict[str, Any] | None = None,
+    address: dict[str, Any] | None = None,
+) -> Any:
+    """Place one store's order for ``items`` (``[(sku, quantity), ...]``) as the API does,
+    with ``options`` as the store's checkout options (``coupon_ids``, ``plugins``, ...) and
+    a default delivery address; returns the :class:`~mallkit.core.orders.models.Order`."""
+    user = buyer.user if isinstance(buyer, Account) else buyer
+    skus = [(getattr(sku, "id", sku), quantity) for sku, quantity in items]
+
+    merchant_id = Sku.get_by_id(skus[0][0]).merchant_id
+    data: dict[str, Any] = {
+        "items": [{"sku_id": sku_id, "quantity": q} for sku_id, q in skus],
+        "address": address or TEST_ADDRESS,
+        "merchants": [{"merchant_id": merchant_id, **(options or {})}],
+    }
+    orders = checkout.place(user, data)
+    if len(orders) != 1:
+        raise ValueError("place_order places one store's order; the items span several")
+    return orders[0]
+
+
+def pay_order(order: Any, reference: str = "test") -> Any:
+    """Pay the order in full through the built-in ``payment_manual`` channel (switched on
+    for the order's store when it is off) — the payment hooks and tasks run as for any
+    channel; returns the order, reloaded."""
+
+    merchant = Merchant.get_by_id(order.merchant_id)
+    if "payment_manual" not in get_host().for_merchant(merchant.id).enabled:
+        plugin_settings.enable(merchant, "payment_manual", {"bank_account": "TEST 0000"})
+    order = Order.get_by_id(order.id)
+    attempt = payments.start(order, "manual", method="transfer")
+    payments.record_payment(
+        merchant.id,
+        "manual",
+        ChannelPayment(attempt.number, "paid", f"{reference}-{order.id}", order.total, "CNY"),
+        "staff",
+    )
+    return Order.get_by_id(order.id)
+
+
+def refund_order(order: Any, lines: dict[Any, int] | None = None, reason: str = "test") -> Any:
+    """Refund ``lines`` (``{order_line: quantity}``) or everything left, as staff do, and
+    send it to the channel at once; returns the :class:`~mallkit.core.payments.models.Refund`
+    (``status`` ``succeeded`` for the manual channel)."""
+
+    wanted = (
+        None
+        if lines is None
+        else [{"line_id": getattr(line, "id", line), "quantity": q} for line, q in lines.items()]
+    )
+    refund = refunds.create(order, wanted, reason=reason, actor=Actor("staff"))
+    refunds.submit(refund.id)
+    return Refund.get_by_id(refund.id)
+
+
+def cancel_order(order: Any, reason: str = "buyer") -> Any:
+    """Cancel an unpaid order as its buyer does; returns it."""
+
+    return orders.cancel(order, Actor("buyer", order.buyer_id), reason=reason)
+
+
+def run_tasks(at: Any = None, rounds: int = 10) -> int:
+    """Run the durable tasks due at ``at`` (a naive UTC datetime; default now) the way a
+    worker does, again while running them makes more due (up to ``rounds``); returns how many
+    ran. Move the clock by passing a later ``at``."""
+
+    total = 0
+    for _ in range(rounds):
+        ran = run_due(worker_id="test-worker", now=at)
+        total += ran
+        if not ran:
+            break
+    return total

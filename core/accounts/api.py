@@ -6,8 +6,8 @@ from flask import request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from mallkit.core import auth
-from mallkit.core.accounts import service
+from mallkit.core.accounts import auth, service
+from mallkit.core.accounts.merchants.models import Merchant, StaffMember
 from mallkit.core.accounts.models import Address
 from mallkit.core.accounts.schemas import (
     AddressIn,
@@ -21,7 +21,6 @@ from mallkit.core.accounts.schemas import (
     TokenOut,
 )
 from mallkit.core.limits import limit_login, limit_login_address
-from mallkit.core.merchants.models import Merchant, StaffMember
 
 blp = Blueprint("accounts", __name__, url_prefix="/api/v1", description="Accounts and sign-in")
 

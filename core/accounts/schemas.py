@@ -75,6 +75,10 @@ class DeliveryAddressIn(Schema):
     postal_code = fields.String(load_default="", validate=validate.Length(max=16))
 
 
+class AddressSnapshotIn(DeliveryAddressIn):
+    """A delivery address given inline at checkout (instead of ``address_id``)."""
+
+
 class AddressIn(DeliveryAddressIn):
     is_default = fields.Boolean(load_default=False)
 

@@ -9,7 +9,8 @@ from typing import Any
 
 import peewee as pw
 
-from mallkit.core import auth, signals
+from mallkit.core import signals
+from mallkit.core.accounts import auth
 from mallkit.core.accounts.models import Address, User
 from mallkit.core.db import transaction, utcnow
 from mallkit.core.errors import Conflict, NotFound, Unauthorized, ValidationError

@@ -15,13 +15,13 @@ from typing import Any
 
 import peewee as pw
 
+from mallkit.core.accounts.merchants.models import Merchant
 from mallkit.core.catalog import categories
 from mallkit.core.catalog.errors import ProductNotFound
 from mallkit.core.catalog.models import Brand, Category, Product, ProductTag, Sku, Supplier, Tag
 from mallkit.core.catalog.search import search
 from mallkit.core.catalog.visibility import on_shelf_expression
 from mallkit.core.db import utcnow
-from mallkit.core.merchants.models import Merchant
 from mallkit.core.plugin_store import MerchantPlugin
 from mallkit.core.plugins import get_host, merchant_plugins
 
@@ -236,8 +236,6 @@ def detail(product_id: int, *, staff_merchant_id: int | None = None) -> dict[str
         .where(ProductTag.product == product.id)
         .order_by(ProductTag.id)
     )
-    from mallkit.core.catalog.service import category_path
-
     data = {
         "id": product.id,
         "merchant_id": product.merchant_id,
@@ -254,9 +252,12 @@ def detail(product_id: int, *, staff_merchant_id: int | None = None) -> dict[str
         "price_max": product.price_max,
         "sales_count": product.sales_count,
         "in_stock": any(s.stock > 0 for s in sku_rows),
-        "category": [{"id": c.id, "name": c.name} for c in category_path(product.category_id)],
+        "category": [
+            {"id": c.id, "name": c.name} for c in categories.category_path(product.category_id)
+        ],
         "platform_category": [
-            {"id": c.id, "name": c.name} for c in category_path(product.platform_category_id)
+            {"id": c.id, "name": c.name}
+            for c in categories.category_path(product.platform_category_id)
         ],
         "brand": brand
         and {

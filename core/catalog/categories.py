@@ -8,7 +8,7 @@ match.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import peewee as pw
@@ -60,6 +60,21 @@ def tree(merchant_id: int | None) -> list[dict[str, Any]]:
 def descendant_ids(category: Category) -> pw.ModelSelect:
     """A subquery of the ids of ``category`` and every category below it."""
     return Category.select(Category.id).where(Category.path.startswith(category.path))
+
+
+def lineage(category_ids: Iterable[int | None]) -> dict[int, tuple[int, ...]]:
+    """For each of ``category_ids`` that exists: the ids from the root of its tree down to
+    itself (one query, read from ``path``). A product is in category ``c`` *or one of its
+    sub-categories* when ``c`` is in the lineage of the product's category."""
+    wanted = sorted({int(c) for c in category_ids if c})
+    if not wanted:
+        return {}
+    out: dict[int, tuple[int, ...]] = {}
+    rows = Category.select(Category.id, Category.path).where(Category.id.in_(wanted)).tuples()
+    for category_id, path in rows:
+        ids = tuple(int(x) for x in (path or "").strip("/").split("/") if x)
+        out[category_id] = ids if ids[-1:] == (category_id,) else (*ids, category_id)
+    return out
 
 
 def _next_position(merchant_id: int | None, parent_id: int | None) -> int:
@@ -223,3 +238,15 @@ def delete_category(
             target_id=category.id,
             before={"name": category.name},
         )
+
+
+def category_path(category_id: int | None) -> list[Category]:
+    """The category and its ancestors, root first (one query)."""
+    if not category_id:
+        return []
+    category = Category.get_or_none(Category.id == category_id)
+    if category is None:
+        return []
+    ids = [int(x) for x in category.path.strip("/").split("/") if x]
+    found = {c.id: c for c in Category.select().where(Category.id.in_(ids))}
+    return [found[i] for i in ids if i in found]

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import peewee as pw
 
+from mallkit.core.accounts.merchants.models import Merchant
 from mallkit.core.db import BaseModel, JSONField, utcnow
-from mallkit.core.merchants.models import Merchant
 
 DEFAULT_LOW_STOCK_THRESHOLD = 10
 STOCK_REASONS = ("sale", "cancel", "refund", "stocktake", "adjustment", "transfer")

@@ -15,12 +15,12 @@ import nh3
 import peewee as pw
 
 from mallkit.core import audit
+from mallkit.core.accounts.merchants.models import Merchant
 from mallkit.core.catalog import categories, search, skus, stock
 from mallkit.core.catalog.errors import ProductNotFound, ProductUnavailable, SkuNotFound
 from mallkit.core.catalog.models import (
     Brand,
     CatalogSettings,
-    Category,
     Product,
     ProductTag,
     Sku,
@@ -30,7 +30,6 @@ from mallkit.core.catalog.models import (
 from mallkit.core.catalog.visibility import is_on_shelf
 from mallkit.core.db import transaction, utcnow
 from mallkit.core.errors import Conflict, NotFound, ValidationError
-from mallkit.core.merchants.models import Merchant
 
 PRODUCT_FIELDS = (
     "name",
@@ -594,15 +593,3 @@ def get_sku(merchant_id: int, sku_id: int) -> Sku:
     if sku is None:
         raise SkuNotFound("SKU not found")
     return sku
-
-
-def category_path(category_id: int | None) -> list[Category]:
-    """The category and its ancestors, root first (one query)."""
-    if not category_id:
-        return []
-    category = Category.get_or_none(Category.id == category_id)
-    if category is None:
-        return []
-    ids = [int(x) for x in category.path.strip("/").split("/") if x]
-    found = {c.id: c for c in Category.select().where(Category.id.in_(ids))}
-    return [found[i] for i in ids if i in found]

@@ -10,7 +10,7 @@ from __future__ import annotations
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from mallkit.core import auth
+from mallkit.core.accounts import auth
 from mallkit.core.api import PeeweePage
 from mallkit.core.catalog import browse, categories, media, service, stock
 from mallkit.core.catalog.models import (

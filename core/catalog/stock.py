@@ -32,6 +32,7 @@ from typing import Any
 import peewee as pw
 
 from mallkit.core import audit, db
+from mallkit.core.accounts.merchants.models import Merchant
 from mallkit.core.catalog.allocation import Allocation, StockReference
 from mallkit.core.catalog.errors import OutOfStock, SkuNotFound
 from mallkit.core.catalog.models import (
@@ -45,7 +46,6 @@ from mallkit.core.catalog.models import (
 )
 from mallkit.core.db import transaction, utcnow
 from mallkit.core.errors import Conflict, NotFound, ValidationError
-from mallkit.core.merchants.models import Merchant
 from mallkit.core.plugins import call_isolated, merchant_plugins
 
 log = logging.getLogger("mallkit.catalog.stock")

@@ -7,6 +7,7 @@ from flask import abort, send_from_directory
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from mallkit.core.accounts.merchants.models import Merchant
 from mallkit.core.api import PeeweePage
 from mallkit.core.catalog import browse, categories, media
 from mallkit.core.catalog.models import Brand, Product, Tag
@@ -23,7 +24,6 @@ from mallkit.core.catalog.schemas import (
     TagOut,
 )
 from mallkit.core.errors import NotFound
-from mallkit.core.merchants.models import Merchant
 
 blp = Blueprint(
     "catalog", __name__, url_prefix="/api/v1", description="Catalog: browsing and search for buyers"

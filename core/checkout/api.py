@@ -5,7 +5,8 @@ from __future__ import annotations
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from mallkit.core import auth, idempotency
+from mallkit.core import idempotency
+from mallkit.core.accounts import auth
 from mallkit.core.checkout import cart
 from mallkit.core.checkout import service as checkout
 from mallkit.core.checkout.schemas import (

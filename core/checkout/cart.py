@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from mallkit.core.accounts.merchants.models import Merchant
 from mallkit.core.accounts.models import User
 from mallkit.core.catalog.models import Product, Sku
 from mallkit.core.catalog.service import sellable_sku
@@ -13,7 +14,6 @@ from mallkit.core.checkout import pricing
 from mallkit.core.checkout.models import MAX_QUANTITY, CartLine
 from mallkit.core.db import transaction, utcnow
 from mallkit.core.errors import NotFound, ValidationError
-from mallkit.core.merchants.models import Merchant
 
 # The columns the cart and checkout read (less SQL to build on the hot path). The merchant is
 # loaded whole: it is handed to plugins.

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import peewee as pw
 
+from mallkit.core.accounts.merchants.models import Merchant
 from mallkit.core.accounts.models import User
 from mallkit.core.catalog.models import Sku
 from mallkit.core.db import BaseModel, utcnow
-from mallkit.core.merchants.models import Merchant
 
 MAX_QUANTITY = 9999
 

@@ -8,11 +8,15 @@
    candidate with ``data={"exclusive": True}`` keeps promotions and coupons off its line.
 2. **Adjustments.** ``propose_adjustments`` proposals are applied in kind order
    ``promotion`` (满减/满折) → ``coupon`` → ``points`` → anything else; within a kind by
-   ``priority`` (higher first) then the bigger discount. Adjustments sharing a non-empty
+   ``priority`` (higher first) then the bigger discount. An adjustment with a ``threshold``
+   (满X) applies only when the running amount of its lines after the adjustments of earlier
+   kinds reaches it — a coupon's threshold is measured after 满减 — otherwise it is listed as
+   unusable with the shortfall (``"¥12.00 short"``). Adjustments sharing a non-empty
    ``stacking`` group exclude each other (the first applied wins, the rest are listed as
-   unusable with the reason). Each applied discount is apportioned over its lines by their
-   running amounts (largest remainder), so no line ever goes below zero, and it is capped so
-   the goods total stays at least one minor unit. A usable ``gift`` adjustment (满赠,
+   unusable with the reason; one that falls short of its threshold takes no group). Each
+   applied discount is apportioned over its lines by their running amounts (largest
+   remainder), so no line ever goes below zero, and it is capped so the goods total stays at
+   least one minor unit. A usable ``gift`` adjustment (满赠,
    ``data={"sku_id", "product_id", "quantity"}``) moves no money: it adds a zero-price line
    flagged ``is_gift``, which checkout writes and takes stock for like any other.
 3. **Shipping.** ``propose_shipping_quotes``; the buyer's choice by ``code`` or the cheapest
@@ -190,9 +194,19 @@ def _best_price(line: dict[str, Any], candidates: list[PriceCandidate]) -> Price
     )
 
 
+def _kind_rank(a: Adjustment) -> int:
+    return ADJUSTMENT_ORDER.index(a.kind) if a.kind in ADJUSTMENT_ORDER else len(ADJUSTMENT_ORDER)
+
+
 def _adjustment_sort_key(a: Adjustment) -> tuple:
-    rank = ADJUSTMENT_ORDER.index(a.kind) if a.kind in ADJUSTMENT_ORDER else len(ADJUSTMENT_ORDER)
-    return (rank, -a.priority, a.amount, a.source, a.label)
+    return (_kind_rank(a), -a.priority, a.amount, a.source, a.label)
+
+
+def _money_text(amount: int, currency: str) -> str:
+    """``1200, "CNY"`` → ``"¥12.00"`` (other currencies: ``"12.00 USD"``), without a float."""
+    sign, amount = ("-", -amount) if amount < 0 else ("", amount)
+    digits = f"{amount // 100}.{amount % 100:02d}"
+    return f"{sign}¥{digits}" if currency == "CNY" else f"{sign}{digits} {currency}"
 
 
 def price(
@@ -251,22 +265,31 @@ def price(
     applied: list[Adjustment] = []
     unusable: list[Adjustment] = [a for a in proposals if not a.usable]
     taken_groups: dict[str, str] = {}
+    # The running amounts before the first adjustment of the current kind: what thresholds
+    # are measured against (a coupon's threshold after 满减, but not after another coupon).
+    kind_rank, before_kind = -1, dict(running)
     for a in sorted(
         (a for a in proposals if a.usable and a.kind != "gift"), key=_adjustment_sort_key
     ):
+        if _kind_rank(a) != kind_rank:
+            kind_rank, before_kind = _kind_rank(a), dict(running)
         if a.amount > 0:
             unusable.append(replace(a, usable=False, reason="charges are not supported"))
-            continue
-        if a.stacking and a.stacking in taken_groups:
-            unusable.append(
-                replace(a, usable=False, reason=f"does not combine with {taken_groups[a.stacking]}")
-            )
             continue
         keys = [
             k
             for k in (a.line_keys or running)
             if k in running and not (by_key[k].exclusive and a.kind in EXCLUSIVE_KINDS)
         ]
+        if keys and a.threshold > (base := sum(before_kind[k] for k in keys)):
+            short = _money_text(a.threshold - base, merchant.currency)
+            unusable.append(replace(a, usable=False, reason=f"{short} short"))
+            continue
+        if a.stacking and a.stacking in taken_groups:
+            unusable.append(
+                replace(a, usable=False, reason=f"does not combine with {taken_groups[a.stacking]}")
+            )
+            continue
         if not keys:
             unusable.append(replace(a, usable=False, reason="not for activity-priced items"))
             continue

@@ -47,7 +47,7 @@ class CheckoutLine(TypedDict):
 class PricingContext(TypedDict, total=False):
     """The buyer's choices ``propose_adjustments`` reads (a plain dict; keys may be absent).
 
-    ``coupon_ids``: the coupons the buyer picked (None: let the plugin choose the best);
+    ``coupon_ids``: the coupons the buyer picked (empty: the coupons plugin offers its best);
     ``points``: points to redeem; ``preview``: True when nothing will be written (cart,
     preview); ``address`` and ``shipping_code``: the delivery chosen; ``plugins``: the
     per-plugin options the buyer sent at checkout (``{"<plugin name>": {...}}``).
@@ -63,7 +63,11 @@ class PricingContext(TypedDict, total=False):
 
 class CheckoutOrder(TypedDict):
     """The order ``validate_checkout`` is asked about, before anything is written: the same
-    money as the :class:`~mallkit.core.orders.models.Order` ``on_order_placed`` receives."""
+    money as the :class:`~mallkit.core.orders.models.Order` ``on_order_placed`` receives.
+
+    ``options`` are the buyer's choices for this store: ``shipping_code``, ``coupon_ids``,
+    ``points``, ``note`` and ``plugins`` (``{"<plugin name>": {...}}``, only names the store
+    has enabled; validate your own entry here)."""
 
     merchant_id: int
     buyer_id: int
@@ -88,8 +92,8 @@ class PriceCandidate:
     How the core picks: the best-ranked kind wins (``activity`` first; ``discount`` and
     ``member`` rank equal, so a line gets the better of the member price and a time-limited
     discount, never both); within it the lowest price, ties broken by ``priority`` (higher
-    first) then ``source``. A kind the core does not know ranks after the known ones. The
-    catalog price is the fallback; a candidate above it is still taken if it wins.
+    first) then ``source``. A candidate of another kind, or not below the catalog price, is
+    ignored; the catalog price is the fallback.
     """
 
     line_key: str
@@ -114,7 +118,15 @@ class Adjustment:
     ``stacking`` — a group name: only the first usable adjustment of a group applies;
     ``usable``/``reason`` — False with a reason puts it on the "unusable offers" list;
     ``data`` — free for the plugin, and stored with the applied adjustment in
-    ``order.pricing["applied"]``.
+    ``order.pricing["applied"]``; ``threshold`` — minor units: usable only when the running
+    amount of its lines, after the adjustments of *earlier kinds* (a coupon's lines after
+    满减, not after other coupons; lines it skips as exclusive do not count), reaches it —
+    0 for none. Propose a 满X减Y coupon with
+    ``threshold=X`` instead of comparing X with the amounts the hook sees (those are before
+    every adjustment): the core checks it while applying and turns a proposal that falls short
+    into an unusable one with the reason ``"¥12.00 short"``; one that falls short does not take
+    its ``stacking`` group, so the next of the group in order can apply. (Not read for
+    ``kind="gift"``.)
 
     The core applies adjustments kind by kind, caps each at what its lines still owe (a line
     never goes below zero; promotions and coupons skip lines priced with an exclusive
@@ -133,6 +145,7 @@ class Adjustment:
     usable: bool = True
     reason: str = ""
     data: dict[str, Any] = field(default_factory=dict)
+    threshold: int = 0
 
 
 @dataclass(frozen=True, slots=True)

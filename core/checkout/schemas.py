@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import fields, validate
 
-from mallkit.core.accounts.schemas import DeliveryAddressIn
+from mallkit.core.accounts.schemas import AddressSnapshotIn
 from mallkit.core.api import Schema
 from mallkit.core.checkout.models import MAX_QUANTITY
 
@@ -99,16 +99,23 @@ class ItemIn(Schema):
     )
 
 
-class AddressSnapshotIn(DeliveryAddressIn):
-    """A delivery address given inline at checkout (instead of ``address_id``)."""
-
-
 class MerchantOptionsIn(Schema):
     merchant_id = fields.Integer(required=True)
     shipping_code = fields.String(load_default=None, validate=validate.Length(max=64))
     coupon_ids = fields.List(fields.Integer(), load_default=list)
     points = fields.Integer(load_default=0, validate=validate.Range(min=0))
     note = fields.String(load_default="", validate=validate.Length(max=500))
+    plugins = fields.Dict(
+        keys=fields.String(validate=validate.Length(min=1, max=64)),
+        values=fields.Dict(),
+        load_default=dict,
+        validate=validate.Length(max=20),
+        metadata={
+            "description": "The buyer's choices for the store's plugins, by plugin name "
+            '(`{"stampcard": {"redeem": true}}`); each plugin documents its own. A name the '
+            "store has not enabled is refused."
+        },
+    )
 
 
 class CheckoutIn(Schema):

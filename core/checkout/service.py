@@ -14,16 +14,17 @@ from dataclasses import dataclass
 from typing import Any
 
 from mallkit.core import signals
+from mallkit.core.accounts.merchants.models import Merchant
 from mallkit.core.accounts.models import Address, User
 from mallkit.core.catalog import stock
 from mallkit.core.checkout import cart, pricing
 from mallkit.core.checkout.models import CartLine
 from mallkit.core.db import transaction, utcnow
 from mallkit.core.errors import Conflict, ValidationError
-from mallkit.core.merchants.models import Merchant
 from mallkit.core.orders.machine import Actor, record_event
 from mallkit.core.orders.models import STOCK_AT_PLACE, Order, OrderLine
 from mallkit.core.orders.service import AUTO_CANCEL, new_number, settings_for
+from mallkit.core.payments.service import enabled_channels
 from mallkit.core.plugins import merchant_plugins
 from mallkit.core.tasks import queue as tasks
 
@@ -40,7 +41,7 @@ ADDRESS_FIELDS = (
 
 
 @dataclass
-class Group:
+class StoreCheckout:
     """One merchant's part of a checkout."""
 
     merchant: Merchant
@@ -66,7 +67,7 @@ def _address(buyer: User, data: dict[str, Any]) -> dict[str, Any] | None:
     return None
 
 
-def _groups(buyer: User, data: dict[str, Any]) -> list[Group]:
+def _groups(buyer: User, data: dict[str, Any]) -> list[StoreCheckout]:
     """Resolve what is being bought into per-merchant groups, refusing anything unavailable."""
     if data.get("items"):
         wanted = [
@@ -92,7 +93,7 @@ def _groups(buyer: User, data: dict[str, Any]) -> list[Group]:
     skus = cart.load_skus([w[1] for w in wanted])
     now = utcnow()
     errors: dict[str, list[str]] = {}
-    groups: dict[int, Group] = {}
+    groups: dict[int, StoreCheckout] = {}
     options = {o["merchant_id"]: o for o in data.get("merchants", [])}
     for key, sku_id, quantity, cart_line_id, activity in wanted:
         sku = skus.get(sku_id)
@@ -102,7 +103,7 @@ def _groups(buyer: User, data: dict[str, Any]) -> list[Group]:
             continue
         merchant = sku.product.merchant
         group = groups.setdefault(
-            merchant.id, Group(merchant, [], {}, [], options.get(merchant.id, {}))
+            merchant.id, StoreCheckout(merchant, [], {}, [], options.get(merchant.id, {}))
         )
         line = cart.catalog_line(key, sku, quantity)
         if activity:
@@ -111,6 +112,14 @@ def _groups(buyer: User, data: dict[str, Any]) -> list[Group]:
         group.skus[sku.id] = sku
         if cart_line_id is not None:
             group.cart_line_ids.append(cart_line_id)
+    for merchant_id, group in groups.items():
+        unknown = set(group.options.get("plugins") or ()) - merchant_plugins(merchant_id).enabled
+        if unknown:
+            raise ValidationError(
+                "options for plugins this store has not enabled",
+                code="unknown_plugin_options",
+                errors={"merchants": {str(merchant_id): {"plugins": sorted(unknown)}}},
+            )
     if errors:
         code = (
             "out_of_stock"
@@ -121,7 +130,7 @@ def _groups(buyer: User, data: dict[str, Any]) -> list[Group]:
     return sorted(groups.values(), key=lambda g: g.merchant.id)
 
 
-def _price(buyer: User, group: Group, address: dict | None, preview: bool) -> None:
+def _price(buyer: User, group: StoreCheckout, address: dict | None, preview: bool) -> None:
     opts = group.options
     group.priced = pricing.price(
         group.merchant,
@@ -133,13 +142,13 @@ def _price(buyer: User, group: Group, address: dict | None, preview: bool) -> No
             "coupon_ids": opts.get("coupon_ids", []),
             "points": opts.get("points", 0),
             "preview": preview,
+            "plugins": opts.get("plugins") or {},
         },
     )
 
 
 def preview(buyer: User, data: dict[str, Any]) -> dict[str, Any]:
     """Totals, applied and unusable offers, shipping options and payment channels."""
-    from mallkit.core.payments.service import enabled_channels
 
     address = _address(buyer, data)
     out = []
@@ -159,7 +168,7 @@ def preview(buyer: User, data: dict[str, Any]) -> dict[str, Any]:
     return {"address": address, "merchants": out, "total": sum(m["total"] for m in out)}
 
 
-def _check_gifts(group: Group) -> None:
+def _check_gifts(group: StoreCheckout) -> None:
     """Gift lines (满赠) are SKUs of the same store with the stock for them, or the checkout
     is refused."""
     gifts = [p for p in group.priced.lines if p.is_gift]
@@ -182,14 +191,14 @@ def _check_gifts(group: Group) -> None:
 
 
 @dataclass
-class Prepared:
+class CheckoutPlan:
     """A checkout resolved and priced, ready to be written."""
 
     address: dict[str, Any]
-    groups: list[Group]
+    groups: list[StoreCheckout]
 
 
-def prepare(buyer: User, data: dict[str, Any]) -> Prepared:
+def prepare(buyer: User, data: dict[str, Any]) -> CheckoutPlan:
     """Resolve, check and price everything a place needs — reads only, outside the write
     transaction, so the transaction (and the hot SKUs' row locks) stays short."""
     address = _address(buyer, data)
@@ -209,7 +218,7 @@ def prepare(buyer: User, data: dict[str, Any]) -> Prepared:
                 code="undeliverable",
                 errors={str(group.merchant.id): ["Not deliverable."]},
             )
-    return Prepared(address, groups)
+    return CheckoutPlan(address, groups)
 
 
 def place(
@@ -217,7 +226,7 @@ def place(
     data: dict[str, Any],
     *,
     checkout_key: str = "",
-    prepared: Prepared | None = None,
+    prepared: CheckoutPlan | None = None,
 ) -> list[Order]:
     """Place one order per merchant; all or nothing. Call inside ``run_once`` for
     ``Idempotency-Key`` support; pass what :func:`prepare` returned to keep the pricing out
@@ -237,7 +246,7 @@ def place(
 
 
 def _create_order(
-    buyer: User, group: Group, address: dict, data: dict[str, Any], checkout_key: str
+    buyer: User, group: StoreCheckout, address: dict, data: dict[str, Any], checkout_key: str
 ) -> Order:
     merchant, priced = group.merchant, group.priced
     settings = settings_for(merchant.id)

@@ -145,10 +145,10 @@ def merchants() -> None:
 @pass_ctx
 def merchants_create(ctx, name, owner_login, currency, timezone) -> None:
     """Create a merchant."""
+    from mallkit.core.accounts.merchants import service
     from mallkit.core.accounts.models import User
     from mallkit.core.accounts.service import normalise_login
     from mallkit.core.errors import MallkitError
-    from mallkit.core.merchants import service
 
     with ctx.app.app_context():
         try:
@@ -170,7 +170,7 @@ def merchants_create(ctx, name, owner_login, currency, timezone) -> None:
 @pass_ctx
 def merchants_list(ctx) -> None:
     """List merchants."""
-    from mallkit.core.merchants.models import Merchant
+    from mallkit.core.accounts.merchants.models import Merchant
 
     with ctx.app.app_context():
         for m in Merchant.select().order_by(Merchant.id):
@@ -186,8 +186,8 @@ def plugins() -> None:
 
 
 def _merchant(merchant_id: int):
+    from mallkit.core.accounts.merchants.service import get_merchant
     from mallkit.core.errors import MallkitError
-    from mallkit.core.merchants.service import get_merchant
 
     try:
         return get_merchant(merchant_id)

@@ -9,11 +9,11 @@ from flask import Flask
 
 from mallkit.core import migrate, plugin_settings
 from mallkit.core.accounts import service as accounts
+from mallkit.core.accounts.merchants import service as merchants
+from mallkit.core.accounts.merchants.models import Merchant
 from mallkit.core.accounts.models import Address, User
 from mallkit.core.accounts.service import save_address
 from mallkit.core.errors import MallkitError
-from mallkit.core.merchants import service as merchants
-from mallkit.core.merchants.models import Merchant
 
 ADMIN = ("admin@demo.mallkit.dev", "demo-admin-1")
 OWNER = ("owner@demo.mallkit.dev", "demo-owner-1")

@@ -5,11 +5,11 @@ from __future__ import annotations
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from mallkit.core import auth
+from mallkit.core.accounts import auth
+from mallkit.core.accounts.merchants.service import get_merchant
 from mallkit.core.accounts.models import User
 from mallkit.core.accounts.service import normalise_login
 from mallkit.core.api import PeeweePage
-from mallkit.core.merchants.service import get_merchant
 from mallkit.core.orders import service, stats
 from mallkit.core.orders.machine import Actor
 from mallkit.core.orders.models import Order

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import peewee as pw
 
+from mallkit.core.accounts.merchants.models import Merchant
 from mallkit.core.accounts.models import User
 from mallkit.core.db import BaseModel, JSONField, utcnow
-from mallkit.core.merchants.models import Merchant
 
 STOCK_AT_PLACE = "place"
 STOCK_AT_PAY = "pay"

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from marshmallow import fields, validate
 
+from mallkit.core.accounts.schemas import AddressSnapshotIn
 from mallkit.core.api import Schema, UtcDateTime
-from mallkit.core.checkout.schemas import AddressSnapshotIn
-from mallkit.core.orders.models import Order, OrderLine, Shipment, ShipmentLine
+from mallkit.core.orders.models import Order, OrderEvent, OrderLine, Shipment, ShipmentLine
 
 
 class OrderLineOut(Schema):
@@ -212,8 +212,6 @@ def attach_details(
         for o in orders:
             o.shipments_loaded = ships[o.id]
     if events:
-        from mallkit.core.orders.models import OrderEvent
-
         evs: dict[int, list] = {i: [] for i in ids}
         for e in OrderEvent.select().where(OrderEvent.order.in_(ids)).order_by(OrderEvent.id):
             evs[e.order_id].append(e)

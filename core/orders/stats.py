@@ -13,8 +13,8 @@ import datetime as dt
 import zoneinfo
 from typing import Any
 
+from mallkit.core.accounts.merchants.models import Merchant
 from mallkit.core.errors import ValidationError
-from mallkit.core.merchants.models import Merchant
 from mallkit.core.orders.models import Order
 
 MAX_DAYS = 3 * 366

@@ -6,7 +6,8 @@ from flask import Response, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from mallkit.core import auth, idempotency
+from mallkit.core import idempotency
+from mallkit.core.accounts import auth
 from mallkit.core.orders import service as orders
 from mallkit.core.orders.machine import Actor
 from mallkit.core.payments import refunds, service

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import peewee as pw
 
+from mallkit.core.accounts.merchants.models import Merchant
 from mallkit.core.db import BaseModel, JSONField, utcnow
-from mallkit.core.merchants.models import Merchant
 from mallkit.core.orders.models import Order, OrderLine
 
 ATTEMPT_STATES = ("pending", "paid", "closed", "failed")

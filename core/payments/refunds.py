@@ -14,9 +14,9 @@ import logging
 from typing import Any
 
 from mallkit.core import signals
+from mallkit.core.accounts.merchants.models import Merchant
 from mallkit.core.db import transaction, utcnow
 from mallkit.core.errors import Conflict, NotFound, ValidationError
-from mallkit.core.merchants.models import Merchant
 from mallkit.core.orders.machine import SYSTEM, Actor, record_event, transition
 from mallkit.core.orders.models import Order, OrderLine
 from mallkit.core.orders.service import new_number, restore_stock, settings_for

@@ -8,8 +8,8 @@ from typing import Any
 
 from flask import current_app, has_request_context, request
 
+from mallkit.core.accounts.merchants.models import Merchant
 from mallkit.core.errors import Conflict, NotFound
-from mallkit.core.merchants.models import Merchant
 from mallkit.core.payments.channel import ChannelContext, PaymentChannel
 from mallkit.core.payments.models import PaymentLog
 from mallkit.core.plugins import get_host, merchant_plugins

@@ -15,11 +15,11 @@ from typing import Any
 
 import peewee as pw
 
+from mallkit.core.accounts.merchants.models import Merchant
 from mallkit.core.catalog import stock
 from mallkit.core.catalog.errors import OutOfStock
 from mallkit.core.db import is_postgres, transaction, utcnow
 from mallkit.core.errors import Conflict, NotFound, ValidationError
-from mallkit.core.merchants.models import Merchant
 from mallkit.core.orders.machine import SYSTEM, Actor, transition
 from mallkit.core.orders.models import STOCK_AT_PAY, Order, OrderLine
 from mallkit.core.orders.service import AUTO_CANCEL, new_number, settings_for

@@ -6,7 +6,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import fields, validate
 
-from mallkit.core import auth
+from mallkit.core.accounts import auth
 from mallkit.core.api import PeeweePage, Schema
 from mallkit.core.tasks import queue as tasks
 from mallkit.core.tasks.queue import ScheduledTask

@@ -13,6 +13,7 @@ from pathlib import Path
 from mallkit.core.plugin_api import JobHandler, MigrationSource, PluginMeta, utcnow
 from mallkit.hookspecs import hookimpl
 from mallkit.plugins.coupons import service
+from mallkit.plugins.coupons.api import blp
 from mallkit.plugins.coupons.schemas import CouponsConfig
 
 meta = PluginMeta(
@@ -34,8 +35,6 @@ def register_migrations():
 
 @hookimpl
 def register_blueprints(app):
-    from mallkit.plugins.coupons.api import blp
-
     return [blp]
 
 

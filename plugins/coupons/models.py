@@ -64,7 +64,7 @@ class UserCoupon(BaseModel):
     starts_at = pw.DateTimeField()
     ends_at = pw.DateTimeField(index=True)
     claimed_at = pw.DateTimeField(default=utcnow)
-    claimed_day = pw.CharField(max_length=10)  # YYYY-MM-DD (UTC) for the per-day limit
+    claimed_day = pw.CharField(max_length=10)  # YYYY-MM-DD in the store's timezone: per-day limit
     order_id = pw.IntegerField(null=True, index=True)
     order_total = pw.IntegerField(default=0)  # what the order it was used on came to
     used_at = pw.DateTimeField(null=True)

@@ -11,17 +11,20 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from peewee import fn
 
 from mallkit.core.plugin_api import (
     Adjustment,
     Conflict,
+    Merchant,
     NotFound,
     Product,
     User,
     ValidationError,
     as_utc,
+    category_lineage,
     database,
     merchant_plugins,
     schedule_task,
@@ -41,11 +44,6 @@ from mallkit.plugins.coupons.models import (
 PLUGIN = "coupons"
 EXPIRE_JOB = "coupons.expire"
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
-
-
-def yuan(fen: int) -> str:
-    """``1200`` → ``"¥12.00"`` without a float."""
-    return f"¥{fen // 100}.{fen % 100:02d}"
 
 
 # -- templates -------------------------------------------------------------------------------
@@ -132,7 +130,8 @@ def coupon_centre(merchant_id: int, product_id: int | None = None) -> list[Coupo
     if product is None:
         raise NotFound("product not found", code="product_not_found")
     line = {"product_id": product.id, "category_id": product.category_id}
-    return [t for t in rows if in_scope(_rules(t), line)]
+    lineage = category_lineage([product.category_id])
+    return [t for t in rows if in_scope(_rules(t), line, lineage)]
 
 
 # -- issuing ---------------------------------------------------------------------------------
@@ -140,6 +139,13 @@ def coupon_centre(merchant_id: int, product_id: int | None = None) -> list[Coupo
 
 def _rules(template: CouponTemplate) -> dict[str, Any]:
     return {name: getattr(template, name) for name in RULE_FIELDS}
+
+
+def store_day(merchant_id: int, at: dt.datetime) -> str:
+    """The store's calendar day (in the merchant's ``timezone``) of a naive-UTC instant,
+    ``YYYY-MM-DD``: what the per-day claim limit counts."""
+    tz = Merchant.select(Merchant.timezone).where(Merchant.id == merchant_id).scalar()
+    return at.replace(tzinfo=dt.UTC).astimezone(ZoneInfo(tz or "UTC")).date().isoformat()
 
 
 def _grant(
@@ -162,7 +168,7 @@ def _grant(
     )
     if not taken:
         raise Conflict("no coupons of this kind are left", code="coupon_exhausted")
-    day = now.date().isoformat()
+    day = store_day(template.merchant_id, now)
     if limits and template.per_user:
         held = (
             UserCoupon.select()
@@ -283,29 +289,34 @@ def my_coupons(user_id: int, status: str | None = None, merchant_id: int | None 
 # -- pricing ---------------------------------------------------------------------------------
 
 
-def in_scope(rules: dict[str, Any], line: dict[str, Any]) -> bool:
-    """Does the coupon cover this line?"""
+def in_scope(
+    rules: dict[str, Any], line: dict[str, Any], lineage: dict[int, tuple[int, ...]]
+) -> bool:
+    """Does the coupon cover this line? A category scope covers the categories' descendants:
+    ``lineage`` is :func:`category_lineage` of the lines' categories."""
     ids = set(rules.get("scope_ids") or ())
     scope = rules.get("scope", "all")
     if scope == "products":
         return line["product_id"] in ids
     if scope == "categories":
-        return line.get("category_id") in ids
+        category = line.get("category_id")
+        return category is not None and not ids.isdisjoint(lineage.get(category, (category,)))
     if scope == "except":
         return line["product_id"] not in ids
     return True
 
 
-def evaluate(rules: dict[str, Any], lines: list[dict[str, Any]]) -> tuple[int, list[str], str]:
+def evaluate(
+    rules: dict[str, Any], lines: list[dict[str, Any]], lineage: dict[int, tuple[int, ...]]
+) -> tuple[int, list[str], str]:
     """``(saving, line keys, reason)`` of one coupon's rules over priced lines; a reason means
-    the coupon cannot be used."""
-    keys = [line["key"] for line in lines if in_scope(rules, line)]
+    the coupon cannot be used. The threshold is not checked here: the coupon is proposed with
+    it and the core compares it with its lines' amounts after 满减 (``Adjustment.threshold``)."""
+    keys = [line["key"] for line in lines if in_scope(rules, line, lineage)]
     if not keys:
         scope = rules.get("scope")
         return 0, [], "not for this category" if scope == "categories" else "not for these items"
     base = sum(line["amount"] for line in lines if line["key"] in keys)
-    if base < rules.get("threshold", 0):
-        return 0, keys, f"{yuan(rules['threshold'] - base)} short"
     if rules["type"] == "discount":
         saving = base * (100 - rules["rate"]) // 100
         if rules.get("cap"):
@@ -320,8 +331,10 @@ def propose(
 ) -> list[Adjustment]:
     """The buyer's unused coupons at this merchant, usable (with the saving) or not (with
     the reason). With no choice in ``context["coupon_ids"]`` the usable ones are offered in one
-    stacking group, so the core applies the best; coupons of one template are alike, so only
-    the one expiring soonest is offered per template and state. With a choice: only those."""
+    stacking group, so the core applies the best — the biggest saving whose threshold the
+    lines still reach after 满减 (a coupon falling short takes no group, so the next one in
+    the core's order applies); coupons of one template are alike, so only the one expiring
+    soonest is offered per template and state. With a choice: only those."""
     config = merchant_plugins(merchant_id).config(PLUGIN)
     one_per_order = config.get("one_per_order", True)
     chosen = [int(c) for c in context.get("coupon_ids") or () if str(c).isdigit()]
@@ -348,10 +361,16 @@ def propose(
         merchant_id,
         UNUSED,
     )
+    rows = list(query.tuples())
+    lineage = (
+        category_lineage(line.get("category_id") for line in lines)
+        if any(rules.get("scope") == "categories" for *_, rules in rows)
+        else {}
+    )
     out = []
-    for coupon_id, starts_at, ends_at, rules in query.tuples():
+    for coupon_id, starts_at, ends_at, rules in rows:
         state = "expired" if ends_at <= now else "not valid yet" if starts_at > now else ""
-        saving, keys, reason = (0, [], state) if state else evaluate(rules, lines)
+        saving, keys, reason = (0, [], state) if state else evaluate(rules, lines, lineage)
         group = "coupon" if one_per_order or not chosen else f"coupon:{coupon_id}"
         out.append(
             Adjustment(
@@ -364,6 +383,7 @@ def propose(
                 usable=not reason,
                 reason=reason,
                 data={"user_coupon_id": coupon_id, "type": rules.get("type")},
+                threshold=rules.get("threshold", 0),
             )
         )
     return out

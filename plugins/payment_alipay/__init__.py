@@ -11,6 +11,7 @@ from __future__ import annotations
 from mallkit.core.plugin_api import PluginMeta, ValidationError
 from mallkit.hookspecs import hookimpl
 from mallkit.plugins.payment_alipay import protocol
+from mallkit.plugins.payment_alipay.api import blp
 from mallkit.plugins.payment_alipay.schemas import AlipayConfig
 from mallkit.plugins.payment_alipay.service import CHANNEL
 
@@ -33,8 +34,6 @@ def register_payment_channels():
 
 @hookimpl
 def register_blueprints(app):
-    from mallkit.plugins.payment_alipay.api import blp
-
     return [blp]
 
 

@@ -14,6 +14,7 @@ from flask import g, has_app_context
 from mallkit.core.plugin_api import MigrationSource, PluginMeta
 from mallkit.hookspecs import hookimpl
 from mallkit.plugins.promotions import service
+from mallkit.plugins.promotions.api import blp
 from mallkit.plugins.promotions.schemas import PromotionsConfig
 
 meta = PluginMeta(
@@ -50,8 +51,6 @@ def register_migrations():
 
 @hookimpl
 def register_blueprints(app):
-    from mallkit.plugins.promotions.api import blp
-
     return [blp]
 
 

@@ -99,7 +99,7 @@ def test_expired_and_revoked_tokens_are_refused(client, buyer):
 
 
 def test_logout_everywhere_and_password_change_revoke_every_token(client, buyer):
-    from mallkit.core import auth
+    from mallkit.core.accounts import auth
 
     second, _ = auth.issue_token(buyer.user)
     assert client.post("/api/v1/auth/logout-all", headers=buyer.headers).status_code == 204

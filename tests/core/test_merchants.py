@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from mallkit.core.accounts.merchants.models import Merchant, StaffMember
 from mallkit.core.audit import AuditLog
-from mallkit.core.merchants.models import Merchant, StaffMember
 from mallkit.core.testing import make_account
 
 

@@ -8,10 +8,10 @@ import types
 import pytest
 
 from mallkit.core import plugin_settings
+from mallkit.core.accounts.merchants.models import Merchant
 from mallkit.core.app import create_app
 from mallkit.core.audit import AuditLog
 from mallkit.core.errors import Conflict, NotFound, PluginError, PluginLoadError, ValidationError
-from mallkit.core.merchants.models import Merchant
 from mallkit.core.plugin_settings import MASK, MerchantPlugin
 from mallkit.core.plugins import PluginHost, merchant_plugins
 from mallkit.core.testing import TEST_SECRET, count_queries

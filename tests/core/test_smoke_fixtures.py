@@ -1,5 +1,5 @@
 def test_fixtures_give_a_clean_database(app, client, merchant, buyer):
-    from mallkit.core.merchants.models import Merchant
+    from mallkit.core.accounts.merchants.models import Merchant
 
     assert Merchant.select().count() == 1
     r = client.get("/api/v1/me", headers=buyer.headers)

@@ -27,7 +27,13 @@ from playhouse.migrations import Runner
 from mallkit.core import cli as cli_module
 from mallkit.core import db as dbm
 from mallkit.core import migrate
+from mallkit.core.accounts.merchants.models import Merchant
+from mallkit.core.accounts.models import User
 from mallkit.core.app import create_app
+from mallkit.core.orders.models import Order, OrderEvent, OrderLine
+from mallkit.core.plugin_settings import MerchantPlugin
+from mallkit.core.plugins import merchant_plugins
+from mallkit.core.tasks.queue import ScheduledTask, run_due
 from mallkit.core.testing import TEST_SECRET, postgres_url
 
 RELEASE = Path(__file__).resolve().parents[1] / "fixtures" / "release_5b2f9ca"
@@ -284,13 +290,6 @@ def test_a_database_of_the_previous_release_upgrades_in_place(
 
 
 def check_upgraded(upgraded, ids, fresh) -> None:
-    from mallkit.core.accounts.models import User
-    from mallkit.core.merchants.models import Merchant
-    from mallkit.core.orders.models import Order, OrderEvent, OrderLine
-    from mallkit.core.plugin_settings import MerchantPlugin
-    from mallkit.core.plugins import merchant_plugins
-    from mallkit.core.tasks.queue import ScheduledTask, run_due
-
     host = upgraded.extensions["mallkit"].plugins
     # Up to date, and the same schema as a database migrated from empty.
     assert all(applied for rows in migrate.status(host).values() for _, applied in rows)

@@ -19,6 +19,7 @@ def reset() -> None:
     PLACED.clear()
     REFUNDS.clear()
     REPRICED.clear()
+    OPTIONS.clear()
     HOLD_SHIPPING.clear()
     FAIL_ON.clear()
 
@@ -31,10 +32,26 @@ def register_order_transitions():
     ]
 
 
+OPTIONS: list = []
+
+
 @hookimpl
 def validate_checkout(merchant, buyer, order):
     if "refuse" in order["options"].get("note", ""):
         raise ValidationError("refused by order_flow", code="checkout_refused")
+    mine = order["options"].get("plugins", {}).get("order_flow", {})
+    if mine and set(mine) != {"gift_wrap"}:
+        raise ValidationError(
+            "order_flow takes only gift_wrap",
+            code="invalid_plugin_options",
+            errors={"order_flow": sorted(set(mine) - {"gift_wrap"})},
+        )
+
+
+@hookimpl
+def propose_adjustments(merchant, buyer, lines, context):
+    OPTIONS.append(context.get("plugins", {}).get("order_flow"))
+    return []
 
 
 @hookimpl

@@ -46,7 +46,8 @@ def propose_adjustments(merchant, buyer, lines, context):
         rule = dict(rule)
         sku_ids = rule.pop("sku_ids", None)
         keys = tuple(line["key"] for line in lines if sku_ids is None or line["sku_id"] in sku_ids)
-        threshold = rule.pop("threshold", 0)
+        threshold = rule.pop("threshold", 0)  # checked here, on the amounts the hook sees
+        rule["threshold"] = rule.pop("core_threshold", 0)  # checked by the core
         subtotal = sum(line["amount"] for line in lines if line["key"] in keys)
         if subtotal < threshold:
             out.append(

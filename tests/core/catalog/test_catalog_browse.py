@@ -5,12 +5,12 @@ import datetime as dt
 
 import pytest
 
+from mallkit.core.accounts.merchants.models import Merchant
 from mallkit.core.catalog import service, stock
 from mallkit.core.catalog.errors import ProductUnavailable, SkuNotFound
 from mallkit.core.catalog.models import Brand, Product, Sku
 from mallkit.core.catalog.visibility import is_on_shelf, on_shelf_expression, settle
 from mallkit.core.db import utcnow
-from mallkit.core.merchants.models import Merchant
 from tests.core.catalog.helpers import create_product
 from tests.core.catalog.plugins import also_viewed, groupbuy_badge
 

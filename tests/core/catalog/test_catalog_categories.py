@@ -56,6 +56,17 @@ def test_move_rewrites_the_subtree(app, merchant, client):
     assert client.get(f"/api/v1/products?category_id={clothes.id}").json == []
 
 
+def test_lineage_is_root_to_self_and_follows_a_move(app, merchant):
+    clothes, men, tees, digital = make_tree(merchant.id)
+    assert categories.lineage([tees.id, digital.id, None, 999999]) == {
+        tees.id: (clothes.id, men.id, tees.id),
+        digital.id: (digital.id,),
+    }
+    assert categories.lineage([]) == {}
+    categories.update_category(merchant.id, men.id, {"parent_id": digital.id})
+    assert categories.lineage([tees.id]) == {tees.id: (digital.id, men.id, tees.id)}
+
+
 def test_a_category_cannot_move_under_itself_or_a_descendant(app, merchant):
     clothes, men, tees, _ = make_tree(merchant.id)
     for target in (clothes.id, tees.id):

@@ -5,10 +5,10 @@ import threading
 import pytest
 
 from mallkit.core import db as dbm
+from mallkit.core.accounts.merchants.models import StaffMember
 from mallkit.core.catalog import service, stock
 from mallkit.core.catalog.errors import OutOfStock, SkuNotFound
 from mallkit.core.catalog.models import LowStockAlert, Product, Sku, StockMovement
-from mallkit.core.merchants.models import StaffMember
 from mallkit.core.plugins import merchant_plugins
 from mallkit.core.testing import make_account
 from tests.core.catalog.helpers import QueryCounter, create_product, row_counts

@@ -177,6 +177,37 @@ def test_refused_checkouts_write_nothing(client, buyer, merchant, skus, address,
     assert Sku.get_by_id(skus[0].id).stock == 10
 
 
+def test_checkout_carries_options_for_the_stores_plugins(
+    client, buyer, merchant, skus, address, enable_plugin
+):
+    def place(plugins):
+        return client.post(
+            "/api/v1/checkout/place",
+            json={
+                "items": [{"sku_id": skus[0].id, "quantity": 1}],
+                "address_id": address.id,
+                "merchants": [{"merchant_id": merchant.id, "plugins": plugins}],
+            },
+            headers=buyer.headers,
+        )
+
+    before = counts()
+    r = place({"order_flow": {"gift_wrap": True}})  # not enabled for this store
+    assert (r.status_code, r.json["code"]) == (422, "unknown_plugin_options")
+    assert r.json["errors"] == {"merchants": {str(merchant.id): {"plugins": ["order_flow"]}}}
+    r = place({"order_flow": "yes"})  # not an object
+    assert (r.status_code, r.json["code"]) == (422, "validation_error")
+    order_flow.reset()
+    with enable_plugin(order_flow, merchant):
+        r = place({"order_flow": {"gift_wrap": True, "engrave": "x"}})  # the plugin refuses
+        assert (r.status_code, r.json["code"]) == (422, "invalid_plugin_options")
+        assert counts() == before
+        r = place({"order_flow": {"gift_wrap": True}})
+        assert r.status_code == 201, r.json
+    assert order_flow.OPTIONS[-1] == {"gift_wrap": True}  # what propose_adjustments saw
+    assert Sku.get_by_id(skus[0].id).stock == 9
+
+
 def test_stock_can_be_taken_at_payment_instead(
     client, buyer, merchant, skus, address, owner, manual
 ):

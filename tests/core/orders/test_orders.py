@@ -97,7 +97,7 @@ def test_staff_change_the_price_once_before_payment(
     assert r.status_code == 409 and r.json["code"] == "price_already_changed"
     assert pay(merchant, Order.get_by_id(order.id)).paid_amount == 6000
     agent = make_account(email="agent@x.io")
-    from mallkit.core.merchants.service import add_staff
+    from mallkit.core.accounts.merchants.service import add_staff
 
     add_staff(merchant, agent.user.email, "agent")
     r = client.post(f"{base}/notes", json={"note": "客户要求周末送货"}, headers=agent.headers)

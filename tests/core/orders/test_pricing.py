@@ -210,6 +210,68 @@ def test_unusable_offers_come_with_reasons(rules, merchant, buyer):
     assert reasons == {"full-300": "¥290.00 short", "a": "does not combine with b"}
 
 
+def test_a_threshold_is_measured_after_the_adjustments_of_earlier_kinds(rules, merchant, buyer):
+    # ¥320.00: 满300减50 leaves ¥270.00, short of a 满300 coupon; a 满250 one still applies.
+    rules["adjustments"] = [
+        {"source": "full-300", "kind": "promotion", "amount": -5000, "core_threshold": 30000},
+        {
+            "source": "c300",
+            "kind": "coupon",
+            "amount": -3000,
+            "stacking": "c",
+            "core_threshold": 30000,
+        },
+        {
+            "source": "c250",
+            "kind": "coupon",
+            "amount": -1000,
+            "stacking": "c",
+            "core_threshold": 25000,
+        },
+    ]
+    result = pricing.price(merchant, buyer.user, lines((1, 1, 20000), (2, 1, 12000)))
+    assert [a.source for a in result.applied] == ["full-300", "c250"]
+    assert {a.source: a.reason for a in result.unusable} == {"c300": "¥30.00 short"}
+    assert result.total == 32000 - 5000 - 1000
+    # Without the 满减 the bigger coupon of the group wins.
+    rules["adjustments"] = rules["adjustments"][1:]
+    result = pricing.price(merchant, buyer.user, lines((1, 1, 20000), (2, 1, 12000)))
+    assert [a.source for a in result.applied] == ["c300"]
+    assert {a.source: a.reason for a in result.unusable} == {"c250": "does not combine with c300"}
+    assert result.total == 32000 - 3000
+
+
+def test_a_threshold_counts_only_its_lines_and_not_the_same_kind(rules, merchant, buyer):
+    # Two coupons that stack: each threshold is measured before any coupon; only the lines
+    # of the adjustment count, and an exclusive activity-priced line never counts.
+    rules["prices"] = [(3, 5000, "activity", 0, True)]
+    rules["adjustments"] = [
+        {"source": "a", "kind": "coupon", "amount": -2000, "core_threshold": 10000},
+        {"source": "b", "kind": "coupon", "amount": -1000, "core_threshold": 10000},
+        {
+            "source": "only-2",
+            "kind": "coupon",
+            "amount": -500,
+            "sku_ids": [2],
+            "core_threshold": 6001,
+        },
+        {
+            "source": "with-3",
+            "kind": "coupon",
+            "amount": -500,
+            "sku_ids": [2, 3],
+            "core_threshold": 6001,
+        },
+    ]
+    result = pricing.price(merchant, buyer.user, lines((1, 1, 4000), (2, 1, 6000), (3, 1, 9000)))
+    assert [a.source for a in result.applied] == ["a", "b"]
+    assert {a.source: a.reason for a in result.unusable} == {
+        "only-2": "¥0.01 short",
+        "with-3": "¥0.01 short",
+    }
+    assert result.total == 4000 + 6000 + 5000 - 3000
+
+
 def test_an_unknown_shipping_choice_is_refused(rules, merchant, buyer):
     rules["quotes"] = [{"source": "t", "code": "std", "label": "Std", "amount": 500}]
     with pytest.raises(Conflict) as exc:

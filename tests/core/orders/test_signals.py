@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from types import SimpleNamespace
 
 import pytest
 
@@ -16,6 +17,7 @@ from mallkit.core.errors import Conflict, ValidationError
 from mallkit.core.orders import service as orders
 from mallkit.core.orders.machine import Actor
 from mallkit.core.orders.models import Order, OrderLine
+from mallkit.core.plugins import call_isolated
 from mallkit.core.tasks.queue import run_due
 from mallkit.core.testing import make_account
 from tests.core.orders.conftest import make_product, pay_manually, skus_of
@@ -103,10 +105,6 @@ def test_a_failing_callback_is_logged_and_the_others_still_run(app, caplog):
 def test_an_isolated_hook_that_fails_takes_its_notifications_with_it(app, caplog):
     """``call_isolated`` (``on_order_refunded``, ``on_low_stock``) rolls a failing plugin back
     to its savepoint: what it queued for after commit goes too."""
-    from types import SimpleNamespace
-
-    from mallkit.core.plugins import call_isolated
-
     calls: list[str] = []
 
     def works(value):

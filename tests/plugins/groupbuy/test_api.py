@@ -88,7 +88,7 @@ def test_open_groups_group_page_and_share_links(client, gb, merchant, sku, activ
     acct = make_account(email="sharer@gb.test")
     r = client.post(f"{base}/groups/{group_id}/share", headers=acct.headers)
     assert r.status_code == 404 and r.json["code"] == "not_a_member"
-    from mallkit.core import auth
+    from mallkit.core.accounts import auth
 
     token, _ = auth.issue_token(leader)
     r = client.post(f"{base}/groups/{group_id}/share", headers={"Authorization": f"Bearer {token}"})

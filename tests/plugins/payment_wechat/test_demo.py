@@ -7,11 +7,11 @@ from __future__ import annotations
 import time
 import urllib.request
 
+from mallkit.core.accounts.merchants.models import Merchant
 from mallkit.core.accounts.models import Address, User
 from mallkit.core.catalog.models import Sku
 from mallkit.core.checkout import service as checkout
 from mallkit.core.cli import demo_store as demo
-from mallkit.core.merchants.models import Merchant
 from mallkit.core.orders.models import Order
 from mallkit.core.simkit import LoopbackServer
 

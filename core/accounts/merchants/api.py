@@ -6,14 +6,11 @@ from __future__ import annotations
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from mallkit.core import auth, plugin_settings
-from mallkit.core.accounts.models import User
-from mallkit.core.accounts.service import normalise_login
-from mallkit.core.api import PeeweePage
-from mallkit.core.errors import NotFound
-from mallkit.core.merchants import service
-from mallkit.core.merchants.models import Merchant, StaffMember
-from mallkit.core.merchants.schemas import (
+from mallkit.core import plugin_settings
+from mallkit.core.accounts import auth
+from mallkit.core.accounts.merchants import service
+from mallkit.core.accounts.merchants.models import Merchant, StaffMember
+from mallkit.core.accounts.merchants.schemas import (
     MerchantCreateIn,
     MerchantOut,
     MerchantPluginOut,
@@ -26,6 +23,10 @@ from mallkit.core.merchants.schemas import (
     StaffOut,
     StoreOut,
 )
+from mallkit.core.accounts.models import User
+from mallkit.core.accounts.service import normalise_login
+from mallkit.core.api import PeeweePage
+from mallkit.core.errors import NotFound
 from mallkit.core.plugins import get_host, merchant_plugins
 
 blp = Blueprint("merchants", __name__, url_prefix="/api/v1", description="Merchants and stores")

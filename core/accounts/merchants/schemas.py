@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from marshmallow import fields, validate
 
+from mallkit.core.accounts.merchants.models import STAFF_ROLES
 from mallkit.core.api import Schema
-from mallkit.core.merchants.models import STAFF_ROLES
 
 
 class MerchantSettingsIn(Schema):

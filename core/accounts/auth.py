@@ -22,10 +22,10 @@ import secrets
 from flask import current_app, request
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from mallkit.core.accounts.merchants.models import StaffMember
 from mallkit.core.accounts.models import AccessToken, User
 from mallkit.core.db import utcnow
 from mallkit.core.errors import Forbidden, Unauthorized
-from mallkit.core.merchants.models import StaffMember
 
 TOKEN_PREFIX = "mk_"
 

@@ -6,11 +6,11 @@ import zoneinfo
 from typing import Any
 
 from mallkit.core import audit
+from mallkit.core.accounts.merchants.models import Merchant, StaffMember
 from mallkit.core.accounts.models import User
 from mallkit.core.accounts.service import normalise_login
 from mallkit.core.db import transaction
 from mallkit.core.errors import Conflict, NotFound, ValidationError
-from mallkit.core.merchants.models import Merchant, StaffMember
 
 
 def check_timezone(name: str) -> None:
