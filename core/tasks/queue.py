@@ -93,7 +93,8 @@ class ScheduledTask(BaseModel):
     times the task was claimed, so a run cut short by a dying worker counts as an attempt (a
     task that keeps killing its workers is given up). ``max_attempts`` None means the
     handler's ``JobHandler.max_attempts``. ``locked_by`` names the worker that last held it.
-    ``dedupe_key`` is unique: scheduling an existing key returns the existing task.
+    ``dedupe_key`` is held while the task is ``pending`` or ``running`` (a partial unique index,
+    :data:`LIVE`): scheduling a held key returns that task; a finished task frees its key.
     """
 
     kind = pw.CharField(max_length=100)
@@ -106,7 +107,7 @@ class ScheduledTask(BaseModel):
     last_error = pw.TextField(default="")
     locked_by = pw.CharField(max_length=100, null=True)
     locked_until = pw.DateTimeField(null=True)
-    dedupe_key = pw.CharField(max_length=200, null=True, unique=True)
+    dedupe_key = pw.CharField(max_length=200, null=True)
     created_at = pw.DateTimeField(default=utcnow)
     finished_at = pw.DateTimeField(null=True)
 
@@ -118,11 +119,31 @@ class ScheduledTask(BaseModel):
         return f"<ScheduledTask {self.id} {self.kind} {self.status}>"
 
 
+# The states in which a task holds its dedupe key (migration 0007_task_dedupe).
+LIVE = (PENDING, RUNNING)
+ScheduledTask.add_index(
+    ScheduledTask.index(ScheduledTask.dedupe_key, name="scheduled_task_dedupe_key_any")
+)
+ScheduledTask.add_index(
+    ScheduledTask.index(
+        ScheduledTask.dedupe_key,
+        unique=True,
+        where=ScheduledTask.status.in_(LIVE),
+        name="scheduled_task_dedupe_key_live",
+    )
+)
+
+
 # -- scheduling (in the caller's transaction) ------------------------------------------------
 
 
-def _by_dedupe_key(dedupe_key: str) -> ScheduledTask | None:
-    return ScheduledTask.get_or_none(ScheduledTask.dedupe_key == dedupe_key)
+def _live_by_dedupe_key(dedupe_key: str) -> ScheduledTask | None:
+    return ScheduledTask.get_or_none(
+        (ScheduledTask.dedupe_key == dedupe_key) & ScheduledTask.status.in_(LIVE)
+    )
+
+
+_SCHEDULE_TRIES = 5
 
 
 def schedule(
@@ -139,10 +160,20 @@ def schedule(
 
     Call it inside the transaction of the business change it belongs to: the task is written
     in that transaction and commits or rolls back with it. ``payload`` is JSON (ids, not
-    objects; no secrets). With a ``dedupe_key`` that already exists — whatever that task's
-    status — nothing is created and the existing task is returned; two transactions racing
-    with one key end with one task (the unique index decides, inside a savepoint, so the
-    caller's transaction stays usable). ``max_attempts`` overrides the handler's.
+    objects; no secrets). ``max_attempts`` overrides the handler's.
+
+    A ``dedupe_key`` makes scheduling idempotent *while a task with that key is still to run*:
+    when a ``pending`` or ``running`` task holds the key, nothing is created and that task is
+    returned. A ``done``, ``failed`` or ``cancelled`` task no longer holds it, so a daily task
+    cancelled when its plugin is disabled can be scheduled again the same day, and a key can be
+    reused once its task has run. Callers that must never run twice for one key keep the key
+    unique (an order id, a refund id) or re-check the business state in the handler.
+
+    Race-free on both databases: the partial unique index over live tasks (migration
+    ``0007_task_dedupe``) lets one of two racing transactions insert; the other's insert fails
+    inside a savepoint (so its transaction stays usable) — on PostgreSQL after waiting for the
+    first to commit — and it returns the winner. Should the winner finish between the failed
+    insert and the look-up, the insert is simply tried again.
     """
     if not kind or len(kind) > 100:
         raise ValueError("a task kind is 1 to 100 characters")
@@ -161,15 +192,18 @@ def schedule(
     }
     if dedupe_key is None:
         return ScheduledTask.create(**row)
-    # Insert first (a new key is the common case); the unique index answers the rest.
-    try:
-        with transaction():  # a savepoint: a unique violation must not abort the caller's work
-            return ScheduledTask.create(**row)
-    except pw.IntegrityError:
-        existing = _by_dedupe_key(dedupe_key)
-        if existing is None:
-            raise
-        return existing
+    # Insert first (a new key is the common case); the partial unique index answers the rest.
+    for attempt in range(_SCHEDULE_TRIES):
+        try:
+            with transaction():  # a savepoint: a unique violation must not abort the caller's
+                return ScheduledTask.create(**row)
+        except pw.IntegrityError:
+            existing = _live_by_dedupe_key(dedupe_key)
+            if existing is not None:
+                return existing
+            if attempt == _SCHEDULE_TRIES - 1:
+                raise
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def cancel(dedupe_key: str) -> bool:
@@ -195,16 +229,29 @@ def reschedule(dedupe_key: str, run_at: dt.datetime) -> bool:
 
 
 def retry(task_id: int, *, actor_id: int | None = None) -> ScheduledTask:
-    """Give a ``failed`` task a fresh set of attempts, due now (operators; audited)."""
+    """Give a ``failed`` task a fresh set of attempts, due now (operators; audited).
+
+    409 ``task_key_taken`` when a newer task with its ``dedupe_key`` is pending or running."""
     with transaction():
         task = ScheduledTask.get_or_none(ScheduledTask.id == task_id)
         if task is None:
             raise NotFound(f"task {task_id} not found", code="task_not_found")
-        changed = (
-            ScheduledTask.update(status=PENDING, attempts=0, run_at=utcnow(), finished_at=None)
-            .where((ScheduledTask.id == task_id) & (ScheduledTask.status == FAILED))
-            .execute()
-        )
+        try:
+            with transaction():  # a savepoint: the key may be held by a newer live task
+                changed = (
+                    ScheduledTask.update(
+                        status=PENDING, attempts=0, run_at=utcnow(), finished_at=None
+                    )
+                    .where((ScheduledTask.id == task_id) & (ScheduledTask.status == FAILED))
+                    .execute()
+                )
+        except pw.IntegrityError as exc:
+            holder = _live_by_dedupe_key(task.dedupe_key) if task.dedupe_key else None
+            raise Conflict(
+                f"task {task_id} cannot be retried: its dedupe key {task.dedupe_key!r} is held "
+                f"by task {holder.id if holder else '?'}, which is still to run",
+                code="task_key_taken",
+            ) from exc
         if not changed:
             raise Conflict(
                 f"only a failed task can be retried; task {task_id} is {task.status}",
