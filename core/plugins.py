@@ -45,6 +45,7 @@ DEFAULT_PLUGINS = (
     "mallkit.core.catalog.defaults",
     "mallkit.core.orders.defaults",
     "mallkit.core.payments.defaults",
+    "mallkit.core.tasks.defaults",
 )
 
 

@@ -76,12 +76,20 @@ class JobHandler:
     write lock, and nobody should wait on a gateway for it — and open their own short ones;
     the task is marked ``done`` after they return. Such a handler may run again after a crash
     between its work and that mark, so it must check the current state first.
+
+    ``daily_at`` (a naive :class:`datetime.time`) makes the handler a *recurring job*: one task
+    per merchant that has the owning plugin enabled (every active merchant for a
+    platform-level plugin) runs each day at that local time in the merchant's ``timezone``;
+    ``task.payload["local_date"]`` is the merchant's date it runs for. The core schedules the
+    first occurrence when the plugin is enabled, the next one as each run starts, and cancels
+    the pending one when the plugin is disabled (:mod:`mallkit.core.tasks.recurring`).
     """
 
     kind: str
     run: Callable[..., Any]
     max_attempts: int = 5
     in_transaction: bool = True
+    daily_at: dt.time | None = None
 
 
 class ScheduledTask(BaseModel):
@@ -278,32 +286,49 @@ def _describe_fn(fn: Any) -> str:
     return f"{getattr(fn, '__module__', '?')}.{getattr(fn, '__qualname__', repr(fn))}"
 
 
-def _collect(host: Any) -> dict[str, JobHandler]:
+def _collect(host: Any) -> dict[str, tuple[JobHandler, str]]:
     found: dict[str, tuple[JobHandler, str]] = {}
 
-    def add(handler: Any, owner: str) -> None:
+    def add(handler: Any, plugin: str) -> None:
+        owner = f"plugin {plugin!r}"
         if not (
             isinstance(handler, JobHandler)
             and isinstance(handler.kind, str)
             and handler.kind
             and callable(handler.run)
             and handler.max_attempts >= 1
+            and (
+                handler.daily_at is None
+                or (isinstance(handler.daily_at, dt.time) and handler.daily_at.tzinfo is None)
+            )
         ):
             raise PluginLoadError(
-                f"{owner}: job handlers are JobHandler(kind, run, max_attempts >= 1); "
-                f"got {handler!r}"
+                f"{owner}: job handlers are JobHandler(kind, run, max_attempts >= 1, "
+                f"daily_at=None or a naive datetime.time); got {handler!r}"
             )
         if handler.kind in found:
             raise PluginLoadError(
                 f"job kind {handler.kind!r} is registered twice: "
-                f"by {found[handler.kind][1]} and by {owner}"
+                f"by plugin {found[handler.kind][1]!r} and by {owner}"
             )
-        found[handler.kind] = (handler, owner)
+        found[handler.kind] = (handler, plugin)
 
     for impl in host.pm.hook.register_job_handlers.get_hookimpls():
         for handler in impl.function() or ():
-            add(handler, f"plugin {impl.plugin_name!r}")
-    return {kind: handler for kind, (handler, _) in found.items()}
+            add(handler, impl.plugin_name)
+    return found
+
+
+def _registered(app: Flask | None) -> dict[str, tuple[JobHandler, str]]:
+    app = app or current_app._get_current_object()
+    host = app.extensions["mallkit"].plugins
+    key = tuple(id(p.module) for p in host.plugins.values())
+    cached = app.extensions.get(_EXTENSION)
+    if cached is None or cached[0] != key:
+        found = _collect(host)
+        cached = (key, {kind: h for kind, (h, _) in found.items()}, found)
+        app.extensions[_EXTENSION] = cached
+    return cached[2]
 
 
 def job_handlers(app: Flask | None = None) -> Mapping[str, JobHandler]:
@@ -313,14 +338,22 @@ def job_handlers(app: Flask | None = None) -> Mapping[str, JobHandler]:
     Collected once per app and again only when the installed plugins change. A kind
     registered twice raises :class:`PluginLoadError` naming both owners.
     """
-    app = app or current_app._get_current_object()
-    host = app.extensions["mallkit"].plugins
-    key = tuple(id(p.module) for p in host.plugins.values())
-    cached = app.extensions.get(_EXTENSION)
-    if cached is None or cached[0] != key:
-        cached = (key, _collect(host))
-        app.extensions[_EXTENSION] = cached
-    return cached[1]
+    _registered(app)
+    return (app or current_app).extensions[_EXTENSION][1]
+
+
+def handler_owner(kind: str, app: Flask | None = None) -> str | None:
+    """The name of the plugin that registered ``kind`` (None when nobody did)."""
+    found = _registered(app).get(kind)
+    return found[1] if found else None
+
+
+def recurring_handlers(app: Flask | None = None) -> list[tuple[JobHandler, str]]:
+    """``(handler, plugin name)`` for every handler with ``daily_at``, by kind."""
+    return sorted(
+        ((h, plugin) for h, plugin in _registered(app).values() if h.daily_at is not None),
+        key=lambda item: item[0].kind,
+    )
 
 
 def init_app(app: Flask) -> None:
@@ -490,6 +523,11 @@ def _run_one(
         )
         return
     try:
+        if handler.daily_at is not None:
+            from mallkit.core.tasks import recurring  # it builds on this module
+
+            if not recurring.begin_run(task, handler, worker_id, clock()):
+                return
         if not handler.in_transaction:
             _run_outside_transaction(task, handler, worker_id, clock)
             return
