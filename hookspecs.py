@@ -126,6 +126,9 @@ def register_job_handlers() -> list[JobHandler]:
     gateway call) may repeat; re-check the business state first (is the order still unpaid?).
     Applies: platform-wide; the handler runs whether or not the task's merchant still has the
     plugin enabled (check ``merchant_plugins(task.merchant_id)`` when that matters).
+    Recurring: ``JobHandler(kind, run, daily_at=datetime.time(3, 0))`` runs daily per merchant
+    with the plugin enabled at that local time in the merchant's time zone, scheduled and
+    cancelled by the core (:mod:`mallkit.core.tasks.recurring`), and only while enabled.
     """
 
 

@@ -21,6 +21,7 @@ DEFAULTS: dict[str, Any] = {
     "DB_POOL_SIZE": 20,
     "TASK_POLL_INTERVAL": 1.0,  # seconds between a worker's polls for due scheduled tasks
     "TASK_LEASE_SECONDS": 300,  # a task claimed by a worker that died runs again after this
+    "TASK_RECURRING_SWEEP_SECONDS": 600,  # how often a worker checks recurring jobs are scheduled
 }
 
 # Environment values that are not plain strings are parsed as JSON (lists, numbers, booleans).
@@ -30,6 +31,7 @@ _JSON_KEYS = {
     "DB_POOL_SIZE",
     "TASK_POLL_INTERVAL",
     "TASK_LEASE_SECONDS",
+    "TASK_RECURRING_SWEEP_SECONDS",
 }
 
 

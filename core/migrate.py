@@ -29,3 +29,14 @@ def status(host: PluginHost) -> dict[str, list[tuple[str, bool]]]:
         for source in host.migration_sources():
             out[source.name] = [(m.name, m.applied is not None) for m in _runner(source).status()]
     return out
+
+
+def pending(host: PluginHost) -> list[str]:
+    """``source:name`` of every migration not applied yet (all of them on a database that was
+    never migrated); reads the history tables, creates nothing."""
+    return [
+        f"{source}:{name}"
+        for source, rows in status(host).items()
+        for name, applied in rows
+        if not applied
+    ]

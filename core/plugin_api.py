@@ -18,8 +18,9 @@ Groups, each documented in ``docs/plugins.md``:
   :func:`merchant_plugins`, :func:`configure_plugin`;
 - value types the hooks exchange: :class:`PriceCandidate`, :class:`Adjustment`,
   :class:`ShippingQuote`, :class:`CheckoutLine`, :class:`CheckoutOrder`,
-  :class:`PricingContext`, :class:`OrderTransition`, :class:`JobHandler`,
-  :class:`Allocation`, :class:`StockReference`, :class:`Actor`;
+  :class:`PricingContext`, :class:`OrderTransition`, :class:`JobHandler` (durable tasks;
+  with ``daily_at=datetime.time(...)`` a recurring job run daily per merchant at that local
+  time, since API 1.1), :class:`Allocation`, :class:`StockReference`, :class:`Actor`;
 - payment channels: :class:`PaymentChannel` and the values it returns;
 - the core's rows a plugin reads: :class:`Merchant`, :class:`User`, :class:`Product`,
   :class:`Sku`, :class:`Order`, :class:`OrderLine`, :class:`PaymentAttempt`, :class:`Refund`,
@@ -122,7 +123,8 @@ from mallkit.core.tasks.queue import JobHandler, ScheduledTask
 from mallkit.core.tasks.queue import cancel as cancel_task
 from mallkit.core.tasks.queue import schedule as schedule_task
 
-PLUGIN_API_VERSION = "1.1"  # 1.1: Adjustment.threshold, category_lineage, signals, on_commit
+# 1.1: Adjustment.threshold, category_lineage, JobHandler.daily_at, signals, on_commit
+PLUGIN_API_VERSION = "1.1"
 
 __all__ = [
     "PLUGIN_API_VERSION",

@@ -26,7 +26,6 @@ from flask_smorest import Blueprint
 from marshmallow import Schema
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import Version
-from pluggy._hooks import _SubsetHookCaller
 
 from mallkit import hookspecs
 from mallkit.core import __version__
@@ -44,6 +43,7 @@ DEFAULT_PLUGINS = (
     "mallkit.core.catalog.defaults",
     "mallkit.core.orders.defaults",
     "mallkit.core.payments.defaults",
+    "mallkit.core.tasks.defaults",
 )
 
 
@@ -115,7 +115,10 @@ class LoadedPlugin:
         }
 
 
-def _snapshot_caller(proxy: _SubsetHookCaller) -> pluggy.HookCaller:
+_fallback_logged = False
+
+
+def _snapshot_caller(proxy: pluggy.HookCaller) -> pluggy.HookCaller:
     """A plain ``HookCaller`` holding the implementations ``subset_hook_caller`` selected.
 
     pluggy's subset proxy filters the implementations and follows properties to the original
@@ -123,10 +126,29 @@ def _snapshot_caller(proxy: _SubsetHookCaller) -> pluggy.HookCaller:
     and the host drops every cached caller when they do, so the selection can be kept: a
     merchant-scoped call then costs what a bare call does (``bench/hooks.py``). mallkit
     declares no historic hooks, the case pluggy's proxy exists for.
+
+    **The only use of pluggy internals in mallkit**: ``HookCaller(name, hook_execute)`` (a
+    ``:meta private:`` constructor), the proxy's ``_hookexec`` and the caller's ``_hookimpls``
+    list. ``tests/core/test_plugins.py::test_pluggy_internals_the_snapshot_relies_on`` fails
+    when a pluggy release changes them, which is why ``pyproject.toml`` bounds pluggy below
+    2. Should they change anyway, this falls back to pluggy's public proxy — the same
+    results, at the proxy's per-call cost — and logs that once.
     """
-    caller = pluggy.HookCaller(proxy.name, proxy._hookexec)
-    caller.spec = proxy.spec
-    caller._hookimpls = proxy.get_hookimpls()
+    if type(proxy) is pluggy.HookCaller:  # nothing removed: pluggy returned the caller itself
+        return proxy
+    impls = proxy.get_hookimpls()
+    try:
+        caller = pluggy.HookCaller(proxy.name, proxy._hookexec)
+        caller.spec = proxy.spec
+        caller._hookimpls[:] = impls
+        if caller.get_hookimpls() != impls:
+            raise TypeError("HookCaller no longer keeps its implementations in _hookimpls")
+    except (AttributeError, TypeError) as exc:
+        global _fallback_logged
+        if not _fallback_logged:
+            _fallback_logged = True
+            log.warning("pluggy internals changed (%s): merchant hooks use pluggy's proxy", exc)
+        return proxy
     return caller
 
 
@@ -319,9 +341,7 @@ class PluginHost:
         caller = self._subset_cache.get(key)
         if caller is None:
             modules = [self.plugins[n].module for n in removed if n in self.plugins]
-            caller = self.pm.subset_hook_caller(hook_name, modules)
-            if isinstance(caller, _SubsetHookCaller):
-                caller = _snapshot_caller(caller)
+            caller = _snapshot_caller(self.pm.subset_hook_caller(hook_name, modules))
             self._subset_cache[key] = caller
         return caller
 

@@ -43,7 +43,7 @@ from mallkit.core.payments import service as payments
 from mallkit.core.payments.channel import ChannelPayment
 from mallkit.core.payments.models import Refund
 from mallkit.core.plugins import get_host
-from mallkit.core.tasks.queue import run_due
+from mallkit.core.tasks.runner import run_due
 
 TEST_SECRET = "mallkit-test-secret"
 POSTGRES_ENV = "MALLKIT_TEST_DATABASE_URL"

@@ -24,6 +24,33 @@ class Context:
             self._app = create_app()
         return self._app
 
+    def migrated_app(self):
+        """The app, once its database is known to be migrated: otherwise the command stops
+        with a message saying to run ``mallkit db upgrade`` (exit status 1), not a traceback."""
+        from mallkit.core import migrate
+
+        app = self.app
+        url = _redacted(app.config.get("DATABASE_URL", ""))
+        try:
+            missing = migrate.pending(app.extensions["mallkit"].plugins)
+        except Exception as exc:  # unreachable server, bad credentials, unreadable file ...
+            raise click.ClickException(f"cannot use the database {url}: {exc}") from exc
+        if not missing:
+            return app
+        if "core:0001_initial" in missing:
+            state = "is not migrated"
+        else:
+            shown = ", ".join(missing[:5]) + (", ..." if len(missing) > 5 else "")
+            state = f"has {len(missing)} pending migration(s) ({shown})"
+        raise click.ClickException(f"the database {url} {state}: run `mallkit db upgrade` first")
+
+
+def _redacted(url: str) -> str:
+    """A database URL without its password."""
+    import re
+
+    return re.sub(r"//([^/@:]*):[^/@]*@", r"//\1:***@", url)
+
 
 pass_ctx = click.make_pass_decorator(Context, ensure=True)
 
@@ -122,7 +149,7 @@ def create_admin(ctx: Context, email: str, password: str, name: str) -> None:
     from mallkit.core.accounts import service
     from mallkit.core.errors import MallkitError
 
-    with ctx.app.app_context():
+    with ctx.migrated_app().app_context():
         try:
             user = service.register(
                 email=email, password=password, name=name, is_platform_admin=True
@@ -150,7 +177,7 @@ def merchants_create(ctx, name, owner_login, currency, timezone) -> None:
     from mallkit.core.accounts.service import normalise_login
     from mallkit.core.errors import MallkitError
 
-    with ctx.app.app_context():
+    with ctx.migrated_app().app_context():
         try:
             owner = None
             if owner_login:
@@ -172,7 +199,7 @@ def merchants_list(ctx) -> None:
     """List merchants."""
     from mallkit.core.accounts.merchants.models import Merchant
 
-    with ctx.app.app_context():
+    with ctx.migrated_app().app_context():
         for m in Merchant.select().order_by(Merchant.id):
             click.echo(f"{m.id}\t{m.name}\t{m.currency}\t{m.timezone}")
 
@@ -214,8 +241,9 @@ def plugins_list(ctx, merchant_id) -> None:
     """List installed plugins (and their state for a merchant)."""
     from mallkit.core import plugin_settings
 
-    with ctx.app.app_context():
-        host = ctx.app.extensions["mallkit"].plugins
+    app = ctx.app if merchant_id is None else ctx.migrated_app()  # the list needs no database
+    with app.app_context():
+        host = app.extensions["mallkit"].plugins
         if merchant_id is None:
             for name in sorted(host.plugins):
                 p = host.plugins[name].to_dict()
@@ -248,7 +276,7 @@ def plugins_enable(ctx, plugin, merchant_id, config) -> None:
     from mallkit.core import plugin_settings
 
     cfg = _parse_config(config)
-    with ctx.app.app_context():
+    with ctx.migrated_app().app_context():
         result = _run(plugin_settings.enable, _merchant(merchant_id), plugin, cfg)
     click.echo(
         f"{plugin} enabled for merchant {merchant_id}: "
@@ -264,7 +292,7 @@ def plugins_disable(ctx, plugin, merchant_id) -> None:
     """Disable PLUGIN for a merchant (its data is kept)."""
     from mallkit.core import plugin_settings
 
-    with ctx.app.app_context():
+    with ctx.migrated_app().app_context():
         _run(plugin_settings.disable, _merchant(merchant_id), plugin)
     click.echo(f"{plugin} disabled for merchant {merchant_id}")
 
@@ -279,7 +307,7 @@ def plugins_config(ctx, plugin, merchant_id, config) -> None:
     from mallkit.core import plugin_settings
 
     cfg = _parse_config(config)
-    with ctx.app.app_context():
+    with ctx.migrated_app().app_context():
         merchant = _merchant(merchant_id)
         if cfg is None:
             result = _run(plugin_settings.setting_for, merchant, plugin)
@@ -312,7 +340,7 @@ def products_import(ctx, file, merchant_id, skip_bad_rows) -> None:
     with open(file, encoding="utf-8-sig", newline="") as fh:
         total = max(sum(1 for _ in fh) - 1, 0)
         fh.seek(0)
-        with ctx.app.app_context():
+        with ctx.migrated_app().app_context():
             _merchant(merchant_id)
             with click.progressbar(length=total, label="importing", file=sys.stderr) as bar:
                 report = import_csv(
@@ -343,7 +371,7 @@ def products_export(ctx, file, merchant_id) -> None:
     from mallkit.core.catalog.importer import export_csv
     from mallkit.core.catalog.models import Product
 
-    with ctx.app.app_context():
+    with ctx.migrated_app().app_context():
         _merchant(merchant_id)
         total = (
             Product.select()

@@ -65,6 +65,7 @@ class AdminTaskRetry(MethodView):
     @blp.response(200, TaskOut)
     def post(self, task_id):
         """Run a failed task again with a fresh set of attempts, due now (platform admin;
-        audited). 409 ``task_not_retryable`` for a task that has not failed."""
+        audited). 409 ``task_not_retryable`` for a task that has not failed,
+        ``task_key_taken`` when a newer task with its dedupe key is still to run."""
         admin = auth.require_admin()
         return tasks.retry(task_id, actor_id=admin.id)

@@ -29,22 +29,18 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from threading import Event
 from typing import Any
 
 import peewee as pw
-from flask import Flask, current_app, has_app_context
+from flask import Flask, current_app
 
 from mallkit.core import audit
 from mallkit.core.db import (
     BaseModel,
     JSONField,
     as_utc,
-    database,
-    is_postgres,
     transaction,
     utcnow,
 )
@@ -76,12 +72,20 @@ class JobHandler:
     write lock, and nobody should wait on a gateway for it — and open their own short ones;
     the task is marked ``done`` after they return. Such a handler may run again after a crash
     between its work and that mark, so it must check the current state first.
+
+    ``daily_at`` (a naive :class:`datetime.time`) makes the handler a *recurring job*: one task
+    per merchant that has the owning plugin enabled (every active merchant for a
+    platform-level plugin) runs each day at that local time in the merchant's ``timezone``;
+    ``task.payload["local_date"]`` is the merchant's date it runs for. The core schedules the
+    first occurrence when the plugin is enabled, the next one as each run starts, and cancels
+    the pending one when the plugin is disabled (:mod:`mallkit.core.tasks.recurring`).
     """
 
     kind: str
     run: Callable[..., Any]
     max_attempts: int = 5
     in_transaction: bool = True
+    daily_at: dt.time | None = None
 
 
 class ScheduledTask(BaseModel):
@@ -93,7 +97,8 @@ class ScheduledTask(BaseModel):
     times the task was claimed, so a run cut short by a dying worker counts as an attempt (a
     task that keeps killing its workers is given up). ``max_attempts`` None means the
     handler's ``JobHandler.max_attempts``. ``locked_by`` names the worker that last held it.
-    ``dedupe_key`` is unique: scheduling an existing key returns the existing task.
+    ``dedupe_key`` is held while the task is ``pending`` or ``running`` (a partial unique index,
+    :data:`LIVE`): scheduling a held key returns that task; a finished task frees its key.
     """
 
     kind = pw.CharField(max_length=100)
@@ -106,7 +111,7 @@ class ScheduledTask(BaseModel):
     last_error = pw.TextField(default="")
     locked_by = pw.CharField(max_length=100, null=True)
     locked_until = pw.DateTimeField(null=True)
-    dedupe_key = pw.CharField(max_length=200, null=True, unique=True)
+    dedupe_key = pw.CharField(max_length=200, null=True)
     created_at = pw.DateTimeField(default=utcnow)
     finished_at = pw.DateTimeField(null=True)
 
@@ -118,11 +123,31 @@ class ScheduledTask(BaseModel):
         return f"<ScheduledTask {self.id} {self.kind} {self.status}>"
 
 
+# The states in which a task holds its dedupe key (migration 0007_task_dedupe).
+LIVE = (PENDING, RUNNING)
+ScheduledTask.add_index(
+    ScheduledTask.index(ScheduledTask.dedupe_key, name="scheduled_task_dedupe_key_any")
+)
+ScheduledTask.add_index(
+    ScheduledTask.index(
+        ScheduledTask.dedupe_key,
+        unique=True,
+        where=ScheduledTask.status.in_(LIVE),
+        name="scheduled_task_dedupe_key_live",
+    )
+)
+
+
 # -- scheduling (in the caller's transaction) ------------------------------------------------
 
 
-def _by_dedupe_key(dedupe_key: str) -> ScheduledTask | None:
-    return ScheduledTask.get_or_none(ScheduledTask.dedupe_key == dedupe_key)
+def _live_by_dedupe_key(dedupe_key: str) -> ScheduledTask | None:
+    return ScheduledTask.get_or_none(
+        (ScheduledTask.dedupe_key == dedupe_key) & ScheduledTask.status.in_(LIVE)
+    )
+
+
+_SCHEDULE_TRIES = 5
 
 
 def schedule(
@@ -139,10 +164,20 @@ def schedule(
 
     Call it inside the transaction of the business change it belongs to: the task is written
     in that transaction and commits or rolls back with it. ``payload`` is JSON (ids, not
-    objects; no secrets). With a ``dedupe_key`` that already exists — whatever that task's
-    status — nothing is created and the existing task is returned; two transactions racing
-    with one key end with one task (the unique index decides, inside a savepoint, so the
-    caller's transaction stays usable). ``max_attempts`` overrides the handler's.
+    objects; no secrets). ``max_attempts`` overrides the handler's.
+
+    A ``dedupe_key`` makes scheduling idempotent *while a task with that key is still to run*:
+    when a ``pending`` or ``running`` task holds the key, nothing is created and that task is
+    returned. A ``done``, ``failed`` or ``cancelled`` task no longer holds it, so a daily task
+    cancelled when its plugin is disabled can be scheduled again the same day, and a key can be
+    reused once its task has run. Callers that must never run twice for one key keep the key
+    unique (an order id, a refund id) or re-check the business state in the handler.
+
+    Race-free on both databases: the partial unique index over live tasks (migration
+    ``0007_task_dedupe``) lets one of two racing transactions insert; the other's insert fails
+    inside a savepoint (so its transaction stays usable) — on PostgreSQL after waiting for the
+    first to commit — and it returns the winner. Should the winner finish between the failed
+    insert and the look-up, the insert is simply tried again.
     """
     if not kind or len(kind) > 100:
         raise ValueError("a task kind is 1 to 100 characters")
@@ -161,15 +196,18 @@ def schedule(
     }
     if dedupe_key is None:
         return ScheduledTask.create(**row)
-    # Insert first (a new key is the common case); the unique index answers the rest.
-    try:
-        with transaction():  # a savepoint: a unique violation must not abort the caller's work
-            return ScheduledTask.create(**row)
-    except pw.IntegrityError:
-        existing = _by_dedupe_key(dedupe_key)
-        if existing is None:
-            raise
-        return existing
+    # Insert first (a new key is the common case); the partial unique index answers the rest.
+    for attempt in range(_SCHEDULE_TRIES):
+        try:
+            with transaction():  # a savepoint: a unique violation must not abort the caller's
+                return ScheduledTask.create(**row)
+        except pw.IntegrityError:
+            existing = _live_by_dedupe_key(dedupe_key)
+            if existing is not None:
+                return existing
+            if attempt == _SCHEDULE_TRIES - 1:
+                raise
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def cancel(dedupe_key: str) -> bool:
@@ -195,16 +233,29 @@ def reschedule(dedupe_key: str, run_at: dt.datetime) -> bool:
 
 
 def retry(task_id: int, *, actor_id: int | None = None) -> ScheduledTask:
-    """Give a ``failed`` task a fresh set of attempts, due now (operators; audited)."""
+    """Give a ``failed`` task a fresh set of attempts, due now (operators; audited).
+
+    409 ``task_key_taken`` when a newer task with its ``dedupe_key`` is pending or running."""
     with transaction():
         task = ScheduledTask.get_or_none(ScheduledTask.id == task_id)
         if task is None:
             raise NotFound(f"task {task_id} not found", code="task_not_found")
-        changed = (
-            ScheduledTask.update(status=PENDING, attempts=0, run_at=utcnow(), finished_at=None)
-            .where((ScheduledTask.id == task_id) & (ScheduledTask.status == FAILED))
-            .execute()
-        )
+        try:
+            with transaction():  # a savepoint: the key may be held by a newer live task
+                changed = (
+                    ScheduledTask.update(
+                        status=PENDING, attempts=0, run_at=utcnow(), finished_at=None
+                    )
+                    .where((ScheduledTask.id == task_id) & (ScheduledTask.status == FAILED))
+                    .execute()
+                )
+        except pw.IntegrityError as exc:
+            holder = _live_by_dedupe_key(task.dedupe_key) if task.dedupe_key else None
+            raise Conflict(
+                f"task {task_id} cannot be retried: its dedupe key {task.dedupe_key!r} is held "
+                f"by task {holder.id if holder else '?'}, which is still to run",
+                code="task_key_taken",
+            ) from exc
         if not changed:
             raise Conflict(
                 f"only a failed task can be retried; task {task_id} is {task.status}",
@@ -231,32 +282,49 @@ def _describe_fn(fn: Any) -> str:
     return f"{getattr(fn, '__module__', '?')}.{getattr(fn, '__qualname__', repr(fn))}"
 
 
-def _collect(host: Any) -> dict[str, JobHandler]:
+def _collect(host: Any) -> dict[str, tuple[JobHandler, str]]:
     found: dict[str, tuple[JobHandler, str]] = {}
 
-    def add(handler: Any, owner: str) -> None:
+    def add(handler: Any, plugin: str) -> None:
+        owner = f"plugin {plugin!r}"
         if not (
             isinstance(handler, JobHandler)
             and isinstance(handler.kind, str)
             and handler.kind
             and callable(handler.run)
             and handler.max_attempts >= 1
+            and (
+                handler.daily_at is None
+                or (isinstance(handler.daily_at, dt.time) and handler.daily_at.tzinfo is None)
+            )
         ):
             raise PluginLoadError(
-                f"{owner}: job handlers are JobHandler(kind, run, max_attempts >= 1); "
-                f"got {handler!r}"
+                f"{owner}: job handlers are JobHandler(kind, run, max_attempts >= 1, "
+                f"daily_at=None or a naive datetime.time); got {handler!r}"
             )
         if handler.kind in found:
             raise PluginLoadError(
                 f"job kind {handler.kind!r} is registered twice: "
-                f"by {found[handler.kind][1]} and by {owner}"
+                f"by plugin {found[handler.kind][1]!r} and by {owner}"
             )
-        found[handler.kind] = (handler, owner)
+        found[handler.kind] = (handler, plugin)
 
     for impl in host.pm.hook.register_job_handlers.get_hookimpls():
         for handler in impl.function() or ():
-            add(handler, f"plugin {impl.plugin_name!r}")
-    return {kind: handler for kind, (handler, _) in found.items()}
+            add(handler, impl.plugin_name)
+    return found
+
+
+def _registered(app: Flask | None) -> dict[str, tuple[JobHandler, str]]:
+    app = app or current_app._get_current_object()
+    host = app.extensions["mallkit"].plugins
+    key = tuple(id(p.module) for p in host.plugins.values())
+    cached = app.extensions.get(_EXTENSION)
+    if cached is None or cached[0] != key:
+        found = _collect(host)
+        cached = (key, {kind: h for kind, (h, _) in found.items()}, found)
+        app.extensions[_EXTENSION] = cached
+    return cached[2]
 
 
 def job_handlers(app: Flask | None = None) -> Mapping[str, JobHandler]:
@@ -266,14 +334,22 @@ def job_handlers(app: Flask | None = None) -> Mapping[str, JobHandler]:
     Collected once per app and again only when the installed plugins change. A kind
     registered twice raises :class:`PluginLoadError` naming both owners.
     """
-    app = app or current_app._get_current_object()
-    host = app.extensions["mallkit"].plugins
-    key = tuple(id(p.module) for p in host.plugins.values())
-    cached = app.extensions.get(_EXTENSION)
-    if cached is None or cached[0] != key:
-        cached = (key, _collect(host))
-        app.extensions[_EXTENSION] = cached
-    return cached[1]
+    _registered(app)
+    return (app or current_app).extensions[_EXTENSION][1]
+
+
+def handler_owner(kind: str, app: Flask | None = None) -> str | None:
+    """The name of the plugin that registered ``kind`` (None when nobody did)."""
+    found = _registered(app).get(kind)
+    return found[1] if found else None
+
+
+def recurring_handlers(app: Flask | None = None) -> list[tuple[JobHandler, str]]:
+    """``(handler, plugin name)`` for every handler with ``daily_at``, by kind."""
+    return sorted(
+        ((h, plugin) for h, plugin in _registered(app).values() if h.daily_at is not None),
+        key=lambda item: item[0].kind,
+    )
 
 
 def init_app(app: Flask) -> None:
@@ -282,258 +358,9 @@ def init_app(app: Flask) -> None:
         job_handlers(app)
 
 
-# -- running ---------------------------------------------------------------------------------
-
-
-def _setting(name: str, default: float) -> float:
-    value = current_app.config.get(name) if has_app_context() else None
-    return float(value if value not in (None, "") else default)
-
-
-def retry_delay(attempts: int) -> dt.timedelta:
-    """How long a task waits after its ``attempts``-th failed attempt: 2^attempts seconds,
-    capped by the ``TASK_RETRY_MAX_SECONDS`` setting (one hour by default)."""
-    cap = _setting("TASK_RETRY_MAX_SECONDS", DEFAULT_RETRY_MAX_SECONDS)
-    return dt.timedelta(seconds=min(2 ** min(attempts, 62), cap))
-
-
-def _lease() -> dt.timedelta:
-    return dt.timedelta(seconds=_setting("TASK_LEASE_SECONDS", DEFAULT_LEASE_SECONDS))
-
-
-def _claimable(now: dt.datetime) -> pw.Expression:
-    due = (ScheduledTask.status == PENDING) & (ScheduledTask.run_at <= now)
-    # A running task whose lease ran out was abandoned: its worker died or was killed.
-    abandoned = (ScheduledTask.status == RUNNING) & (ScheduledTask.locked_until < now)
-    return due | abandoned
-
-
 def _held_by(task_id: int, worker_id: str) -> pw.Expression:
     return (
         (ScheduledTask.id == task_id)
         & (ScheduledTask.status == RUNNING)
         & (ScheduledTask.locked_by == worker_id)
     )
-
-
-@contextmanager
-def _connected():
-    """Use this thread's connection, opening (and afterwards closing) one if needed."""
-    if not database.is_closed():
-        yield
-        return
-    database.connect()
-    try:
-        yield
-    finally:
-        database.close()
-
-
-def claim_due(
-    *, worker_id: str, limit: int = 50, now: dt.datetime | None = None
-) -> list[ScheduledTask]:
-    """Claim up to ``limit`` due tasks for ``worker_id`` in one short transaction and return
-    them, ``running`` under a lease of ``TASK_LEASE_SECONDS``. Tasks left ``running`` with an
-    expired lease are claimed again. The first half of :func:`run_due`."""
-    now = now or utcnow()
-    with transaction():
-        query = (
-            ScheduledTask.select(ScheduledTask.id)
-            .where(_claimable(now))
-            .order_by(ScheduledTask.run_at, ScheduledTask.id)
-            .limit(max(limit, 0))
-        )
-        if is_postgres():
-            # Rows another worker is claiming, or running right now, are skipped, not waited on.
-            query = query.for_update(skip_locked=True)
-        ids = [row[0] for row in query.tuples()]
-        if not ids:
-            return []
-        # On SQLite BEGIN IMMEDIATE already serialises claims; the condition is repeated so the
-        # update is a compare-and-set on the state that was read.
-        (
-            ScheduledTask.update(
-                status=RUNNING,
-                locked_by=worker_id,
-                locked_until=now + _lease(),
-                attempts=ScheduledTask.attempts + 1,
-            )
-            .where(ScheduledTask.id.in_(ids) & _claimable(now))
-            .execute()
-        )
-        return list(
-            ScheduledTask.select()
-            .where(
-                ScheduledTask.id.in_(ids)
-                & (ScheduledTask.status == RUNNING)
-                & (ScheduledTask.locked_by == worker_id)
-            )
-            .order_by(ScheduledTask.run_at, ScheduledTask.id)
-        )
-
-
-def run_claimed(
-    tasks: Sequence[ScheduledTask],
-    *,
-    worker_id: str,
-    now: dt.datetime | None = None,
-    stop: Event | None = None,
-) -> None:
-    """Run tasks claimed by ``worker_id``, each in its own transaction. The second half of
-    :func:`run_due`. When ``stop`` is set, the tasks not started yet are handed back."""
-    if not tasks:
-        return
-    handlers = job_handlers()
-    for index, task in enumerate(tasks):
-        if stop is not None and stop.is_set():
-            _release(tasks[index:], worker_id)
-            return
-        try:
-            _run_one(task, handlers.get(task.kind), worker_id, now)
-        except Exception:  # the database failed us: the lease runs out, another try follows
-            log.exception("task %s (%s): could not record the outcome", task.id, task.kind)
-
-
-def run_due(
-    *,
-    worker_id: str,
-    limit: int = 50,
-    now: dt.datetime | None = None,
-    stop: Event | None = None,
-) -> int:
-    """Claim up to ``limit`` due tasks and run them; return how many were claimed.
-
-    Needs an app context (for the handlers and settings) and no open transaction: every task
-    runs in a transaction of its own. ``worker_id`` must be unique among running workers
-    (:func:`mallkit.core.tasks.worker.default_worker_id`). ``now`` (UTC, naive) stands in for the
-    clock — tests use it to move time forward. Once ``stop`` is set, claimed tasks not
-    started yet are handed back.
-    """
-    if database.in_transaction():
-        raise RuntimeError("run_due runs each task in its own transaction; call it outside one")
-    with _connected():
-        tasks = claim_due(worker_id=worker_id, limit=limit, now=now)
-        run_claimed(tasks, worker_id=worker_id, now=now, stop=stop)
-    return len(tasks)
-
-
-def _run_one(
-    task: ScheduledTask, handler: JobHandler | None, worker_id: str, now: dt.datetime | None
-) -> None:
-    clock = (lambda: now) if now is not None else utcnow
-    if handler is None:
-        _record_failure(
-            task.id,
-            worker_id,
-            f"no handler is registered for task kind {task.kind!r}",
-            clock(),
-            give_up=True,
-        )
-        return
-    max_attempts = task.max_attempts or handler.max_attempts
-    if task.attempts > max_attempts:
-        # Claimed again and again because its worker kept dying while running it.
-        _record_failure(
-            task.id,
-            worker_id,
-            f"gave up: claimed {task.attempts} times, allowed {max_attempts} attempts "
-            "(its worker stopped before finishing)",
-            clock(),
-            give_up=True,
-        )
-        return
-    try:
-        if not handler.in_transaction:
-            _run_outside_transaction(task, handler, worker_id, clock)
-            return
-        with transaction():
-            # Renew the lease as a compare-and-set: if it ran out and another worker took the
-            # task, this worker has lost it. On PostgreSQL the row stays locked until commit,
-            # so no other worker can claim it while the handler runs.
-            mine = ScheduledTask.update(locked_until=clock() + _lease()).where(
-                _held_by(task.id, worker_id)
-            )
-            if not mine.execute():
-                log.info("task %s (%s): lease lost to another worker", task.id, task.kind)
-                return
-            handler.run(ScheduledTask.get_by_id(task.id))
-            (
-                ScheduledTask.update(
-                    status=DONE, finished_at=clock(), locked_until=None, last_error=""
-                )
-                .where(_held_by(task.id, worker_id))
-                .execute()
-            )
-    except Exception as exc:
-        log.warning(
-            "task %s (%s) attempt %s failed", task.id, task.kind, task.attempts, exc_info=True
-        )
-        _record_failure(
-            task.id, worker_id, _describe_error(exc), clock(), max_attempts=max_attempts
-        )
-
-
-def _run_outside_transaction(task, handler: JobHandler, worker_id: str, clock) -> None:
-    """A handler that talks to the network: renew the lease, run it with no transaction
-    open (it opens its own), then mark the task done — each a short transaction."""
-    with transaction():
-        mine = ScheduledTask.update(locked_until=clock() + _lease()).where(
-            _held_by(task.id, worker_id)
-        )
-        if not mine.execute():
-            log.info("task %s (%s): lease lost to another worker", task.id, task.kind)
-            return
-    handler.run(ScheduledTask.get_by_id(task.id))
-    with transaction():
-        ScheduledTask.update(
-            status=DONE, finished_at=clock(), locked_until=None, last_error=""
-        ).where(_held_by(task.id, worker_id)).execute()
-
-
-def _describe_error(exc: BaseException) -> str:
-    """Type and message only: no traceback, no payload, no local values."""
-    return f"{type(exc).__name__}: {exc}"[:_ERROR_MAX_CHARS]
-
-
-def _record_failure(
-    task_id: int,
-    worker_id: str,
-    error: str,
-    now: dt.datetime,
-    *,
-    max_attempts: int | None = None,
-    give_up: bool = False,
-) -> None:
-    with transaction():
-        task = ScheduledTask.get_or_none(ScheduledTask.id == task_id)
-        if task is None:
-            return
-        if give_up or task.attempts >= (max_attempts or 1):
-            changes = {"status": FAILED, "finished_at": now}
-            log.error("task %s (%s) failed for good: %s", task.id, task.kind, error)
-        else:
-            changes = {"status": PENDING, "run_at": now + retry_delay(task.attempts)}
-        (
-            ScheduledTask.update(**changes, last_error=error, locked_until=None)
-            .where(_held_by(task_id, worker_id))
-            .execute()
-        )
-
-
-def _release(tasks: Iterable[ScheduledTask], worker_id: str) -> None:
-    """Hand claimed, not started tasks back (a worker stopping); the claim is not counted."""
-    ids = [t.id for t in tasks]
-    if not ids:
-        return
-    with transaction():
-        (
-            ScheduledTask.update(
-                status=PENDING, locked_until=None, attempts=ScheduledTask.attempts - 1
-            )
-            .where(
-                ScheduledTask.id.in_(ids)
-                & (ScheduledTask.status == RUNNING)
-                & (ScheduledTask.locked_by == worker_id)
-            )
-            .execute()
-        )

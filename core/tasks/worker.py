@@ -1,10 +1,14 @@
 """The durable task worker: an APScheduler loop that runs due scheduled tasks.
 
 One interval job (``TASK_POLL_INTERVAL`` seconds, ``max_instances=1``, ``coalesce=True``)
-calls :func:`mallkit.core.tasks.queue.run_due` inside an app context, batch after batch while tasks
+calls :func:`mallkit.core.tasks.runner.run_due` inside an app context, batch after batch while tasks
 are due. APScheduler only keeps the beat: the tasks themselves live in the ``scheduled_task``
 table, so any number of workers — threads, processes, hosts — can poll one database, and a
 worker that dies loses nothing (its claims are taken over when their lease runs out).
+
+Each worker also keeps recurring jobs scheduled
+(:func:`mallkit.core.tasks.recurring.ensure_scheduled`) when it starts and every
+``TASK_RECURRING_SWEEP_SECONDS``.
 
 ``mallkit worker`` runs one in the foreground; ``mallkit serve`` runs one in the background
 of the development server.
@@ -19,12 +23,14 @@ import secrets
 import signal
 import socket
 import threading
+import time
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 from flask import Flask
 
-from mallkit.core.tasks.queue import run_due
+from mallkit.core.tasks import recurring
+from mallkit.core.tasks.runner import _connected, run_due
 
 log = logging.getLogger("mallkit.worker")
 
@@ -61,6 +67,8 @@ class Worker:
             raise ValueError("the poll interval is a positive number of seconds")
         self.worker_id = worker_id or default_worker_id()
         self.batch_size = batch_size
+        self.sweep_interval = recurring.sweep_interval(app.config)
+        self._next_sweep = 0.0  # the first poll schedules recurring jobs
         self._stopping = threading.Event()
         self.scheduler = BackgroundScheduler(
             timezone=dt.UTC,
@@ -90,6 +98,7 @@ class Worker:
         """
         total = 0
         with self.app.app_context():
+            self._sweep()
             while not self._stopping.is_set():
                 try:
                     claimed = run_due(
@@ -102,6 +111,20 @@ class Worker:
                 if claimed < self.batch_size:
                     break
         return total
+
+    def _sweep(self) -> None:
+        """Schedule recurring jobs that lack their next occurrence, every sweep interval."""
+        if time.monotonic() < self._next_sweep:
+            return
+        self._next_sweep = time.monotonic() + self.sweep_interval
+        try:
+            with _connected():
+                created = recurring.ensure_scheduled()
+        except Exception:
+            log.exception("worker %s: scheduling recurring jobs failed", self.worker_id)
+            return
+        if created:
+            log.info("worker %s: %s recurring occurrence(s) scheduled", self.worker_id, created)
 
     def start(self) -> None:
         """Start polling in a background thread."""

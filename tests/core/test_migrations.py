@@ -84,3 +84,44 @@ def test_migrations_are_frozen_not_importing_live_models():
     live = re.compile(r"^\s*(from|import)\s+mallkit[\w.]*\.(models|search)\b", re.M)
     offenders = [str(p.relative_to(root)) for p in scripts if live.search(p.read_text())]
     assert not offenders, f"migrations importing live models: {offenders}"
+
+
+def test_commands_on_a_database_never_migrated_say_to_run_db_upgrade(tmp_path, monkeypatch):
+    """No traceback: a message naming ``mallkit db upgrade`` and exit status 1."""
+    url = f"sqlite:///{tmp_path / 'never-migrated.db'}"
+    monkeypatch.setenv("MALLKIT_DATABASE_URL", url)
+    runner = CliRunner()
+    commands = [
+        ["plugins", "enable", "hello", "--merchant", "1"],
+        ["plugins", "disable", "hello", "--merchant", "1"],
+        ["plugins", "config", "hello", "--merchant", "1"],
+        ["plugins", "list", "--merchant", "1"],
+        ["merchants", "list"],
+        ["merchants", "create", "--name", "Shop"],
+        ["users", "create-admin", "--email", "root@x.io", "--password", "admin-pass-1"],
+    ]
+    for args in commands:
+        r = runner.invoke(cli_module.cli, args)
+        assert r.exit_code == 1, (args, r.output)
+        assert isinstance(r.exception, SystemExit), (args, r.exception)  # no traceback
+        assert "Traceback" not in r.output
+        assert f"the database {url} is not migrated" in r.output, (args, r.output)
+        assert "run `mallkit db upgrade` first" in r.output
+    # Listing the installed plugins needs no database.
+    r = runner.invoke(cli_module.cli, ["plugins", "list"])
+    assert r.exit_code == 0 and "hello" in r.output
+
+    # Migrated, but one migration behind: named.
+    assert runner.invoke(cli_module.cli, ["db", "upgrade"]).exit_code == 0
+    assert runner.invoke(cli_module.cli, ["merchants", "list"]).exit_code == 0
+    dbm.database.execute_sql("DELETE FROM migrations_hello")
+    r = runner.invoke(cli_module.cli, ["merchants", "list"])
+    assert r.exit_code == 1 and "has 1 pending migration(s) (hello:0001_visit)" in r.output
+
+
+def test_the_database_url_in_messages_hides_the_password():
+    assert (
+        cli_module._redacted("postgresql://shop:s3cret@db.internal:5432/shop")
+        == "postgresql://shop:***@db.internal:5432/shop"
+    )
+    assert cli_module._redacted("sqlite:///mallkit.db") == "sqlite:///mallkit.db"

@@ -211,6 +211,95 @@ def test_hook_calls_read_nothing_from_the_database_once_warm(app, merchant, enab
         assert q.count == 1
 
 
+def _pluggy_fixture():
+    """A bare pluggy manager with every kind of implementation the snapshot must keep in
+    order: tryfirst, plain, trylast, a new-style wrapper, and one plugin to leave out."""
+    import pluggy
+
+    spec = pluggy.HookspecMarker("snapcheck")
+    impl = pluggy.HookimplMarker("snapcheck")
+
+    class Specs:
+        @spec
+        def collect(self, x): ...
+
+        @spec(firstresult=True)
+        def first(self, x): ...
+
+    def plugin(name, value, **opts):
+        module = types.ModuleType(name)
+        module.collect = impl(**opts)(lambda x: f"{value}{x}")
+        module.first = impl(**opts)(lambda x: None if value == "a" else f"{value}{x}")
+        return module
+
+    wrapper = types.ModuleType("wrapper")
+
+    @impl(wrapper=True)
+    def collect(x):
+        result = yield
+        return ["<", *result, ">"]
+
+    wrapper.collect = collect
+    pm = pluggy.PluginManager("snapcheck")
+    pm.add_hookspecs(Specs)
+    left_out = plugin("left_out", "z")
+    for module in (
+        plugin("a", "a", tryfirst=True),
+        plugin("b", "b"),
+        left_out,
+        plugin("c", "c", trylast=True),
+        wrapper,
+    ):
+        pm.register(module)
+    return pm, left_out
+
+
+def test_pluggy_internals_the_snapshot_relies_on():
+    """``_snapshot_caller`` is mallkit's one use of pluggy internals (the reason pluggy is
+    bounded ``<2`` in pyproject.toml). If this fails, a pluggy release changed
+    ``HookCaller(name, hook_execute)``, ``_hookexec`` or ``_hookimpls``: merchant hooks then run
+    through pluggy's slower public proxy (same results) until ``_snapshot_caller`` is fixed."""
+    import pluggy
+
+    from mallkit.core.plugins import _snapshot_caller
+
+    pm, left_out = _pluggy_fixture()
+    for name, order, expected in (
+        ("collect", ["c", "b", "a", "wrapper"], ["<", "a1", "b1", "c1", ">"]),
+        ("first", ["c", "b", "a"], "b1"),
+    ):
+        proxy = pm.subset_hook_caller(name, [left_out])
+        snapshot = _snapshot_caller(proxy)
+        # The fast path was taken, not the fallback to the proxy ...
+        assert type(snapshot) is pluggy.HookCaller and snapshot is not getattr(pm.hook, name)
+        assert snapshot.name == name and snapshot.spec is proxy.spec
+        # ... it holds exactly the proxy's implementations, in pluggy's order ...
+        assert snapshot.get_hookimpls() == proxy.get_hookimpls()
+        assert [i.plugin_name for i in snapshot.get_hookimpls()] == order
+        # ... calls them like pluggy does (wrappers, tryfirst/trylast, firstresult) ...
+        assert snapshot(x=1) == proxy(x=1) == expected
+        # ... and a call reads the list the snapshot filled (not something cached elsewhere).
+        snapshot._hookimpls.clear()
+        assert snapshot(x=1) in ([], None)
+    # Nothing left out: pluggy hands back the original caller, kept as it is.
+    assert _snapshot_caller(pm.subset_hook_caller("collect", [])) is pm.hook.collect
+
+
+def test_the_snapshot_falls_back_to_pluggys_proxy_if_the_internals_change(monkeypatch):
+    from mallkit.core import plugins as plugins_module
+
+    class ChangedHookCaller:  # a pluggy whose constructor took other arguments
+        def __init__(self, *args, **kwargs):
+            raise TypeError("HookCaller() takes different arguments now")
+
+    pm, left_out = _pluggy_fixture()
+    proxy = pm.subset_hook_caller("collect", [left_out])
+    monkeypatch.setattr(plugins_module.pluggy, "HookCaller", ChangedHookCaller)
+    monkeypatch.setattr(plugins_module, "_fallback_logged", False)
+    assert plugins_module._snapshot_caller(proxy) is proxy
+    assert proxy(x=1) == ["<", "a1", "b1", "c1", ">"]
+
+
 def test_a_change_made_by_another_process_is_seen(app, merchant, mallkit_database_url):
     """Two hosts over one database stand for two app processes."""
     app.extensions["mallkit"].plugins.register(recorder)

@@ -30,14 +30,11 @@ from mallkit.core.tasks.queue import (
     JobHandler,
     ScheduledTask,
     cancel,
-    claim_due,
     job_handlers,
     reschedule,
-    retry_delay,
-    run_claimed,
-    run_due,
     schedule,
 )
+from mallkit.core.tasks.runner import claim_due, retry_delay, run_claimed, run_due
 from mallkit.core.tasks.worker import Worker
 from mallkit.hookspecs import hookimpl
 from tests.sample_plugins import jobs
@@ -121,10 +118,49 @@ def test_a_dedupe_key_already_present_returns_the_existing_task(jobs_app):
     first = schedule(jobs.RECORD, dedupe_key="group:9:expire", payload={"n": 1})
     again = schedule(jobs.RECORD, dedupe_key="group:9:expire", payload={"n": 2}, delay=SECOND)
     assert again.id == first.id and again.payload == {"n": 1}
-    assert run_due(worker_id="w") == 1
-    # Whatever its state: a done task still owns its key.
-    assert schedule(jobs.RECORD, dedupe_key="group:9:expire").id == first.id
     assert ScheduledTask.select().count() == 1
+
+
+def test_a_finished_task_frees_its_dedupe_key(jobs_app):
+    """A key is held while its task is pending or running; done, failed and cancelled tasks
+    no longer hold it (a daily task cancelled on disable can be scheduled again that day)."""
+    done = schedule(jobs.RECORD, dedupe_key="daily:1:2026-11-26")
+    assert run_due(worker_id="w") == 1 and _task(done.id).status == DONE
+    again = schedule(jobs.RECORD, dedupe_key="daily:1:2026-11-26", delay=dt.timedelta(hours=1))
+    assert again.id != done.id and _task(again.id).status == PENDING
+
+    assert cancel("daily:1:2026-11-26") is True
+    revived = schedule(jobs.RECORD, dedupe_key="daily:1:2026-11-26", delay=dt.timedelta(hours=1))
+    assert revived.id not in (done.id, again.id)
+    assert schedule(jobs.RECORD, dedupe_key="daily:1:2026-11-26").id == revived.id  # held
+    statuses = [t.status for t in ScheduledTask.select().order_by(ScheduledTask.id)]
+    assert statuses == [DONE, CANCELLED, PENDING]
+
+    failed = schedule(jobs.EXPLODE, dedupe_key="explode:1", max_attempts=1)
+    assert run_due(worker_id="w") == 1 and _task(failed.id).status == FAILED
+    assert schedule(jobs.RECORD, dedupe_key="explode:1").id != failed.id
+
+
+def test_a_running_task_still_holds_its_key(jobs_app):
+    task = schedule(jobs.RECORD, dedupe_key="running:1")
+    assert [t.id for t in claim_due(worker_id="w")] == [task.id]
+    assert _task(task.id).status == RUNNING
+    assert schedule(jobs.RECORD, dedupe_key="running:1").id == task.id
+    assert cancel("running:1") is False  # a claimed task is not cancelled
+
+
+def test_the_database_refuses_two_live_tasks_with_one_key(jobs_app):
+    """The partial unique index itself, beneath schedule(): two live rows with one key are
+    refused, finished rows with that key are not."""
+    row = {"kind": "x", "run_at": utcnow(), "dedupe_key": "same"}
+    with pytest.raises(pw.IntegrityError), transaction():
+        ScheduledTask.insert_many([row, {**row, "status": RUNNING}]).execute()
+    ScheduledTask.insert_many(
+        [{**row, "status": s} for s in (DONE, FAILED, CANCELLED, CANCELLED, PENDING)]
+    ).execute()
+    assert ScheduledTask.select().where(ScheduledTask.dedupe_key == "same").count() == 5
+    with pytest.raises(pw.IntegrityError), transaction():
+        ScheduledTask.update(status=PENDING).where(ScheduledTask.status == FAILED).execute()
 
 
 def test_a_taken_dedupe_key_returns_the_winner_and_keeps_the_transaction_usable(jobs_app):
@@ -140,28 +176,89 @@ def test_a_taken_dedupe_key_returns_the_winner_and_keeps_the_transaction_usable(
     assert ScheduledTask.select().count() == 1
 
 
-def test_racing_schedules_with_one_dedupe_key_make_one_task(jobs_app):
-    barrier = threading.Barrier(4)
+def _race_schedules(app, key: str, threads: int = 4) -> list[int]:
+    """``threads`` threads, each on its own connection, schedule ``key`` at the same moment;
+    the ids they got back."""
+    barrier = threading.Barrier(threads)
     ids: list[int] = []
     errors: list[BaseException] = []
 
     def place() -> None:
         try:
-            with jobs_app.app_context(), dbm.database.connection_context():
-                barrier.wait()
+            with app.app_context(), dbm.database.connection_context():
+                barrier.wait(timeout=60)
                 with transaction():
-                    ids.append(schedule(jobs.RECORD, dedupe_key="order:5:cancel").id)
+                    ids.append(schedule(jobs.RECORD, dedupe_key=key, delay=SECOND).id)
         except BaseException as exc:  # reported by the main thread
             errors.append(exc)
 
-    threads = [threading.Thread(target=place) for _ in range(4)]
-    for t in threads:
+    workers = [threading.Thread(target=place) for _ in range(threads)]
+    for t in workers:
         t.start()
-    for t in threads:
+    for t in workers:
         t.join()
     assert not errors
+    return ids
+
+
+def test_racing_schedules_with_one_dedupe_key_make_one_task(jobs_app):
+    ids = _race_schedules(jobs_app, "order:5:cancel")
     assert len(ids) == 4 and len(set(ids)) == 1
     assert ScheduledTask.select().count() == 1
+
+
+def test_racing_schedules_of_a_freed_key_make_one_new_task(jobs_app):
+    """Cancel, then reschedule from several transactions at once: one new live task."""
+    old = schedule(jobs.RECORD, dedupe_key="daily:7:2026-11-26", delay=dt.timedelta(hours=1))
+    assert cancel("daily:7:2026-11-26")
+    ids = _race_schedules(jobs_app, "daily:7:2026-11-26")
+    assert len(ids) == 4 and len(set(ids)) == 1 and ids[0] != old.id
+    live = ScheduledTask.select().where(
+        (ScheduledTask.dedupe_key == "daily:7:2026-11-26") & (ScheduledTask.status == PENDING)
+    )
+    assert [t.id for t in live] == ids[:1]
+
+
+def test_scheduling_while_the_holder_finishes_makes_one_live_task(jobs_app):
+    """Schedulers racing with a worker finishing the task that holds the key: whenever they
+    look, at most one task with the key is live, and each call returns a live one."""
+    key = "race:finish"
+    errors: list[BaseException] = []
+
+    def worker(barrier: threading.Barrier) -> None:
+        try:
+            with jobs_app.app_context():
+                barrier.wait(timeout=60)
+                run_due(worker_id="w-race")
+        except BaseException as exc:
+            errors.append(exc)
+
+    def scheduler(barrier: threading.Barrier) -> None:
+        try:
+            with jobs_app.app_context(), dbm.database.connection_context():
+                barrier.wait(timeout=60)
+                with transaction():
+                    schedule(jobs.RECORD, dedupe_key=key, delay=dt.timedelta(hours=1))
+        except BaseException as exc:
+            errors.append(exc)
+
+    for _ in range(5):
+        schedule(jobs.RECORD, dedupe_key=key)
+        barrier = threading.Barrier(4)
+        threads = [threading.Thread(target=worker, args=(barrier,))] + [
+            threading.Thread(target=scheduler, args=(barrier,)) for _ in range(3)
+        ]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert not errors
+        live = ScheduledTask.select().where(
+            (ScheduledTask.dedupe_key == key) & ScheduledTask.status.in_((PENDING, RUNNING))
+        )
+        assert live.count() <= 1
+        cancel(key)
+    assert ScheduledTask.select().where(ScheduledTask.status == RUNNING).count() == 0
 
 
 def test_cancel_and_reschedule_touch_pending_tasks_only(jobs_app):
@@ -489,12 +586,29 @@ def test_operators_list_failed_tasks_and_retry_them(client, admin, owner):
     assert (r.status_code, r.json["code"]) == (404, "task_not_found")
 
 
+def test_a_failed_task_is_not_retried_while_a_newer_one_holds_its_key(client, admin):
+    failed = schedule("nobody.handles.this", dedupe_key="daily:3:2026-11-26")
+    assert run_due(worker_id="w") == 1 and _task(failed.id).status == FAILED
+    newer = schedule("nobody.handles.this", dedupe_key="daily:3:2026-11-26", delay=SECOND * 60)
+    r = client.post(f"/api/v1/admin/tasks/{failed.id}/retry", headers=admin.headers)
+    assert (r.status_code, r.json["code"]) == (409, "task_key_taken")
+    assert str(newer.id) in r.json["message"]
+    assert _task(failed.id).status == FAILED
+    assert cancel("daily:3:2026-11-26")
+    r = client.post(f"/api/v1/admin/tasks/{failed.id}/retry", headers=admin.headers)
+    assert (r.status_code, r.json["status"]) == (200, PENDING)
+
+
 def test_the_migration_creates_the_table_the_model_describes(app):
     columns = {c.name for c in dbm.database.get_columns("scheduled_task")}
     assert columns == {f.column_name for f in ScheduledTask._meta.sorted_fields}
-    indexes = {tuple(i.columns): i.unique for i in dbm.database.get_indexes("scheduled_task")}
-    assert indexes[("dedupe_key",)] is True
-    assert indexes[("status", "run_at")] is False
+    indexes = {
+        i.name: (tuple(i.columns), i.unique) for i in dbm.database.get_indexes("scheduled_task")
+    }
+    assert indexes["scheduled_task_dedupe_key_any"] == (("dedupe_key",), False)
+    assert indexes["scheduled_task_dedupe_key_live"] == (("dedupe_key",), True)  # partial
+    assert "scheduled_task_dedupe_key" not in indexes  # 0003's plain UNIQUE is gone
+    assert indexes["scheduled_task_status_run_at"] == (("status", "run_at"), False)
     with pytest.raises(pw.IntegrityError), transaction():
         ScheduledTask.insert_many(
             [{"kind": "x", "run_at": utcnow(), "dedupe_key": "same"}] * 2

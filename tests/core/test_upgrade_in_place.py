@@ -33,7 +33,8 @@ from mallkit.core.app import create_app
 from mallkit.core.orders.models import Order, OrderEvent, OrderLine
 from mallkit.core.plugin_settings import MerchantPlugin
 from mallkit.core.plugins import merchant_plugins
-from mallkit.core.tasks.queue import ScheduledTask, run_due
+from mallkit.core.tasks.queue import ScheduledTask
+from mallkit.core.tasks.runner import run_due
 from mallkit.core.testing import TEST_SECRET, postgres_url
 
 RELEASE = Path(__file__).resolve().parents[1] / "fixtures" / "release_5b2f9ca"

@@ -18,7 +18,7 @@ from mallkit.core.payments import refunds
 from mallkit.core.payments import service as payments
 from mallkit.core.payments.channel import ChannelPayment
 from mallkit.core.payments.models import PaymentAttempt, PaymentLog, Refund
-from mallkit.core.tasks.queue import run_due
+from mallkit.core.tasks.runner import run_due
 from mallkit.core.testing import concurrently
 from tests.core.orders.conftest import pay_manually
 from tests.sample_plugins import fakepay, order_flow

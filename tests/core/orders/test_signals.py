@@ -18,7 +18,7 @@ from mallkit.core.orders import service as orders
 from mallkit.core.orders.machine import Actor
 from mallkit.core.orders.models import Order, OrderLine
 from mallkit.core.plugins import call_isolated
-from mallkit.core.tasks.queue import run_due
+from mallkit.core.tasks.runner import run_due
 from mallkit.core.testing import make_account
 from tests.core.orders.conftest import make_product, pay_manually, skus_of
 from tests.sample_plugins import order_flow

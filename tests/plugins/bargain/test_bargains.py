@@ -12,7 +12,8 @@ from mallkit.core.errors import Conflict, NotFound, ValidationError
 from mallkit.core.orders import service as orders
 from mallkit.core.orders.machine import Actor
 from mallkit.core.orders.models import Order, OrderLine
-from mallkit.core.tasks.queue import ScheduledTask, run_due
+from mallkit.core.tasks.queue import ScheduledTask
+from mallkit.core.tasks.runner import run_due
 from mallkit.core.testing import concurrently
 from mallkit.plugins.bargain import service
 from mallkit.plugins.bargain.models import Bargain, Help

@@ -12,6 +12,7 @@ from mallkit.core.orders.models import Order, OrderLine
 from mallkit.core.payments import service as payments
 from mallkit.core.payments.channel import ChannelPayment
 from mallkit.core.tasks import queue as tasks
+from mallkit.core.tasks import runner
 from mallkit.core.testing import concurrently, make_account
 from mallkit.plugins.coupons import service
 from mallkit.plugins.coupons.models import CouponTemplate, RedeemCode, UserCoupon
@@ -293,7 +294,7 @@ def test_the_daily_task_expires_coupons(app, merchant, buyer, coupons_on):
     UserCoupon.update(ends_at=utcnow() - DAY).where(UserCoupon.id == old.id).execute()
     task = tasks.ScheduledTask.get(tasks.ScheduledTask.kind == service.EXPIRE_JOB)
     assert task.merchant_id == merchant.id and task.run_at > utcnow()
-    assert tasks.run_due(worker_id="t", now=task.run_at + DAY / 24) == 1
+    assert runner.run_due(worker_id="t", now=task.run_at + DAY / 24) == 1
     assert UserCoupon.get_by_id(old.id).status == "expired"
     assert UserCoupon.get_by_id(fresh.id).status == "unused"
     nxt = tasks.ScheduledTask.select().where(

@@ -15,7 +15,8 @@ from mallkit.core.orders.models import Order, OrderLine
 from mallkit.core.payments import service as payments
 from mallkit.core.payments.channel import ChannelPayment
 from mallkit.core.payments.models import Refund
-from mallkit.core.tasks.queue import ScheduledTask, run_due
+from mallkit.core.tasks.queue import ScheduledTask
+from mallkit.core.tasks.runner import run_due
 from mallkit.core.testing import concurrently
 from mallkit.plugins.groupbuy import service
 from mallkit.plugins.groupbuy.models import Group, GroupActivity, Member, Share

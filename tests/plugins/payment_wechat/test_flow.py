@@ -17,7 +17,7 @@ from mallkit.core.db import utcnow
 from mallkit.core.orders.models import Order, OrderEvent, OrderLine
 from mallkit.core.payments import service as payments
 from mallkit.core.payments.models import PaymentAttempt, PaymentLog, Refund
-from mallkit.core.tasks.queue import run_due
+from mallkit.core.tasks.runner import run_due
 from mallkit.core.testing import concurrently
 from mallkit.plugins.payment_wechat.service import CHANNEL
 from mallkit.plugins.payment_wechat.simulator import FAULTS
