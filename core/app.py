@@ -78,6 +78,7 @@ def create_app(config: dict[str, Any] | None = None, *, plugins: list | None = N
     from mallkit.core.merchants.api import blp as merchants_blp
     from mallkit.core.orders.api import blp as orders_blp
     from mallkit.core.payments.api import blp as payments_blp
+    from mallkit.core.shares.api import blp as shares_blp
     from mallkit.core.tasks.api import blp as tasks_blp
 
     api.register_blueprint(accounts_blp)
@@ -85,6 +86,7 @@ def create_app(config: dict[str, Any] | None = None, *, plugins: list | None = N
     api.register_blueprint(cart_blp)
     api.register_blueprint(orders_blp)
     api.register_blueprint(payments_blp)
+    api.register_blueprint(shares_blp)
     api.register_blueprint(tasks_blp)
     for catalog_blp in catalog_blueprints:
         api.register_blueprint(catalog_blp)
