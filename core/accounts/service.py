@@ -14,6 +14,7 @@ from mallkit.core.accounts.models import Address, User
 from mallkit.core.db import transaction, utcnow
 from mallkit.core.errors import Conflict, NotFound, Unauthorized, ValidationError
 from mallkit.core.plugins import get_host
+from mallkit.core.shares import service as shares
 
 PHONE_RE = re.compile(r"^\+?[0-9]{6,20}$")
 
@@ -90,9 +91,7 @@ def register(
                 "an account with this e-mail or phone already exists", code="account_exists"
             ) from exc
         if share_code:
-            from mallkit.core.shares.service import record_signup  # shares builds on accounts
-
-            record_signup(user, share_code)
+            shares.record_signup(user, share_code)
         get_host().hook.on_user_registered(user=user)
     return user
 
