@@ -12,7 +12,7 @@ from mallkit.core.db import utcnow
 from mallkit.core.orders.models import Order
 from mallkit.core.shares import service
 from mallkit.core.shares.models import ShareLink, ShareSignup, ShareVisit
-from mallkit.core.testing import concurrently
+from mallkit.core.testing import concurrently, count_queries
 from tests.core.orders.conftest import ADDRESS, make_product, pay_manually, skus_of
 
 ERROR_KEYS = {"code", "status", "message", "errors"}
@@ -235,8 +235,17 @@ def test_statistics_are_scoped_to_the_merchant(
         assert r.status_code == 403 and set(r.json) == ERROR_KEYS
         assert client.get(f"{url}/sharers", headers=who.headers).status_code == 403
     assert client.get(base).status_code == 401
+    # a page of links costs the same queries whatever its size
+    with count_queries() as one:
+        assert len(client.get(base, headers=owner.headers).json) == 1
+    for channel in ("qq", "poster", "sms"):
+        share(client, other_buyer, kind="store", target_id=merchant.id, channel=channel)
+    with count_queries() as four:
+        assert len(client.get(base, headers=owner.headers).json) == 4
+    assert four.count == one.count
     # filters
-    assert client.get(f"{base}?kind=store", headers=owner.headers).json == []
+    assert len(client.get(f"{base}?kind=store", headers=owner.headers).json) == 3
+    assert client.get(f"{base}?kind=group", headers=owner.headers).json == []
     assert client.get(f"{base}?kind=BAD!", headers=owner.headers).status_code == 422
 
 

@@ -1,5 +1,6 @@
-"""groupbuy's and bargain's 0002 migrations copy their old share codes into the core's share
-links, so codes handed out before keep working; running one twice copies nothing twice."""
+"""groupbuy's and bargain's move to core share links: their 0002 migrations copy the old share
+codes into the core's share links, so codes handed out before keep working (running one twice
+copies nothing twice), and a config saved with the retired ``share_base_url`` still loads."""
 
 from __future__ import annotations
 
@@ -112,3 +113,11 @@ def test_bargain_share_codes_are_copied_to_core_share_links(app, merchant, buyer
     with pytest.raises(NotFound) as err:
         groupbuy_service.get_share(merchant.id, "old-bargain")
     assert err.value.code == "share_not_found"
+
+
+@pytest.mark.parametrize("plugin", ["groupbuy", "bargain"])
+def test_a_saved_share_base_url_is_dropped_not_refused(app, merchant, enable_plugin, plugin):
+    from mallkit.core.plugins import merchant_plugins
+
+    with enable_plugin(plugin, merchant, {"share_base_url": "https://old.example"}):
+        assert merchant_plugins(merchant.id).config(plugin) == {}
