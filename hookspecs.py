@@ -192,10 +192,15 @@ def on_plugin_disabled(merchant: Merchant, plugin: str) -> None:
 
 
 @hookspec
-def on_user_registered(user: User) -> None:
-    """React to a buyer account being created (new-user gifts, welcome messages).
+def on_user_registered(user: User, share_code: str | None) -> None:
+    """React to a buyer account being created (new-user gifts, welcome messages, binding the
+    buyer to whoever shared the link).
 
     When: inside the registration transaction; raising refuses the registration.
+    Parameters: ``share_code`` — the share link the buyer signed up through, as sent (None
+    without one; it may be unknown or expired: check it with ``get_share``). The core's
+    ``share_defaults`` plugin records the sign-up's attribution from it. Take only the
+    parameters you need: ``def on_user_registered(user)`` keeps working.
     Applies: platform-wide (a user belongs to no merchant).
     """
 

@@ -20,6 +20,7 @@ from mallkit.core.limits import init_limits
 from mallkit.core.orders.api import blp as orders_blp
 from mallkit.core.payments.api import blp as payments_blp
 from mallkit.core.plugins import PluginHost
+from mallkit.core.shares.api import blp as shares_blp
 from mallkit.core.tasks import queue as tasks
 from mallkit.core.tasks.api import blp as tasks_blp
 
@@ -84,6 +85,7 @@ def create_app(config: dict[str, Any] | None = None, *, plugins: list | None = N
     api.register_blueprint(cart_blp)
     api.register_blueprint(orders_blp)
     api.register_blueprint(payments_blp)
+    api.register_blueprint(shares_blp)
     api.register_blueprint(tasks_blp)
     for catalog_blp in catalog_blueprints:
         api.register_blueprint(catalog_blp)

@@ -24,7 +24,7 @@ Groups, each documented in ``docs/plugins.md``:
 - payment channels: :class:`PaymentChannel` and the values it returns;
 - the core's rows a plugin reads: :class:`Merchant`, :class:`User`, :class:`Product`,
   :class:`Sku`, :class:`Order`, :class:`OrderLine`, :class:`PaymentAttempt`, :class:`Refund`,
-  :class:`ScheduledTask`;
+  :class:`ScheduledTask`, :class:`ShareLink`;
 - catalog: :func:`category_lineage` (a category's ancestors, for scopes that include
   sub-categories);
 - data and money: :class:`BaseModel`, :class:`JSONField`, :func:`transaction`,
@@ -40,7 +40,9 @@ Groups, each documented in ``docs/plugins.md``:
   :func:`merchant_order`, :func:`cancel_order`, :func:`transition_order`), payments
   (:func:`start_payment`, :func:`record_payment`, :func:`channel_context`,
   :func:`record_payment_log`), refunds (:func:`refund_order`), tasks (:func:`schedule_task`,
-  :func:`cancel_task`), the audit log (:func:`record_audit`);
+  :func:`cancel_task`), the audit log (:func:`record_audit`), share links
+  (:func:`create_share`, :func:`get_share`, :func:`share_url`, :func:`attribute_order`,
+  :func:`order_source`; docs/shares.md);
 - REST schemas of the core a plugin's routes answer with: :class:`PaymentAttemptOut`;
 - tooling: :func:`create_app` (for a plugin's CLI commands), :mod:`simkit`, the
   gateway-simulator kit.
@@ -110,6 +112,14 @@ from mallkit.core.payments.service import record_payment
 from mallkit.core.payments.service import start as start_payment
 from mallkit.core.plugin_settings import enable as configure_plugin
 from mallkit.core.plugins import MigrationSource, PluginMeta, merchant_plugins, plugin_blueprint
+from mallkit.core.shares.models import ShareLink
+from mallkit.core.shares.service import (
+    attribute_order,
+    create_share,
+    get_share,
+    order_source,
+    share_url,
+)
 from mallkit.core.signals import (
     order_cancelled,
     order_completed,
@@ -123,7 +133,8 @@ from mallkit.core.tasks.queue import JobHandler, ScheduledTask
 from mallkit.core.tasks.queue import cancel as cancel_task
 from mallkit.core.tasks.queue import schedule as schedule_task
 
-# 1.1: Adjustment.threshold, category_lineage, JobHandler.daily_at, signals, on_commit
+# 1.1: Adjustment.threshold, category_lineage, JobHandler.daily_at, share links, signals,
+# on_commit
 PLUGIN_API_VERSION = "1.1"
 
 __all__ = [
@@ -164,6 +175,7 @@ __all__ = [
     "Product",
     "Refund",
     "ScheduledTask",
+    "ShareLink",
     "Sku",
     "User",
     # catalog
@@ -205,16 +217,21 @@ __all__ = [
     "Unauthorized",
     "ValidationError",
     # service verbs
+    "attribute_order",
     "buyer_order",
     "cancel_order",
     "cancel_task",
     "channel_context",
+    "create_share",
+    "get_share",
     "merchant_order",
+    "order_source",
     "record_audit",
     "record_payment",
     "record_payment_log",
     "refund_order",
     "schedule_task",
+    "share_url",
     "start_payment",
     "transition_order",
     # tooling

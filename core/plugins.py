@@ -43,6 +43,7 @@ DEFAULT_PLUGINS = (
     "mallkit.core.catalog.defaults",
     "mallkit.core.orders.defaults",
     "mallkit.core.payments.defaults",
+    "mallkit.core.shares.defaults",
     "mallkit.core.tasks.defaults",
 )
 

@@ -12,6 +12,11 @@ class RegisterIn(Schema):
     phone = fields.String(load_default=None, validate=validate.Regexp(r"^\+?[0-9 -]{6,24}$"))
     password = fields.String(required=True, load_only=True, validate=validate.Length(max=128))
     name = fields.String(load_default="", validate=validate.Length(max=100))
+    share_code = fields.String(
+        load_default=None,
+        validate=validate.Length(max=32),
+        metadata={"description": "The share link that brought you (ignored when stale)"},
+    )
 
 
 class LoginIn(Schema):

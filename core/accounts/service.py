@@ -52,8 +52,10 @@ def register(
     password: str,
     name: str = "",
     is_platform_admin: bool = False,
+    share_code: str | None = None,
 ) -> User:
-    """Create an account. ``on_user_registered`` hooks run inside the transaction; the
+    """Create an account. ``on_user_registered`` hooks run inside the transaction, after the
+    sign-up is attributed to the live share ``share_code`` (a stale code is ignored); the
     ``user_registered`` signal is sent after it commits."""
     if not email and not phone:
         raise ValidationError(
@@ -89,7 +91,8 @@ def register(
             raise Conflict(
                 "an account with this e-mail or phone already exists", code="account_exists"
             ) from exc
-        get_host().hook.on_user_registered(user=user)
+        # The core's share_defaults plugin records the sign-up's share attribution.
+        get_host().hook.on_user_registered(user=user, share_code=share_code or None)
         signals.send_after_commit(signals.user_registered, user)
     return user
 

@@ -134,6 +134,14 @@ class CheckoutIn(Schema):
     address = fields.Nested(AddressSnapshotIn, load_default=None)
     merchants = fields.List(fields.Nested(MerchantOptionsIn), load_default=list)
     buyer_note = fields.String(load_default="", validate=validate.Length(max=500))
+    share_code = fields.String(
+        load_default=None,
+        validate=validate.Length(max=32),
+        metadata={
+            "description": "The share link the buyer came through: the order of its store "
+            "records it (code, channel, UTM); an unknown or expired code is ignored"
+        },
+    )
 
 
 class CheckoutPreviewOut(Schema):

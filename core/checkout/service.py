@@ -26,6 +26,7 @@ from mallkit.core.orders.models import STOCK_AT_PLACE, Order, OrderLine
 from mallkit.core.orders.service import AUTO_CANCEL, new_number, settings_for
 from mallkit.core.payments.service import enabled_channels
 from mallkit.core.plugins import merchant_plugins
+from mallkit.core.shares import service as shares
 from mallkit.core.tasks import queue as tasks
 
 ADDRESS_FIELDS = (
@@ -196,6 +197,7 @@ class CheckoutPlan:
 
     address: dict[str, Any]
     groups: list[StoreCheckout]
+    share: Any = None  # the live share link the checkout came through (docs/shares.md)
 
 
 def prepare(buyer: User, data: dict[str, Any]) -> CheckoutPlan:
@@ -218,7 +220,7 @@ def prepare(buyer: User, data: dict[str, Any]) -> CheckoutPlan:
                 code="undeliverable",
                 errors={str(group.merchant.id): ["Not deliverable."]},
             )
-    return CheckoutPlan(address, groups)
+    return CheckoutPlan(address, groups, shares.find_live_share(data.get("share_code")))
 
 
 def place(
@@ -236,7 +238,9 @@ def place(
     orders: list[Order] = []
     with transaction():
         for group in prepared.groups:
-            orders.append(_create_order(buyer, group, prepared.address, data, checkout_key))
+            orders.append(
+                _create_order(buyer, group, prepared.address, data, checkout_key, prepared.share)
+            )
         cart_ids = [i for g in prepared.groups for i in g.cart_line_ids]
         if cart_ids:
             CartLine.delete().where(
@@ -246,7 +250,12 @@ def place(
 
 
 def _create_order(
-    buyer: User, group: StoreCheckout, address: dict, data: dict[str, Any], checkout_key: str
+    buyer: User,
+    group: StoreCheckout,
+    address: dict,
+    data: dict[str, Any],
+    checkout_key: str,
+    share: Any = None,
 ) -> Order:
     merchant, priced = group.merchant, group.priced
     settings = settings_for(merchant.id)
@@ -279,6 +288,7 @@ def _create_order(
         plugins=sorted(merchant_plugins(merchant.id).enabled),
         # Set up front: the allocation below either succeeds or rolls everything back.
         stock_deducted=settings.stock_deduct == STOCK_AT_PLACE,
+        **shares.source_fields(share, merchant.id),  # the store's own share link only
     )
     rows = []
     for p in priced.lines:

@@ -57,6 +57,13 @@ class Order(BaseModel):
     plugins = JSONField(default=list)
     payment_channel = pw.CharField(max_length=32, default="")
     checkout_key = pw.CharField(max_length=64, default="", index=True)
+    # Where the order came from: the share link it was placed through (docs/shares.md).
+    share_id = pw.IntegerField(null=True, index=True)
+    share_code = pw.CharField(max_length=32, default="")
+    source_channel = pw.CharField(max_length=16, default="")
+    utm_source = pw.CharField(max_length=100, default="")
+    utm_medium = pw.CharField(max_length=100, default="")
+    utm_campaign = pw.CharField(max_length=100, default="")
     placed_at = pw.DateTimeField(default=utcnow, index=True)
     paid_at = pw.DateTimeField(null=True, index=True)
     shipped_at = pw.DateTimeField(null=True)
@@ -67,6 +74,19 @@ class Order(BaseModel):
     class Meta:
         table_name = "orders"  # "order" is an SQL keyword
         indexes = ((("merchant", "status", "placed_at"), False), (("buyer", "placed_at"), False))
+
+    @property
+    def source(self) -> dict | None:
+        """The share the order came through (code, channel, UTM), or None."""
+        if not self.share_code:
+            return None
+        return {
+            "share_code": self.share_code,
+            "channel": self.source_channel,
+            "utm_source": self.utm_source,
+            "utm_medium": self.utm_medium,
+            "utm_campaign": self.utm_campaign,
+        }
 
 
 class OrderLine(BaseModel):

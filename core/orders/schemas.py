@@ -71,6 +71,13 @@ class OrderOut(Schema):
     cancel_reason = fields.String()
     payment_channel = fields.String()
     pricing = fields.Dict()
+    source = fields.Dict(
+        allow_none=True,
+        metadata={
+            "description": "The share link the order came through: share_code, channel, "
+            "utm_source, utm_medium, utm_campaign (null when none)"
+        },
+    )
     placed_at = fields.DateTime()
     paid_at = fields.DateTime(allow_none=True)
     shipped_at = fields.DateTime(allow_none=True)

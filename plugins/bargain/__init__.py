@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from marshmallow import Schema, fields, validate
+from marshmallow import EXCLUDE, Schema
 
 from mallkit.core.plugin_api import JobHandler, MigrationSource, PluginMeta
 from mallkit.hookspecs import hookimpl
@@ -20,16 +20,17 @@ from mallkit.plugins.bargain.api import blp
 
 
 class BargainConfig(Schema):
-    share_base_url = fields.String(
-        load_default="",
-        validate=validate.Length(max=200),
-        metadata={"description": "Where share links point (default: the API's own host)"},
-    )
+    """No settings. Share links are core share links now (docs/shares.md: their base URL is
+    the platform's ``SHARE_BASE_URL``); a saved ``share_base_url`` of version 1.0 is dropped
+    instead of refused."""
+
+    class Meta:
+        unknown = EXCLUDE
 
 
 meta = PluginMeta(
     name="bargain",
-    version="1.0.0",
+    version="1.1.0",
     title="Bargain (砍价)",
     description="Friends help cut the price to a floor in a set number of helps.",
     mallkit=">=0.1,<1",

@@ -12,6 +12,7 @@ from mallkit.core.plugin_api import (
     plugin_blueprint,
     require_staff,
     require_user,
+    share_url,
     utcnow,
 )
 from mallkit.plugins.bargain import service
@@ -72,9 +73,9 @@ def help_view(help_row, names: dict[int, str]) -> dict:
 def share_view(share) -> dict:
     return {
         "code": share.code,
-        "url": service.share_url(share.merchant_id, share.code),
-        "bargain_id": share.bargain_id,
-        "inviter_id": share.inviter_id,
+        "url": share_url(share),
+        "bargain_id": share.target_id,
+        "inviter_id": share.sharer_id,
     }
 
 
@@ -167,4 +168,4 @@ class ShareDetail(MethodView):
     def get(self, merchant_id, code):
         """What a share link opens: the bargain and who invited."""
         share = service.get_share(merchant_id, code)
-        return {**share_view(share), "bargain": bargain_view(Bargain.get_by_id(share.bargain_id))}
+        return {**share_view(share), "bargain": bargain_view(Bargain.get_by_id(share.target_id))}

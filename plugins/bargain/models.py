@@ -1,4 +1,6 @@
-"""Bargain tables: activities, bargains, helps (who cut how much, invited by whom), shares."""
+"""Bargain tables: activities, bargains, helps (who cut how much, invited by whom). Share
+codes are core share links of kind ``"bargain"`` (docs/shares.md); the ``bargain_share``
+table of migration 0001 is no longer used (its rows were copied to the core by 0002)."""
 
 from __future__ import annotations
 
@@ -97,17 +99,3 @@ class Help(BaseModel):
             (("bargain", "helper_id", "user_slot"), True),
             (("activity_id", "helper_id", "day", "day_slot"), True),
         )
-
-
-class Share(BaseModel):
-    """A share code for a bargain, one per (bargain, inviter)."""
-
-    code = pw.CharField(max_length=32, unique=True)
-    merchant_id = pw.IntegerField(index=True)
-    bargain = pw.ForeignKeyField(Bargain, backref="shares", on_delete="CASCADE")
-    inviter_id = pw.IntegerField()
-    created_at = pw.DateTimeField(default=utcnow)
-
-    class Meta:
-        table_name = "bargain_share"
-        indexes = ((("bargain", "inviter_id"), True),)

@@ -15,7 +15,6 @@ import secrets
 from typing import Any
 
 import peewee as pw
-from flask import current_app, has_request_context, request
 
 from mallkit.core.plugin_api import (
     Conflict,
@@ -23,13 +22,15 @@ from mallkit.core.plugin_api import (
     Order,
     PriceCandidate,
     Product,
+    ShareLink,
     Sku,
     ValidationError,
-    merchant_plugins,
+    create_share,
     schedule_task,
     transaction,
     utcnow,
 )
+from mallkit.core.plugin_api import get_share as core_get_share
 from mallkit.plugins.bargain.models import (
     ACTIVE,
     BOUGHT,
@@ -38,11 +39,11 @@ from mallkit.plugins.bargain.models import (
     Bargain,
     BargainActivity,
     Help,
-    Share,
 )
 
 PLUGIN = "bargain"
 ACTIVITY_TYPE = "bargain"
+SHARE_KIND = "bargain"  # a bargain's share links are core share links of this kind
 EXPIRE = "bargain.expire"
 
 
@@ -174,11 +175,14 @@ def get_bargain(merchant_id: int, bargain_id: int) -> Bargain:
     return bargain
 
 
-def _share_of(bargain: Bargain, code: str | None) -> Share | None:
+def _share_of(bargain: Bargain, code: str | None) -> ShareLink | None:
     if code is None:
         return None
-    share = Share.get_or_none((Share.code == code) & (Share.bargain == bargain.id))
-    if share is None:
+    try:
+        share = get_share(bargain.merchant_id, code)
+    except NotFound:
+        share = None
+    if share is None or share.target_id != bargain.id:
         raise ValidationError(
             "unknown share code", code="invalid_share", errors={"share": ["Unknown share code."]}
         )
@@ -194,7 +198,7 @@ def help_cut(bargain_id: int, helper_id: int, *, share: str | None = None) -> He
     used_share = _share_of(bargain, share)
     if helper_id == bargain.user_id and not activity.initiator_may_cut:
         raise Conflict("you cannot cut your own bargain", code="own_bargain")
-    inviter = used_share.inviter_id if used_share and used_share.inviter_id != helper_id else None
+    inviter = used_share.sharer_id if used_share and used_share.sharer_id != helper_id else None
     # Every lost compare-and-set means another help landed, so helpers_needed + 1 tries
     # always end in a help or a refusal.
     for _ in range(bargain.helpers_needed + 1):
@@ -418,37 +422,19 @@ def run_expire_task(task: Any) -> None:
 # -- sharing ---------------------------------------------------------------------------------
 
 
-def share_url(merchant_id: int, code: str) -> str:
-    base = merchant_plugins(merchant_id).config(PLUGIN).get("share_base_url") or (
-        current_app.config.get("PUBLIC_BASE_URL")
-        or (request.host_url.rstrip("/") if has_request_context() else "")
-    )
-    return f"{base.rstrip('/')}/share/bargain/{merchant_id}/{code}"
-
-
-def share_for(bargain: Bargain, user_id: int) -> Share:
-    """A share code for the bargain's initiator or one of its helpers (one per person)."""
+def share_for(bargain: Bargain, user_id: int) -> ShareLink:
+    """The share link of the bargain's initiator or one of its helpers (one per person): a
+    core share link of kind ``"bargain"``."""
     helped = Help.select().where((Help.bargain == bargain.id) & (Help.helper_id == user_id))
     if user_id != bargain.user_id and not helped.exists():
         raise NotFound("only the initiator and helpers share a bargain", code="not_a_participant")
-    existing = Share.get_or_none((Share.bargain == bargain.id) & (Share.inviter_id == user_id))
-    if existing is not None:
-        return existing
-    try:
-        with transaction():
-            return Share.create(
-                code=secrets.token_urlsafe(9),
-                merchant_id=bargain.merchant_id,
-                bargain=bargain.id,
-                inviter_id=user_id,
-            )
-    except pw.IntegrityError:
-        return Share.get((Share.bargain == bargain.id) & (Share.inviter_id == user_id))
+    return create_share(user_id, bargain.merchant_id, SHARE_KIND, bargain.id)
 
 
-def get_share(merchant_id: int, code: str) -> Share:
-    share = Share.get_or_none((Share.code == code) & (Share.merchant_id == merchant_id))
-    if share is None:
+def get_share(merchant_id: int, code: Any) -> ShareLink:
+    """A bargain share link of this store; 404 ``share_not_found`` otherwise."""
+    share = core_get_share(code, merchant_id=merchant_id)
+    if share.kind != SHARE_KIND:
         raise NotFound("no such share code", code="share_not_found")
     return share
 

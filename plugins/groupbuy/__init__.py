@@ -2,17 +2,18 @@
 
 A buyer opens a group by placing and paying an order at the group price (a buy-now item with
 ``activity={"type": "groupbuy", "id": <activity>}``); others join through a share code
-(``params={"share": code}`` or ``{"group_id": id}``) until the group is full. A paid group
-order waits in ``awaiting_group`` (it cannot ship) until the group succeeds; at expiry a
-durable task succeeds it by simulation when configured, or fails it and refunds every paid
-member through the channel they paid with. See docs/plugins/groupbuy.md.
+(``params={"share": code}``, a core share link of kind ``"group"``, or ``{"group_id": id}``)
+until the group is full. A paid group order waits in ``awaiting_group`` (it cannot ship)
+until the group succeeds; at expiry a durable task succeeds it by simulation when configured,
+or fails it and refunds every paid member through the channel they paid with. See
+docs/plugins/groupbuy.md.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from marshmallow import Schema, fields, validate
+from marshmallow import EXCLUDE, Schema
 
 from mallkit.core.plugin_api import JobHandler, MigrationSource, OrderTransition, PluginMeta
 from mallkit.hookspecs import hookimpl
@@ -22,16 +23,17 @@ from mallkit.plugins.groupbuy.hookspecs import GroupbuySpecs
 
 
 class GroupbuyConfig(Schema):
-    share_base_url = fields.String(
-        load_default="",
-        validate=validate.Length(max=200),
-        metadata={"description": "Where share links point (default: the API's own host)"},
-    )
+    """No settings. Share links are core share links now (docs/shares.md: their base URL is
+    the platform's ``SHARE_BASE_URL``); a saved ``share_base_url`` of version 1.0 is dropped
+    instead of refused."""
+
+    class Meta:
+        unknown = EXCLUDE
 
 
 meta = PluginMeta(
     name="groupbuy",
-    version="1.0.0",
+    version="1.1.0",
     title="Group buy (拼团)",
     description="Group prices when enough buyers join; automatic refunds when a group fails.",
     mallkit=">=0.1,<1",

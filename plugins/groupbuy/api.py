@@ -12,6 +12,7 @@ from mallkit.core.plugin_api import (
     plugin_blueprint,
     require_staff,
     require_user,
+    share_url,
     utcnow,
 )
 from mallkit.plugins.groupbuy import service
@@ -161,13 +162,13 @@ class ShareDetail(MethodView):
     def get(self, merchant_id, code):
         """What a share link opens: the group and who invited."""
         share = service.get_share(merchant_id, code)
-        return {**_share_view(share), "group": group_detail(Group.get_by_id(share.group_id))}
+        return {**_share_view(share), "group": group_detail(Group.get_by_id(share.target_id))}
 
 
 def _share_view(share) -> dict:
     return {
         "code": share.code,
-        "url": service.share_url(share.merchant_id, share.code),
-        "group_id": share.group_id,
-        "inviter_id": share.inviter_id,
+        "url": share_url(share),
+        "group_id": share.target_id,
+        "inviter_id": share.sharer_id,
     }

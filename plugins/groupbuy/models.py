@@ -1,4 +1,6 @@
-"""Group buy tables: activities, groups, members (with who invited them) and share codes."""
+"""Group buy tables: activities, groups and members (with who invited them). Share codes are
+core share links of kind ``"group"`` (docs/shares.md); the ``groupbuy_share`` table of
+migration 0001 is no longer used (its rows were copied to the core by migration 0002)."""
 
 from __future__ import annotations
 
@@ -70,8 +72,9 @@ class Group(BaseModel):
 
 
 class Member(BaseModel):
-    """A seat in a group, held by one order. ``inviter_id`` is whoever's share code brought
-    the member (None for the leader or a join without a code)."""
+    """A seat in a group, held by one order. ``inviter_id`` is whoever's share link (a core
+    share link of kind ``"group"``, ``share_code``) brought the member (None for the leader
+    or a join without a code)."""
 
     group = pw.ForeignKeyField(Group, backref="members", on_delete="CASCADE")
     merchant_id = pw.IntegerField(index=True)
@@ -89,17 +92,3 @@ class Member(BaseModel):
     class Meta:
         table_name = "groupbuy_member"
         indexes = ((("activity_id", "user_id"), False),)
-
-
-class Share(BaseModel):
-    """A share code: one per (group, inviter), so a join through it is attributed."""
-
-    code = pw.CharField(max_length=32, unique=True)
-    merchant_id = pw.IntegerField(index=True)
-    group = pw.ForeignKeyField(Group, backref="shares", on_delete="CASCADE")
-    inviter_id = pw.IntegerField()
-    created_at = pw.DateTimeField(default=utcnow)
-
-    class Meta:
-        table_name = "groupbuy_share"
-        indexes = ((("group", "inviter_id"), True),)

@@ -10,11 +10,10 @@ the group; expiry locks the members' orders before the group), so the two never 
 from __future__ import annotations
 
 import datetime as dt
-import secrets
 from typing import Any
 
 import peewee as pw
-from flask import current_app, has_request_context, request
+from flask import has_request_context, request
 
 from mallkit.core.plugin_api import (
     SYSTEM,
@@ -23,10 +22,13 @@ from mallkit.core.plugin_api import (
     Order,
     PriceCandidate,
     Product,
+    ShareLink,
     Sku,
     User,
     ValidationError,
+    attribute_order,
     cancel_order,
+    create_share,
     is_postgres,
     merchant_plugins,
     refund_order,
@@ -35,6 +37,7 @@ from mallkit.core.plugin_api import (
     transition_order,
     utcnow,
 )
+from mallkit.core.plugin_api import get_share as core_get_share
 from mallkit.plugins.groupbuy.models import (
     CANCELLED,
     FAILED,
@@ -48,11 +51,11 @@ from mallkit.plugins.groupbuy.models import (
     Group,
     GroupActivity,
     Member,
-    Share,
 )
 
 PLUGIN = "groupbuy"
 ACTIVITY_TYPE = "groupbuy"
+SHARE_KIND = "group"  # a group's share links are core share links of this kind
 EXPIRE = "groupbuy.expire"
 AWAITING = "awaiting_group"
 HELD = (RESERVED, PAID)
@@ -176,28 +179,25 @@ def unit_prices(merchant: Any, lines: list[dict[str, Any]]) -> list[PriceCandida
 
 def _resolve(
     merchant_id: int, spec: dict[str, Any]
-) -> tuple[GroupActivity, int | None, Share | None]:
-    """The activity, the group to join (None: open one) and the share code used."""
+) -> tuple[GroupActivity, int | None, ShareLink | None]:
+    """The activity, the group to join (None: open one) and the share link used."""
     activity = get_activity(merchant_id, spec.get("id") or 0)
     params = spec.get("params") or {}
     group_id = _int_param(params, "group_id")
     share = None
     code = params.get("share")
     if code is not None:
-        share = (
-            Share.get_or_none((Share.code == code) & (Share.merchant_id == merchant_id))
-            if isinstance(code, str)
-            else None
-        )
-        if share is None:
+        try:
+            share = get_share(merchant_id, code)
+        except NotFound:
             raise ValidationError(
                 "unknown share code",
                 code="invalid_share",
                 errors={"activity.params.share": ["Unknown share code."]},
-            )
+            ) from None
         if group_id is None:
-            group_id = share.group_id
-        elif group_id != share.group_id:
+            group_id = share.target_id
+        elif group_id != share.target_id:
             raise ValidationError(
                 "the share code is for another group",
                 code="invalid_share",
@@ -309,7 +309,7 @@ def reserve(merchant: Any, buyer: Any, order: Order, lines: list[dict[str, Any]]
         )
         if not took:
             raise Conflict("the group-buy activity is sold out", code="activity_sold_out")
-    inviter = share.inviter_id if share is not None and share.inviter_id != buyer.id else None
+    inviter = share.sharer_id if share is not None and share.sharer_id != buyer.id else None
     if group_id is None:
         try:
             with transaction():  # a savepoint: the unique open_key decides a race
@@ -354,6 +354,8 @@ def reserve(merchant: Any, buyer: Any, order: Order, lines: list[dict[str, Any]]
         inviter_id=inviter,
         share_code=share.code if share is not None else None,
     )
+    # The order came through the group's share link (unless it was placed with another).
+    attribute_order(order, share)
 
 
 # -- order state -----------------------------------------------------------------------------
@@ -623,39 +625,21 @@ def get_group(merchant_id: int, group_id: int) -> Group:
     return group
 
 
-def share_url(merchant_id: int, code: str) -> str:
-    base = merchant_plugins(merchant_id).config(PLUGIN).get("share_base_url") or (
-        current_app.config.get("PUBLIC_BASE_URL")
-        or (request.host_url.rstrip("/") if has_request_context() else "")
-    )
-    return f"{base.rstrip('/')}/share/groupbuy/{merchant_id}/{code}"
-
-
-def share_for(group: Group, user_id: int) -> Share:
-    """The user's share code for a group they are in (one per group and inviter)."""
+def share_for(group: Group, user_id: int) -> ShareLink:
+    """The user's share link for a group they are in (one per group and member): a core
+    share link of kind ``"group"``."""
     member = Member.select().where(
         (Member.group == group.id) & (Member.user_id == user_id) & Member.status.in_(HELD)
     )
     if not member.exists():
         raise NotFound("you are not in this group", code="not_a_member")
-    existing = Share.get_or_none((Share.group == group.id) & (Share.inviter_id == user_id))
-    if existing is not None:
-        return existing
-    try:
-        with transaction():
-            return Share.create(
-                code=secrets.token_urlsafe(9),
-                merchant_id=group.merchant_id,
-                group=group.id,
-                inviter_id=user_id,
-            )
-    except pw.IntegrityError:
-        return Share.get((Share.group == group.id) & (Share.inviter_id == user_id))
+    return create_share(user_id, group.merchant_id, SHARE_KIND, group.id)
 
 
-def get_share(merchant_id: int, code: str) -> Share:
-    share = Share.get_or_none((Share.code == code) & (Share.merchant_id == merchant_id))
-    if share is None:
+def get_share(merchant_id: int, code: Any) -> ShareLink:
+    """A group share link of this store; 404 ``share_not_found`` otherwise."""
+    share = core_get_share(code, merchant_id=merchant_id)
+    if share.kind != SHARE_KIND:
         raise NotFound("no such share code", code="share_not_found")
     return share
 

@@ -6,8 +6,9 @@ from __future__ import annotations
 import datetime as dt
 
 from mallkit.core.db import utcnow
+from mallkit.core.shares.models import ShareLink
 from mallkit.core.testing import make_account, plugin_enabled
-from mallkit.plugins.bargain.models import Bargain, BargainActivity, Help, Share
+from mallkit.plugins.bargain.models import Bargain, BargainActivity, Help
 from tests.plugins.bargain.conftest import make_activity
 
 
@@ -26,7 +27,7 @@ def body(sku, **over):
 
 
 def counts():
-    return tuple(m.select().count() for m in (BargainActivity, Bargain, Help, Share))
+    return tuple(m.select().count() for m in (BargainActivity, Bargain, Help, ShareLink))
 
 
 def test_routes_answer_404_where_the_plugin_is_off(client, owner, buyer, merchant, sku):
@@ -83,7 +84,9 @@ def test_start_help_share_through_http(client, bg, buyer, merchant, sku):
     r = client.post(f"{base}/bargains/{bargain_id}/share", headers=buyer.headers)
     assert r.status_code == 201
     code = r.json["code"]
-    assert r.json["url"].endswith(f"/share/bargain/{merchant.id}/{code}")
+    assert r.json["url"].endswith(f"/s/{code}")
+    link = ShareLink.get(code=code)
+    assert (link.kind, link.target_id, link.sharer_id) == ("bargain", bargain_id, buyer.user.id)
     friend = make_account(email="friend@bargain.test", name="王五")
     before = counts()
     for junk in ({"share": 5}, {"share": ""}, {"what": 1}, []):

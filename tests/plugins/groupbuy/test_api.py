@@ -6,8 +6,10 @@ from __future__ import annotations
 import datetime as dt
 
 from mallkit.core.db import utcnow
+from mallkit.core.orders.models import Order
+from mallkit.core.shares.models import ShareLink
 from mallkit.plugins.groupbuy import service
-from mallkit.plugins.groupbuy.models import Group, GroupActivity, Member, Share
+from mallkit.plugins.groupbuy.models import Group, GroupActivity, Member
 from tests.plugins.groupbuy.conftest import buy, make_activity, pay
 
 
@@ -25,7 +27,7 @@ def activity_body(sku, **over):
 
 
 def counts():
-    return tuple(m.select().count() for m in (GroupActivity, Group, Member, Share))
+    return tuple(m.select().count() for m in (GroupActivity, Group, Member, ShareLink))
 
 
 def test_routes_answer_404_where_the_plugin_is_off(client, owner, merchant, sku):
@@ -94,13 +96,23 @@ def test_open_groups_group_page_and_share_links(client, gb, merchant, sku, activ
     r = client.post(f"{base}/groups/{group_id}/share", headers={"Authorization": f"Bearer {token}"})
     assert r.status_code == 201 and r.json["inviter_id"] == leader.id
     code = r.json["code"]
-    assert r.json["url"].endswith(f"/share/groupbuy/{merchant.id}/{code}")
+    assert r.json["url"].endswith(f"/s/{code}")
     page = client.get(f"{base}/shares/{code}").json
     assert page["group"]["id"] == group_id and len(page["group"]["members"]) == 1
     assert client.get(f"{base}/shares/unknown-code").status_code == 404
 
-    pay(buy(friend, sku, activity, share=code))
+    friend_order = buy(friend, sku, activity, share=code)
+    pay(friend_order)
     assert Member.get(Member.user_id == friend.id).inviter_id == leader.id
+    # the join is attributed to the share link in the core as well
+    assert friend_order.source == {
+        "share_code": code,
+        "channel": "link",
+        "utm_source": "",
+        "utm_medium": "",
+        "utm_campaign": "",
+    }
+    assert Order.get_by_id(friend_order.id).share_id == ShareLink.get(code=code).id
     detail = client.get(f"{base}/groups/{group_id}").json
     assert detail["joined"] == 2 and detail["seats_left"] == 1
     assert [m["is_leader"] for m in detail["members"]] == [True, False]

@@ -15,11 +15,13 @@ from mallkit.core.orders.models import Order, OrderLine
 from mallkit.core.payments import service as payments
 from mallkit.core.payments.channel import ChannelPayment
 from mallkit.core.payments.models import Refund
+from mallkit.core.plugin_api import share_url
+from mallkit.core.shares.models import ShareLink
 from mallkit.core.tasks.queue import ScheduledTask
 from mallkit.core.tasks.runner import run_due
 from mallkit.core.testing import concurrently
 from mallkit.plugins.groupbuy import service
-from mallkit.plugins.groupbuy.models import Group, GroupActivity, Member, Share
+from mallkit.plugins.groupbuy.models import Group, GroupActivity, Member
 from tests.plugins.groupbuy.conftest import GROUP_PRICE, buy, make_activity, pay
 
 LATER = dt.timedelta(hours=2)
@@ -289,8 +291,14 @@ def test_share_codes_belong_to_members(gb, merchant, sku, activity, people):
         service.share_for(group, stranger.id)
     s1 = service.share_for(group, leader.id)
     assert service.share_for(group, leader.id).code == s1.code
-    assert Share.select().count() == 1
-    assert service.share_url(merchant.id, s1.code).endswith(f"/{merchant.id}/{s1.code}")
+    assert ShareLink.select().count() == 1
+    assert (s1.kind, s1.target_id, s1.sharer_id, s1.merchant_id) == (
+        "group",
+        group.id,
+        leader.id,
+        merchant.id,
+    )
+    assert share_url(s1).endswith(f"/s/{s1.code}")
 
 
 def test_concurrent_orders_by_one_buyer_respect_the_per_user_limit(app, gb, merchant, sku, people):
