@@ -3,6 +3,7 @@ the page, installs it into an app and runs the story, so the walk-through stays 
 
 from __future__ import annotations
 
+import datetime as dt
 import importlib
 import re
 import sys
@@ -11,7 +12,9 @@ from pathlib import Path
 import pytest
 
 from mallkit.core import plugin_settings
+from mallkit.core.db import utcnow
 from mallkit.core.orders.models import Order
+from mallkit.core.tasks.queue import ScheduledTask
 from mallkit.core.testing import (
     cancel_order,
     make_account,
@@ -19,6 +22,7 @@ from mallkit.core.testing import (
     pay_order,
     place_order,
     refund_order,
+    run_tasks,
     skus_of,
 )
 
@@ -61,6 +65,8 @@ def test_the_stamp_card_walk_through_runs_as_written(make_app, stampcard):
         card = f"/api/v1/merchants/{merchant.id}/stampcard"
         assert client.get(card, headers=buyer.headers).status_code == 404  # not enabled
         plugin_settings.enable(merchant, "stampcard", {"stamps_needed": 2, "reward": 800})
+        from mallkit_stampcard.models import Stamp
+
         redeem = {"plugins": {"stampcard": {"redeem": True}}}
 
         # Asking too early: the reward is offered as unusable, the order pays in full.
@@ -109,5 +115,25 @@ def test_the_stamp_card_walk_through_runs_as_written(make_app, stampcard):
         assert client.get(card, headers=buyer.headers).status_code == 404
         refund = refund_order(Order.get_by_id(early.id))
         assert refund.status == "succeeded"
-        plugin_settings.enable(merchant, "stampcard", None)
+        plugin_settings.enable(merchant, "stampcard", {"valid_days": 30})
         assert client.get(card, headers=buyer.headers).json["stamps"] == 1
+
+        # The daily expiry runs at 03:00 store time (Asia/Shanghai = 19:00 UTC the day
+        # before): a stamp older than valid_days expires, a fresh one stays.
+        stale = Stamp.select().where(Stamp.status == "active").order_by(Stamp.id).first()
+        Stamp.update(earned_at=utcnow() - dt.timedelta(days=31)).where(
+            Stamp.id == stale.id
+        ).execute()
+        pay_order(place_order(buyer, [(sku, 1)]))
+        assert client.get(card, headers=buyer.headers).json["stamps"] == 2
+        (task,) = ScheduledTask.select().where(
+            (ScheduledTask.kind == "stampcard.expire") & (ScheduledTask.status == "pending")
+        )
+        assert (task.run_at.hour, task.run_at.minute) == (19, 0)
+        run_tasks(at=task.run_at - dt.timedelta(minutes=1))  # other due work, not the expiry
+        assert ScheduledTask.get_by_id(task.id).status == "pending"
+        assert Stamp.get_by_id(stale.id).status == "active"
+        run_tasks(at=task.run_at)
+        assert ScheduledTask.get_by_id(task.id).status == "done"
+        assert client.get(card, headers=buyer.headers).json["stamps"] == 1
+        assert Stamp.get_by_id(stale.id).status == "expired"
