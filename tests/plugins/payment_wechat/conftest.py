@@ -66,6 +66,8 @@ def simulator_server():
 @pytest.fixture
 def sim(app, simulator_server):
     sim, server = simulator_server
+    # A slow reply of the previous test may still be served: let it land before the reset.
+    assert server.wait_idle(), "the simulator is still serving a request"
     sim.transactions.clear()
     sim.refunds.clear()
     sim.api_faults.clear()
