@@ -55,6 +55,9 @@ also uses ``app``) give two distinct apps, as two processes would have. ``build_
 cached. ``MALLKIT_TEST_APP_CACHE=0`` turns the cache off for a run, to tell whether a failure
 comes from it. ``pytest -v`` ends with how many apps were built, reused, discarded (changed
 beyond repair) and built uncached.
+
+Accounts made by :func:`make_account` (and so the account fixtures) share one real scrypt hash
+per password: hashing takes about 0.1 s, more than the rest of a typical test's set-up.
 """
 
 from __future__ import annotations
@@ -449,11 +452,40 @@ def make_account(
     from mallkit.core import auth
     from mallkit.core.accounts import service
 
-    user = service.register(
-        email=email, password=password, name=name or email.split("@")[0], is_platform_admin=admin
-    )
+    with _each_password_hashed_once():
+        user = service.register(
+            email=email,
+            password=password,
+            name=name or email.split("@")[0],
+            is_platform_admin=admin,
+        )
     token, _ = auth.issue_token(user)
     return Account(user, token, password)
+
+
+_PASSWORD_HASHES: dict[str, str] = {}
+
+
+@contextmanager
+def _each_password_hashed_once() -> Iterator[None]:
+    """Test accounts with the same password share one real (scrypt) hash of it per process:
+    hashing costs about 0.1 s, more than all the rest of a typical test's set-up. Logging in
+    still checks the password against that hash; only accounts made here share hashes."""
+    from mallkit.core import auth
+
+    real = auth.hash_password
+
+    def hash_once(password: str) -> str:
+        hashed = _PASSWORD_HASHES.get(password)
+        if hashed is None:
+            hashed = _PASSWORD_HASHES[password] = real(password)
+        return hashed
+
+    auth.hash_password = hash_once
+    try:
+        yield
+    finally:
+        auth.hash_password = real
 
 
 def make_merchant(name: str, owner: User | None = None, **fields: Any) -> Merchant:
