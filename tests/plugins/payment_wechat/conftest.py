@@ -34,6 +34,7 @@ def merchant_key_pem() -> str:
     ).decode()
 
 
+@functools.cache  # parsing an RSA key takes tens of milliseconds; the sim fixtures ask per test
 def public_pem(private_pem: str) -> str:
     key = serialization.load_pem_private_key(private_pem.encode(), password=None)
     return (
