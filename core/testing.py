@@ -165,8 +165,7 @@ def empty_tables() -> None:
     if not tables:
         return
     if dbm.is_postgres():
-        quoted = ", ".join(f'"{t}"' for t in tables)
-        database.execute_sql(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE")
+        _empty_postgres(database, tables)
         return
     # Full-text (FTS5) tables: their shadow tables must never be emptied row by row (that
     # corrupts the index); the index is reset with its own 'delete-all' command instead.
@@ -195,6 +194,68 @@ def empty_tables() -> None:
                 database.execute_sql("DELETE FROM sqlite_sequence")
     finally:
         database.execute_sql("PRAGMA foreign_keys = ON")
+
+
+# Every sequence of the schema that handed out a value since it was last reset, reset to its
+# start (ids restart at 1, like a new database), with the table owning it.
+_PG_RESET_SEQUENCES = """
+SELECT t.relname, setval(s.seqrelid, s.seqstart, false)
+FROM pg_sequence s
+JOIN pg_class c ON c.oid = s.seqrelid
+JOIN pg_depend d ON d.classid = 'pg_class'::regclass AND d.objid = s.seqrelid
+    AND d.refclassid = 'pg_class'::regclass AND d.deptype IN ('a', 'i')
+JOIN pg_class t ON t.oid = d.refobjid
+WHERE c.relnamespace = current_schema()::regnamespace
+    AND t.relname NOT LIKE 'migrations\\_%%'
+    AND pg_sequence_last_value(s.seqrelid) IS NOT NULL
+"""
+
+# Foreign keys between tables of the schema: (referencing, referenced).
+_PG_FOREIGN_KEYS = """
+SELECT r.relname, f.relname
+FROM pg_constraint k
+JOIN pg_class r ON r.oid = k.conrelid
+JOIN pg_class f ON f.oid = k.confrelid
+WHERE k.contype = 'f' AND r.relnamespace = current_schema()::regnamespace
+"""
+
+
+def _empty_postgres(database, tables: list[str]) -> None:
+    """Empty only the tables a test wrote to. TRUNCATE of every table costs a new file per
+    table and an fsync (0.1 to 0.5 s a test); a DELETE of the few tables holding rows, children
+    before parents, costs milliseconds. Sequences that moved are reset."""
+    with database.atomic():
+        probe = " UNION ALL ".join(f'SELECT %s WHERE EXISTS (SELECT 1 FROM "{t}")' for t in tables)
+        holding = {r[0] for r in database.execute_sql(probe, tables).fetchall()}
+        if holding:
+            order = _children_first(holding, database.execute_sql(_PG_FOREIGN_KEYS).fetchall())
+            if order is None:  # a cycle of foreign keys: let PostgreSQL sort it out
+                quoted = ", ".join(f'"{t}"' for t in sorted(holding))
+                database.execute_sql(f"TRUNCATE {quoted} CASCADE")
+            else:
+                for table in order:
+                    database.execute_sql(f'DELETE FROM "{table}"')
+        database.execute_sql(_PG_RESET_SEQUENCES).fetchall()
+
+
+def _children_first(tables: set[str], foreign_keys: list[tuple[str, str]]) -> list[str] | None:
+    """``tables`` with every referencing table before the tables it references (None when
+    they reference each other in a cycle). Tables holding no rows need no place."""
+    refs = {t: set() for t in tables}  # table -> the tables it references
+    for child, parent in foreign_keys:
+        if child in tables and parent in tables and child != parent:
+            refs[child].add(parent)
+    referenced_by = {t: {c for c in tables if t in refs[c]} for t in tables}
+    order: list[str] = []
+    ready = sorted(t for t in tables if not referenced_by[t])
+    while ready:
+        table = ready.pop()
+        order.append(table)
+        for parent in sorted(refs[table]):
+            referenced_by[parent].discard(table)
+            if not referenced_by[parent]:
+                ready.append(parent)
+    return order if len(order) == len(tables) else None
 
 
 def _test_settings(database_url: str, config: dict[str, Any]) -> dict[str, Any]:

@@ -7,7 +7,7 @@ import pytest
 from mallkit.core import plugin_settings
 from mallkit.core.merchants.models import Merchant
 from mallkit.core.plugins import merchant_plugins
-from mallkit.core.testing import AppCache, _test_settings, make_merchant
+from mallkit.core.testing import AppCache, _children_first, _test_settings, make_merchant
 from tests.sample_plugins import recorder
 
 
@@ -107,3 +107,11 @@ def test_settings_and_plugins_make_the_key(mallkit_database_url, monkeypatch):
     assert AppCache.key(base, None) != key
     assert AppCache.key({**base, "X": object()}, None) is not None  # hashable: by identity
     assert AppCache.key({**base, "X": [bytearray()]}, None) is None  # no key: not cached
+
+
+def test_tables_are_emptied_children_first():
+    fks = [("sku", "product"), ("product", "merchant"), ("category", "category")]
+    order = _children_first({"merchant", "product", "sku", "category"}, fks)
+    assert order.index("sku") < order.index("product") < order.index("merchant")
+    assert "category" in order
+    assert _children_first({"a", "b"}, [("a", "b"), ("b", "a")]) is None
