@@ -29,13 +29,43 @@ Sender = Callable[[str, dict[str, str], bytes], tuple[int, bytes]]
 
 
 class LoopbackServer:
-    """A WSGI app served on 127.0.0.1 in a daemon thread (``.url``, ``.stop()``)."""
+    """A WSGI app served on 127.0.0.1 in a daemon thread (``.url``, ``.stop()``).
+
+    ``wait_idle()`` waits for the requests being served: a client that timed out has moved
+    on while the server may still be working on its request (a slow-reply fault), and a test
+    resetting a shared simulator must not have that request land after the reset.
+    """
 
     def __init__(self, app: Any, port: int = 0) -> None:
-        self.server = make_server("127.0.0.1", port, app, threaded=True)
+        self._serving = 0
+        self._idle = threading.Condition()
+        self.server = make_server("127.0.0.1", port, self._counted(app), threaded=True)
         self.url = f"http://127.0.0.1:{self.server.server_port}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
+
+    def _counted(self, app: Any) -> Any:
+        def wsgi(environ: dict, start_response: Callable) -> list[bytes]:
+            with self._idle:
+                self._serving += 1
+            try:
+                result = app(environ, start_response)
+                try:
+                    return list(result)
+                finally:
+                    if hasattr(result, "close"):
+                        result.close()
+            finally:
+                with self._idle:
+                    self._serving -= 1
+                    self._idle.notify_all()
+
+        return wsgi
+
+    def wait_idle(self, timeout: float = 10.0) -> bool:
+        """Wait until no request is being served; False if one still is after ``timeout``."""
+        with self._idle:
+            return self._idle.wait_for(lambda: self._serving == 0, timeout)
 
     def stop(self) -> None:
         self.server.shutdown()

@@ -7,17 +7,66 @@ Use it from a ``conftest.py``::
 The database is real: a SQLite file per test session, or — when
 ``MALLKIT_TEST_DATABASE_URL`` is set (``postgresql://postgres@127.0.0.1:5432/test``) — a
 private schema in that PostgreSQL database, dropped when the session ends. Every test starts
-with empty tables.
+with empty tables and ids starting at 1 again.
 
 Fixtures: ``app``, ``client``, ``db``, ``admin``, ``merchant``, ``other_merchant``, ``owner``,
 ``buyer``, ``other_buyer``, ``make_app`` and ``enable_plugin``.
+
+The app cache
+-------------
+
+Building an app (every blueprint with its OpenAPI document, every plugin registered) takes
+longer than most tests run. So ``make_app`` — and the ``app`` and ``client`` fixtures, which
+use it — builds each distinct app once per test session and gives it to every test asking for
+the same one. An app is the same when its effective settings (the test kit's, the
+``make_app(**config)`` overrides, ``MALLKIT_*`` environment variables and config file) and the
+plugin modules passed as ``plugins=[...]`` (the module objects) are. The 16 apps used last are
+kept.
+
+Before a test gets a cached app, the app is put back as it was built:
+
+* plugins registered on its host since (``host.register(module)``) are unregistered;
+* ``app.config`` is restored, so ``app.config["X"] = ...`` in a test needs no undoing;
+* the plugin host's caches (per-merchant views, hook callers, derived registrations) are
+  emptied, rate-limit counts reset, the session database bound again, the core's job handlers
+  checked as at start-up, and every table emptied;
+* Flask's "has handled a request" flag is cleared, so a test may add a route or a hook as it
+  could to a new app.
+
+A change the cache cannot put back makes it drop the app; the next test asking for it gets a
+new one. The cache compares the app with how it was built: routes and views, request hooks,
+error handlers, blueprints, ``app.extensions`` entries (the objects, not their insides),
+attributes set on the app object, the JSON provider's options, the plugin manager's plugins
+and hooks — so adding a route, unregistering an installed plugin or adding hook specs is
+safe, only slower.
+
+What the cache cannot see, a test that changes it must undo itself (``try``/``finally``, a
+fixture, or ``monkeypatch``, which undoes before the next test starts): state inside objects
+the app holds (a dict in ``app.extensions`` changed in place, a plugin module's globals),
+and settings of the shared ``limiter``. A test that cannot undo its change, or needs an app
+no other test has used, is marked and gets new, uncached apps::
+
+    @pytest.mark.mallkit_fresh_app
+    def test_something(make_app): ...
+
+Two ``make_app`` calls with the same arguments in one test (or ``make_app()`` in a test that
+also uses ``app``) give two distinct apps, as two processes would have. ``build_app`` is never
+cached. ``MALLKIT_TEST_APP_CACHE=0`` turns the cache off for a run, to tell whether a failure
+comes from it. ``pytest -v`` ends with how many apps were built, reused, discarded (changed
+beyond repair) and built uncached.
+
+Accounts made by :func:`make_account` (and so the account fixtures) share one real scrypt hash
+per password: hashing takes about 0.1 s, more than the rest of a typical test's set-up.
 """
 
 from __future__ import annotations
 
+import copy
+import functools
 import os
 import uuid
-from collections.abc import Iterator
+from collections import OrderedDict
+from collections.abc import Hashable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from types import ModuleType
@@ -25,15 +74,18 @@ from typing import Any
 
 import pytest
 from flask import Flask
+from werkzeug.utils import cached_property
 
 from mallkit.core import db as dbm
 from mallkit.core import migrate, plugin_settings
+from mallkit.core.accounts import auth
 from mallkit.core.accounts.merchants.models import Merchant
 from mallkit.core.accounts.models import User
 from mallkit.core.app import create_app
 from mallkit.core.catalog.models import Sku
 from mallkit.core.catalog.service import create_product
 from mallkit.core.checkout import service as checkout
+from mallkit.core.config import load_settings
 from mallkit.core.limits import limiter
 from mallkit.core.orders import service as orders
 from mallkit.core.orders.machine import Actor
@@ -43,6 +95,7 @@ from mallkit.core.payments import service as payments
 from mallkit.core.payments.channel import ChannelPayment
 from mallkit.core.payments.models import Refund
 from mallkit.core.plugins import get_host
+from mallkit.core.tasks import queue as tasks
 from mallkit.core.tasks.runner import run_due
 
 TEST_SECRET = "mallkit-test-secret"
@@ -125,8 +178,7 @@ def empty_tables() -> None:
     if not tables:
         return
     if dbm.is_postgres():
-        quoted = ", ".join(f'"{t}"' for t in tables)
-        database.execute_sql(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE")
+        _empty_postgres(database, tables)
         return
     # Full-text (FTS5) tables: their shadow tables must never be emptied row by row (that
     # corrupts the index); the index is reset with its own 'delete-all' command instead.
@@ -157,31 +209,295 @@ def empty_tables() -> None:
         database.execute_sql("PRAGMA foreign_keys = ON")
 
 
-def build_app(database_url: str, plugins: list[ModuleType] | None = None, **config: Any) -> Flask:
-    """A test app on the session database with migrations applied and tables empty."""
+# Every sequence of the schema that handed out a value since it was last reset, reset to its
+# start (ids restart at 1, like a new database), with the table owning it.
+_PG_RESET_SEQUENCES = """
+SELECT t.relname, setval(s.seqrelid, s.seqstart, false)
+FROM pg_sequence s
+JOIN pg_class c ON c.oid = s.seqrelid
+JOIN pg_depend d ON d.classid = 'pg_class'::regclass AND d.objid = s.seqrelid
+    AND d.refclassid = 'pg_class'::regclass AND d.deptype IN ('a', 'i')
+JOIN pg_class t ON t.oid = d.refobjid
+WHERE c.relnamespace = current_schema()::regnamespace
+    AND t.relname NOT LIKE 'migrations\\_%%'
+    AND pg_sequence_last_value(s.seqrelid) IS NOT NULL
+"""
+
+# Foreign keys between tables of the schema: (referencing, referenced).
+_PG_FOREIGN_KEYS = """
+SELECT r.relname, f.relname
+FROM pg_constraint k
+JOIN pg_class r ON r.oid = k.conrelid
+JOIN pg_class f ON f.oid = k.confrelid
+WHERE k.contype = 'f' AND r.relnamespace = current_schema()::regnamespace
+"""
+
+
+def _empty_postgres(database, tables: list[str]) -> None:
+    """Empty only the tables a test wrote to. TRUNCATE of every table costs a new file per
+    table and an fsync (0.1 to 0.5 s a test); a DELETE of the few tables holding rows, children
+    before parents, costs milliseconds. Sequences that moved are reset."""
+    with database.atomic():
+        probe = " UNION ALL ".join(f'SELECT %s WHERE EXISTS (SELECT 1 FROM "{t}")' for t in tables)
+        holding = {r[0] for r in database.execute_sql(probe, tables).fetchall()}
+        if holding:
+            order = _children_first(holding, database.execute_sql(_PG_FOREIGN_KEYS).fetchall())
+            if order is None:  # a cycle of foreign keys: let PostgreSQL sort it out
+                quoted = ", ".join(f'"{t}"' for t in sorted(holding))
+                database.execute_sql(f"TRUNCATE {quoted} CASCADE")
+            else:
+                for table in order:
+                    database.execute_sql(f'DELETE FROM "{table}"')
+        database.execute_sql(_PG_RESET_SEQUENCES).fetchall()
+
+
+def _children_first(tables: set[str], foreign_keys: list[tuple[str, str]]) -> list[str] | None:
+    """``tables`` with every referencing table before the tables it references (None when
+    they reference each other in a cycle). Tables holding no rows need no place."""
+    refs = {t: set() for t in tables}  # table -> the tables it references
+    for child, parent in foreign_keys:
+        if child in tables and parent in tables and child != parent:
+            refs[child].add(parent)
+    referenced_by = {t: {c for c in tables if t in refs[c]} for t in tables}
+    order: list[str] = []
+    ready = sorted(t for t in tables if not referenced_by[t])
+    while ready:
+        table = ready.pop()
+        order.append(table)
+        for parent in sorted(refs[table]):
+            referenced_by[parent].discard(table)
+            if not referenced_by[parent]:
+                ready.append(parent)
+    return order if len(order) == len(tables) else None
+
+
+def _test_settings(database_url: str, config: dict[str, Any]) -> dict[str, Any]:
     # Threads beyond the pool wait for a connection (concurrency tests run 50 at once).
-    settings = {
+    return {
         "DATABASE_URL": database_url,
         "SECRET_KEY": TEST_SECRET,
         "TESTING": True,
         "DB_POOL_SIZE": 24,
         **config,
     }
-    app = create_app(settings, plugins=plugins)
-    migrate.upgrade(app.extensions["mallkit"].plugins)
+
+
+def _begin_test(app: Flask, settings: dict[str, Any]) -> None:
+    """What every test's app gets, new or reused: the session database bound (a test may
+    have built an app on another URL), the start-up check of job handlers (the core's may
+    have changed since), empty tables and no rate-limit counts."""
+    dbm.bind(settings["DATABASE_URL"], pool_size=int(settings["DB_POOL_SIZE"]))
+    tasks.init_app(app)
     with dbm.database.connection_context():
         empty_tables()
     limiter.reset()
+
+
+def build_app(database_url: str, plugins: list[ModuleType] | None = None, **config: Any) -> Flask:
+    """A new test app on the session database with migrations applied and tables empty
+    (never cached: :func:`make_app` is the cached way)."""
+    settings = _test_settings(database_url, config)
+    app = create_app(settings, plugins=plugins)
+    migrate.upgrade(app.extensions["mallkit"].plugins)
+    _begin_test(app, settings)
     return app
 
 
+# -- the app cache ---------------------------------------------------------------------------
+
+APP_CACHE_SIZE = 16
+FRESH_APP_MARKER = "mallkit_fresh_app"
+NO_CACHE_ENV = "MALLKIT_TEST_APP_CACHE"
+_TASKS_EXTENSION = tasks._EXTENSION  # job_handlers' memo, rebuilt on demand
+
+
+def _freeze(value: Any) -> Hashable:
+    """A hashable stand-in for a settings value; TypeError when there is none."""
+    if isinstance(value, Mapping):
+        return ("map", tuple(sorted((str(k), _freeze(v)) for k, v in value.items())))
+    if isinstance(value, list | tuple):
+        return (type(value).__name__, tuple(_freeze(v) for v in value))
+    if isinstance(value, set | frozenset):
+        return ("set", frozenset(_freeze(v) for v in value))
+    hash(value)
+    return (type(value).__name__, value)
+
+
+def _app_shape(app: Flask) -> tuple:
+    """Everything about an app that a test could change and the cache cannot put back:
+    routes, request hooks, error handlers, extensions, attributes set on the instance, the
+    plugin manager's plugins and hooks. Flask fills some of these lazily (empty handler
+    maps, ``jinja_env``); those are left out, so serving requests changes nothing here."""
+    host = app.extensions["mallkit"].plugins
+
+    def by_name(item: tuple) -> str:
+        return str(item[0])
+
+    def hooks(funcs: Mapping) -> tuple:
+        return tuple(sorted(((k, tuple(v)) for k, v in funcs.items() if v), key=by_name))
+
+    lazy = (cached_property, functools.cached_property)
+    attributes = tuple(
+        sorted(n for n in vars(app) if not isinstance(getattr(type(app), n, None), lazy))
+    )
+    handlers = tuple(
+        sorted(
+            (
+                ((scope, code), tuple(by_class.items()))
+                for scope, by_code in app.error_handler_spec.items()
+                for code, by_class in by_code.items()
+                if by_class
+            ),
+            key=by_name,
+        )
+    )
+    return (
+        attributes,
+        tuple(app.view_functions.items()),
+        tuple(rule.rule for rule in app.url_map.iter_rules()),
+        hooks(app.before_request_funcs),
+        hooks(app.after_request_funcs),
+        hooks(app.teardown_request_funcs),
+        tuple(app.teardown_appcontext_funcs),
+        hooks(app.url_value_preprocessors),
+        hooks(app.url_default_functions),
+        hooks(app.template_context_processors),
+        tuple(app.url_build_error_handlers),
+        handlers,
+        tuple(app.blueprints.items()),
+        tuple((k, id(v)) for k, v in app.extensions.items() if k != _TASKS_EXTENSION),
+        tuple((k, v) for k, v in vars(app.json).items() if k != "_app"),
+        tuple(host.pm.list_name_plugin()),
+        tuple(sorted(vars(host.pm.hook))),
+        frozenset(host._added_specs),
+    )
+
+
+@dataclass
+class _CachedApp:
+    app: Flask
+    config: dict[str, Any]  # a deep copy of the config the app was built with
+    plugins: dict[str, Any]  # name -> LoadedPlugin, as built
+    shape: tuple
+
+    @classmethod
+    def of(cls, app: Flask) -> _CachedApp:
+        host = app.extensions["mallkit"].plugins
+        return cls(app, copy.deepcopy(dict(app.config)), dict(host.plugins), _app_shape(app))
+
+    def restore(self) -> bool:
+        """Put the app back as it was built; False when a change cannot be undone."""
+        app = self.app
+        host = app.extensions["mallkit"].plugins
+        for name in [n for n in host.plugins if n not in self.plugins]:
+            host.unregister(name)  # a plugin a test registered and left behind
+        if host.plugins.keys() != self.plugins.keys() or any(
+            host.plugins[n] is not p for n, p in self.plugins.items()
+        ):
+            return False
+        if dict(app.config) != self.config:
+            app.config.clear()
+            app.config.update(copy.deepcopy(self.config))
+        if _app_shape(app) != self.shape:
+            return False
+        host._invalidate()  # per-merchant views, hook callers, derived registrations
+        # A new app takes routes and hooks until its first request; so does a reused one
+        # (whatever a test adds changes the shape, and the app is not reused after that).
+        app._got_first_request = False
+        return True
+
+
+class AppCache:
+    """Test apps built once per distinct (settings, plugin modules) and reused; see the
+    module docstring. One per test session (the ``mallkit_app_cache`` fixture)."""
+
+    def __init__(self, size: int = APP_CACHE_SIZE) -> None:
+        self.size = size
+        self._apps: OrderedDict[Hashable, _CachedApp] = OrderedDict()
+        self.stats = {"built": 0, "reused": 0, "discarded": 0, "uncached": 0}
+
+    @staticmethod
+    def key(settings: dict[str, Any], plugins: list[ModuleType] | None) -> Hashable | None:
+        """The effective settings (environment and config file included) and the plugin
+        modules by identity; None when a setting has no hashable form (not cached)."""
+        try:
+            return (_freeze(load_settings(settings)), tuple(id(m) for m in plugins or ()))
+        except TypeError:
+            return None
+
+    def get(self, key: Hashable, settings: dict[str, Any], plugins: list | None) -> Flask:
+        """The cached app for ``key`` put back as built, or a new one; tables empty."""
+        entry = self._apps.get(key)
+        if entry is not None and not entry.restore():
+            del self._apps[key]
+            self.stats["discarded"] += 1
+            entry = None
+        if entry is None:
+            app = create_app(settings, plugins=plugins)
+            migrate.upgrade(app.extensions["mallkit"].plugins)
+            entry = _CachedApp.of(app)
+            self._apps[key] = entry
+            while len(self._apps) > self.size:
+                self._apps.popitem(last=False)
+            self.stats["built"] += 1
+        else:
+            self._apps.move_to_end(key)
+            self.stats["reused"] += 1
+        _begin_test(entry.app, settings)
+        return entry.app
+
+    def clear(self) -> None:
+        self._apps.clear()
+
+
+def _cache_enabled() -> bool:
+    return os.environ.get(NO_CACHE_ENV, "1").strip().lower() not in ("0", "off", "false", "no")
+
+
+_CACHE_STASH = pytest.StashKey[AppCache]()
+
+
+def pytest_configure(config) -> None:
+    config.addinivalue_line(
+        "markers",
+        f"{FRESH_APP_MARKER}: make_app and the app fixture build new apps for this test "
+        "instead of reusing the session's cached ones",
+    )
+
+
+def pytest_terminal_summary(terminalreporter, config) -> None:
+    cache = config.stash.get(_CACHE_STASH, None)
+    if cache is not None and config.get_verbosity() > 0:
+        counts = ", ".join(f"{n} {k}" for k, n in cache.stats.items())
+        terminalreporter.write_line(f"mallkit test apps: {counts}")
+
+
+@pytest.fixture(scope="session")
+def mallkit_app_cache(request) -> Iterator[AppCache]:
+    """The session's :class:`AppCache`."""
+    cache = AppCache()
+    request.config.stash[_CACHE_STASH] = cache
+    yield cache
+    cache.clear()
+
+
 @pytest.fixture
-def make_app(mallkit_database_url):
-    """``make_app(plugins=[module], **config)``: an app that also registers test plugins
-    (plugins whose routes must be mounted at start-up)."""
+def make_app(request, mallkit_database_url, mallkit_app_cache):
+    """``make_app(plugins=[module], **config)``: the app for these plugins and settings, tables
+    empty; test plugins given here have their routes mounted at start-up. Cached for the
+    session (see the module docstring); a second call with the same arguments in one test,
+    or any call in a test marked ``mallkit_fresh_app``, builds a new app."""
+    fresh = request.node.get_closest_marker(FRESH_APP_MARKER) is not None or not _cache_enabled()
+    handed_out: set[Hashable] = set()
 
     def factory(plugins: list[ModuleType] | None = None, **config: Any) -> Flask:
-        return build_app(mallkit_database_url, plugins, **config)
+        settings = _test_settings(mallkit_database_url, config)
+        key = None if fresh else AppCache.key(settings, plugins)
+        if key is None or key in handed_out:
+            mallkit_app_cache.stats["uncached"] += 1
+            return build_app(mallkit_database_url, plugins, **config)
+        handed_out.add(key)
+        return mallkit_app_cache.get(key, settings, plugins)
 
     return factory
 
@@ -209,11 +525,38 @@ def make_account(
 ) -> Account:
     from mallkit.core.accounts import auth, service
 
-    user = service.register(
-        email=email, password=password, name=name or email.split("@")[0], is_platform_admin=admin
-    )
+    with _each_password_hashed_once():
+        user = service.register(
+            email=email,
+            password=password,
+            name=name or email.split("@")[0],
+            is_platform_admin=admin,
+        )
     token, _ = auth.issue_token(user)
     return Account(user, token, password)
+
+
+_PASSWORD_HASHES: dict[str, str] = {}
+
+
+@contextmanager
+def _each_password_hashed_once() -> Iterator[None]:
+    """Test accounts with the same password share one real (scrypt) hash of it per process:
+    hashing costs about 0.1 s, more than all the rest of a typical test's set-up. Logging in
+    still checks the password against that hash; only accounts made here share hashes."""
+    real = auth.hash_password
+
+    def hash_once(password: str) -> str:
+        hashed = _PASSWORD_HASHES.get(password)
+        if hashed is None:
+            hashed = _PASSWORD_HASHES[password] = real(password)
+        return hashed
+
+    auth.hash_password = hash_once
+    try:
+        yield
+    finally:
+        auth.hash_password = real
 
 
 def make_merchant(name: str, owner: User | None = None, **fields: Any) -> Merchant:

@@ -32,7 +32,9 @@ def alipay_server():
 
 @pytest.fixture
 def sim(app, alipay_server):
-    sim, _ = alipay_server
+    sim, server = alipay_server
+    # A slow reply of the previous test may still be served: let it land before the reset.
+    assert server.wait_idle(), "the simulator is still serving a request"
     sim.trades.clear()
     sim.refunds.clear()
     sim.api_faults.clear()

@@ -34,6 +34,7 @@ def merchant_key_pem() -> str:
     ).decode()
 
 
+@functools.cache  # parsing an RSA key takes tens of milliseconds; the sim fixtures ask per test
 def public_pem(private_pem: str) -> str:
     key = serialization.load_pem_private_key(private_pem.encode(), password=None)
     return (
@@ -66,6 +67,8 @@ def simulator_server():
 @pytest.fixture
 def sim(app, simulator_server):
     sim, server = simulator_server
+    # A slow reply of the previous test may still be served: let it land before the reset.
+    assert server.wait_idle(), "the simulator is still serving a request"
     sim.transactions.clear()
     sim.refunds.clear()
     sim.api_faults.clear()
