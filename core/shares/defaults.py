@@ -18,7 +18,8 @@ meta = PluginMeta(
 )
 
 
-@hookimpl
+# tryfirst: the sign-up's attribution is recorded before other plugins react to it.
+@hookimpl(tryfirst=True)
 def on_user_registered(user, share_code):
     if share_code:
         service.record_signup(user, share_code)

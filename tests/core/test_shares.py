@@ -300,3 +300,31 @@ def test_plugin_api_creates_links_to_plugin_kinds(app, merchant, buyer):
     with pytest.raises(plugin_api.ValidationError) as err:
         plugin_api.create_share(buyer.user.id, merchant.id, "Bad Kind", 7)
     assert err.value.code == "invalid_share"
+
+
+def test_plugins_see_the_share_code_a_buyer_signed_up_with(app, client, buyer, product):
+    from tests.sample_plugins import referrals
+
+    code = share(client, buyer, kind="product", target_id=product.id)["code"]
+    host = app.extensions["mallkit"].plugins
+    host.register(referrals)
+    host.finalize()
+    referrals.BOUND.clear()
+    try:
+        for email, sent in (
+            ("a@ref.test", code),
+            ("b@ref.test", "no-such-code"),
+            ("c@ref.test", None),
+        ):
+            body = {"email": email, "password": "friend-pass-1"}
+            if sent:
+                body["share_code"] = sent
+            assert client.post("/api/v1/auth/register", json=body).status_code == 201
+    finally:
+        host.unregister("referrals")
+    assert [(c, s) for _, c, s in referrals.BOUND] == [
+        (code, buyer.user.id),
+        ("no-such-code", None),
+        (None, None),
+    ]
+    assert ShareSignup.select().count() == 1
