@@ -8,9 +8,10 @@ See ``docs/plugins/coupons.md``.
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
-from mallkit.core.plugin_api import JobHandler, MigrationSource, PluginMeta, utcnow
+from mallkit.core.plugin_api import JobHandler, MigrationSource, PluginMeta
 from mallkit.hookspecs import hookimpl
 from mallkit.plugins.coupons import service
 from mallkit.plugins.coupons.api import blp
@@ -40,13 +41,8 @@ def register_blueprints(app):
 
 @hookimpl
 def register_job_handlers():
-    return [JobHandler(service.EXPIRE_JOB, service.run_expiry)]
-
-
-@hookimpl
-def on_plugin_enabled(merchant, plugin, config):
-    if plugin == meta.name:
-        service.schedule_expiry(merchant.id, service.next_midnight(utcnow()))
+    # Every day at the store's midnight, in its own time zone, while coupons are on.
+    return [JobHandler(service.EXPIRE_JOB, service.run_expiry, daily_at=dt.time(0, 0))]
 
 
 @hookimpl

@@ -294,6 +294,8 @@ def test_the_daily_task_expires_coupons(app, merchant, buyer, coupons_on):
     UserCoupon.update(ends_at=utcnow() - DAY).where(UserCoupon.id == old.id).execute()
     task = tasks.ScheduledTask.get(tasks.ScheduledTask.kind == service.EXPIRE_JOB)
     assert task.merchant_id == merchant.id and task.run_at > utcnow()
+    # The store's midnight: Asia/Shanghai, 16:00 UTC.
+    assert (task.run_at.hour, task.run_at.minute) == (16, 0)
     assert runner.run_due(worker_id="t", now=task.run_at + DAY / 24) == 1
     assert UserCoupon.get_by_id(old.id).status == "expired"
     assert UserCoupon.get_by_id(fresh.id).status == "unused"
