@@ -41,6 +41,7 @@ log = logging.getLogger("mallkit.plugins")
 # with the ``PLUGINS_DISABLED`` setting so that a plugin of yours takes its place.
 DEFAULT_PLUGINS = (
     "mallkit.core.catalog.defaults",
+    "mallkit.core.checkout.defaults",
     "mallkit.core.orders.defaults",
     "mallkit.core.payments.defaults",
     "mallkit.core.shares.defaults",

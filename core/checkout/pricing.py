@@ -20,7 +20,8 @@
    ``data={"sku_id", "product_id", "quantity"}``) moves no money: it adds a zero-price line
    flagged ``is_gift``, which checkout writes and takes stock for like any other.
 3. **Shipping.** ``propose_shipping_quotes``; the buyer's choice by ``code`` or the cheapest
-   deliverable quote; with no proposal at all, free standard delivery. The freight is
+   deliverable quote (free standard delivery comes from the core's ``checkout_defaults``
+   plugin when nobody quotes). The freight is
    apportioned over the lines by their amounts after discounts.
 
 Every share is stored per line, so ``sum(line.pay_amount) == order.total`` to the fen and
@@ -45,7 +46,6 @@ _COLUMN = {
     "points": "points_discount",
 }
 EXCLUSIVE_KINDS = ("promotion", "coupon")  # kept off lines priced with an exclusive candidate
-FREE_SHIPPING = ShippingQuote("core", "standard", "Standard delivery", 0)
 
 
 @dataclass
@@ -330,8 +330,6 @@ def price(
             merchant=merchant, lines=view_lines, address=context.get("address")
         )
     )
-    if not quotes:
-        quotes = [FREE_SHIPPING]
     deliverable = [q for q in quotes if q.deliverable]
     wanted = context.get("shipping_code")
     chosen: ShippingQuote | None

@@ -154,7 +154,8 @@ class ShippingQuote:
 
     ``code`` is what the buyer picks (``shipping_code``); the cheapest deliverable quote is the
     default. ``deliverable=False`` with ``reason`` refuses delivery (an excluded region).
-    When no plugin quotes, delivery is free (``core``/``standard``)."""
+    When no plugin quotes, the core's ``checkout_defaults`` plugin offers free delivery
+    (``core``/``standard``)."""
 
     source: str
     code: str

@@ -316,3 +316,24 @@ def test_line_shares_always_add_up_to_the_total(
     if result.subtotal > 0:
         assert result.subtotal - result.discount_total >= 1
     assert sum(ln.freight_share for ln in result.lines) == freight
+
+
+def test_free_delivery_is_the_default_plugins_and_only_when_nobody_quotes(
+    rules, merchant, buyer
+):
+    free = pricing.price(merchant, buyer.user, lines((1, 1, 1000)))
+    assert [(q.source, q.code, q.amount) for q in free.shipping_options] == [
+        ("core", "standard", 0)
+    ]
+    rules["quotes"] = [{"source": "sf", "code": "sf", "label": "顺丰", "amount": 1200}]
+    quoted = pricing.price(merchant, buyer.user, lines((1, 1, 1000)))
+    assert [q.code for q in quoted.shipping_options] == ["sf"] and quoted.total == 2200
+
+
+def test_without_checkout_defaults_nobody_quoting_means_no_delivery(make_app):
+    from mallkit.core.testing import make_merchant
+
+    app = make_app(PLUGINS_DISABLED=["checkout_defaults"])
+    with app.app_context():
+        bare = pricing.price(make_merchant("无运费"), None, lines((1, 1, 1000)))
+    assert bare.shipping_options == [] and bare.shipping is None and bare.total == 1000
