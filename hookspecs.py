@@ -1,13 +1,15 @@
 """The mallkit plugin contract: every hook a plugin may implement, documented hook by hook.
 
 Import it as ``from mallkit.hookspecs import hookimpl``. A plugin is a module with a
-``meta = PluginMeta(...)`` and functions decorated with ``@hookimpl``.
+``meta = PluginMeta(...)`` and functions decorated with ``@hookimpl``. The types named below
+(``Order``, ``Adjustment``, ``MallkitError`` ...) are importable from
+``mallkit.core.plugin_api``, the only core module a plugin imports.
 
 Vocabulary
 ----------
 ``register_*``  return lists of things the core collects once (blueprints, migrations, jobs,
                 order transitions, payment channels).
-``validate_*``  raise a :class:`mallkit.core.errors.MallkitError` to veto; return ``None``.
+``validate_*``  raise a ``MallkitError`` to veto; return ``None``.
 ``on_*``        react to an event; the return value is ignored. Each says whether it *vetoes*
                 (it runs inside the business transaction: raising rolls the change back and
                 the caller sees the error) or is *isolated* (an exception is logged and
@@ -80,7 +82,7 @@ def register_blueprints(app: Flask) -> list[Blueprint]:
 
     When: once, while the app is created; routes are mounted for every merchant.
     Returns: collects all; a list of ``flask_smorest.Blueprint`` (build them with
-    :func:`mallkit.core.plugins.plugin_blueprint` so a merchant that has not enabled the
+    ``plugin_blueprint`` so a merchant that has not enabled the
     plugin gets 404 from any route with ``<merchant_id>`` in its URL).
     Parameters: ``app`` — the Flask app, for reading settings.
     Applies: platform-wide.
@@ -93,7 +95,7 @@ def register_migrations() -> list[MigrationSource]:
 
     When: by ``mallkit db upgrade`` (and the test kit), which applies the core's first and
     then each plugin's in dependency order, each with its own history table.
-    Returns: collects all; a list of :class:`mallkit.core.plugins.MigrationSource`.
+    Returns: collects all; a list of ``MigrationSource``.
     Applies: platform-wide (tables exist whether or not a merchant enables the plugin).
     """
 
@@ -112,13 +114,13 @@ def register_job_handlers() -> list[JobHandler]:
     """Handlers for durable scheduled tasks (group expiry, commission unfreeze, ...).
 
     When: once per app, while it is created (and again if the installed plugins change).
-    Schedule the tasks with :func:`mallkit.core.tasks.queue.schedule`, in the transaction of the
+    Schedule the tasks with ``schedule_task``, in the transaction of the
     business change they belong to.
-    Returns: collects all; :class:`mallkit.core.tasks.queue.JobHandler` items. A ``kind`` is
+    Returns: collects all; ``JobHandler`` items. A ``kind`` is
     unique across the core and every plugin — prefix it with your plugin name
     (``"groupbuy.expire"``); a kind registered twice stops start-up naming both owners.
     Handler contract: a worker calls ``run(task)`` with the
-    :class:`mallkit.core.tasks.queue.ScheduledTask` (``task.payload``, ``task.merchant_id``,
+    ``ScheduledTask`` (``task.payload``, ``task.merchant_id``,
     ``task.attempts``) inside the task's own transaction: its database writes commit together
     with the task becoming ``done``, and roll back if it raises — the task is then retried
     with exponential backoff, and ``failed`` after ``max_attempts``. A handler must be
@@ -283,7 +285,7 @@ def on_order_placed(
     before stock is taken; raising (a ``MallkitError`` with a code) refuses the whole checkout
     and nothing is written. ``order.pricing["applied"]`` lists the adjustments applied, with
     their ``source``, ``amount`` and ``data``.
-    Parameters: ``order`` — the :class:`~mallkit.core.orders.models.Order` (pending payment);
+    Parameters: ``order`` — the ``Order`` (pending payment);
     ``lines`` — each line's ``key``, ``sku_id``, ``quantity``, ``price_kind``, ``activity``
     and every share of money, as priced.
     Applies: merchant-scoped (the order's merchant).
@@ -305,10 +307,10 @@ def on_order_state_changed(order: Order, source: str, target: str, actor: Actor)
 
     When: inside the transaction of the change, after the order event row is written.
     Vetoes: raising rolls the change back. ``order`` is the
-    :class:`~mallkit.core.orders.models.Order` after the change (``order.status == target``);
+    ``Order`` after the change (``order.status == target``);
     core states are ``pending_payment``, ``paid``, ``shipped``, ``completed``, ``cancelled``
     and ``closed`` (fully refunded), plus the states plugins register. ``actor`` is an
-    :class:`~mallkit.core.orders.machine.Actor` (``type``: buyer, staff, admin or system).
+    ``Actor`` (``type``: buyer, staff, admin or system).
     Applies: the order's merchant's plugins, and — so compensations keep working — the
     plugins that were enabled for it when the order was placed (``order.plugins``), even if
     the merchant has disabled them since.
@@ -338,7 +340,7 @@ def on_order_refunded(
     transition). Partial refunds call it too.
     Isolated: the money has already left; an exception is logged and rolls back only that
     plugin's writes (a savepoint per plugin) — schedule a task for work that may fail.
-    Parameters: ``refund`` — the :class:`~mallkit.core.payments.models.Refund` (``number``,
+    Parameters: ``refund`` — the ``Refund`` (``number``,
     ``amount``); ``lines`` — ``{"order_line_id", "sku_id", "quantity", "amount"}`` per order
     line refunded; ``full`` — True when the order is now refunded in full.
     Applies: like ``on_order_state_changed``: the merchant's plugins plus those enabled when
@@ -376,7 +378,7 @@ def extend_product(
     (the core resolves the page's merchants' plugins in one query; your own queries are
     yours to keep bounded).
     Parameters: ``merchant`` — the product's store; ``product`` — the
-    :class:`~mallkit.core.catalog.models.Product` row; ``data`` — the representation built
+    ``Product`` row; ``data`` — the representation built
     so far (read it; change nothing outside ``extensions``).
     Applies: merchant-scoped (the product's merchant).
     """
@@ -393,17 +395,17 @@ def allocate_stock(
     :func:`mallkit.core.catalog.stock.allocate`). The built-in default (plugin
     ``catalog_defaults``, registered ``trylast``) decrements the SKU's own stock with the
     stock service; a warehouse plugin answers first with stock taken from its warehouses
-    (writing its movements through :mod:`mallkit.core.catalog.stock` so the ledger stays
+    (writing its movements through ``decrement_stock`` so the ledger stays
     whole). While only the default answers, the core decrements all lines in one batch with
     the same outcome.
     Returns: first non-None result wins; an
-    :class:`~mallkit.core.catalog.stock.Allocation` (``sku_id``, ``quantity``, ``source``,
-    ``movement_ids``, ``data``). Raise :class:`~mallkit.core.catalog.errors.OutOfStock` when
+    ``Allocation`` (``sku_id``, ``quantity``, ``source``,
+    ``movement_ids``, ``data``). Raise ``OutOfStock`` when
     the stock is not there; the whole order is refused and nothing moves. Return ``None`` to
     leave the SKU to the next allocator.
-    Parameters: ``sku`` — the :class:`~mallkit.core.catalog.models.Sku`; ``quantity`` — a
+    Parameters: ``sku`` — the ``Sku``; ``quantity`` — a
     positive int (lines of the same SKU are summed); ``reference`` — the
-    :class:`~mallkit.core.catalog.stock.StockReference` of the order, to write on ledger rows.
+    ``StockReference`` of the order, to write on ledger rows.
     Applies: merchant-scoped (the order's merchant).
     """
 

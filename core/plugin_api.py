@@ -35,7 +35,7 @@ Groups, each documented in ``docs/plugins.md``:
   :data:`order_refunded`, :data:`user_registered`;
 - REST: :class:`Schema`, :class:`UtcDateTime`, :class:`PeeweePage`, :func:`current_user`,
   :func:`require_user`, :func:`require_staff`, :func:`require_admin`;
-- errors: :class:`MallkitError` and its subclasses;
+- errors: :class:`MallkitError` and its subclasses (:class:`OutOfStock` for allocators);
 - the service verbs plugins legitimately call: orders (:func:`buyer_order`,
   :func:`merchant_order`, :func:`cancel_order`, :func:`transition_order`), payments
   (:func:`start_payment`, :func:`record_payment`, :func:`channel_context`,
@@ -59,7 +59,10 @@ from mallkit.core.app import create_app
 from mallkit.core.audit import record as record_audit
 from mallkit.core.catalog.allocation import Allocation, StockReference
 from mallkit.core.catalog.categories import lineage as category_lineage
+from mallkit.core.catalog.errors import OutOfStock
 from mallkit.core.catalog.models import Product, Sku
+from mallkit.core.catalog.stock import decrement as decrement_stock
+from mallkit.core.catalog.stock import increment as increment_stock
 from mallkit.core.checkout.proposals import (
     Adjustment,
     CheckoutLine,
@@ -212,6 +215,7 @@ __all__ = [
     "Forbidden",
     "MallkitError",
     "NotFound",
+    "OutOfStock",
     "PluginError",
     "RateLimited",
     "Unauthorized",
@@ -219,6 +223,8 @@ __all__ = [
     # service verbs
     "attribute_order",
     "buyer_order",
+    "decrement_stock",
+    "increment_stock",
     "cancel_order",
     "cancel_task",
     "channel_context",
