@@ -1,10 +1,12 @@
 """A database the previous release left behind upgrades in place with ``mallkit db upgrade``.
 
-``tests/fixtures/release_5b2f9ca/`` holds the migration scripts exactly as the previous release
-(commit 5b2f9ca) shipped them: the core's 0001–0004 and each built-in plugin's and the hello
-example's, one folder per migration source. Applied with the same runner and history tables
-(``migrations_<source>``) the release used, they rebuild its schema and history on SQLite and
-PostgreSQL alike. The test writes rows the way that release did (plain SQL: today's models
+``tests/fixtures/release_5b2f9ca_schema.json`` is the previous release's (commit 5b2f9ca)
+schema snapshot: which migrations each source had (the core's 0001–0004, each built-in plugin's
+and the hello example's 0001) and every table with its columns, on each database. Migrations
+are frozen, so applying exactly those scripts from today's folders, with the same runner and
+history tables (``migrations_<source>``), rebuilds the release's schema and history on SQLite and PostgreSQL
+alike — and the snapshot proves it: a released migration edited in place fails here.
+The test writes rows the way that release did (plain SQL: today's models
 have columns the release did not), upgrades with the command an operator runs, and checks the
 rows are intact, readable by today's code, and that a task the release scheduled still runs.
 It does not count the migrations the upgrade applies: every migration added after the
@@ -16,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import shutil
 import uuid
 from pathlib import Path
 
@@ -32,13 +35,17 @@ from mallkit.core.accounts.models import User
 from mallkit.core.app import create_app
 from mallkit.core.orders.models import Order, OrderEvent, OrderLine
 from mallkit.core.plugin_settings import MerchantPlugin
-from mallkit.core.plugins import merchant_plugins
+from mallkit.core.plugins import PluginHost, merchant_plugins
 from mallkit.core.tasks.queue import ScheduledTask
 from mallkit.core.tasks.runner import run_due
 from mallkit.core.testing import TEST_SECRET, postgres_url
 
-RELEASE = Path(__file__).resolve().parents[1] / "fixtures" / "release_5b2f9ca"
-RELEASE_SOURCES = ("core", "coupons", "promotions", "groupbuy", "bargain", "hello")
+SNAPSHOT = json.loads(
+    (Path(__file__).resolve().parents[1] / "fixtures" / "release_5b2f9ca_schema.json").read_text(
+        encoding="utf-8"
+    )
+)
+RELEASE = SNAPSHOT["migrations"]  # source → the migration names the release shipped
 PLACED = dt.datetime(2026, 11, 20, 8, 30)
 
 
@@ -85,7 +92,7 @@ def upgrade_with_the_cli(url: str, monkeypatch) -> list[str]:
     return [ln.removeprefix("applied ") for ln in result.output.splitlines() if ":" in ln]
 
 
-def build_previous_release(url: str) -> dict[str, int]:
+def build_previous_release(url: str, tmp: Path) -> dict[str, int]:
     """The schema and history the previous release's ``mallkit db upgrade`` left, with an
     order (two lines), a scheduled task and a merchant's plugin setting in it."""
     database = dbm.make_database(url, pool_size=2)
@@ -104,10 +111,21 @@ def build_previous_release(url: str) -> dict[str, int]:
             ]
         return database.execute_sql(sql, list(values.values())).lastrowid
 
+    host = PluginHost()
+    host.load_installed()  # the installed plugins' migration folders, as `db upgrade` finds them
+    folders = {s.name: s.directory for s in host.migration_sources()}
     try:
         with database.connection_context():
-            for source in RELEASE_SOURCES:
-                Runner(database, str(RELEASE / source / "migrations"), f"migrations_{source}").up()
+            for source, names in RELEASE.items():
+                released = tmp / source
+                released.mkdir()
+                for name in names:
+                    shutil.copy(folders[source] / f"{name}.py", released)
+                Runner(database, str(released), f"migrations_{source}").up()
+            release = SNAPSHOT["tables"]["postgresql" if postgres else "sqlite"]
+            assert schema_of(database) == {t: set(columns) for t, columns in release.items()}, (
+                "the released migrations no longer build the release's schema"
+            )
             with database.atomic():
                 ids = write_release_rows(insert, at)
     finally:
@@ -260,10 +278,8 @@ def write_release_rows(insert, at) -> dict[str, int]:
 
 
 def test_a_database_of_the_previous_release_upgrades_in_place(
-    mallkit_database_url, empty_database, monkeypatch
+    mallkit_database_url, empty_database, monkeypatch, tmp_path
 ):
-    release_core = sorted(p.stem for p in (RELEASE / "core" / "migrations").glob("0*.py"))
-    assert release_core[-1] == "0004_orders"
     try:
         # Today's schema, from every migration applied to an empty database.
         fresh_url = empty_database()
@@ -272,15 +288,11 @@ def test_a_database_of_the_previous_release_upgrades_in_place(
             fresh = schema_of(dbm.database)
 
         url = empty_database()
-        ids = build_previous_release(url)
+        ids = build_previous_release(url, tmp_path)
         applied = upgrade_with_the_cli(url, monkeypatch)
         assert "core:0005_order_plugins" in applied
         # Only what came after the release: none of its own migrations runs again.
-        again = [
-            a
-            for a in applied
-            if (RELEASE / a.split(":")[0] / "migrations" / f"{a.split(':')[1]}.py").exists()
-        ]
+        again = [a for a in applied if a.split(":")[1] in RELEASE.get(a.split(":")[0], ())]
         assert not again, again
 
         upgraded = create_app({"DATABASE_URL": url, "SECRET_KEY": TEST_SECRET, "TESTING": True})
