@@ -4,8 +4,9 @@
 schema snapshot: which migrations each source had (the core's 0001–0004, each built-in plugin's
 and the hello example's 0001) and every table with its columns, on each database. Migrations
 are frozen, so applying exactly those scripts from today's folders, with the same runner and
-history tables (``migrations_<source>``), rebuilds the release's schema and history on SQLite and PostgreSQL
-alike — and the snapshot proves it: a released migration edited in place fails here.
+history tables (``migrations_<source>``), rebuilds the release's schema and history on SQLite
+and PostgreSQL alike — and the snapshot proves it: a released migration edited in place fails
+here.
 The test writes rows the way that release did (plain SQL: today's models
 have columns the release did not), upgrades with the command an operator runs, and checks the
 rows are intact, readable by today's code, and that a task the release scheduled still runs.

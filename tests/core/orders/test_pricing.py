@@ -318,9 +318,7 @@ def test_line_shares_always_add_up_to_the_total(
     assert sum(ln.freight_share for ln in result.lines) == freight
 
 
-def test_free_delivery_is_the_default_plugins_and_only_when_nobody_quotes(
-    rules, merchant, buyer
-):
+def test_free_delivery_is_the_default_plugins_and_only_when_nobody_quotes(rules, merchant, buyer):
     free = pricing.price(merchant, buyer.user, lines((1, 1, 1000)))
     assert [(q.source, q.code, q.amount) for q in free.shipping_options] == [
         ("core", "standard", 0)
