@@ -24,7 +24,7 @@ from mallkit.core.errors import Conflict, ValidationError
 from mallkit.core.orders.machine import Actor, record_event
 from mallkit.core.orders.models import STOCK_AT_PLACE, Order, OrderLine
 from mallkit.core.orders.service import AUTO_CANCEL, new_number, settings_for
-from mallkit.core.payments.service import enabled_channels
+from mallkit.core.payments.registry import enabled_channels
 from mallkit.core.plugins import merchant_plugins
 from mallkit.core.shares import service as shares
 from mallkit.core.tasks import queue as tasks

@@ -34,19 +34,10 @@ from mallkit.core.payments.registry import (
     channel_for,
     channels,
     context,
-    enabled_channels,
     record_log,
 )
 from mallkit.core.tasks.queue import ScheduledTask, schedule
 from mallkit.core.tasks.queue import cancel as cancel_task
-
-__all__ = [  # the registry's lookups stay reachable here for the service's callers
-    "channel_for",
-    "channels",
-    "context",
-    "enabled_channels",
-    "record_log",
-]
 
 log = logging.getLogger("mallkit.payments")
 OPEN = ("pending",)

@@ -14,6 +14,7 @@ from cryptography.hazmat.primitives import serialization
 
 from mallkit.core.db import utcnow
 from mallkit.core.orders.models import Order, OrderEvent, OrderLine
+from mallkit.core.payments import registry
 from mallkit.core.payments import service as payments
 from mallkit.core.payments.models import PaymentAttempt, PaymentLog, Refund
 from mallkit.core.tasks.runner import run_due
@@ -146,7 +147,7 @@ def test_partial_and_full_refunds_then_replays_change_nothing(
     assert alipay.outbox.deliver_due() == 1  # the refund notification: acknowledged, applied once
     # The same refund sent again (a retried task) moves no money: fund_change N, then a query.
     again = CHANNEL.refund(
-        payments.context(merchant, CHANNEL), PaymentAttempt.get_by_id(r.json["id"]), first
+        registry.context(merchant, CHANNEL), PaymentAttempt.get_by_id(r.json["id"]), first
     )
     assert again.status == "succeeded" and trade["refund_fee"] * 100 == first.amount
     r2 = client.post(base, json={"reason": "all"}, headers=owner.headers)

@@ -15,6 +15,7 @@ from cryptography.hazmat.primitives.asymmetric import padding
 
 from mallkit.core.db import utcnow
 from mallkit.core.orders.models import Order, OrderEvent, OrderLine
+from mallkit.core.payments import registry
 from mallkit.core.payments import service as payments
 from mallkit.core.payments.models import PaymentAttempt, PaymentLog, Refund
 from mallkit.core.tasks.runner import run_due
@@ -173,7 +174,7 @@ def test_partial_and_full_refunds_then_a_replay_changes_nothing(
     # The refund task retrying the same refund sends the same out_refund_no: no second refund.
     assert (
         CHANNEL.refund(
-            payments.context(merchant, CHANNEL), PaymentAttempt.get_by_id(attempt["id"]), first
+            registry.context(merchant, CHANNEL), PaymentAttempt.get_by_id(attempt["id"]), first
         ).channel_refund_id
         == (sim_refund["refund_id"])
     )
@@ -393,7 +394,7 @@ def test_refused_and_abnormal_refunds_release_what_they_reserved(
     assert r.status_code == 201 and r.json["status"] == "pending"
     refund = Refund.get_by_id(r.json["id"])
     record = wechat.refunds[(MCHID, refund.number)]
-    ctx = payments.context(merchant, CHANNEL)
+    ctx = registry.context(merchant, CHANNEL)
     assert CHANNEL.query_refund(ctx, PaymentAttempt.get_by_id(attempt["id"]), refund).status == (
         "succeeded"
     )
