@@ -12,8 +12,9 @@ Vocabulary
 ``validate_*``  raise a ``MallkitError`` to veto; return ``None``.
 ``on_*``        react to an event; the return value is ignored. Each says whether it *vetoes*
                 (it runs inside the business transaction: raising rolls the change back and
-                the caller sees the error) or is *isolated* (an exception is logged and
-                swallowed; the caller goes on, as with ``on_low_stock``).
+                the caller sees the error) or is *isolated* (each implementation runs on
+                its own in a savepoint; an exception is logged and swallowed and the caller
+                goes on, as with ``on_low_stock``; isolated hooks take no wrappers).
 ``propose_*``   pricing proposals: return values the core sorts and applies by kind, priority
                 and stacking rules, so money never depends on registration order.
 ``extend_*``    return extra fields for a representation the core builds (a store profile).

@@ -36,6 +36,9 @@ from mallkit.core.plugin_store import load_merchant_plugins, settings_version
 ENTRY_POINT_GROUP = "mallkit.plugins"
 log = logging.getLogger("mallkit.plugins")
 
+# Hooks whose implementations run one by one, each in a savepoint (:func:`call_isolated`).
+ISOLATED_HOOKS = ("on_low_stock", "on_order_refunded")
+
 # The core's own replaceable behaviour, written as plugins on the public hooks and registered
 # before the installed ones (as pytest does with its default plugins). Each can be left out
 # with the ``PLUGINS_DISABLED`` setting so that a plugin of yours takes its place.
@@ -293,6 +296,13 @@ class PluginHost:
             name = getattr(exc.plugin, "meta", None)
             label = name.name if isinstance(name, PluginMeta) else repr(exc.plugin)
             raise PluginLoadError(f"plugin {label!r}: {exc}") from exc
+        for hook in ISOLATED_HOOKS:  # call_isolated calls each implementation on its own
+            for impl in getattr(self.pm.hook, hook).get_hookimpls():
+                if impl.wrapper or impl.hookwrapper:
+                    raise PluginLoadError(
+                        f"plugin {impl.plugin_name!r}: {hook} is an isolated hook and takes no "
+                        "wrappers; implement it plainly"
+                    )
 
     def migration_sources(self) -> list[MigrationSource]:
         """The core's migrations first, then every plugin's, in dependency order."""

@@ -13,8 +13,9 @@ from mallkit.core.app import create_app
 from mallkit.core.audit import AuditLog
 from mallkit.core.errors import Conflict, NotFound, PluginError, PluginLoadError, ValidationError
 from mallkit.core.plugin_settings import MASK, MerchantPlugin
-from mallkit.core.plugins import PluginHost, merchant_plugins
+from mallkit.core.plugins import PluginHost, PluginMeta, merchant_plugins
 from mallkit.core.testing import TEST_SECRET, count_queries
+from mallkit.hookspecs import hookimpl
 from tests.sample_plugins import declares_hooks, incompatible, misspelt, needs_recorder, recorder
 
 
@@ -65,6 +66,21 @@ def test_incompatible_plugin_is_refused_naming_it():
 def test_misspelt_hook_is_caught_at_start_up(mallkit_database_url):
     with pytest.raises(PluginLoadError, match="misspelt.*on_plugin_enabeld"):
         create_app({"DATABASE_URL": mallkit_database_url}, plugins=[misspelt])
+
+
+def test_an_isolated_hook_takes_no_wrappers():
+    wrapping = types.ModuleType("wrapping")
+    wrapping.meta = PluginMeta(name="wrapping", version="1.0", title="Wrapping")
+
+    @hookimpl(wrapper=True)
+    def on_low_stock(merchant, sku, stock, threshold):
+        return (yield)
+
+    wrapping.on_low_stock = on_low_stock
+    host = PluginHost()
+    host.register(wrapping)
+    with pytest.raises(PluginLoadError, match="'wrapping': on_low_stock is an isolated hook"):
+        host.finalize()
 
 
 def test_module_without_meta_is_refused():
