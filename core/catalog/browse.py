@@ -317,7 +317,12 @@ def related(product_id: int, limit: int = 8) -> list[dict[str, Any]]:
     """Visible products related to a visible product: those the ``propose_related_products``
     hooks name first ("bought together" by default), then the same category and brand, then
     the same category or brand, best sellers first."""
-    product = visible_products().where(Product.id == product_id).first()
+    product = (
+        visible_products(Merchant)  # the store comes with it: the hooks receive it
+        .join_from(Product, Merchant)
+        .where(Product.id == product_id)
+        .first()
+    )
     if product is None:
         raise ProductNotFound("product not found")
     proposals = merchant_plugins(product.merchant_id).hook.propose_related_products(
