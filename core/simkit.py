@@ -77,6 +77,17 @@ def mount(app: Any, path: str, wsgi_app: Any) -> None:
     app.wsgi_app = DispatcherMiddleware(app.wsgi_app, {path: wsgi_app})
 
 
+def mount_simulator(app: Any, simulator: Any, base_url: str, path: str, speed: float) -> str:
+    """Serve a gateway simulator under ``path`` of the demo server at ``base_url``, its
+    notification outbox delivering in the background with the retry ladder ``speed`` times
+    faster; returns the simulator's public URL."""
+    simulator.public_url = base_url.rstrip("/") + path
+    simulator.outbox.speed = speed
+    simulator.outbox.start()
+    mount(app, path, simulator)
+    return simulator.public_url
+
+
 def rsa_key_pair() -> tuple[str, str]:
     """A fresh 2048-bit RSA key pair as PEM text: (PKCS#8 private key, SubjectPublicKeyInfo)."""
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)

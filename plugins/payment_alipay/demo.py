@@ -16,10 +16,7 @@ def attach(app, merchant, base_url: str) -> list[str]:
     """Mount the simulator on ``app`` and (re)configure ``merchant``'s plugin against it."""
     base_url = base_url.rstrip("/")
     sim = AlipaySimulator()
-    sim.public_url = base_url + PATH
-    sim.outbox.speed = LADDER_SPEED
-    sim.outbox.start()
-    simkit.mount(app, PATH, sim)
+    simkit.mount_simulator(app, sim, base_url, PATH, LADDER_SPEED)
     private, public = simkit.rsa_key_pair()
     sim.add_app("2021000117600000", public, "2088102177296610")
     config = {

@@ -18,10 +18,7 @@ def attach(app, merchant, base_url: str) -> list[str]:
     """Mount the simulator on ``app`` and (re)configure ``merchant``'s plugin against it."""
     base_url = base_url.rstrip("/")
     sim = WeChatPaySimulator()
-    sim.public_url = base_url + PATH
-    sim.outbox.speed = LADDER_SPEED
-    sim.outbox.start()
-    simkit.mount(app, PATH, sim)
+    simkit.mount_simulator(app, sim, base_url, PATH, LADDER_SPEED)
     private, public = simkit.rsa_key_pair()
     serial = secrets.token_hex(20).upper()
     apiv3_key = secrets.token_urlsafe(24)[:32]
