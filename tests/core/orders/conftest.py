@@ -6,15 +6,8 @@ import pytest
 
 from mallkit.core.accounts.service import save_address
 from mallkit.core.catalog.service import create_product
-
-ADDRESS = {
-    "recipient": "张三",
-    "phone": "13800000000",
-    "province": "上海市",
-    "city": "上海市",
-    "district": "浦东新区",
-    "detail": "世纪大道 100 号",
-}
+from mallkit.core.testing import TEST_ADDRESS as ADDRESS
+from mallkit.core.testing import skus_of
 
 
 def make_product(merchant, name="T恤", prices=(1990, 2990), stocks=(10, 5)):
@@ -33,12 +26,6 @@ def make_product(merchant, name="T恤", prices=(1990, 2990), stocks=(10, 5)):
             ],
         },
     )
-
-
-def skus_of(product):
-    from mallkit.core.catalog.models import Sku
-
-    return list(Sku.select().where(Sku.product == product.id).order_by(Sku.id))
 
 
 @pytest.fixture
