@@ -195,23 +195,12 @@ def _run_one(
             _run_outside_transaction(task, handler, worker_id, clock)
             return
         with transaction():
-            # Renew the lease as a compare-and-set: if it ran out and another worker took the
-            # task, this worker has lost it. On PostgreSQL the row stays locked until commit,
-            # so no other worker can claim it while the handler runs.
-            mine = ScheduledTask.update(locked_until=clock() + _lease()).where(
-                _held_by(task.id, worker_id)
-            )
-            if not mine.execute():
-                log.info("task %s (%s): lease lost to another worker", task.id, task.kind)
+            # On PostgreSQL the renewed row stays locked until commit, so no other worker can
+            # claim it while the handler runs.
+            if not _renew_lease(task, worker_id, clock):
                 return
             handler.run(ScheduledTask.get_by_id(task.id))
-            (
-                ScheduledTask.update(
-                    status=DONE, finished_at=clock(), locked_until=None, last_error=""
-                )
-                .where(_held_by(task.id, worker_id))
-                .execute()
-            )
+            _mark_done(task, worker_id, clock)
     except Exception as exc:
         log.warning(
             "task %s (%s) attempt %s failed", task.id, task.kind, task.attempts, exc_info=True
@@ -225,17 +214,30 @@ def _run_outside_transaction(task, handler: JobHandler, worker_id: str, clock) -
     """A handler that talks to the network: renew the lease, run it with no transaction
     open (it opens its own), then mark the task done — each a short transaction."""
     with transaction():
-        mine = ScheduledTask.update(locked_until=clock() + _lease()).where(
-            _held_by(task.id, worker_id)
-        )
-        if not mine.execute():
-            log.info("task %s (%s): lease lost to another worker", task.id, task.kind)
+        if not _renew_lease(task, worker_id, clock):
             return
     handler.run(ScheduledTask.get_by_id(task.id))
     with transaction():
-        ScheduledTask.update(
-            status=DONE, finished_at=clock(), locked_until=None, last_error=""
-        ).where(_held_by(task.id, worker_id)).execute()
+        _mark_done(task, worker_id, clock)
+
+
+def _renew_lease(task, worker_id: str, clock) -> bool:
+    """Renew the lease as a compare-and-set; False when it ran out and another worker took
+    the task (this worker has lost it)."""
+    if (
+        ScheduledTask.update(locked_until=clock() + _lease())
+        .where(_held_by(task.id, worker_id))
+        .execute()
+    ):
+        return True
+    log.info("task %s (%s): lease lost to another worker", task.id, task.kind)
+    return False
+
+
+def _mark_done(task, worker_id: str, clock) -> None:
+    ScheduledTask.update(status=DONE, finished_at=clock(), locked_until=None, last_error="").where(
+        _held_by(task.id, worker_id)
+    ).execute()
 
 
 def _describe_error(exc: BaseException) -> str:
