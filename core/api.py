@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import marshmallow as ma
@@ -78,16 +80,30 @@ class Schema(ma.Schema):
         ordered = True
 
 
+@dataclass(frozen=True)
+class Rendered:
+    """A query to page and what turns one page of its rows into the response's items (figures
+    for the page read in one go): return it from a view paginated with ``PeeweePage``."""
+
+    query: Any
+    render: Callable[[list[Any]], list[Any]]
+
+
 class PeeweePage(Page):
-    """flask-smorest pagination over a peewee query (``@blp.paginate(PeeweePage)``)."""
+    """flask-smorest pagination over a peewee query (``@blp.paginate(PeeweePage)``), or over a
+    :class:`Rendered` query."""
 
     @property
     def items(self):
-        return list(self.collection.paginate(self.page_params.page, self.page_params.page_size))
+        collection = self.collection
+        query = collection.query if isinstance(collection, Rendered) else collection
+        rows = list(query.paginate(self.page_params.page, self.page_params.page_size))
+        return collection.render(rows) if isinstance(collection, Rendered) else rows
 
     @property
     def item_count(self) -> int:
-        return self.collection.count()
+        collection = self.collection
+        return (collection.query if isinstance(collection, Rendered) else collection).count()
 
 
 def install_error_handlers(app: Flask) -> None:

@@ -33,8 +33,9 @@ Groups, each documented in ``docs/plugins.md``:
 - signals, sent after commit (docs/hooks.md): :data:`order_placed`, :data:`order_paid`,
   :data:`order_shipped`, :data:`order_completed`, :data:`order_cancelled`,
   :data:`order_refunded`, :data:`user_registered`;
-- REST: :class:`Schema`, :class:`UtcDateTime`, :class:`PeeweePage`, :func:`current_user`,
-  :func:`require_user`, :func:`require_staff`, :func:`require_admin`;
+- REST: :class:`Schema`, :class:`UtcDateTime`, :class:`PeeweePage` (with :class:`Rendered`
+  for pages rendered as a whole), :func:`current_user`, :func:`require_user`,
+  :func:`require_staff`, :func:`require_admin`;
 - errors: :class:`MallkitError` and its subclasses (:class:`OutOfStock` for allocators);
 - the service verbs plugins legitimately call: orders (:func:`buyer_order`,
   :func:`merchant_order`, :func:`cancel_order`, :func:`transition_order`), payments
@@ -54,7 +55,7 @@ from mallkit.core import simkit
 from mallkit.core.accounts.auth import current_user, require_admin, require_staff, require_user
 from mallkit.core.accounts.merchants.models import Merchant
 from mallkit.core.accounts.models import User
-from mallkit.core.api import PeeweePage, Schema, UtcDateTime
+from mallkit.core.api import PeeweePage, Rendered, Schema, UtcDateTime
 from mallkit.core.app import create_app
 from mallkit.core.audit import record as record_audit
 from mallkit.core.catalog.allocation import Allocation, StockReference
@@ -204,6 +205,7 @@ __all__ = [
     "user_registered",
     # REST
     "PeeweePage",
+    "Rendered",
     "Schema",
     "UtcDateTime",
     "current_user",

@@ -8,7 +8,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from mallkit.core.accounts import auth
-from mallkit.core.api import PeeweePage
+from mallkit.core.api import PeeweePage, Rendered
 from mallkit.core.shares import service
 from mallkit.core.shares.models import ShareLink
 from mallkit.core.shares.schemas import (
@@ -103,25 +103,22 @@ class Visits(MethodView):
 class MerchantShares(MethodView):
     @blp.arguments(LinkQuery, location="query")
     @blp.response(200, LinkStatsOut(many=True))
-    @blp.paginate()
-    def get(self, query, merchant_id, pagination_parameters):
+    @blp.paginate(PeeweePage)
+    def get(self, query, merchant_id):
         """The store's share links with their visits, sign-ups, orders and paid amount."""
         auth.require_staff(merchant_id)
         links = service.merchant_links(merchant_id, query)
-        pagination_parameters.item_count = links.count()
-        page = links.paginate(pagination_parameters.page, pagination_parameters.page_size)
-        return service.link_stats(merchant_id, list(page))
+        return Rendered(links, lambda page: service.link_stats(merchant_id, page))
 
 
 @blp.route("/merchants/<int:merchant_id>/shares/sharers")
 class MerchantSharers(MethodView):
     @blp.arguments(SharerQuery, location="query")
     @blp.response(200, SharerStatsOut(many=True))
-    @blp.paginate()
-    def get(self, query, merchant_id, pagination_parameters):
+    @blp.paginate(PeeweePage)
+    def get(self, query, merchant_id):
         """The store's figures per sharer (most links first)."""
         auth.require_staff(merchant_id)
         rows = service.merchant_sharers(merchant_id, query)
-        pagination_parameters.item_count = rows.count()
-        page = rows.paginate(pagination_parameters.page, pagination_parameters.page_size)
-        return service.sharer_stats(merchant_id, list(page), query.get("kind"))
+        kind = query.get("kind")
+        return Rendered(rows, lambda page: service.sharer_stats(merchant_id, page, kind))
