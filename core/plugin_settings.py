@@ -22,7 +22,6 @@ from mallkit.core.plugin_store import (
     bump_settings_version,
     decrypt_secrets,
     encrypt_secrets,
-    load_merchant_plugins,
     mask_secrets,
 )
 from mallkit.core.plugins import PluginHost, forget_merchant_plugins, get_host
@@ -30,7 +29,6 @@ from mallkit.core.plugins import PluginHost, forget_merchant_plugins, get_host
 if TYPE_CHECKING:
     from mallkit.core.accounts.merchants.models import Merchant
 
-__all__ = ["MASK", "MerchantPlugin", "decrypt_secrets", "load_merchant_plugins"]
 
 
 def settings_for(merchant: Merchant) -> list[dict[str, Any]]:

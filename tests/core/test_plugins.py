@@ -12,7 +12,7 @@ from mallkit.core.accounts.merchants.models import Merchant
 from mallkit.core.app import create_app
 from mallkit.core.audit import AuditLog
 from mallkit.core.errors import Conflict, NotFound, PluginError, PluginLoadError, ValidationError
-from mallkit.core.plugin_settings import MASK, MerchantPlugin
+from mallkit.core.plugin_store import MASK, MerchantPlugin
 from mallkit.core.plugins import PluginHost, PluginMeta, merchant_plugins
 from mallkit.core.testing import TEST_SECRET, count_queries
 from mallkit.hookspecs import hookimpl

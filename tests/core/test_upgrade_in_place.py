@@ -35,7 +35,7 @@ from mallkit.core.accounts.merchants.models import Merchant
 from mallkit.core.accounts.models import User
 from mallkit.core.app import create_app
 from mallkit.core.orders.models import Order, OrderEvent, OrderLine
-from mallkit.core.plugin_settings import MerchantPlugin
+from mallkit.core.plugin_store import MerchantPlugin
 from mallkit.core.plugins import PluginHost, merchant_plugins
 from mallkit.core.tasks.queue import ScheduledTask
 from mallkit.core.tasks.runner import run_due

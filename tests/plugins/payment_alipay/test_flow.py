@@ -234,7 +234,7 @@ def test_the_simulator_checks_signature_and_gmt8_timestamp(client, buyer, mercha
 
 
 def test_switched_off_or_misconfigured(client, admin, buyer, merchant, shop, sim):
-    from mallkit.core.plugin_settings import MerchantPlugin
+    from mallkit.core.plugin_store import MerchantPlugin
 
     assert pay(client, buyer, place(buyer, shop)).status_code == 404
     assert client.post(NOTIFY.format(merchant.id), data=b"a=1").status_code == 404

@@ -284,7 +284,7 @@ def test_the_simulator_checks_headers_and_signatures(wechat):
 
 
 def test_switched_off_or_misconfigured(client, admin, owner, buyer, merchant, shop, sim):
-    from mallkit.core.plugin_settings import MerchantPlugin
+    from mallkit.core.plugin_store import MerchantPlugin
 
     # A store without the plugin: no channel, and its notify URL reaches nothing.
     assert pay(client, buyer, place(buyer, shop)).status_code == 404
