@@ -30,7 +30,6 @@ if TYPE_CHECKING:
     from mallkit.core.accounts.merchants.models import Merchant
 
 
-
 def settings_for(merchant: Merchant) -> list[dict[str, Any]]:
     """Every installed plugin with its state for the merchant (secrets masked)."""
     host = get_host()
