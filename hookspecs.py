@@ -349,6 +349,21 @@ def on_order_refunded(
     """
 
 
+@hookspec
+def order_lines_on_hold(order: Order) -> list[int] | None:
+    """Name the order's lines whose money is not final yet (an open after-sale case, a
+    complaint awaiting arbitration).
+
+    When: by plugins whose settlement waits for an order to be final — a commission becoming
+    withdrawable asks before it settles, and settles a line only when no plugin holds it
+    (it asks again later). Called inside the caller's transaction; answer from your own
+    rows without writing.
+    Returns: collects all; each a list of ``OrderLine`` ids held (``None`` or ``[]`` holds
+    nothing). Applies: like ``on_order_state_changed``: the merchant's plugins plus those
+    enabled when the order was placed.
+    """
+
+
 # --------------------------------------------------------------------------------------------
 # Catalog: product representation, related products, stock allocation and low stock.
 # --------------------------------------------------------------------------------------------
