@@ -26,7 +26,8 @@ Groups, each documented in ``docs/plugins.md``:
   :class:`Sku`, :class:`Order`, :class:`OrderLine`, :class:`PaymentAttempt`, :class:`Refund`,
   :class:`ScheduledTask`, :class:`ShareLink`;
 - catalog: :func:`category_lineage` (a category's ancestors, for scopes that include
-  sub-categories);
+  sub-categories), :func:`store_media` (save an uploaded image under the plugin's folder of
+  the media store, since API 1.2);
 - data and money: :class:`BaseModel`, :class:`JSONField`, :func:`transaction`,
   :func:`on_commit`, :func:`utcnow`, :func:`as_utc`, :func:`is_postgres`, :data:`database`,
   :func:`apportion`, :class:`Money`;
@@ -61,6 +62,7 @@ from mallkit.core.audit import record as record_audit
 from mallkit.core.catalog.allocation import Allocation, StockReference
 from mallkit.core.catalog.categories import lineage as category_lineage
 from mallkit.core.catalog.errors import OutOfStock
+from mallkit.core.catalog.media import store as store_media
 from mallkit.core.catalog.models import Product, Sku
 from mallkit.core.catalog.stock import decrement as decrement_stock
 from mallkit.core.catalog.stock import increment as increment_stock
@@ -139,7 +141,8 @@ from mallkit.core.tasks.queue import schedule as schedule_task
 
 # 1.1: Adjustment.threshold, category_lineage, JobHandler.daily_at, share links, signals,
 # on_commit
-PLUGIN_API_VERSION = "1.1"
+# 1.2: store_media
+PLUGIN_API_VERSION = "1.2"
 
 __all__ = [
     "PLUGIN_API_VERSION",
@@ -184,6 +187,7 @@ __all__ = [
     "User",
     # catalog
     "category_lineage",
+    "store_media",
     # data and money
     "BaseModel",
     "JSONField",

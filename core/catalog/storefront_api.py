@@ -141,7 +141,8 @@ class PlatformCategories(MethodView):
 class Media(MethodView):
     @blp.doc(responses={"200": {"description": "The file"}})
     def get(self, filename):
-        """An uploaded product image or video."""
-        if not filename.startswith("catalog/"):
+        """An uploaded image or video (a product's, or a photo a plugin stored)."""
+        folder, _, rest = filename.partition("/")
+        if not media.is_folder(folder) or not rest:
             abort(404)
         return send_from_directory(media.media_root(), filename, max_age=7 * 86400)
