@@ -131,3 +131,12 @@ def ledger_sum(promoter_id):
 
 def reload(promoter):
     return Promoter.get_by_id(promoter.id)
+
+
+def fund(merchant, promoter, amount):
+    """Put ``amount`` into the promoter's balance as settled commission would."""
+    from mallkit.core.db import transaction
+    from mallkit.plugins.distribution import wallet
+
+    with transaction():
+        wallet.credit(wallet.lock(promoter.id), amount)

@@ -8,7 +8,7 @@ from mallkit.core.plugin_store import MerchantPlugin
 from mallkit.core.shares.service import create_share
 from mallkit.plugins.distribution import promoters
 from mallkit.plugins.distribution.models import Promoter, PromoterGroup, Withdrawal
-from tests.plugins.distribution.conftest import buy, complete, promote, settle_all
+from tests.plugins.distribution.conftest import buy, complete, fund, promote, settle_all
 
 ACCOUNT = {"bank": "招商银行", "account_name": "张三", "account_no": "6225000000000000"}
 
@@ -218,3 +218,76 @@ def test_staff_rebind_from_the_api_is_audited(client, dist, merchant, owner, peo
     )
     assert r.status_code == 200 and r.json["promoter_id"] == pb.id and r.json["source"] == "staff"
     assert pa.id != pb.id
+
+
+def test_everyone_joins_and_a_frozen_promoter_cannot_withdraw(
+    client, dist, merchant, owner, people
+):
+    (a,) = people(1)
+    r = client.post(f"{base(merchant)}/me", headers=a.headers)
+    assert r.status_code == 409 and r.json["code"] == "promoters_appointed"
+    dist(promoter_mode="everyone")
+    r = client.post(f"{base(merchant)}/me", headers=a.headers)
+    assert r.status_code == 201 and r.json["source"] == "everyone"
+    again = client.post(f"{base(merchant)}/me", headers=a.headers)
+    assert again.json["id"] == r.json["id"]
+    r = client.patch(
+        f"{base(merchant)}/promoters/{r.json['id']}",
+        json={"status": "frozen"},
+        headers=owner.headers,
+    )
+    assert r.json["status"] == "frozen"
+    fund(merchant, Promoter.get_by_id(r.json["id"]), 5000)
+    r = client.post(
+        f"{base(merchant)}/me/withdrawals",
+        json={"amount": 1000, "account": ACCOUNT},
+        headers=a.headers,
+    )
+    assert r.status_code == 409 and r.json["code"] == "promoter_frozen"
+    assert Withdrawal.select().count() == 0
+
+
+def test_groups_product_rules_and_team_members(client, dist, merchant, owner, people, sku):
+    r = client.post(
+        f"{base(merchant)}/groups",
+        json={"name": "高级", "level1_bp": 2000, "level2_bp": 800},
+        headers=owner.headers,
+    )
+    assert r.status_code == 201
+    group_id = r.json["id"]
+    dup = client.post(
+        f"{base(merchant)}/groups",
+        json={"name": "高级", "level1_bp": 1, "level2_bp": 1},
+        headers=owner.headers,
+    )
+    assert dup.status_code == 409
+    a, buyer = people(2)
+    r = client.post(
+        f"{base(merchant)}/promoters",
+        json={"user_id": a.user.id, "group_id": group_id},
+        headers=owner.headers,
+    )
+    promoter_id = r.json["id"]
+    r = client.put(
+        f"{base(merchant)}/product-rules/{sku.product_id}",
+        json={"mode": "fixed", "level1": 700, "level2": 100},
+        headers=owner.headers,
+    )
+    assert r.status_code == 200 and r.json["mode"] == "fixed"
+    promoters.bind(merchant.id, buyer.user.id, Promoter.get_by_id(promoter_id), "code")
+    buy(buyer, sku, quantity=2)  # fixed 700 per unit beats the group's 20 %
+    r = client.get(f"{base(merchant)}/commissions", headers=owner.headers)
+    assert [c["amount"] for c in r.json] == [1400]
+    client.delete(f"{base(merchant)}/product-rules/{sku.product_id}", headers=owner.headers)
+    buy(buyer, sku)  # the group's 20 % of 10000
+    r = client.get(f"{base(merchant)}/commissions?status=frozen", headers=owner.headers)
+    assert sorted(c["amount"] for c in r.json) == [1400, 2000]
+    r = client.get(f"{base(merchant)}/me/team/members?level=1", headers=a.headers)
+    assert r.status_code == 200
+    assert [(m["user_id"], m["orders"], m["commission"]) for m in r.json] == [
+        (buyer.user.id, 2, 3400)
+    ]
+    r = client.delete(f"{base(merchant)}/groups/{group_id}", headers=owner.headers)
+    assert r.status_code == 409 and r.json["code"] == "group_in_use"
+    r = client.get(f"{base(merchant)}/promoters?q={a.user.email}", headers=owner.headers)
+    assert [p["id"] for p in r.json] == [promoter_id]

@@ -20,6 +20,7 @@ from mallkit.plugins.distribution.payouts import PayoutResult
 from tests.plugins.distribution.conftest import (
     buy,
     complete,
+    fund,
     ledger_sum,
     listener,
     promote,
@@ -28,12 +29,6 @@ from tests.plugins.distribution.conftest import (
 )
 
 ACCOUNT = {"bank": "招商银行", "account_name": "张三", "account_no": "6225000000000000"}
-
-
-def fund(merchant, promoter, amount):
-    """Put ``amount`` into the promoter's balance as settled commission would."""
-    with wallet.transaction():
-        wallet.credit(wallet.lock(promoter.id), amount)
 
 
 def withdraw(promoter, amount, key=None, **extra):
