@@ -445,6 +445,32 @@ def on_low_stock(merchant: Merchant, sku: Sku, stock: int, threshold: int) -> No
 
 
 # --------------------------------------------------------------------------------------------
+# Messaging: buyer ↔ store conversations (the livechat plugin calls these).
+# --------------------------------------------------------------------------------------------
+
+
+@hookspec
+def on_chat_message_offline(
+    merchant: Merchant, message: dict[str, Any], recipient_id: int | None, unread: int
+) -> None:
+    """React to a chat message its reader is not connected to receive (notify them).
+
+    When: inside the transaction that stores the message, when nobody on the reading side
+    has a live connection: the buyer for a store's message; for a buyer's message, the
+    conversation's agent when offline, or the whole store when it waits in the queue with
+    no agent online. The message is kept and counted as unread either way; deliver it later
+    (queue a durable task — the transaction can still roll back). Isolated: errors are
+    logged and that call's writes rolled back to a savepoint; the message stands.
+    Returns: nothing.
+    Parameters: ``message`` — the message as the chat API shows it (``id``,
+    ``conversation_id``, ``seq``, ``sender_id``, ``sender_role``, ``kind``, ``text``
+    (HTML-escaped), ``payload``, ``created_at``); ``recipient_id`` — the user to notify, or
+    ``None`` for the store's queue; ``unread`` — how many messages that side has not read.
+    Applies: merchant-scoped (the conversation's store).
+    """
+
+
+# --------------------------------------------------------------------------------------------
 # Tooling.
 # --------------------------------------------------------------------------------------------
 
