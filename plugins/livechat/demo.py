@@ -1,0 +1,1 @@
+"""Demo data: a conversation between the demo buyer and the store."""

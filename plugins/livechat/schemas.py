@@ -1,0 +1,147 @@
+"""Settings, request and response schemas of the live-chat API."""
+
+from __future__ import annotations
+
+from flask_smorest.fields import Upload
+from marshmallow import Schema as PlainSchema
+from marshmallow import ValidationError, fields, validate, validates_schema
+
+from mallkit.core.plugin_api import Schema, UtcDateTime
+
+HHMM = validate.Regexp(r"^([01][0-9]|2[0-3]):[0-5][0-9]$", error="A time as HH:MM (00:00-23:59).")
+
+
+class AutoReply(PlainSchema):
+    keyword = fields.String(required=True, validate=validate.Length(min=1, max=30))
+    reply = fields.String(required=True, validate=validate.Length(min=1, max=500))
+
+
+class LivechatConfig(PlainSchema):
+    """A store's chat settings (all optional)."""
+
+    max_length = fields.Integer(load_default=1000, validate=validate.Range(min=1, max=5000))
+    messages_per_minute = fields.Integer(load_default=30, validate=validate.Range(min=1, max=600))
+    presence_timeout = fields.Integer(
+        load_default=60,
+        validate=validate.Range(min=10, max=3600),
+        metadata={"description": "seconds without a heartbeat before staff count as offline"},
+    )
+    auto_replies = fields.List(
+        fields.Nested(AutoReply), load_default=list, validate=validate.Length(max=50)
+    )
+    office_hours_start = fields.String(load_default=None, allow_none=True, validate=HHMM)
+    office_hours_end = fields.String(load_default=None, allow_none=True, validate=HHMM)
+    off_hours_message = fields.String(load_default="", validate=validate.Length(max=500))
+    off_hours_repeat_minutes = fields.Integer(
+        load_default=60, validate=validate.Range(min=1, max=24 * 60)
+    )
+
+    @validates_schema
+    def _hours_together(self, data, **kwargs):
+        if (data.get("office_hours_start") is None) != (data.get("office_hours_end") is None):
+            raise ValidationError(
+                "Give both office_hours_start and office_hours_end, or neither.",
+                "office_hours_end",
+            )
+
+
+class MessageIn(Schema):
+    kind = fields.String(load_default="text", validate=validate.OneOf(("text", "product", "order")))
+    text = fields.String(load_default=None, validate=validate.Length(max=20000))
+    product_id = fields.Integer(load_default=None, validate=validate.Range(min=1))
+    order_id = fields.Integer(load_default=None, validate=validate.Range(min=1))
+    client_id = fields.String(load_default=None, validate=validate.Length(min=1, max=64))
+
+
+class MessageOut(Schema):
+    id = fields.Integer()
+    conversation_id = fields.Integer()
+    seq = fields.Integer()
+    sender_id = fields.Integer(allow_none=True)
+    sender_role = fields.String(metadata={"description": "buyer | staff | system"})
+    kind = fields.String(metadata={"description": "text | image | product | order | system"})
+    text = fields.String(metadata={"description": "HTML-escaped"})
+    payload = fields.Dict(allow_none=True)
+    client_id = fields.String(allow_none=True)
+    created_at = fields.String()
+
+
+class HistoryArgs(Schema):
+    before = fields.Integer(load_default=None, validate=validate.Range(min=1))
+    after = fields.Integer(load_default=None, validate=validate.Range(min=0))
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+
+    @validates_schema
+    def _one_direction(self, data, **kwargs):
+        if data.get("before") is not None and data.get("after") is not None:
+            raise ValidationError("Use before or after, not both.", "after")
+
+
+class HistoryOut(Schema):
+    items = fields.List(fields.Nested(MessageOut))
+    next_before = fields.Integer(
+        allow_none=True, metadata={"description": "pass as before= for older messages"}
+    )
+
+
+class ConversationOut(Schema):
+    id = fields.Integer()
+    merchant_id = fields.Integer()
+    buyer_id = fields.Integer()
+    buyer_name = fields.String()
+    status = fields.String(metadata={"description": "queued | assigned | closed"})
+    agent_id = fields.Integer(allow_none=True)
+    last_agent_id = fields.Integer(allow_none=True)
+    priority = fields.Integer()
+    last_seq = fields.Integer()
+    buyer_read_seq = fields.Integer()
+    staff_read_seq = fields.Integer()
+    buyer_unread = fields.Integer()
+    staff_unread = fields.Integer()
+    last_message_at = UtcDateTime(allow_none=True)
+    created_at = UtcDateTime()
+
+
+class ReadIn(Schema):
+    up_to = fields.Integer(required=True, validate=validate.Range(min=0))
+
+
+class ImageIn(Schema):
+    file = Upload(required=True)
+
+
+class InboxArgs(Schema):
+    box = fields.String(load_default="all", validate=validate.OneOf(("assigned", "queue", "all")))
+    q = fields.String(load_default=None, validate=validate.Length(min=1, max=50))
+
+
+class PresenceIn(Schema):
+    status = fields.String(required=True, validate=validate.OneOf(("online", "away", "offline")))
+
+
+class AgentOut(Schema):
+    user_id = fields.Integer()
+    name = fields.String()
+    status = fields.String(metadata={"description": "online | away | offline (no heartbeat)"})
+    seen_at = UtcDateTime(allow_none=True)
+    assigned = fields.Integer(metadata={"description": "open conversations assigned"})
+
+
+class TransferIn(Schema):
+    agent_id = fields.Integer(required=True, validate=validate.Range(min=1))
+    from_agent_id = fields.Integer(
+        load_default=None,
+        allow_none=True,
+        metadata={"description": "the agent you saw (409 if it changed); default: current"},
+    )
+
+
+class CannedReplyIn(Schema):
+    title = fields.String(required=True, validate=validate.Length(min=1, max=50))
+    text = fields.String(required=True, validate=validate.Length(min=1, max=1000))
+
+
+class CannedReplyOut(Schema):
+    id = fields.Integer()
+    title = fields.String()
+    text = fields.String()
