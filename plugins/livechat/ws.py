@@ -28,6 +28,7 @@ from typing import Any
 
 from flask import current_app, request
 from flask_sock import Sock
+from peewee import fn
 from simple_websocket import ConnectionClosed
 
 from mallkit.core.plugin_api import (
@@ -179,7 +180,7 @@ class Connection:
         """Replay what came after ``last_id``; without it, start from now."""
         try:
             if last_id is None:
-                self.floor = Message.select(Message.id.max()).where(self._scope()).scalar() or 0
+                self.floor = Message.select(fn.MAX(Message.id)).where(self._scope()).scalar() or 0
                 return
             self.floor = last_id
             for m in service.since(self._scope(), last_id, CATCH_UP_LIMIT):

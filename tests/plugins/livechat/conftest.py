@@ -129,11 +129,15 @@ class ProcessServer:
         args = [sys.executable, str(Path(__file__).with_name("serve_app.py")), database_url]
         args += [f"{k}={v}" for k, v in settings.items()]
         self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, env=env, text=True)
+        self.port = None
+
+    def wait_ready(self):
         line = self.proc.stdout.readline()
         if not line.startswith("port "):
-            self.proc.kill()
+            self.stop()
             raise RuntimeError(f"app process did not start: {line!r}")
         self.port = int(line.split()[1])
+        return self
 
     def stop(self):
         self.proc.terminate()
@@ -142,17 +146,19 @@ class ProcessServer:
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait()
+        self.proc.stdout.close()
 
 
 @pytest.fixture
 def app_process(mallkit_database_url):
-    """``app_process(**settings)``: start an app process; stopped after the test."""
+    """``app_process(n, **settings)``: start ``n`` app processes at once (they start in
+    parallel: each takes seconds to import); stopped after the test."""
     procs = []
 
-    def start(**settings):
-        proc = ProcessServer(mallkit_database_url, **settings)
-        procs.append(proc)
-        return proc
+    def start(n, **settings):
+        started = [ProcessServer(mallkit_database_url, **settings) for _ in range(n)]
+        procs.extend(started)
+        return [p.wait_ready() for p in started]
 
     yield start
     for proc in procs:
