@@ -65,6 +65,11 @@ def state() -> Any:
 # -- views ----------------------------------------------------------------------------------
 
 
+def iso(value: dt.datetime | None) -> str | None:
+    """A stored (naive UTC) time as ISO 8601 with its offset, for JSON frames."""
+    return None if value is None else as_utc(value).replace(tzinfo=dt.UTC).isoformat()
+
+
 def message_view(m: Message) -> dict[str, Any]:
     return {
         "id": m.id,
@@ -76,7 +81,7 @@ def message_view(m: Message) -> dict[str, Any]:
         "text": m.text,
         "payload": m.payload,
         "client_id": m.client_id,
-        "created_at": as_utc(m.created_at).isoformat(),
+        "created_at": iso(m.created_at),
     }
 
 
@@ -316,14 +321,16 @@ def send(
                 return existing
         message = _write(c, sender.id, role, kind, text, payload, client_id)
         c = Conversation.get_by_id(c.id)
+        online = online_agents(c.merchant_id) if role == BUYER else []
         if role == BUYER:
-            route(c)
-            c = Conversation.get_by_id(c.id)
+            if route(c, online):
+                c = Conversation.get_by_id(c.id)
             _auto_replies(c, text)
         if role == STAFF and c.agent_id is None:
             # A staff member answering a queued conversation takes it.
             _assign(c, sender.id, expected=None)
-        _notify_offline(Conversation.get_by_id(c.id), message)
+            c = Conversation.get_by_id(c.id)
+        _notify_offline(c, message, online)
     return message
 
 
@@ -393,10 +400,11 @@ def in_office_hours(merchant_id: int, at: dt.datetime | None = None) -> bool:
     return local >= start or local < end
 
 
-def _notify_offline(c: Conversation, message: Message) -> None:
-    """Call ``on_chat_message_offline`` when nobody on the reading side is connected."""
+def _notify_offline(c: Conversation, message: Message, online: list[int]) -> None:
+    """Call ``on_chat_message_offline`` when nobody on the reading side is connected
+    (``online``: the store's online agents, for a buyer's message)."""
     if message.sender_role == BUYER:
-        if c.agent_id is not None and c.agent_id in online_agents(c.merchant_id):
+        if c.agent_id is not None and c.agent_id in online:
             return
         recipient = c.agent_id  # None: waiting in the store's queue with nobody online
         unread = unread_counts([c])[c.id]["staff"]
@@ -526,19 +534,20 @@ def agent_loads(merchant_id: int) -> dict[int, int]:
     return dict(rows)
 
 
-def route(c: Conversation) -> None:
+def route(c: Conversation, online: list[int] | None = None) -> bool:
     """Give a buyer's conversation an agent when it has none online: the buyer's last
     agent if online, else the least-busy online agent, else the store's queue (an assigned
-    conversation whose agent is away keeps its agent while nobody else is online)."""
-    online = online_agents(c.merchant_id)
+    conversation whose agent is away keeps its agent while nobody else is online).
+    ``online``: :func:`online_agents`, when the caller has it. True when anything changed."""
+    online = online_agents(c.merchant_id) if online is None else online
     if c.agent_id is not None and c.agent_id in online:
-        return
+        return False
     if c.last_agent_id in online:
         target = c.last_agent_id
     elif online:
         target = online[0]
     elif c.agent_id is not None:
-        return
+        return False
     else:
         # Waiting (again): the queue position follows the buyer's priority now.
         Conversation.update(status=QUEUED, priority=queue_priority(c)).where(
@@ -550,8 +559,8 @@ def route(c: Conversation) -> None:
                 c.id,
                 {"type": "assigned", "conversation_id": c.id, "agent_id": None, "status": QUEUED},
             )
-        return
-    _assign(c, target, expected=c.agent_id)
+        return True
+    return _assign(c, target, expected=c.agent_id)
 
 
 def queue_priority(c: Conversation) -> int:

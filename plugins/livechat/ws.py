@@ -154,16 +154,20 @@ class Connection:
             return False
         finally:
             self._release_db()
-        hello = {
-            "type": "hello",
-            "user_id": self.user.id,
-            "role": self.role,
-            "conversation": (
-                service.conversation_view(self.conversation) if self.conversation else None
-            ),
-        }
+        conversation = None
+        if self.conversation is not None:
+            conversation = service.conversation_view(self.conversation)
+            for key in ("last_message_at", "created_at"):
+                conversation[key] = service.iso(conversation[key])
         self._release_db()
-        self._send_now(json.loads(json.dumps(hello, default=str)))
+        self._send_now(
+            {
+                "type": "hello",
+                "user_id": self.user.id,
+                "role": self.role,
+                "conversation": conversation,
+            }
+        )
         return True
 
     def _channels(self) -> list[str]:

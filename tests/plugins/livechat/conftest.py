@@ -182,6 +182,10 @@ class ChatClient:
         self.closed = threading.Event()
         self.reader = threading.Thread(target=self._read, daemon=True)
         self.reader.start()
+        if token:
+            # simple-websocket's client leaves a frame that came in the same packet as the
+            # handshake response (the hello) unread until more data arrives; a pong brings it.
+            self.send(type="ping")
 
     def _read(self):
         try:
