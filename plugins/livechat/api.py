@@ -17,6 +17,7 @@ from mallkit.core.plugin_api import (
     PeeweePage,
     Rendered,
     User,
+    merchant_plugins,
     plugin_blueprint,
     require_staff,
     require_user,
@@ -73,7 +74,7 @@ def _send(c: Conversation, user: User, role: str, data: dict) -> dict:
 def _send_image(c: Conversation, user: User, role: str, files: dict) -> dict:
     service.check_rate(c.merchant_id, user.id)
     media = store_media(c.merchant_id, files["file"].stream, folder="livechat", kinds=("image",))
-    return service.message_view(service.send(c, user, role, "image", "", media))
+    return service.message_view(service.send(c, user, role, "image", "", media, rate_checked=True))
 
 
 # -- buyer side -----------------------------------------------------------------------------
@@ -85,6 +86,24 @@ class MyConversation(MethodView):
     def post(self, merchant_id):
         """Your conversation with the store (opened on first use; the same one each time)."""
         return one(service.open_conversation(merchant_id, require_user().id))
+
+
+@blp.route("/me/livechat/conversations")
+class MyConversations(MethodView):
+    @blp.response(200, ConversationOut(many=True))
+    def get(self):
+        """Your conversations with the stores that have live chat on, latest first, with
+        unread counts (the badge across stores)."""
+        user = require_user()
+        rows = [
+            c
+            for c in Conversation.select()
+            .where(Conversation.buyer_id == user.id)
+            .order_by(Conversation.last_message_at.desc(nulls="LAST"), Conversation.id.desc())
+            .limit(200)
+            if merchant_plugins(c.merchant_id).is_enabled(service.PLUGIN)
+        ]
+        return render_conversations(rows)
 
 
 @blp.route(f"{BASE}/conversations/<int:conversation_id>")

@@ -302,14 +302,17 @@ def send(
     text: str = "",
     payload: dict | None = None,
     client_id: str | None = None,
+    *,
+    rate_checked: bool = False,
 ) -> Message:
     """Write a message from ``sender`` (``role`` buyer or staff) and push it after commit.
 
     A buyer's message routes a conversation without an online agent (:func:`route`), may
     draw a keyword or off-hours automatic reply, and a message whose reader is not
     connected calls ``on_chat_message_offline``. Resending a ``client_id`` returns the
-    message already written."""
-    check_rate(c.merchant_id, sender.id)
+    message already written. ``rate_checked``: the caller counted this send already."""
+    if not rate_checked:
+        check_rate(c.merchant_id, sender.id)
     with transaction():
         if client_id:
             existing = Message.get_or_none(
@@ -667,14 +670,16 @@ def inbox(merchant_id: int, user_id: int, box: str, q: str | None) -> Any:
     query = Conversation.select().where(Conversation.merchant_id == merchant_id)
     if box == "assigned":
         query = query.where(Conversation.agent_id == user_id).order_by(
-            Conversation.last_message_at.desc(), Conversation.id.desc()
+            Conversation.last_message_at.desc(nulls="LAST"), Conversation.id.desc()
         )
     elif box == "queue":
         query = query.where(Conversation.status == QUEUED).order_by(
             Conversation.priority.desc(), Conversation.last_message_at, Conversation.id
         )
     else:
-        query = query.order_by(Conversation.last_message_at.desc(), Conversation.id.desc())
+        query = query.order_by(
+            Conversation.last_message_at.desc(nulls="LAST"), Conversation.id.desc()
+        )
     if q:
         term = q.strip()
         buyers = User.select(User.id).where(User.name.contains(term))

@@ -28,6 +28,7 @@ from typing import Any
 
 from flask import current_app, request
 from flask_sock import Sock
+from marshmallow import ValidationError as MarshmallowError
 from peewee import fn
 from simple_websocket import ConnectionClosed
 
@@ -43,6 +44,7 @@ from mallkit.plugins.livechat import service
 from mallkit.plugins.livechat.api import BASE, blp
 from mallkit.plugins.livechat.broker import LocalBroker, RedisBroker
 from mallkit.plugins.livechat.models import BUYER, STAFF, Conversation, Message
+from mallkit.plugins.livechat.schemas import MessageIn
 
 log = logging.getLogger(__name__)
 sock = Sock()
@@ -57,7 +59,14 @@ class LiveChat:
         self.broker = broker
 
 
+# simple-websocket's options: frames over 64 KiB close the connection (code 1009) before
+# they are read whole; the server pings every 25 s so dead peers are noticed and idle
+# proxies keep the connection open.
+SERVER_OPTIONS = {"max_message_size": 64 * 1024, "ping_interval": 25}
+
+
 def init_app(app: Any) -> None:
+    app.config.setdefault("SOCK_SERVER_OPTIONS", SERVER_OPTIONS)
     url = app.config.get("REDIS_URL")
     prefix = app.config.get("LIVECHAT_CHANNEL_PREFIX", "mallkit:livechat:")
     app.extensions[service.PLUGIN] = LiveChat(RedisBroker(url, prefix) if url else LocalBroker())
@@ -135,7 +144,10 @@ class Connection:
 
     def _login(self) -> bool:
         if not request.headers.get("Authorization"):
-            frame = self._receive_json(timeout=AUTH_SECONDS)
+            try:
+                frame = self._receive_json(timeout=AUTH_SECONDS)
+            except ValidationError:
+                frame = None
             if not frame or frame.get("type") != "auth" or not isinstance(frame.get("token"), str):
                 self._send_now(_error(Unauthorized("send {type: auth, token} first")))
                 self.ws.close(4401, "unauthorized")
@@ -196,7 +208,11 @@ class Connection:
         beat = max(2.0, service_timeout(self) / 3)
         last_beat = time.monotonic()
         while True:
-            frame = self._receive_json(timeout=beat)
+            try:
+                frame = self._receive_json(timeout=beat)
+            except ValidationError as exc:
+                self.out.put(_error(exc))
+                continue
             if time.monotonic() - last_beat >= beat:
                 last_beat = time.monotonic()
                 self._heartbeat()
@@ -207,6 +223,8 @@ class Connection:
             self._handle(frame)
 
     def _receive_json(self, timeout: float) -> dict | None:
+        """The next frame as a JSON object; ``None`` on a timeout or a closed connection.
+        A frame that is not a JSON object raises ``ValidationError``."""
         try:
             raw = self.ws.receive(timeout=timeout)
         except ConnectionClosed:
@@ -216,9 +234,10 @@ class Connection:
         try:
             frame = json.loads(raw)
         except ValueError:
-            self.out.put(_error(ValidationError("frames are JSON objects", code="bad_frame")))
-            return {}
-        return frame if isinstance(frame, dict) else {}
+            frame = None
+        if not isinstance(frame, dict):
+            raise ValidationError("frames are JSON objects", code="bad_frame")
+        return frame
 
     def _heartbeat(self) -> None:
         try:
@@ -238,16 +257,9 @@ class Connection:
                 self.out.put({"type": "pong"})
             elif kind == "send":
                 c = self._target(frame)
-                content_kind, text, payload = service.build_content(c, frame)
-                client_id = frame.get("client_id")
-                if client_id is not None and (
-                    not isinstance(client_id, str) or len(client_id) > 64
-                ):
-                    raise ValidationError(
-                        "client_id is a string of at most 64 characters",
-                        code="invalid_message",
-                        errors={"client_id": ["At most 64 characters."]},
-                    )
+                data = _load(MessageIn(), frame, drop=("type", "conversation_id"))
+                content_kind, text, payload = service.build_content(c, data)
+                client_id = data["client_id"]
                 m = service.send(c, self.user, self.role, content_kind, text, payload, client_id)
                 self.out.put(
                     {
@@ -379,6 +391,16 @@ class Connection:
 
 def service_timeout(connection: Connection) -> float:
     return float(service.config(connection.merchant_id)["presence_timeout"])
+
+
+def _load(schema: Any, frame: dict, drop: tuple[str, ...]) -> dict:
+    """A frame's fields checked by the REST schema: the same field errors as REST."""
+    try:
+        return schema.load({k: v for k, v in frame.items() if k not in drop})
+    except MarshmallowError as exc:
+        raise ValidationError(
+            "invalid frame", code="invalid_message", errors=exc.normalized_messages()
+        ) from None
 
 
 def _error(exc: MallkitError) -> dict:

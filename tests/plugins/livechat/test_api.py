@@ -257,3 +257,31 @@ def test_canned_replies_per_store(client, chat, merchant, owner, make_agent):
     assert client.post(url, json={"title": ""}, headers=owner.headers).status_code == 422
     assert client.delete(f"{url}/{r.json['id']}", headers=owner.headers).status_code == 204
     assert client.get(url, headers=agent.headers).json == []
+
+
+def test_a_buyers_conversations_across_stores(
+    client, chat, merchant, other_merchant, buyer, other_buyer, enable_plugin
+):
+    with enable_plugin("livechat", other_merchant):
+        here = open_conversation(client, merchant, buyer)
+        there = open_conversation(client, other_merchant, buyer)
+        say(client, merchant, buyer, here["id"], "先问这家")
+        open_conversation(client, merchant, other_buyer)
+        mine = client.get("/api/v1/me/livechat/conversations", headers=buyer.headers).json
+        assert [c["id"] for c in mine] == [here["id"], there["id"]]
+    # A store that switched live chat off drops out of the list.
+    mine = client.get("/api/v1/me/livechat/conversations", headers=buyer.headers).json
+    assert [c["id"] for c in mine] == [here["id"]]
+    assert client.get("/api/v1/me/livechat/conversations").status_code == 401
+
+
+def test_an_image_counts_once_against_the_send_rate(client, chat, merchant, buyer, enable_plugin):
+    with enable_plugin("livechat", merchant, {"messages_per_minute": 2}):
+        c = open_conversation(client, merchant, buyer)
+        url = f"{base(merchant.id)}/conversations/{c['id']}/images"
+        r = client.post(url, data={"file": (io.BytesIO(PNG), "a.png")}, headers=buyer.headers)
+        assert r.status_code == 201
+        assert say(client, merchant, buyer, c["id"], "one more").status_code == 201
+        r = client.post(url, data={"file": (io.BytesIO(PNG), "b.png")}, headers=buyer.headers)
+        assert r.status_code == 429
+    assert Message.select().count() == 2

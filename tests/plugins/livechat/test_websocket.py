@@ -142,8 +142,19 @@ def test_bad_frames_get_an_error_and_the_connection_stays(server, connect, merch
     staff.next("hello")
     staff.send(type="send", conversation_id=999, text="hi")
     assert staff.next("error")["status"] == 404
+    me.send(type="send", text=42, client_id="n")
+    error = me.next("error")
+    assert (error["status"], error["client_id"]) == (422, "n") and "text" in error["errors"]
     me.send(type="ping")
     assert me.next("pong") == {"type": "pong"}
+    assert Message.select().count() == 0
+
+
+def test_an_oversized_frame_closes_the_connection(server, connect, merchant, buyer):
+    me = connect(server.port, merchant.id, buyer.token)
+    me.next("hello")
+    me.ws.send("x" * (70 * 1024))
+    assert me.closed.wait(5)
     assert Message.select().count() == 0
 
 
