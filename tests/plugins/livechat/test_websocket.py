@@ -70,20 +70,47 @@ def test_a_bad_handshake_is_refused_before_the_upgrade(
 ):
     url = f"ws://127.0.0.1:{server.port}{base(merchant.id)}/ws"
     stranger = make_agent("stranger", store=other_merchant)
-    for query, token in (
-        ("", "mk_nope"),  # unknown token: 401
-        ("?role=staff", buyer.token),  # not staff here: 403
-        ("?role=staff", stranger.token),  # another store's agent: 403
-        ("?role=boss", buyer.token),  # 422
+    for query, token, status in (
+        ("", "mk_nope", 401),  # unknown token
+        ("?role=staff", buyer.token, 403),  # not staff here
+        ("?role=staff", stranger.token, 403),  # another store's agent
+        ("?role=boss", buyer.token, 422),
+        (f"?role=staff&token={stranger.token}", None, 403),  # the query token is checked too
     ):
-        with pytest.raises(simple_websocket.ConnectionError):
-            simple_websocket.Client.connect(
-                url + query, headers={"Authorization": f"Bearer {token}"}
-            )
+        headers = {"Authorization": f"Bearer {token}"} if token else None
+        with pytest.raises(simple_websocket.ConnectionError) as refused:
+            simple_websocket.Client.connect(url + query, headers=headers)
+        assert refused.value.status_code == status, query
     # A store without live chat: 404.
     other = f"ws://127.0.0.1:{server.port}{base(other_merchant.id)}/ws"
-    with pytest.raises(simple_websocket.ConnectionError):
+    with pytest.raises(simple_websocket.ConnectionError) as refused:
         simple_websocket.Client.connect(other, headers={"Authorization": f"Bearer {buyer.token}"})
+    assert refused.value.status_code == 404
+
+
+def test_staff_sockets_hear_routing_and_transfers(
+    server, connect, client, merchant, buyer, make_agent
+):
+    a, b = make_agent("a"), make_agent("b")
+    online(client, merchant, a)
+    online(client, merchant, b)
+    watch_a = connect(server.port, merchant.id, a.token, role="staff")
+    watch_a.next("hello")
+    me = connect(server.port, merchant.id, buyer.token)
+    cid = me.next("hello")["conversation"]["id"]
+    me.send(type="send", text="hi")
+    assigned = watch_a.next("assigned")
+    assert (assigned["conversation_id"], assigned["agent_id"]) == (cid, a.user.id)
+    assert me.next("assigned")["agent_id"] == a.user.id
+    r = client.post(
+        f"{base(merchant.id)}/staff/conversations/{cid}/transfer",
+        json={"agent_id": b.user.id},
+        headers=a.headers,
+    )
+    assert r.status_code == 200
+    assert watch_a.next("assigned")["agent_id"] == b.user.id
+    note = me.next("message")["message"]  # (its own "hi" went by while waiting above)
+    assert (note["seq"], note["kind"], note["payload"]["to"]) == (2, "system", b.user.id)
 
 
 def test_a_buyer_hears_only_their_own_conversation(
