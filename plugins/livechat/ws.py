@@ -34,9 +34,11 @@ from simple_websocket import ConnectionClosed
 
 from mallkit.core.plugin_api import (
     MallkitError,
+    NotFound,
     Unauthorized,
     ValidationError,
     database,
+    merchant_plugins,
     require_staff,
     require_user,
 )
@@ -50,6 +52,7 @@ log = logging.getLogger(__name__)
 sock = Sock()
 AUTH_SECONDS = 10  # how long a connection without a token may take to send one
 CATCH_UP_LIMIT = 500  # more than this after last_id: read the rest over REST
+CLOSE = object()  # put on a connection's queue: close it after what is queued before
 
 
 class LiveChat:
@@ -213,14 +216,42 @@ class Connection:
             except ValidationError as exc:
                 self.out.put(_error(exc))
                 continue
+            # The socket is one HTTP request that lives for minutes; each frame is handled as
+            # a request of its own: the core's per-request memo of the store's plugins is
+            # dropped, so settings changed meanwhile apply (and switching live chat off
+            # closes the socket), and now and then the caller is checked again, so a revoked
+            # token or a staff member removed from the store is cut off.
+            request.environ.pop("mallkit.merchant_plugins", None)
             if time.monotonic() - last_beat >= beat:
                 last_beat = time.monotonic()
+                request.environ.pop("mallkit.user", None)
+                if not self._still_allowed():
+                    return
                 self._heartbeat()
             if frame is None:
                 if not self.ws.connected:
                     return
                 continue
+            if not self._still_allowed(check_user=False):
+                return
             self._handle(frame)
+
+    def _still_allowed(self, check_user: bool = True) -> bool:
+        """False, with an error frame and the connection closing (code ``4000 + status``),
+        once the store switched live chat off (404, as its routes) or — ``check_user`` — the
+        caller may no longer connect (401, 403)."""
+        try:
+            if not merchant_plugins(self.merchant_id).is_enabled(service.PLUGIN):
+                raise NotFound("live chat is off for this store")
+            if check_user:
+                _authorise(self.merchant_id)
+            return True
+        except MallkitError as exc:
+            self.out.put(_error(exc))
+            self.out.put((CLOSE, 4000 + exc.status, exc.code))
+            return False
+        finally:
+            self._release_db()
 
     def _receive_json(self, timeout: float) -> dict | None:
         """The next frame as a JSON object; ``None`` on a timeout or a closed connection.
@@ -342,6 +373,9 @@ class Connection:
             while True:
                 event = self.out.get()
                 if event is None:
+                    return
+                if isinstance(event, tuple) and event[0] is CLOSE:
+                    self.ws.close(event[1], event[2])
                     return
                 try:
                     for frame in self._in_order(event):

@@ -7,6 +7,8 @@ from __future__ import annotations
 import pytest
 import simple_websocket
 
+from mallkit.core import plugin_settings
+from mallkit.core.accounts import auth
 from mallkit.plugins.livechat.models import Conversation, Message
 from tests.plugins.livechat.conftest import base
 from tests.plugins.livechat.test_api import open_conversation, say
@@ -246,3 +248,26 @@ def test_open_conversation_then_rest_and_socket_agree(server, connect, client, m
     c = open_conversation(client, merchant, buyer)
     me = connect(server.port, merchant.id, buyer.token)
     assert me.next("hello")["conversation"]["id"] == c["id"]
+
+
+def test_switching_live_chat_off_closes_the_stores_sockets(server, connect, app, merchant, buyer):
+    me = connect(server.port, merchant.id, buyer.token)
+    me.next("hello")
+    with app.app_context():
+        plugin_settings.disable(merchant, "livechat")
+    me.send(type="send", text="还在吗")
+    assert me.next("error")["status"] == 404
+    assert me.closed.wait(5)
+    assert Message.select().count() == 0
+
+
+def test_a_revoked_token_is_cut_off_at_the_next_check(
+    server, connect, app, merchant, buyer, enable_plugin
+):
+    with enable_plugin("livechat", merchant, {"presence_timeout": 10}):  # checks every ~3.3 s
+        me = connect(server.port, merchant.id, buyer.token)
+        me.next("hello")
+        with app.app_context():
+            auth.revoke_token(buyer.token)
+        assert me.next("error", timeout=10)["status"] == 401
+        assert me.closed.wait(5)
