@@ -243,3 +243,15 @@ def test_offline_messages_are_kept_counted_and_announced(client, chat, merchant,
     assert m2["seq"] == 2
     mine = client.get(f"{base(merchant.id)}/conversations/{c['id']}", headers=buyer.headers).json
     assert mine["buyer_unread"] == 2
+
+
+def test_racing_read_receipts_keep_the_highest(app, chat, merchant, buyer, owner):
+    c = service.open_conversation(merchant.id, buyer.user.id)
+    for n in range(8):
+        service.send(c, owner.user, "staff", "text", f"m{n}")
+    ups = [3, 8, 5, 1, 7, 2] if on_postgres() else [3, 8, 5]
+    results = concurrently(app, lambda i: service.mark_read(c, "buyer", ups[i]), len(ups))
+    assert not [r for r in results if isinstance(r, Exception)], results
+    fresh = conversation(c.id)
+    assert fresh.buyer_read_seq == 8
+    assert service.unread_counts([fresh])[c.id]["buyer"] == 0
