@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import queue
+import socket
 import subprocess
 import sys
 import threading
@@ -21,7 +22,7 @@ from werkzeug.serving import make_server
 
 from mallkit.core.accounts.merchants import service as merchants
 from mallkit.core.plugins import PluginMeta
-from mallkit.core.testing import make_account
+from mallkit.core.testing import TEST_SECRET, make_account
 from mallkit.hookspecs import hookimpl
 
 REDIS_URL = os.environ.get("MALLKIT_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
@@ -90,6 +91,12 @@ def make_agent(app, merchant):
     return make
 
 
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 def base(merchant_id: int) -> str:
     return f"/api/v1/merchants/{merchant_id}/livechat"
 
@@ -127,16 +134,38 @@ def live_server(app):
 
 
 class ProcessServer:
-    """An app process of its own (``serve_app.py``) on the test's database."""
+    """An app process of its own on the test's database: werkzeug's threaded server
+    (``serve_app.py``), or — ``gunicorn=True`` — gunicorn with one ``gthread`` worker, as
+    docs/deployment.md runs it for WebSockets."""
 
-    def __init__(self, database_url: str, **settings):
+    def __init__(self, database_url: str, gunicorn: bool = False, **settings):
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        self.gunicorn = gunicorn
+        if gunicorn:
+            self.port = free_port()
+            env.update({f"MALLKIT_{k}": str(v) for k, v in settings.items()})
+            env.update(MALLKIT_DATABASE_URL=database_url, MALLKIT_SECRET_KEY=TEST_SECRET)
+            args = [str(Path(sys.executable).with_name("gunicorn")), "-k", "gthread"]
+            args += ["--threads", "32", "-w", "1", "-b", f"127.0.0.1:{self.port}"]
+            args += ["--log-level", "warning", "mallkit.core.app:create_app()"]
+            self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, env=env, text=True)
+            return
         args = [sys.executable, str(Path(__file__).with_name("serve_app.py")), database_url]
         args += [f"{k}={v}" for k, v in settings.items()]
         self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, env=env, text=True)
         self.port = None
 
     def wait_ready(self):
+        if self.gunicorn:
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline and self.proc.poll() is None:
+                try:
+                    socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+                    return self
+                except OSError:
+                    time.sleep(0.2)
+            self.stop()
+            raise RuntimeError("gunicorn did not start")
         line = self.proc.stdout.readline()
         if not line.startswith("port "):
             self.stop()
@@ -156,12 +185,16 @@ class ProcessServer:
 
 @pytest.fixture
 def app_process(mallkit_database_url):
-    """``app_process(n, **settings)``: start ``n`` app processes at once (they start in
-    parallel: each takes seconds to import); stopped after the test."""
+    """``app_process(n, gunicorn=(indexes...), **settings)``: start ``n`` app processes at
+    once (in parallel: each takes seconds to import), those at ``gunicorn`` indexes under
+    gunicorn; stopped after the test."""
     procs = []
 
-    def start(n, **settings):
-        started = [ProcessServer(mallkit_database_url, **settings) for _ in range(n)]
+    def start(n, *, gunicorn=(), **settings):
+        started = [
+            ProcessServer(mallkit_database_url, gunicorn=i in gunicorn, **settings)
+            for i in range(n)
+        ]
         procs.extend(started)
         return [p.wait_ready() for p in started]
 

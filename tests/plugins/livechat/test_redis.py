@@ -35,7 +35,7 @@ def post(port, path, token, body):
 def test_two_app_processes_sharing_redis_exchange_messages_both_ways_in_order(
     store, app_process, connect, buyer, owner
 ):
-    a, b = app_process(2, **REDIS)
+    a, b = app_process(2, gunicorn=(0,), **REDIS)  # gunicorn (gthread) and werkzeug
     me = connect(a.port, store.id, buyer.token)
     cid = me.next("hello")["conversation"]["id"]
     staff = connect(b.port, store.id, owner.token, role="staff")
