@@ -130,18 +130,21 @@ class Connection:
         try:
             if not self._login():
                 return
+            # The hello goes out first and only once the connection is subscribed and knows
+            # where its stream starts: whatever commits after a client got its hello reaches it.
             writer = threading.Thread(target=self._write_loop, daemon=True)
-            writer.start()
             subscription = self.app.extensions[service.PLUGIN].broker.subscribe(
                 self._channels(), lambda channel, event: self.out.put(event)
             )
             try:
                 self._catch_up(request.args.get("last_id", type=int))
+                writer.start()
                 self._read_loop()
             finally:
                 subscription.close()
                 self.out.put(None)
-                writer.join(timeout=5)
+                if writer.ident is not None:  # started
+                    writer.join(timeout=5)
         finally:
             self._release_db()
 
@@ -175,7 +178,7 @@ class Connection:
             for key in ("last_message_at", "created_at"):
                 conversation[key] = service.iso(conversation[key])
         self._release_db()
-        self._send_now(
+        self.out.put(
             {
                 "type": "hello",
                 "user_id": self.user.id,
