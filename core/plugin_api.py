@@ -39,7 +39,8 @@ Groups, each documented in ``docs/plugins.md``:
   :func:`require_staff`, :func:`require_admin`;
 - errors: :class:`MallkitError` and its subclasses (:class:`OutOfStock` for allocators);
 - the service verbs plugins legitimately call: orders (:func:`buyer_order`,
-  :func:`merchant_order`, :func:`cancel_order`, :func:`transition_order`), payments
+  :func:`merchant_order`, :func:`cancel_order`, :func:`transition_order`,
+  :func:`place_virtual_order`), payments
   (:func:`start_payment`, :func:`record_payment`, :func:`channel_context`,
   :func:`record_payment_log`), refunds (:func:`refund_order`), tasks (:func:`schedule_task`,
   :func:`cancel_task`), the audit log (:func:`record_audit`), share links
@@ -100,6 +101,7 @@ from mallkit.core.orders.machine import transition as transition_order
 from mallkit.core.orders.models import Order, OrderLine
 from mallkit.core.orders.service import buyer_order, merchant_order
 from mallkit.core.orders.service import cancel as cancel_order
+from mallkit.core.orders.virtual import place_virtual_order
 from mallkit.core.payments.channel import (
     Acknowledgement,
     ChannelContext,
@@ -141,7 +143,7 @@ from mallkit.core.tasks.queue import schedule as schedule_task
 
 # 1.1: Adjustment.threshold, category_lineage, JobHandler.daily_at, share links, signals,
 # on_commit
-# 1.2: store_media
+# 1.2: store_media, place_virtual_order
 PLUGIN_API_VERSION = "1.2"
 
 __all__ = [
@@ -238,6 +240,7 @@ __all__ = [
     "get_share",
     "merchant_order",
     "order_source",
+    "place_virtual_order",
     "record_audit",
     "record_payment",
     "record_payment_log",
