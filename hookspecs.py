@@ -365,6 +365,47 @@ def order_lines_on_hold(order: Order) -> list[int] | None:
 
 
 # --------------------------------------------------------------------------------------------
+# Buyers: perks and segments (membership answers them; others ask without importing it).
+# --------------------------------------------------------------------------------------------
+
+
+@hookspec
+def buyer_perks(merchant: Merchant, buyer: User) -> dict[str, Any] | None:
+    """Say what a buyer is entitled to at a store (a member level's perks).
+
+    When: by plugins that grant something per buyer — a flash sale or group buy opening early
+    for some, an order flagged for priority shipping, a chat routed to a dedicated queue.
+    Returns: collects all; each a dict of the documented keys (others are ignored):
+    ``level`` (a label), ``early_access_minutes`` (int, how long before everyone else the
+    buyer may buy a timed activity), ``free_shipping``, ``priority_shipping`` (bools),
+    ``service_queue`` (a live-chat queue name, ``""`` for the default). Combine several
+    answers by taking the largest number and any true flag. ``None`` grants nothing; with
+    no plugin answering (membership off) the buyer has no perks.
+    Applies: merchant-scoped. Read only: no writes.
+    """
+
+
+@hookspec(firstresult=True)
+def buyer_in_segment(merchant: Merchant, buyer: User, segment_id: int) -> bool | None:
+    """Is the buyer in one of the store's buyer segments (total spend, orders, region ...)?
+
+    When: by plugins that target a segment — a promotion for one segment only.
+    Returns: first non-None result; ``None`` when no plugin knows the segment (the caller
+    then treats the buyer as outside it). Applies: merchant-scoped. Read only.
+    """
+
+
+@hookspec(firstresult=True)
+def segment_members(merchant: Merchant, segment_id: int) -> list[int] | None:
+    """The user ids in one of the store's buyer segments, evaluated now.
+
+    When: by plugins that act on a whole segment — issuing a coupon to it.
+    Returns: first non-None result; ``None`` when no plugin knows the segment.
+    Applies: merchant-scoped. Read only.
+    """
+
+
+# --------------------------------------------------------------------------------------------
 # Catalog: product representation, related products, stock allocation and low stock.
 # --------------------------------------------------------------------------------------------
 
