@@ -1,0 +1,379 @@
+"""Points: lots with an expiry date, a ledger, and the moves between them.
+
+``Member.points`` always equals the sum of ``remaining`` over the member's active lots; every
+move changes both under the member's row lock (``members.lock``) and writes one ledger row
+with a unique ``key``, so an event (an order paid, a refund) moves points once however often
+it is reported. Spending takes the oldest lots first (earliest expiry) and remembers which
+lot each point came from (``PointSpend``): a cancel or refund puts them back in that lot —
+unless the lot expired meanwhile, in which case they stay expired. Expiry empties a lot in
+one conditional update, so a return racing the daily expiry lands before it (and expires
+with the lot) or after it (and is not returned): never both.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from peewee import fn
+
+from mallkit.core.plugin_api import (
+    Conflict,
+    Order,
+    OrderLine,
+    Product,
+    Refund,
+    category_lineage,
+    transaction,
+    utcnow,
+)
+from mallkit.plugins.membership import members
+from mallkit.plugins.membership.models import (
+    Member,
+    PointEntry,
+    PointLot,
+    PointsEvent,
+    PointSpend,
+    Recharge,
+)
+
+
+def _entry_done(key: str | None) -> bool:
+    return bool(key) and PointEntry.select().where(PointEntry.key == key).exists()
+
+
+def add(
+    merchant_id: int,
+    user_id: int,
+    amount: int,
+    kind: str,
+    *,
+    key: str | None = None,
+    order_id: int | None = None,
+    reason: str = "",
+    actor_id: int | None = None,
+) -> int:
+    """Give ``amount`` points as a new lot expiring after the store's ``points_valid_days``;
+    returns the points given (0 for a ``key`` already applied or nothing to give)."""
+    if amount <= 0:
+        return 0
+    with transaction():
+        member = members.lock(merchant_id, user_id)
+        if _entry_done(key):
+            return 0
+        days = members.config(merchant_id)["points_valid_days"]
+        now = utcnow()
+        PointLot.create(
+            merchant_id=merchant_id,
+            user_id=user_id,
+            amount=amount,
+            remaining=amount,
+            source=kind,
+            created_at=now,
+            expires_at=now + dt.timedelta(days=days),
+        )
+        PointEntry.create(
+            merchant_id=merchant_id,
+            user_id=user_id,
+            delta=amount,
+            kind=kind,
+            key=key,
+            order_id=order_id,
+            reason=reason[:255],
+            actor_id=actor_id,
+        )
+        Member.update(points=Member.points + amount).where(Member.id == member.id).execute()
+    return amount
+
+
+def take(
+    merchant_id: int,
+    user_id: int,
+    amount: int,
+    kind: str,
+    *,
+    key: str | None = None,
+    order_id: int | None = None,
+    reason: str = "",
+    actor_id: int | None = None,
+    partial: bool = False,
+) -> int:
+    """Take ``amount`` points from the oldest lots. Refuses (``points_insufficient``) when
+    the member has fewer, unless ``partial`` (a reversal: take what is there, never below
+    zero). Spending for an order (``kind="spend"``) records the lots for returns."""
+    if amount <= 0:
+        return 0
+    with transaction():
+        member = members.lock(merchant_id, user_id)
+        if _entry_done(key):
+            return 0
+        if partial:
+            amount = min(amount, member.points)
+            if amount <= 0:
+                return 0
+        won = (
+            Member.update(points=Member.points - amount)
+            .where((Member.id == member.id) & (Member.points >= amount))
+            .execute()
+        )
+        if not won:
+            raise Conflict(
+                "not enough points",
+                code="points_insufficient",
+                errors={"points": [f"{member.points} available."]},
+            )
+        left = amount
+        lots = (
+            PointLot.select()
+            .where(
+                (PointLot.merchant_id == merchant_id)
+                & (PointLot.user_id == user_id)
+                & (PointLot.status == "active")
+                & (PointLot.remaining > 0)
+            )
+            .order_by(PointLot.expires_at, PointLot.id)
+        )
+        for lot in lots:
+            if left == 0:
+                break
+            part = min(lot.remaining, left)
+            PointLot.update(remaining=PointLot.remaining - part).where(
+                (PointLot.id == lot.id) & (PointLot.remaining >= part)
+            ).execute()
+            if kind == "spend" and order_id is not None:
+                PointSpend.create(lot=lot.id, order_id=order_id, amount=part)
+            left -= part
+        if left:  # the lots disagree with the member's total: refuse rather than drift
+            raise Conflict("the points ledger is inconsistent", code="points_inconsistent")
+        PointEntry.create(
+            merchant_id=merchant_id,
+            user_id=user_id,
+            delta=-amount,
+            kind=kind,
+            key=key,
+            order_id=order_id,
+            reason=reason[:255],
+            actor_id=actor_id,
+        )
+    return amount
+
+
+def give_back(order: Any, amount: int | None, *, key: str, reason: str) -> int:
+    """Return points the order spent (``None``: all not yet returned) to the lots they came
+    from; points whose lot expired meanwhile stay expired. Returns the points returned."""
+    with transaction():
+        member = members.lock(order.merchant_id, order.buyer_id)
+        if _entry_done(key):
+            return 0
+        spends = list(
+            PointSpend.select(PointSpend, PointLot)
+            .join(PointLot)
+            .where((PointSpend.order_id == order.id) & (PointSpend.returned < PointSpend.amount))
+            .order_by(PointSpend.id.desc())  # the latest-expiring lots first
+        )
+        left = sum(s.amount - s.returned for s in spends) if amount is None else amount
+        now, returned, lost = utcnow(), 0, 0
+        for spend in spends:
+            if left <= 0:
+                break
+            part = min(spend.amount - spend.returned, left)
+            PointSpend.update(returned=PointSpend.returned + part).where(
+                PointSpend.id == spend.id
+            ).execute()
+            back = (
+                PointLot.update(remaining=PointLot.remaining + part)
+                .where(
+                    (PointLot.id == spend.lot_id)
+                    & (PointLot.status == "active")
+                    & (PointLot.expires_at > now)
+                )
+                .execute()
+            )
+            returned += part if back else 0
+            lost += 0 if back else part
+            left -= part
+        if returned or lost:
+            Member.update(points=Member.points + returned).where(Member.id == member.id).execute()
+            PointEntry.create(
+                merchant_id=order.merchant_id,
+                user_id=order.buyer_id,
+                delta=returned,
+                kind="return",
+                key=key,
+                order_id=order.id,
+                reason=(reason + (f"; {lost} expired meanwhile" if lost else ""))[:255],
+            )
+    return returned
+
+
+def expire_lot(lot_id: int, now: dt.datetime | None = None) -> int:
+    """Expire one lot whose date passed by ``now``: one conditional update empties it;
+    returns the points expired (0 when it was not active any more)."""
+    lot = PointLot.get_by_id(lot_id)
+    now = now or utcnow()
+    with transaction():
+        member = members.lock(lot.merchant_id, lot.user_id)
+        won = (
+            PointLot.update(status="expired", expired=PointLot.remaining, remaining=0)
+            .where(
+                (PointLot.id == lot.id)
+                & (PointLot.status == "active")
+                & (PointLot.expires_at <= now)
+            )
+            .execute()
+        )
+        if not won:
+            return 0
+        gone = PointLot.get_by_id(lot.id).expired
+        if gone:
+            Member.update(points=Member.points - gone).where(Member.id == member.id).execute()
+            PointEntry.create(
+                merchant_id=lot.merchant_id,
+                user_id=lot.user_id,
+                delta=-gone,
+                kind="expire",
+                key=f"expire:{lot.id}",
+                reason=f"lot {lot.id} expired",
+            )
+    return gone
+
+
+def expire_due(merchant_id: int, now: dt.datetime | None = None) -> int:
+    """Expire every active lot of the store whose date has passed; returns points expired."""
+    now = now or utcnow()
+    due = PointLot.select(PointLot.id).where(
+        (PointLot.merchant_id == merchant_id)
+        & (PointLot.status == "active")
+        & (PointLot.expires_at <= now)
+    )
+    return sum(expire_lot(lot.id, now) for lot in list(due))
+
+
+def run_expiry(task: Any) -> None:
+    """The daily job (store time): expire what is due."""
+    expire_due(task.merchant_id)
+
+
+# -- earning and reversing for orders --------------------------------------------------------
+
+
+def is_recharge(order: Any) -> bool:
+    return Recharge.select().where(Recharge.order_id == order.id).exists()
+
+
+def _event_multipliers(merchant_id: int, lines: list[Any], at: dt.datetime) -> list[int]:
+    """Per line, the best points-multiplier event running at ``at`` (100 when none)."""
+    events = list(
+        PointsEvent.select().where(
+            (PointsEvent.merchant_id == merchant_id)
+            & (PointsEvent.starts_at <= at)
+            & (PointsEvent.ends_at > at)
+        )
+    )
+    if not events:
+        return [100] * len(lines)
+    categories = {
+        p.id: p.category_id
+        for p in Product.select(Product.id, Product.category).where(
+            Product.id.in_([ln.product_id for ln in lines])
+        )
+    }
+    lineage = category_lineage(categories.values())
+    out = []
+    for line in lines:
+        tree = lineage.get(categories.get(line.product_id), ())
+        out.append(
+            max(
+                [100]
+                + [e.multiplier for e in events if e.category_id is None or e.category_id in tree]
+            )
+        )
+    return out
+
+
+def points_for(order: Any, level_multiplier: int) -> int:
+    """Points an order earns: ``points_per_yuan`` per whole yuan paid and not refunded,
+    weighted per line by a running multiplier event, times the level's multiplier, rounded
+    down."""
+    cfg = members.config(order.merchant_id)
+    lines = list(OrderLine.select().where(OrderLine.order == order.id).order_by(OrderLine.id))
+    multipliers = _event_multipliers(order.merchant_id, lines, order.paid_at or utcnow())
+    weighted = sum(
+        (ln.pay_amount - ln.refunded_amount) * m for ln, m in zip(lines, multipliers, strict=True)
+    )
+    yuan = weighted // 100 // 100
+    return yuan * cfg["points_per_yuan"] * level_multiplier // 100
+
+
+def earn(order: Any) -> int:
+    """Points for a paid (or received) order, once."""
+    if is_recharge(order):
+        return 0
+    member = members.ensure(order.merchant_id, order.buyer_id)
+    level = members.levels(order.merchant_id)
+    multiplier = level[min(member.level, len(level) - 1)]["points_multiplier"]
+    return add(
+        order.merchant_id,
+        order.buyer_id,
+        points_for(order, multiplier),
+        "earn",
+        key=f"earn:{order.id}",
+        order_id=order.id,
+        reason=f"order {order.number}",
+    )
+
+
+def _order_sum(order_id: int, kind: str) -> int:
+    return (
+        PointEntry.select(fn.COALESCE(fn.SUM(PointEntry.delta), 0))
+        .where((PointEntry.order_id == order_id) & (PointEntry.kind == kind))
+        .scalar()
+    )
+
+
+def reverse(order: Any, refund: Refund, full: bool) -> int:
+    """Take back the points the order earned, in proportion to the refund (all that is left
+    when the order is refunded in full); never below zero."""
+    earned = _order_sum(order.id, "earn")
+    if earned <= 0:
+        return 0
+    taken = -_order_sum(order.id, "reverse")
+    target = earned if full else min(earned, earned * order.refunded_amount // order.paid_amount)
+    return take(
+        order.merchant_id,
+        order.buyer_id,
+        target - taken,
+        "reverse",
+        key=f"reverse:{refund.number}",
+        order_id=order.id,
+        reason=f"refund {refund.number}",
+        partial=True,
+    )
+
+
+def spent_on(order_id: int) -> int:
+    return -_order_sum(order_id, "spend")
+
+
+def return_for_refund(order: Any, refund: Refund, full: bool) -> int:
+    """Points the order spent come back in proportion to the refund (all when in full)."""
+    spent = spent_on(order.id)
+    if spent <= 0:
+        return 0
+    if full:
+        amount = None
+    else:
+        already = _order_sum(order.id, "return")
+        lost = (
+            PointSpend.select(fn.COALESCE(fn.SUM(PointSpend.returned), 0))
+            .where(PointSpend.order_id == order.id)
+            .scalar()
+            - already
+        )
+        target = spent * order.refunded_amount // order.paid_amount
+        amount = max(target - already - lost, 0)
+    return give_back(order, amount, key=f"return:{refund.number}", reason=f"refund {refund.number}")
+
+
+def reload_order(order_id: int) -> Order:
+    return Order.get_by_id(order_id)

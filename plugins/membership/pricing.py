@@ -1,0 +1,102 @@
+"""Membership at checkout: the level's member price and the points deduction.
+
+The member price is a ``member`` unit-price candidate: the core gives a line the better of it
+and a time-limited discount, never both. Points are an ``Adjustment(kind="points")`` after
+promotions and coupons: ``points_per_yuan_redeemed`` points take ¥1 off, at most
+``redeem_cap_percent`` of the goods total, and never the whole order (the core keeps at least
+one fen). The points are taken in the order's transaction (``on_order_placed``) — by the
+amount the core actually applied — and a checkout racing another for the same points fails
+with ``points_insufficient``, writing nothing.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mallkit.core.plugin_api import Adjustment, PriceCandidate, ValidationError
+from mallkit.plugins.membership import members, points
+
+SOURCE = "membership"
+
+
+def member_prices(merchant: Any, buyer: Any, lines: list[dict[str, Any]]) -> list[PriceCandidate]:
+    if buyer is None:
+        return []
+    member = members.find(merchant.id, buyer.id)
+    if member is None:
+        return []
+    table = members.levels(merchant.id)
+    level = table[min(member.level, len(table) - 1)]
+    off = level["discount_percent"]
+    if not off:
+        return []
+    return [
+        PriceCandidate(
+            line_key=line["key"],
+            # Rounded half up to the fen; a 1-fen item stays 1 fen.
+            unit_price=max(1, (line["unit_price"] * (100 - off) + 50) // 100),
+            source=SOURCE,
+            kind="member",
+            label=f"{level['name']}价",
+        )
+        for line in lines
+    ]
+
+
+def points_for_discount(discount: int, per_yuan: int) -> int:
+    """The fewest points that pay ``discount`` fen (``per_yuan`` points = 100 fen)."""
+    return -(-discount * per_yuan // 100)
+
+
+def wanted_points(context: dict[str, Any]) -> int:
+    wanted = context.get("points") or 0
+    if not isinstance(wanted, int) or wanted < 0:
+        raise ValidationError("points is a whole number ≥ 0", errors={"points": ["Not below 0."]})
+    return wanted
+
+
+def points_adjustment(
+    merchant: Any, buyer: Any, lines: list[dict[str, Any]], context: dict[str, Any]
+) -> list[Adjustment]:
+    wanted = wanted_points(context)
+    if buyer is None or not wanted:
+        return []
+    cfg = members.config(merchant.id)
+    member = members.find(merchant.id, buyer.id)
+    have = member.points if member else 0
+    per_yuan = cfg["points_per_yuan_redeemed"]
+    goods = sum(line["amount"] for line in lines)
+    cap = goods * cfg["redeem_cap_percent"] // 100
+    usable = min(wanted, have)
+    discount = min(usable * 100 // per_yuan, cap)
+    common = {"source": SOURCE, "kind": "points", "label": "积分抵扣"}
+    if discount <= 0:
+        reason = "not enough points" if have < wanted else "below the smallest deduction"
+        if not cap:
+            reason = "points cannot pay for this order"
+        return [Adjustment(**common, amount=0, usable=False, reason=reason)]
+    return [
+        Adjustment(
+            **common,
+            amount=-discount,
+            data={"points": points_for_discount(discount, per_yuan), "wanted": wanted},
+        )
+    ]
+
+
+def spend_for_order(order: Any) -> int:
+    """Take the points the core applied to the order, in its transaction."""
+    applied = [a for a in order.pricing.get("applied", []) if a["source"] == SOURCE]
+    if not applied:
+        return 0
+    discount = -sum(a["amount"] for a in applied)
+    per_yuan = members.config(order.merchant_id)["points_per_yuan_redeemed"]
+    return points.take(
+        order.merchant_id,
+        order.buyer_id,
+        points_for_discount(discount, per_yuan),
+        "spend",
+        key=f"spend:{order.id}",
+        order_id=order.id,
+        reason=f"order {order.number}",
+    )
