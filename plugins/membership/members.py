@@ -16,6 +16,7 @@ from peewee import fn
 
 from mallkit.core.plugin_api import (
     Merchant,
+    database,
     is_postgres,
     merchant_plugins,
     transaction,
@@ -55,7 +56,16 @@ def local_date(merchant_id: int, at: dt.datetime | None = None) -> dt.date:
 
 
 def find(merchant_id: int, user_id: int) -> Member | None:
-    return Member.get_or_none((Member.merchant_id == merchant_id) & (Member.user_id == user_id))
+    # Raw SQL: every pricing of a signed-in buyer reads it (bench/membership.py).
+    p = database.param
+    rows = list(
+        Member.raw(
+            f"SELECT * FROM membership_member WHERE merchant_id = {p} AND user_id = {p}",
+            merchant_id,
+            user_id,
+        )
+    )
+    return rows[0] if rows else None
 
 
 def ensure(merchant_id: int, user_id: int) -> Member:
@@ -66,11 +76,14 @@ def ensure(merchant_id: int, user_id: int) -> Member:
 
 def lock(merchant_id: int, user_id: int) -> Member:
     """Create if needed and take the member's row lock for the current transaction."""
-    ensure(merchant_id, user_id)
     query = Member.select().where((Member.merchant_id == merchant_id) & (Member.user_id == user_id))
     if is_postgres():
         query = query.for_update()
-    return query.get()
+    member = query.first()
+    if member is None:
+        ensure(merchant_id, user_id)
+        member = query.clone().first()
+    return member
 
 
 def change_growth(

@@ -13,6 +13,7 @@ with the lot) or after it (and is not returned): never both.
 from __future__ import annotations
 
 import datetime as dt
+from contextlib import nullcontext
 from typing import Any
 
 from peewee import fn
@@ -24,6 +25,7 @@ from mallkit.core.plugin_api import (
     Product,
     Refund,
     category_lineage,
+    database,
     transaction,
     utcnow,
 )
@@ -86,6 +88,13 @@ def add(
     return amount
 
 
+def _atomic():
+    """A savepoint of its own outside a transaction, none inside one: the callers inside a
+    transaction (checkout) roll it back whole on any error, and every refusal here happens
+    before the first write — so checkout pays no SAVEPOINT round trips."""
+    return nullcontext() if database.in_transaction() else transaction()
+
+
 def take(
     merchant_id: int,
     user_id: int,
@@ -100,60 +109,70 @@ def take(
 ) -> int:
     """Take ``amount`` points from the oldest lots. Refuses (``points_insufficient``) when
     the member has fewer, unless ``partial`` (a reversal: take what is there, never below
-    zero). Spending for an order (``kind="spend"``) records the lots for returns."""
+    zero). Spending for an order (``kind="spend"``) records the lots for returns.
+
+    Without ``partial`` and ``key`` (checkout), the conditional update of the member's total
+    is the first statement: it takes the member's row lock and is the race guard at once."""
     if amount <= 0:
         return 0
-    with transaction():
-        member = members.lock(merchant_id, user_id)
-        if _entry_done(key):
-            return 0
-        if partial:
-            amount = min(amount, member.points)
-            if amount <= 0:
+    with _atomic():
+        if partial or key:
+            member = members.lock(merchant_id, user_id)
+            if _entry_done(key):
                 return 0
-        won = (
-            Member.update(points=Member.points - amount)
-            .where((Member.id == member.id) & (Member.points >= amount))
-            .execute()
-        )
+            if partial:
+                amount = min(amount, member.points)
+                if amount <= 0:
+                    return 0
+        # Raw SQL on this path: it runs in every checkout that redeems points, and peewee's
+        # query building cost more than the queries (bench/membership.py).
+        p = database.param
+        won = database.execute_sql(
+            f"UPDATE membership_member SET points = points - {p}"
+            f" WHERE merchant_id = {p} AND user_id = {p} AND points >= {p}",
+            (amount, merchant_id, user_id, amount),
+        ).rowcount
         if not won:
+            have = members.find(merchant_id, user_id)
             raise Conflict(
                 "not enough points",
                 code="points_insufficient",
-                errors={"points": [f"{member.points} available."]},
+                errors={"points": [f"{have.points if have else 0} available."]},
             )
-        left = amount
-        lots = (
-            PointLot.select()
-            .where(
-                (PointLot.merchant_id == merchant_id)
-                & (PointLot.user_id == user_id)
-                & (PointLot.status == "active")
-                & (PointLot.remaining > 0)
-            )
-            .order_by(PointLot.expires_at, PointLot.id)
+        left, spends = amount, []
+        lots = database.execute_sql(
+            f"SELECT id, remaining FROM membership_point_lot WHERE merchant_id = {p}"
+            f" AND user_id = {p} AND status = 'active' AND remaining > 0"
+            " ORDER BY expires_at, id",
+            (merchant_id, user_id),
         )
-        for lot in lots:
+        taken = []
+        for lot_id, remaining in lots:
+            part = min(remaining, left)
+            taken.append((lot_id, part))
+            left -= part
             if left == 0:
                 break
-            part = min(lot.remaining, left)
-            PointLot.update(remaining=PointLot.remaining - part).where(
-                (PointLot.id == lot.id) & (PointLot.remaining >= part)
-            ).execute()
-            if kind == "spend" and order_id is not None:
-                PointSpend.create(lot=lot.id, order_id=order_id, amount=part)
-            left -= part
+        lots.close()
         if left:  # the lots disagree with the member's total: refuse rather than drift
             raise Conflict("the points ledger is inconsistent", code="points_inconsistent")
-        PointEntry.create(
-            merchant_id=merchant_id,
-            user_id=user_id,
-            delta=-amount,
-            kind=kind,
-            key=key,
-            order_id=order_id,
-            reason=reason[:255],
-            actor_id=actor_id,
+        for lot_id, part in taken:
+            database.execute_sql(
+                f"UPDATE membership_point_lot SET remaining = remaining - {p} WHERE id = {p}",
+                (part, lot_id),
+            )
+            spends.append((lot_id, order_id, part))
+        if kind == "spend" and order_id is not None:
+            database.execute_sql(
+                "INSERT INTO membership_point_spend (lot_id, order_id, amount, returned) VALUES "
+                + ", ".join(f"({p}, {p}, {p}, 0)" for _ in spends),
+                [v for row in spends for v in row],
+            )
+        database.execute_sql(
+            'INSERT INTO membership_point_entry (merchant_id, user_id, delta, kind, "key",'
+            " order_id, reason, actor_id, created_at)"
+            f" VALUES ({p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p})",
+            (merchant_id, user_id, -amount, kind, key, order_id, reason[:255], actor_id, utcnow()),
         )
     return amount
 

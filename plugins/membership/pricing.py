@@ -13,16 +13,34 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import g, has_app_context
+
 from mallkit.core.plugin_api import Adjustment, PriceCandidate, ValidationError
 from mallkit.plugins.membership import members, points
 
 SOURCE = "membership"
 
 
+def _remember(merchant_id: int, buyer_id: int, member: Any) -> None:
+    if has_app_context():
+        g.setdefault("membership_member", {})[(merchant_id, buyer_id)] = member
+
+
+def _recall(merchant_id: int, buyer_id: int) -> Any:
+    """The member row ``propose_unit_prices`` read in this same pricing (the core always
+    calls it first), so one pricing reads it once; read again otherwise."""
+    if has_app_context():
+        cached = g.setdefault("membership_member", {})
+        if (merchant_id, buyer_id) in cached:
+            return cached.pop((merchant_id, buyer_id))
+    return members.find(merchant_id, buyer_id)
+
+
 def member_prices(merchant: Any, buyer: Any, lines: list[dict[str, Any]]) -> list[PriceCandidate]:
     if buyer is None:
         return []
     member = members.find(merchant.id, buyer.id)
+    _remember(merchant.id, buyer.id, member)
     if member is None:
         return []
     table = members.levels(merchant.id)
@@ -62,7 +80,7 @@ def points_adjustment(
     if buyer is None or not wanted:
         return []
     cfg = members.config(merchant.id)
-    member = members.find(merchant.id, buyer.id)
+    member = _recall(merchant.id, buyer.id)
     have = member.points if member else 0
     per_yuan = cfg["points_per_yuan_redeemed"]
     goods = sum(line["amount"] for line in lines)
@@ -96,7 +114,6 @@ def spend_for_order(order: Any) -> int:
         order.buyer_id,
         points_for_discount(discount, per_yuan),
         "spend",
-        key=f"spend:{order.id}",
-        order_id=order.id,
+        order_id=order.id,  # a new order: no key needed to make it once
         reason=f"order {order.number}",
     )
