@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from marshmallow import Schema as PlainSchema
-from marshmallow import fields, validate
+from marshmallow import ValidationError, fields, validate, validates_schema
 
 from mallkit.core.plugin_api import Schema, UtcDateTime
 from mallkit.plugins.coupons.models import SCOPES, TYPES
@@ -110,9 +110,16 @@ class RedeemIn(Schema):
 class IssueIn(Schema):
     user_ids = fields.List(
         fields.Integer(validate=validate.Range(min=1)),
-        required=True,
         validate=validate.Length(min=1, max=500),
     )
+    segment_id = fields.Integer(
+        metadata={"description": "Issue to every buyer of a segment (membership) instead"}
+    )
+
+    @validates_schema
+    def _one_target(self, data, **kwargs):
+        if ("user_ids" in data) == ("segment_id" in data):
+            raise ValidationError("Give user_ids or segment_id.", field_name="user_ids")
 
 
 class CodesIn(Schema):

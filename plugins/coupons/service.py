@@ -226,6 +226,21 @@ def issue(merchant_id: int, template_id: int, user_ids: list[int]) -> list[UserC
         return [_grant(template, u, "issue", limits=False) for u in wanted]
 
 
+def issue_to_segment(merchant_id: int, template_id: int, segment_id: int) -> list[UserCoupon]:
+    """One coupon to every buyer in a segment, as the plugin that keeps segments answers
+    ``segment_members`` (membership); all or nothing."""
+    merchant = Merchant.get_by_id(merchant_id)
+    users = merchant_plugins(merchant_id).hook.segment_members(
+        merchant=merchant, segment_id=segment_id
+    )
+    if users is None:
+        raise ValidationError(
+            "unknown segment",
+            errors={"segment_id": ["Not a segment of this store (is membership on?)."]},
+        )
+    return issue(merchant_id, template_id, users) if users else []
+
+
 def generate_codes(merchant_id: int, template_id: int, count: int) -> list[str]:
     """Bulk-generate single-use redeem codes; each becomes a coupon when redeemed."""
     template = get_template(merchant_id, template_id)

@@ -1,0 +1,135 @@
+"""Other plugins read membership through the core hooks: promotions give early access to a
+member level and target segments; coupons are issued to a segment. With membership off
+nobody answers, and they behave as before."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from mallkit.core.db import utcnow
+from mallkit.core.orders.models import OrderLine
+from mallkit.core.testing import make_account, pay_order, place_order
+from mallkit.plugins.coupons.models import UserCoupon
+from mallkit.plugins.membership import members, segments
+from mallkit.plugins.promotions import service as promotions
+from tests.plugins.membership.conftest import CONFIG
+
+
+def flash_sale(merchant, sku, starts_in_minutes, **extra):
+    now = utcnow()
+    return promotions.create(
+        merchant.id,
+        {
+            "name": "秒杀",
+            "type": "discount",
+            "rules": {"rate": 50},
+            "scope": "skus",
+            "scope_ids": [sku.id],
+            "starts_at": now + dt.timedelta(minutes=starts_in_minutes),
+            "ends_at": now + dt.timedelta(days=1),
+            **extra,
+        },
+    )
+
+
+def unit_price(order):
+    return OrderLine.get(OrderLine.order == order.id).sale_unit_price
+
+
+def test_a_gold_member_buys_a_flash_sale_early_and_others_wait(
+    membership, merchant, buyer, other_buyer, sku, enable_plugin
+):
+    with enable_plugin("promotions", merchant, {}):
+        flash_sale(merchant, sku, starts_in_minutes=20)
+        members.change_growth(merchant.id, buyer.user.id, 500, "adjust")  # 金卡: 30 minutes early
+        assert unit_price(place_order(buyer, [(sku, 1)])) == 5000
+        assert unit_price(place_order(other_buyer, [(sku, 1)])) == 10000  # 普通: not yet
+
+
+def test_early_access_ends_where_it_ends(membership, merchant, buyer, sku, enable_plugin):
+    with enable_plugin("promotions", merchant, {}):
+        flash_sale(merchant, sku, starts_in_minutes=45)  # beyond the 30 minutes
+        members.change_growth(merchant.id, buyer.user.id, 500, "adjust")
+        assert unit_price(place_order(buyer, [(sku, 1)])) == 9000  # the member price only
+
+
+def test_without_membership_nobody_has_early_access(merchant, buyer, sku, enable_plugin):
+    with enable_plugin("membership", merchant, CONFIG):
+        members.change_growth(merchant.id, buyer.user.id, 500, "adjust")
+    with enable_plugin("promotions", merchant, {}):
+        flash_sale(merchant, sku, starts_in_minutes=20)
+        assert unit_price(place_order(buyer, [(sku, 1)])) == 10000
+
+
+def test_a_promotion_for_a_segment_prices_only_its_buyers(
+    client, membership, merchant, owner, buyer, other_buyer, sku, enable_plugin
+):
+    pay_order(place_order(buyer, [(sku, 3)]))
+    vip = segments.create(merchant.id, {"name": "大客户", "rules": {"min_total_spent": 20000}})
+    with enable_plugin("promotions", merchant, {}):
+        r = client.post(
+            f"/api/v1/merchants/{merchant.id}/promotions",
+            json={
+                "name": "VIP 满减",
+                "type": "full_reduction",
+                "rules": {"tiers": [{"threshold": 5000, "amount": 1000}]},
+                "starts_at": (utcnow() - dt.timedelta(hours=1)).isoformat() + "Z",
+                "ends_at": (utcnow() + dt.timedelta(days=1)).isoformat() + "Z",
+                "segment_id": vip.id,
+            },
+            headers=owner.headers,
+        )
+        assert r.status_code == 201, r.json
+        assert r.json["segment_id"] == vip.id
+        assert place_order(buyer, [(sku, 1)]).discount_total == 1000
+        assert place_order(other_buyer, [(sku, 1)]).discount_total == 0
+        r = client.post(
+            f"/api/v1/merchants/{merchant.id}/promotions",
+            json={
+                "name": "x",
+                "type": "full_reduction",
+                "rules": {"tiers": [{"threshold": 5000, "amount": 1000}]},
+                "starts_at": utcnow().isoformat() + "Z",
+                "ends_at": (utcnow() + dt.timedelta(days=1)).isoformat() + "Z",
+                "segment_id": 9999,
+            },
+            headers=owner.headers,
+        )
+        assert r.status_code == 422 and set(r.json["errors"]) == {"segment_id"}
+
+
+def test_a_coupon_is_issued_to_every_buyer_of_a_segment(
+    client, membership, merchant, owner, buyer, other_buyer, sku, enable_plugin
+):
+    third = make_account(email="third@example.com")
+    for account in (buyer, other_buyer):
+        pay_order(place_order(account, [(sku, 1)]))
+    members.ensure(merchant.id, third.user.id)  # a member without orders
+    buyers = segments.create(merchant.id, {"name": "下过单", "rules": {"min_orders": 1}})
+    with enable_plugin("coupons", merchant, {}):
+        r = client.post(
+            f"/api/v1/merchants/{merchant.id}/coupon-templates",
+            json={
+                "name": "回馈券",
+                "type": "no_threshold",
+                "amount": 500,
+                "total": 100,
+                "validity": "relative",
+                "valid_days": 7,
+            },
+            headers=owner.headers,
+        )
+        assert r.status_code == 201, r.json
+        template = r.json["id"]
+        issue = f"/api/v1/merchants/{merchant.id}/coupon-templates/{template}/issue"
+        r = client.post(issue, json={"segment_id": buyers.id}, headers=owner.headers)
+        assert r.status_code == 201, r.json
+        assert len(r.json) == 2
+        held = {c.user_id for c in UserCoupon.select().where(UserCoupon.template == template)}
+        assert held == {buyer.user.id, other_buyer.user.id}
+        r = client.post(issue, json={"segment_id": 9999}, headers=owner.headers)
+        assert r.status_code == 422 and set(r.json["errors"]) == {"segment_id"}
+        r = client.post(
+            issue, json={"segment_id": buyers.id, "user_ids": [1]}, headers=owner.headers
+        )
+        assert r.status_code == 422
