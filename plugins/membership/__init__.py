@@ -95,7 +95,7 @@ def on_order_placed(merchant, buyer, order, lines):
 
 @hookimpl
 def on_order_state_changed(order, source, target, actor):
-    if target == "paid":
+    if target == "paid" and source == "pending_payment":  # not a group buy's second "paid"
         if wallet.credit(order):
             return
         members.record_paid(order)

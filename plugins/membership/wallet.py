@@ -267,19 +267,25 @@ def refund_recharge(merchant_id: int, recharge_id: int, actor: Actor) -> Recharg
             key=f"freeze:{recharge.id}",
             reason="recharge refund requested",
         )
-    refund_order(
-        Order.get_by_id(recharge.order_id), reason="recharge_refund", actor=actor, restock=False
-    )
+        # In the same transaction: a refund the core refuses leaves nothing frozen.
+        refund_order(
+            Order.get_by_id(recharge.order_id),
+            reason="recharge_refund",
+            actor=actor,
+            restock=False,
+        )
     return Recharge.get_by_id(recharge.id)
 
 
 def on_refunded(order: Any, refund: Any) -> None:
-    """A recharge's order was refunded: remove what was frozen for it (the staff path), or
-    take the amount and bonus back as far as the balance goes (a refund made elsewhere)."""
+    """A recharge's order was refunded: remove what was frozen for it (the staff path), or —
+    a refund made through the core's refund route — take back the refunded amount and its
+    share of the bonus as far as the balance goes (never below zero)."""
     recharge = Recharge.get_or_none(Recharge.order_id == order.id)
     if recharge is None:
         return
     total = recharge.amount + recharge.bonus
+    key, ref = f"refunded:{refund.number}", refund.number
     if recharge.status == "refunding":
         move(
             order.merchant_id,
@@ -287,18 +293,21 @@ def on_refunded(order: Any, refund: Any) -> None:
             0,
             "unfreeze",
             frozen_delta=-total,
-            key=f"refunded:{recharge.id}",
-            reference=refund.number,
+            key=key,
+            reference=ref,
         )
+        Recharge.update(status="refunded").where(Recharge.id == recharge.id).execute()
     elif recharge.status == "credited":
+        wanted = refund.amount + recharge.bonus * refund.amount // recharge.amount
         member = members.lock(order.merchant_id, order.buyer_id)
         move(
             order.merchant_id,
             order.buyer_id,
-            -min(total, member.balance),
+            -min(wanted, member.balance),
             "withdraw",
-            key=f"refunded:{recharge.id}",
-            reference=refund.number,
+            key=key,
+            reference=ref,
             reason="recharge refunded outside membership",
         )
-    Recharge.update(status="refunded").where(Recharge.id == recharge.id).execute()
+        if order.refunded_amount >= recharge.amount:
+            Recharge.update(status="refunded").where(Recharge.id == recharge.id).execute()

@@ -6,10 +6,20 @@ from __future__ import annotations
 
 import datetime as dt
 
+from mallkit.core.checkout import service as checkout
 from mallkit.core.db import utcnow
-from mallkit.core.orders.models import OrderLine
-from mallkit.core.testing import make_account, pay_order, place_order
+from mallkit.core.orders.models import Order, OrderLine
+from mallkit.core.testing import (
+    TEST_ADDRESS,
+    make_account,
+    make_product,
+    pay_order,
+    place_order,
+    skus_of,
+)
 from mallkit.plugins.coupons.models import UserCoupon
+from mallkit.plugins.groupbuy import service as groupbuy
+from mallkit.plugins.groupbuy.models import Member as GroupMember
 from mallkit.plugins.membership import members, segments
 from mallkit.plugins.promotions import service as promotions
 from tests.plugins.membership.conftest import CONFIG
@@ -133,3 +143,37 @@ def test_a_coupon_is_issued_to_every_buyer_of_a_segment(
             issue, json={"segment_id": buyers.id, "user_ids": [1]}, headers=owner.headers
         )
         assert r.status_code == 422
+
+
+def test_a_group_order_counts_once_though_it_becomes_paid_twice(
+    membership, merchant, buyer, other_buyer, enable_plugin
+):
+    (sku,) = skus_of(make_product(merchant, prices=(20000,)))
+
+    def buy(account, **params):
+        item = {"type": "groupbuy", "id": activity.id, "params": params}
+        data = {"items": [{"sku_id": sku.id, "quantity": 1, "activity": item}]}
+        (order,) = checkout.place(account.user, {**data, "address": TEST_ADDRESS})
+        return pay_order(order)
+
+    with enable_plugin("groupbuy", merchant, {}):
+        now = utcnow()
+        activity = groupbuy.create_activity(
+            merchant.id,
+            {
+                "title": "二人团",
+                "product_id": sku.product_id,
+                "prices": {str(sku.id): 10000},
+                "group_size": 2,
+                "starts_at": now - dt.timedelta(hours=1),
+                "ends_at": now + dt.timedelta(days=1),
+            },
+        )
+        leader = buy(buyer)
+        assert leader.status == "awaiting_group"
+        group_id = GroupMember.get(GroupMember.order_id == leader.id).group_id
+        buy(other_buyer, group_id=group_id)
+        assert Order.get_by_id(leader.id).status == "paid"
+    m = members.find(merchant.id, buyer.user.id)
+    # paid → awaiting_group → paid: counted, grown and rewarded once.
+    assert (m.order_count, m.total_spent, m.growth, m.points) == (1, 10000, 100, 100)

@@ -151,3 +151,17 @@ def test_buyers_refund_nothing_and_see_only_their_recharges(
     assert client.get(url, headers=other_buyer.headers).json == []
     r = client.post(f"{url}/{started['id']}/refund", headers=buyer.headers)
     assert r.status_code == 403
+
+
+def test_a_recharge_refunded_through_the_core_takes_back_what_the_balance_still_has(
+    client, membership, merchant, buyer, owner, sku
+):
+    started = recharge(client, merchant, buyer, package(merchant))
+    pay_order(Order.get_by_id(started["order_id"]))
+    assert pay_with_balance(client, buyer, place_order(buyer, [(sku, 1)])).status_code == 201
+    assert member(merchant, buyer).balance == 2000
+    refund_order(Order.get_by_id(started["order_id"]))  # staff, the core's own refund route
+    m = member(merchant, buyer)
+    assert (m.balance, m.frozen) == (0, 0)  # 12000 wanted, 2000 left: never below zero
+    assert Recharge.get_by_id(started["id"]).status == "refunded"
+    assert ledger_sum(merchant, buyer) == (0, 0)
