@@ -365,7 +365,7 @@ def order_lines_on_hold(order: Order) -> list[int] | None:
 
 
 # --------------------------------------------------------------------------------------------
-# Buyers: perks and segments (membership answers them; others ask without importing it).
+# Buyers: perks, segments and rewards (answered by membership and coupons; asked by others).
 # --------------------------------------------------------------------------------------------
 
 
@@ -402,6 +402,23 @@ def segment_members(merchant: Merchant, segment_id: int) -> list[int] | None:
     When: by plugins that act on a whole segment — issuing a coupon to it.
     Returns: first non-None result; ``None`` when no plugin knows the segment.
     Applies: merchant-scoped. Read only.
+    """
+
+
+@hookspec(firstresult=True)
+def grant_coupon(
+    merchant: Merchant, buyer: User, template_id: int, channel: str
+) -> dict[str, Any] | None:
+    """Give a buyer one coupon of one of the store's coupon templates (a reward bought with
+    points, a prize).
+
+    When: by a plugin that hands out coupons it does not keep itself (membership sells
+    coupons for points), inside its transaction: raising a ``MallkitError`` (the template is
+    exhausted, stopped, the buyer holds as many as allowed) rolls back the caller's writes
+    with it. ``channel`` names where the coupon came from (``"points"``).
+    Returns: first non-None result: ``{"coupon_id", "template_id", "name"}``; ``None`` when
+    no plugin keeps coupons for the store (coupons off) — the caller refuses then.
+    Applies: merchant-scoped.
     """
 
 

@@ -40,6 +40,12 @@ def register_blueprints(app):
 
 
 @hookimpl
+def grant_coupon(merchant, buyer, template_id, channel):
+    coupon = service.grant(merchant.id, template_id, buyer.id, channel)
+    return {"coupon_id": coupon.id, "template_id": template_id, "name": coupon.template.name}
+
+
+@hookimpl
 def register_job_handlers():
     # Every day at the store's midnight, in its own time zone, while coupons are on.
     return [JobHandler(service.EXPIRE_JOB, service.run_expiry, daily_at=dt.time(0, 0))]

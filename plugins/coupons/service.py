@@ -214,6 +214,15 @@ def claim(merchant_id: int, template_id: int, user_id: int) -> UserCoupon:
         return _grant(template, user_id, "claim")
 
 
+def grant(merchant_id: int, template_id: int, user_id: int, channel: str) -> UserCoupon:
+    """Another plugin gives a buyer a coupon (``grant_coupon``: bought with points); the
+    template's total and per-user limits hold, claimable or not. Inside the caller's
+    transaction."""
+    template = get_template(merchant_id, template_id)
+    with transaction():
+        return _grant(template, user_id, channel[:16])
+
+
 def issue(merchant_id: int, template_id: int, user_ids: list[int]) -> list[UserCoupon]:
     """Staff hand one coupon to each user; all or nothing (the total still holds)."""
 
