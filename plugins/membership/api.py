@@ -40,6 +40,8 @@ from mallkit.plugins.membership.models import (
 )
 from mallkit.plugins.membership.schemas import (
     BalanceEntryOut,
+    CouponBoughtOut,
+    CouponOfferOut,
     LevelsIn,
     LevelsOut,
     MemberAdjustIn,
@@ -138,6 +140,24 @@ class MySignIn(MethodView):
             "points": row.points,
             "balance": members.find(merchant_id, user.id).points,
         }
+
+
+@blp.route(f"{BASE}/coupon-offers")
+class CouponOffers(MethodView):
+    @blp.response(200, CouponOfferOut(many=True))
+    def get(self, merchant_id):
+        """Coupons buyers may buy with points (set in the store's ``coupon_offers``)."""
+        return members.config(merchant_id).get("coupon_offers") or []
+
+
+@blp.route(f"{BASE}/coupon-offers/<int:template_id>/buy")
+class BuyCoupon(MethodView):
+    @blp.response(201, CouponBoughtOut)
+    def post(self, merchant_id, template_id):
+        """Buy a coupon with points; 409 ``points_insufficient``, ``coupons_unavailable`` or
+        the coupon's own refusal (``coupon_exhausted`` ...), with no points taken."""
+        user = require_user()
+        return points.buy_coupon(Merchant.get_by_id(merchant_id), user, template_id)
 
 
 @blp.route(f"{BASE}/recharge-packages")

@@ -20,12 +20,14 @@ from peewee import fn
 
 from mallkit.core.plugin_api import (
     Conflict,
+    NotFound,
     Order,
     OrderLine,
     Product,
     Refund,
     category_lineage,
     database,
+    merchant_plugins,
     transaction,
     utcnow,
 )
@@ -396,3 +398,28 @@ def return_for_refund(order: Any, refund: Refund, full: bool) -> int:
 
 def reload_order(order_id: int) -> Order:
     return Order.get_by_id(order_id)
+
+
+def buy_coupon(merchant: Any, buyer: Any, template_id: int) -> dict[str, Any]:
+    """Pay a coupon offer's points and get the coupon from the plugin that keeps coupons
+    (``grant_coupon``), in one transaction: a coupon refused (exhausted, limit reached,
+    coupons off) takes no points, and too few points get no coupon."""
+    offers = members.config(merchant.id).get("coupon_offers") or []
+    offer = next((o for o in offers if o["template_id"] == template_id), None)
+    if offer is None:
+        raise NotFound("no such coupon offer", code="offer_not_found")
+    with transaction():
+        take(
+            merchant.id,
+            buyer.id,
+            offer["points"],
+            "redeem",
+            reason=f"coupon template {template_id}",
+        )
+        granted = merchant_plugins(merchant.id).hook.grant_coupon(
+            merchant=merchant, buyer=buyer, template_id=template_id, channel="points"
+        )
+        if granted is None:
+            raise Conflict("this store gives out no coupons", code="coupons_unavailable")
+    member = members.find(merchant.id, buyer.id)
+    return {**granted, "points": offer["points"], "balance": member.points}

@@ -59,6 +59,13 @@ def check_levels(levels: list[dict]) -> None:
         raise ValidationError({"levels": errors})
 
 
+class CouponOffer(Schema):
+    """A coupon template buyers may buy with points (through the coupons plugin)."""
+
+    template_id = fields.Integer(required=True, validate=validate.Range(min=1))
+    points = fields.Integer(required=True, validate=validate.Range(min=1, max=10**8))
+
+
 class MembershipConfig(Schema):
     """The store's membership settings (docs/plugins/membership.md)."""
 
@@ -79,6 +86,10 @@ class MembershipConfig(Schema):
         fields.Integer(validate=validate.Range(min=0, max=100000)),
         load_default=lambda: [5, 5, 10, 10, 15, 15, 30],
         validate=validate.Length(min=1, max=31),
+    )
+
+    coupon_offers = fields.List(
+        fields.Nested(CouponOffer), load_default=list, validate=validate.Length(max=100)
     )
 
     @validates_schema
@@ -286,3 +297,16 @@ class MembershipStatsOut(ApiSchema):
     balance_outstanding = fields.Integer()
     frozen_outstanding = fields.Integer()
     signed_in_today = fields.Integer()
+
+
+class CouponOfferOut(ApiSchema):
+    template_id = fields.Integer()
+    points = fields.Integer()
+
+
+class CouponBoughtOut(ApiSchema):
+    coupon_id = fields.Integer()
+    template_id = fields.Integer()
+    name = fields.String()
+    points = fields.Integer(metadata={"description": "Points paid"})
+    balance = fields.Integer(metadata={"description": "Points left"})

@@ -20,7 +20,7 @@ from mallkit.core.testing import (
 from mallkit.plugins.coupons.models import UserCoupon
 from mallkit.plugins.groupbuy import service as groupbuy
 from mallkit.plugins.groupbuy.models import Member as GroupMember
-from mallkit.plugins.membership import members, segments
+from mallkit.plugins.membership import members, points, segments
 from mallkit.plugins.promotions import service as promotions
 from tests.plugins.membership.conftest import CONFIG
 
@@ -177,3 +177,64 @@ def test_a_group_order_counts_once_though_it_becomes_paid_twice(
     m = members.find(merchant.id, buyer.user.id)
     # paid → awaiting_group → paid: counted, grown and rewarded once.
     assert (m.order_count, m.total_spent, m.growth, m.points) == (1, 10000, 100, 100)
+
+
+def coupon_template(client, merchant, owner, total=10, per_user=0):
+    r = client.post(
+        f"/api/v1/merchants/{merchant.id}/coupon-templates",
+        json={
+            "name": "积分兑换券",
+            "type": "no_threshold",
+            "amount": 1000,
+            "total": total,
+            "per_user": per_user,
+            "validity": "relative",
+            "valid_days": 30,
+            "claimable": False,
+        },
+        headers=owner.headers,
+    )
+    assert r.status_code == 201, r.json
+    return r.json["id"]
+
+
+def test_points_buy_a_coupon_through_the_coupons_plugin(
+    client, merchant, owner, buyer, enable_plugin
+):
+    with enable_plugin("coupons", merchant, {}):
+        template = coupon_template(client, merchant, owner, total=1)
+        offers = [{"template_id": template, "points": 800}]
+        with enable_plugin("membership", merchant, {**CONFIG, "coupon_offers": offers}):
+            base = f"/api/v1/merchants/{merchant.id}/membership/coupon-offers"
+            assert client.get(base).json == offers
+            points.add(merchant.id, buyer.user.id, 1000, "adjust")
+            r = client.post(f"{base}/{template}/buy", headers=buyer.headers)
+            assert r.status_code == 201, r.json
+            assert (r.json["points"], r.json["balance"], r.json["name"]) == (800, 200, "积分兑换券")
+            coupon = UserCoupon.get_by_id(r.json["coupon_id"])
+            assert (coupon.user_id, coupon.channel) == (buyer.user.id, "points")
+            # Too few points: no coupon. The last coupon gone: no points taken.
+            r = client.post(f"{base}/{template}/buy", headers=buyer.headers)
+            assert r.status_code == 409 and r.json["code"] == "points_insufficient"
+            points.add(merchant.id, buyer.user.id, 1000, "adjust")
+            r = client.post(f"{base}/{template}/buy", headers=buyer.headers)
+            assert r.status_code == 409 and r.json["code"] == "coupon_exhausted"
+            assert members.find(merchant.id, buyer.user.id).points == 1200
+            assert UserCoupon.select().count() == 1
+            assert client.post(f"{base}/999/buy", headers=buyer.headers).status_code == 404
+
+
+def test_without_coupons_points_buy_nothing_and_are_kept(
+    client, merchant, owner, buyer, enable_plugin
+):
+    with enable_plugin("coupons", merchant, {}):
+        template = coupon_template(client, merchant, owner)
+    offers = [{"template_id": template, "points": 100}]
+    with enable_plugin("membership", merchant, {**CONFIG, "coupon_offers": offers}):
+        points.add(merchant.id, buyer.user.id, 500, "adjust")
+        r = client.post(
+            f"/api/v1/merchants/{merchant.id}/membership/coupon-offers/{template}/buy",
+            headers=buyer.headers,
+        )
+        assert r.status_code == 409 and r.json["code"] == "coupons_unavailable"
+        assert members.find(merchant.id, buyer.user.id).points == 500
