@@ -54,6 +54,7 @@ if TYPE_CHECKING:
     from mallkit.core.payments.channel import PaymentChannel
     from mallkit.core.payments.models import Refund
     from mallkit.core.plugins import MigrationSource
+    from mallkit.core.shares.models import ShareLink
     from mallkit.core.tasks.queue import JobHandler
 
 PROJECT = "mallkit"
@@ -402,6 +403,19 @@ def segment_members(merchant: Merchant, segment_id: int) -> list[int] | None:
     When: by plugins that act on a whole segment — issuing a coupon to it.
     Returns: first non-None result; ``None`` when no plugin knows the segment.
     Applies: merchant-scoped. Read only.
+    """
+
+
+@hookspec
+def on_share_visited(share: ShareLink, visit: Any) -> None:
+    """React to someone opening a share link of the store (points for the sharer).
+
+    When: inside the transaction that records the visit (``POST /shares/{code}/visits``).
+    Isolated: an exception is logged and rolls back only that plugin's writes; the visit is
+    kept. Parameters: ``share`` — the ``ShareLink`` (``sharer_id``, ``kind``, ``target_id``);
+    ``visit`` — the visit row (``id``, ``user_id`` for a signed-in visitor, else None, and
+    ``device_id``). Visits are not deduplicated: cap what you give. Applies: merchant-scoped
+    (the link's merchant).
     """
 
 
