@@ -143,6 +143,11 @@ def on_order_refunded(order, refund, lines, full):
 
 
 @hookimpl
+def on_share_visited(share, visit):
+    points.reward_share_visit(share, visit)
+
+
+@hookimpl
 def buyer_perks(merchant, buyer):
     return members.perks(merchant.id, buyer.id)
 

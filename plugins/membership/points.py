@@ -423,3 +423,37 @@ def buy_coupon(merchant: Any, buyer: Any, template_id: int) -> dict[str, Any]:
             raise Conflict("this store gives out no coupons", code="coupons_unavailable")
     member = members.find(merchant.id, buyer.id)
     return {**granted, "points": offer["points"], "balance": member.points}
+
+
+def reward_share_visit(share: Any, visit: Any) -> int:
+    """A visit through a buyer's share link earns the sharer ``share_points``, at most
+    ``share_rewards_per_day`` times a store day; a sharer's own visits earn nothing. Counted
+    under the sharer's member lock, so racing visits never pass the cap."""
+    cfg = members.config(share.merchant_id)
+    if not cfg["share_points"] or not cfg["share_rewards_per_day"]:
+        return 0
+    if visit.user_id == share.sharer_id:
+        return 0
+    day = members.local_date(share.merchant_id, visit.created_at).isoformat()
+    with transaction():
+        members.lock(share.merchant_id, share.sharer_id)
+        given = (
+            PointEntry.select()
+            .where(
+                (PointEntry.merchant_id == share.merchant_id)
+                & (PointEntry.user_id == share.sharer_id)
+                & (PointEntry.kind == "share")
+                & PointEntry.key.startswith(f"share:{day}:")
+            )
+            .count()
+        )
+        if given >= cfg["share_rewards_per_day"]:
+            return 0
+        return add(
+            share.merchant_id,
+            share.sharer_id,
+            cfg["share_points"],
+            "share",
+            key=f"share:{day}:{visit.id}",
+            reason=f"a visit through share {share.code}",
+        )

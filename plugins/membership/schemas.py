@@ -88,6 +88,8 @@ class MembershipConfig(Schema):
         validate=validate.Length(min=1, max=31),
     )
 
+    share_points = fields.Integer(load_default=10, validate=validate.Range(min=0, max=10000))
+    share_rewards_per_day = fields.Integer(load_default=5, validate=validate.Range(min=0, max=100))
     coupon_offers = fields.List(
         fields.Nested(CouponOffer), load_default=list, validate=validate.Length(max=100)
     )

@@ -151,3 +151,25 @@ def test_taking_more_points_than_there_are_is_refused(membership, merchant, buye
         points.take(merchant.id, buyer.user.id, 11, "adjust")
     assert err.value.code == "points_insufficient"
     assert member(merchant, buyer).points == 10
+
+
+def test_visits_through_a_buyer_s_share_earn_points_up_to_a_daily_cap(
+    client, merchant, buyer, other_buyer, sku, enable_plugin
+):
+    config = {**CONFIG, "share_points": 10, "share_rewards_per_day": 3}
+    with enable_plugin("membership", merchant, config):
+        r = client.post(
+            "/api/v1/shares",
+            json={"kind": "product", "target_id": sku.product_id},
+            headers=buyer.headers,
+        )
+        assert r.status_code == 201, r.json
+        visits = f"/api/v1/shares/{r.json['code']}/visits"
+        assert client.post(visits, json={}, headers=buyer.headers).status_code == 201  # own
+        assert members.find(merchant.id, buyer.user.id) is None  # nothing for your own
+        for n in range(5):
+            assert client.post(visits, json={"device_id": f"d{n}"}).status_code == 201
+        assert client.post(visits, json={}, headers=other_buyer.headers).status_code == 201
+        m = member(merchant, buyer)
+        assert m.points == 30 == lots_total(merchant, buyer)  # 3 rewards a day
+        assert PointEntry.select().where(PointEntry.kind == "share").count() == 3
