@@ -6,8 +6,11 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
+
 from mallkit.core.checkout import service as checkout
 from mallkit.core.db import utcnow
+from mallkit.core.errors import Conflict
 from mallkit.core.orders.models import Order, OrderLine
 from mallkit.core.testing import (
     TEST_ADDRESS,
@@ -238,3 +241,33 @@ def test_without_coupons_points_buy_nothing_and_are_kept(
         )
         assert r.status_code == 409 and r.json["code"] == "coupons_unavailable"
         assert members.find(merchant.id, buyer.user.id).points == 500
+
+
+def test_a_gold_member_opens_a_group_early_and_others_wait(
+    membership, merchant, buyer, other_buyer, enable_plugin
+):
+    (sku,) = skus_of(make_product(merchant, prices=(20000,)))
+    members.change_growth(merchant.id, buyer.user.id, 500, "adjust")  # 金卡: 30 minutes early
+    with enable_plugin("groupbuy", merchant, {}):
+        now = utcnow()
+        activity = groupbuy.create_activity(
+            merchant.id,
+            {
+                "title": "二人团",
+                "product_id": sku.product_id,
+                "prices": {str(sku.id): 10000},
+                "group_size": 2,
+                "starts_at": now + dt.timedelta(minutes=20),
+                "ends_at": now + dt.timedelta(days=1),
+            },
+        )
+        item = {"type": "groupbuy", "id": activity.id, "params": {}}
+        data = {
+            "items": [{"sku_id": sku.id, "quantity": 1, "activity": item}],
+            "address": TEST_ADDRESS,
+        }
+        (order,) = checkout.place(buyer.user, data)
+        assert order.total == 10000
+        with pytest.raises(Conflict) as refused:  # 普通: not before the start
+            checkout.place(other_buyer.user, data)
+        assert refused.value.code == "activity_not_running"
