@@ -79,6 +79,13 @@ def validate_order_transition(order, source, target, actor):
 
 
 @hookimpl
+def on_plugin_enabled(merchant, plugin, config):
+    # Enabled again or with new levels: members move to the level their growth reaches.
+    if plugin == meta.name:
+        members.relevel_all(merchant.id, config["levels"])
+
+
+@hookimpl
 def propose_unit_prices(merchant, buyer, lines):
     return pricing.member_prices(merchant, buyer, lines)
 
@@ -91,6 +98,7 @@ def propose_adjustments(merchant, buyer, lines, context):
 @hookimpl
 def on_order_placed(merchant, buyer, order, lines):
     pricing.spend_for_order(order)
+    pricing.flag_priority(order)
 
 
 @hookimpl

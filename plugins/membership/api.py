@@ -14,6 +14,7 @@ from mallkit.core.plugin_api import (
     Forbidden,
     Merchant,
     NotFound,
+    Order,
     PeeweePage,
     Rendered,
     User,
@@ -34,6 +35,7 @@ from mallkit.plugins.membership.models import (
     Member,
     PointEntry,
     PointsEvent,
+    PriorityOrder,
     Recharge,
     RechargePackage,
     SignIn,
@@ -269,10 +271,8 @@ class Levels(MethodView):
         user = require_staff(merchant_id, *MANAGERS)
         merchant = Merchant.get_by_id(merchant_id)
         cfg = {**members.config(merchant_id), "levels": data["levels"]}
-        with transaction():
-            configure_plugin(merchant, "membership", cfg, actor_id=user.id)
-            members.relevel_all(merchant_id)
-        return {"levels": members.levels(merchant_id)}
+        configure_plugin(merchant, "membership", cfg, actor_id=user.id)  # members move too
+        return {"levels": [{"rank": n, **lv} for n, lv in enumerate(cfg["levels"])]}
 
 
 def _member_rows(rows):
@@ -495,6 +495,39 @@ class Events(MethodView):
                 },
             )
         return row
+
+
+class PriorityOrderOut(ApiSchema):
+    order_id = fields.Integer()
+    order_number = fields.String()
+    user_id = fields.Integer()
+    level = fields.Integer()
+    status = fields.String()
+    placed_at = UtcDateTime()
+
+
+@blp.route(f"{BASE}/priority-orders")
+class PriorityOrders(MethodView):
+    @blp.response(200, PriorityOrderOut(many=True))
+    @blp.paginate(PeeweePage)
+    def get(self, merchant_id):
+        """Paid orders not shipped yet whose buyer's level ships first, oldest first."""
+        require_staff(merchant_id)
+        query = (
+            Order.select(
+                Order.id.alias("order_id"),
+                Order.number.alias("order_number"),
+                PriorityOrder.user_id,
+                PriorityOrder.level,
+                Order.status,
+                Order.placed_at,
+            )
+            .join(PriorityOrder, on=(PriorityOrder.order_id == Order.id))
+            .where((Order.merchant == merchant_id) & (Order.status == "paid"))
+            .order_by(Order.placed_at, Order.id)
+            .dicts()
+        )
+        return query
 
 
 @blp.route(f"{BASE}/stats")

@@ -128,10 +128,11 @@ def change_growth(
     return delta
 
 
-def relevel_all(merchant_id: int) -> int:
-    """After the level thresholds changed: put every member on the level its growth reaches,
-    with a history row for each move. Returns how many moved."""
-    table = levels(merchant_id)
+def relevel_all(merchant_id: int, table: list[dict[str, Any]] | None = None) -> int:
+    """After the level thresholds changed (``table``: the new levels; default the saved
+    ones): put every member on the level its growth reaches, with a history row for each
+    move. Returns how many moved."""
+    table = table if table is not None else levels(merchant_id)
     moved = 0
     with transaction():
         for member in Member.select().where(Member.merchant_id == merchant_id):

@@ -208,6 +208,20 @@ class PointsEvent(BaseModel):
         table_name = "membership_points_event"
 
 
+class PriorityOrder(BaseModel):
+    """An order placed by a member whose level ships first (``priority_shipping``)."""
+
+    merchant_id = pw.IntegerField()
+    order_id = pw.IntegerField(unique=True)
+    user_id = pw.IntegerField()
+    level = pw.IntegerField()
+    created_at = pw.DateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "membership_priority_order"
+        indexes = ((("merchant_id", "created_at"), False),)
+
+
 MODELS = [
     Member,
     PointLot,
@@ -221,4 +235,5 @@ MODELS = [
     SignIn,
     Segment,
     PointsEvent,
+    PriorityOrder,
 ]

@@ -17,6 +17,7 @@ from flask import g, has_app_context
 
 from mallkit.core.plugin_api import Adjustment, PriceCandidate, ValidationError
 from mallkit.plugins.membership import members, points
+from mallkit.plugins.membership.models import PriorityOrder
 
 SOURCE = "membership"
 
@@ -100,6 +101,22 @@ def points_adjustment(
             data={"points": points_for_discount(discount, per_yuan), "wanted": wanted},
         )
     ]
+
+
+def flag_priority(order: Any) -> None:
+    """Remember an order of a member whose level ships first (staff list them)."""
+    member = members.find(order.merchant_id, order.buyer_id)
+    if member is None:
+        return
+    table = members.levels(order.merchant_id)
+    level = table[min(member.level, len(table) - 1)]
+    if level["priority_shipping"]:
+        PriorityOrder.create(
+            merchant_id=order.merchant_id,
+            order_id=order.id,
+            user_id=order.buyer_id,
+            level=member.level,
+        )
 
 
 def spend_for_order(order: Any) -> int:

@@ -175,6 +175,18 @@ class PointsEvent(pw.Model):
         table_name = "membership_points_event"
 
 
+class PriorityOrder(pw.Model):
+    merchant_id = pw.IntegerField()
+    order_id = pw.IntegerField(unique=True)
+    user_id = pw.IntegerField()
+    level = pw.IntegerField()
+    created_at = pw.DateTimeField(null=False)
+
+    class Meta:
+        table_name = "membership_priority_order"
+        indexes = ((("merchant_id", "created_at"), False),)
+
+
 MODELS = [
     Member,
     PointLot,
@@ -188,6 +200,7 @@ MODELS = [
     SignIn,
     Segment,
     PointsEvent,
+    PriorityOrder,
 ]
 
 

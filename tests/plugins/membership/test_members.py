@@ -288,3 +288,20 @@ def test_points_can_be_spent_only_by_their_owner(membership, merchant, buyer, ot
     order = place_order(buyer, [(sku, 1)], options={"points": 5000})
     assert order.total == 10000  # the buyer has none; the other buyer's are untouched
     assert members.find(merchant.id, other_buyer.user.id).points == 5000
+
+
+def test_orders_of_a_level_that_ships_first_are_listed_for_staff(
+    client, merchant, owner, buyer, other_buyer, sku, enable_plugin
+):
+    levels = [LEVELS[0], {**LEVELS[1], "priority_shipping": True}]
+    with enable_plugin("membership", merchant, {"levels": levels}):
+        members.change_growth(merchant.id, buyer.user.id, 100, "adjust")  # 银卡 ships first
+        mine = pay_order(place_order(buyer, [(sku, 1)]))
+        pay_order(place_order(other_buyer, [(sku, 1)]))
+        place_order(buyer, [(sku, 1)])  # unpaid: not yet
+        r = client.get(url(merchant, "/priority-orders"), headers=owner.headers)
+        assert r.status_code == 200, r.json
+        assert [(o["order_id"], o["level"]) for o in r.json] == [(mine.id, 1)]
+        assert (
+            client.get(url(merchant, "/priority-orders"), headers=buyer.headers).status_code == 403
+        )
