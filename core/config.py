@@ -15,7 +15,11 @@ DEFAULTS: dict[str, Any] = {
     "SECRET_KEY": None,
     "MEDIA_ROOT": "media",
     "TOKEN_TTL_SECONDS": 30 * 24 * 3600,
-    "LOGIN_RATE_LIMIT": "10 per 5 minutes",
+    # Failed sign-ins (core/limits.py, docs/security.md)
+    "LOGIN_PAIR_RATE_LIMIT": "5 per minute;10 per 10 minutes;20 per hour",
+    "LOGIN_RATE_LIMIT": "50 per hour",
+    "LOGIN_ADDRESS_RATE_LIMIT": "100 per 10 minutes",
+    "PASSWORD_CHECK_RATE_LIMIT": "5 per 10 minutes",
     "RATELIMIT_STORAGE_URL": "memory://",
     "PLUGINS_DISABLED": [],  # installed plugins the operator keeps out of this instance
     "DB_POOL_SIZE": 20,
