@@ -79,15 +79,18 @@ INT_MIN, INT_MAX = -(2**31), 2**31 - 1
 _INTEGER_TEXT = re.compile(r"[+-]?[0-9]+")
 
 
-def _integer_problem(field: ma.fields.Field, value: Any) -> str | None:
-    """Why ``value`` (as sent) is no acceptable integer for ``field``: no fractions (``1.5``
-    is refused, not cut to 1), no booleans, and within the ``integer`` column range."""
-    if isinstance(field, ma.fields.List) and isinstance(field.inner, ma.fields.Integer):
-        if isinstance(value, list):
-            return next(
-                (p for p in map(lambda v: _integer_problem(field.inner, v), value) if p), None
-            )
-        return None
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _field_problem(field: ma.fields.Field, value: Any) -> str | None:
+    """Why ``value`` (as sent) is not acceptable for ``field``, before marshmallow converts
+    it: integers must be whole (``1.5`` is refused, not cut to 1), not booleans, and fit the
+    ``integer`` columns; text may not hold NUL or other control characters (tab and line
+    breaks are fine)."""
+    if isinstance(field, ma.fields.List) and isinstance(value, list):
+        return next((p for p in (_field_problem(field.inner, v) for v in value) if p), None)
+    if isinstance(field, ma.fields.String) and isinstance(value, str):
+        return "Control characters are not allowed." if _CONTROL.search(value) else None
     if not isinstance(field, ma.fields.Integer) or value is None:
         return None
     if isinstance(value, bool):
@@ -98,8 +101,10 @@ def _integer_problem(field: ma.fields.Field, value: Any) -> str | None:
         value = int(value)
     elif isinstance(value, str):
         text = value.strip()
-        if not _INTEGER_TEXT.fullmatch(text) or len(text) > 12:
-            return "Not a valid integer." if not _INTEGER_TEXT.fullmatch(text) else "Too large."
+        if not _INTEGER_TEXT.fullmatch(text):
+            return "Not a valid integer."
+        if len(text) > 12:
+            return "Too large."
         value = int(text)
     if isinstance(value, int) and not INT_MIN <= value <= INT_MAX:
         return f"Between {INT_MIN} and {INT_MAX}."
@@ -107,22 +112,22 @@ def _integer_problem(field: ma.fields.Field, value: Any) -> str | None:
 
 
 class Schema(ma.Schema):
-    """Base of every request/response schema: unknown fields are refused, and integers must
-    be whole and fit the database's integer columns."""
+    """Base of every request/response schema: unknown fields are refused, integers must be
+    whole and fit the database's integer columns, and text holds no control characters."""
 
     class Meta:
         unknown = ma.RAISE
         ordered = True
 
     @ma.pre_load
-    def _whole_integers_in_range(self, data: Any, **kwargs: Any) -> Any:
+    def _clean_input(self, data: Any, **kwargs: Any) -> Any:
         if not isinstance(data, Mapping):
             return data
         errors = {}
         for name, field in self.load_fields.items():
             key = field.data_key or name
             if key in data:
-                problem = _integer_problem(field, data[key])
+                problem = _field_problem(field, data[key])
                 if problem:
                     errors[key] = [problem]
         if errors:

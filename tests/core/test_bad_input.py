@@ -78,3 +78,25 @@ def test_an_empty_patch_changes_nothing_and_is_not_an_error(client, merchant, ow
     r = client.patch(f"{base}/{item['id']}", json={}, headers=owner.headers)
     assert r.status_code in (200, 422), r.get_data(as_text=True)[:300]
     assert client.get(base, headers=owner.headers).json[0]["name"] == "甲"
+
+
+@pytest.mark.parametrize(
+    "field, value",
+    [
+        ("name", "好\x00货"),
+        ("name", "bell\x07"),
+        ("video_url", "https://cdn.example.com/a]b.mp4"),
+        ("video_url", "https://cdn.example.com/a\x01.mp4"),
+        ("video_url", 'https://cdn.example.com/a".mp4'),
+    ],
+)
+def test_control_characters_and_brackets_are_refused(client, merchant, owner, field, value):
+    from tests.core.catalog.helpers import product_payload
+
+    r = client.post(
+        f"/api/v1/merchants/{merchant.id}/products",
+        json=product_payload(**{field: value}),
+        headers=owner.headers,
+    )
+    assert_error(r, 422)
+    assert field in r.json["errors"]
