@@ -15,7 +15,7 @@ DEFAULTS: dict[str, Any] = {
     "SECRET_KEY": None,
     "MEDIA_ROOT": "media",
     "TOKEN_TTL_SECONDS": 30 * 24 * 3600,
-    # Failed sign-ins (core/limits.py, docs/security.md)
+    # Failed sign-ins (core/accounts/limits.py, docs/security.md)
     "LOGIN_PAIR_RATE_LIMIT": "5 per minute;10 per 10 minutes;20 per hour",
     "LOGIN_RATE_LIMIT": "50 per hour",
     "LOGIN_ADDRESS_RATE_LIMIT": "100 per 10 minutes",

@@ -7,6 +7,14 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from mallkit.core.accounts import auth, service
+from mallkit.core.accounts.limits import (
+    device_token,
+    limit_login,
+    limit_login_address,
+    limit_login_pair,
+    limit_password_check,
+    login_key,
+)
 from mallkit.core.accounts.merchants.models import Merchant, StaffMember
 from mallkit.core.accounts.models import Address
 from mallkit.core.accounts.schemas import (
@@ -19,14 +27,6 @@ from mallkit.core.accounts.schemas import (
     ProfileIn,
     RegisterIn,
     TokenOut,
-)
-from mallkit.core.limits import (
-    device_token,
-    limit_login,
-    limit_login_address,
-    limit_login_pair,
-    limit_password_check,
-    login_key,
 )
 
 blp = Blueprint("accounts", __name__, url_prefix="/api/v1", description="Accounts and sign-in")
