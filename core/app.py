@@ -12,7 +12,7 @@ from flask import Flask, send_from_directory
 from mallkit.core import __version__, db
 from mallkit.core.accounts.api import blp as accounts_blp
 from mallkit.core.accounts.merchants.api import blp as merchants_blp
-from mallkit.core.api import MallkitApi, install_error_handlers
+from mallkit.core.api import MallkitApi, install_error_handlers, install_request_guards
 from mallkit.core.catalog.api import BLUEPRINTS as catalog_blueprints
 from mallkit.core.checkout.api import blp as cart_blp
 from mallkit.core.config import load_settings
@@ -76,6 +76,7 @@ def create_app(config: dict[str, Any] | None = None, *, plugins: list | None = N
 
     api = MallkitApi(app)
     app.extensions["mallkit"] = Mallkit(plugins=host, api=api)
+    install_request_guards(app, api)
     install_error_handlers(app)
     init_limits(app)
     _install_db_lifecycle(app)

@@ -15,9 +15,16 @@ DEFAULTS: dict[str, Any] = {
     "SECRET_KEY": None,
     "MEDIA_ROOT": "media",
     "TOKEN_TTL_SECONDS": 30 * 24 * 3600,
-    "LOGIN_RATE_LIMIT": "10 per 5 minutes",
+    # Failed sign-ins (core/accounts/limits.py, docs/security.md)
+    "LOGIN_PAIR_RATE_LIMIT": "5 per minute;10 per 10 minutes;20 per hour",
+    "LOGIN_RATE_LIMIT": "50 per hour",
+    "LOGIN_ADDRESS_RATE_LIMIT": "100 per 10 minutes",
+    "PASSWORD_CHECK_RATE_LIMIT": "5 per 10 minutes",
     "RATELIMIT_STORAGE_URL": "memory://",
     "PLUGINS_DISABLED": [],  # installed plugins the operator keeps out of this instance
+    # Payment gateway base URLs merchants may use besides the official ones
+    # (core/payments/gateways.py); the demo's simulators add themselves.
+    "PAYMENT_GATEWAYS": [],
     "DB_POOL_SIZE": 20,
     "TASK_POLL_INTERVAL": 1.0,  # seconds between a worker's polls for due scheduled tasks
     "TASK_LEASE_SECONDS": 300,  # a task claimed by a worker that died runs again after this
@@ -28,6 +35,7 @@ DEFAULTS: dict[str, Any] = {
 _JSON_KEYS = {
     "TOKEN_TTL_SECONDS",
     "PLUGINS_DISABLED",
+    "PAYMENT_GATEWAYS",
     "DB_POOL_SIZE",
     "TASK_POLL_INTERVAL",
     "TASK_LEASE_SECONDS",

@@ -22,6 +22,8 @@ Groups, each documented in ``docs/plugins.md``:
   with ``daily_at=datetime.time(...)`` a recurring job run daily per merchant at that local
   time, since API 1.1), :class:`Allocation`, :class:`StockReference`, :class:`Actor`;
 - payment channels: :class:`PaymentChannel` and the values it returns;
+  :func:`check_gateway` / :func:`ensure_gateway` (a gateway URL must be official or allowed
+  by the platform, since API 1.2);
 - the core's rows a plugin reads: :class:`Merchant`, :class:`User`, :class:`Product`,
   :class:`Sku`, :class:`Order`, :class:`OrderLine`, :class:`PaymentAttempt`, :class:`Refund`,
   :class:`ScheduledTask`, :class:`ShareLink`;
@@ -111,6 +113,7 @@ from mallkit.core.payments.channel import (
     Notification,
     PaymentChannel,
 )
+from mallkit.core.payments.gateways import check_gateway, ensure_gateway
 from mallkit.core.payments.models import PaymentAttempt, Refund
 from mallkit.core.payments.refunds import refund_everything as refund_order
 from mallkit.core.payments.registry import context as channel_context
@@ -143,7 +146,8 @@ from mallkit.core.tasks.queue import schedule as schedule_task
 
 # 1.1: Adjustment.threshold, category_lineage, JobHandler.daily_at, share links, signals,
 # on_commit
-# 1.2: store_media, place_virtual_order
+# 1.2: store_media, check_gateway, ensure_gateway, simkit.allow_gateway,
+# place_virtual_order
 PLUGIN_API_VERSION = "1.2"
 
 __all__ = [
@@ -175,6 +179,8 @@ __all__ = [
     "InvalidNotification",
     "Notification",
     "PaymentChannel",
+    "check_gateway",
+    "ensure_gateway",
     # the core's rows
     "Merchant",
     "Order",

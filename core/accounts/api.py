@@ -7,6 +7,14 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from mallkit.core.accounts import auth, service
+from mallkit.core.accounts.limits import (
+    device_token,
+    limit_login,
+    limit_login_address,
+    limit_login_pair,
+    limit_password_check,
+    login_key,
+)
 from mallkit.core.accounts.merchants.models import Merchant, StaffMember
 from mallkit.core.accounts.models import Address
 from mallkit.core.accounts.schemas import (
@@ -20,7 +28,6 @@ from mallkit.core.accounts.schemas import (
     RegisterIn,
     TokenOut,
 )
-from mallkit.core.limits import limit_login, limit_login_address
 
 blp = Blueprint("accounts", __name__, url_prefix="/api/v1", description="Accounts and sign-in")
 
@@ -56,16 +63,19 @@ class Register(MethodView):
 
 @blp.route("/auth/login")
 class Login(MethodView):
-    decorators = [limit_login, limit_login_address]
+    decorators = [limit_login_pair, limit_login, limit_login_address]
 
     @blp.arguments(LoginIn)
     @blp.response(200, TokenOut)
     @blp.alt_response(401, response="DEFAULT_ERROR", description="Wrong login or password")
     @blp.alt_response(429, response="DEFAULT_ERROR", description="Too many attempts")
     def post(self, data):
-        """Sign in with an e-mail address or phone number and a password."""
+        """Sign in with an e-mail address or phone number and a password. Failed attempts
+        are limited per account and address, per account and per address; keep the answer's
+        ``device_token`` and send it as ``X-Mallkit-Device`` next time, so others' failures
+        never lock you out (docs/security.md)."""
         user = service.authenticate(data["login"], data["password"])
-        return _token_response(user)
+        return {**_token_response(user), "device_token": device_token(login_key())}
 
 
 @blp.route("/auth/logout")
@@ -101,10 +111,14 @@ class Me(MethodView):
 
 @blp.route("/me/password")
 class Password(MethodView):
+    decorators = [limit_password_check]
+
     @blp.arguments(PasswordIn)
     @blp.response(204)
+    @blp.alt_response(429, response="DEFAULT_ERROR", description="Too many wrong passwords")
     def post(self, data):
-        """Change the password; every token is revoked (sign in again)."""
+        """Change the password; every token is revoked (sign in again). Wrong current
+        passwords are limited per account."""
         service.change_password(auth.require_user(), data["old_password"], data["new_password"])
 
 

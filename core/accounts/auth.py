@@ -16,6 +16,7 @@ probed.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import secrets
 
@@ -36,6 +37,17 @@ def hash_password(password: str) -> str:
 
 def verify_password(user: User, password: str) -> bool:
     return check_password_hash(user.password_hash, password)
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    return hash_password(secrets.token_urlsafe(16))
+
+
+def verify_dummy(password: str) -> bool:
+    """Spend what checking a real password costs, for a login with no account (never true)."""
+    check_password_hash(_dummy_hash(), password)
+    return False
 
 
 def _digest(token: str) -> str:

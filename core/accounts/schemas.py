@@ -54,6 +54,12 @@ class TokenOut(Schema):
     token = fields.String(metadata={"description": "Bearer token; shown only once"})
     expires_at = fields.DateTime()
     user = fields.Nested(UserOut)
+    device_token = fields.String(
+        metadata={
+            "description": "Sign-in answers only: send it as X-Mallkit-Device when signing in "
+            "to this account again (a known device is not held back by others' failures)"
+        }
+    )
 
 
 class ProfileIn(Schema):

@@ -15,7 +15,12 @@ Money = lambda **kw: fields.Integer(strict=True, validate=validate.Range(min=0),
 MediaURL = lambda **kw: fields.String(  # noqa: E731
     validate=[
         validate.Length(max=500),
-        validate.Regexp(r"^(https?://\S+|/\S+)?$", error="An http(s) URL or a /path."),
+        # RFC 3986 characters only (non-ASCII percent-encoded); no brackets, quotes, spaces
+        # or control characters, which could break out of the markup the URL lands in.
+        validate.Regexp(
+            r"^((https?://|/)[A-Za-z0-9\-._~:/?#@!$&'()*+,;=%]+)?$",
+            error="An http(s) URL or a /path (percent-encode other characters).",
+        ),
     ],
     **kw,
 )

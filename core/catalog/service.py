@@ -101,6 +101,8 @@ def save_named(
             _unique_name(model, merchant_id, data["name"], what, exclude=object_id)
         if obj is None:
             obj = model.create(merchant=merchant_id, **data)
+        elif not data:
+            return obj  # an empty PATCH changes nothing
         else:
             model.update(**data).where(model.id == obj.id).execute()
             if "name" in data and data["name"] != obj.name and model in (Brand, Tag):
