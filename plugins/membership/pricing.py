@@ -25,6 +25,9 @@ SOURCE = "membership"
 def _remember(merchant_id: int, buyer_id: int, member: Any) -> None:
     if has_app_context():
         g.setdefault("membership_member", {})[(merchant_id, buyer_id)] = member
+        g.setdefault("membership_level", {})[(merchant_id, buyer_id)] = (
+            member.level if member else None
+        )
 
 
 def _recall(merchant_id: int, buyer_id: int) -> Any:
@@ -104,18 +107,23 @@ def points_adjustment(
 
 
 def flag_priority(order: Any) -> None:
-    """Remember an order of a member whose level ships first (staff list them)."""
-    member = members.find(order.merchant_id, order.buyer_id)
-    if member is None:
-        return
+    """Remember an order of a member whose level ships first (staff list them). The level is
+    the one this checkout was priced at (read again only outside a pricing)."""
     table = members.levels(order.merchant_id)
-    level = table[min(member.level, len(table) - 1)]
-    if level["priority_shipping"]:
+    if not any(level["priority_shipping"] for level in table):
+        return
+    key = (order.merchant_id, order.buyer_id)
+    cached = g.setdefault("membership_level", {}) if has_app_context() else {}
+    if key in cached:
+        rank = cached.pop(key)
+    else:
+        member = members.find(order.merchant_id, order.buyer_id)
+        rank = member.level if member else None
+    if rank is None:
+        return
+    if table[min(rank, len(table) - 1)]["priority_shipping"]:
         PriorityOrder.create(
-            merchant_id=order.merchant_id,
-            order_id=order.id,
-            user_id=order.buyer_id,
-            level=member.level,
+            merchant_id=order.merchant_id, order_id=order.id, user_id=order.buyer_id, level=rank
         )
 
 
