@@ -87,7 +87,14 @@ def on_plugin_enabled(merchant, plugin, config):
 
 @hookimpl
 def propose_unit_prices(merchant, buyer, lines):
-    return pricing.member_prices(merchant, buyer, lines)
+    return pricing.member_prices(merchant, buyer, lines) + pricing.goods_prices(
+        merchant, buyer, lines
+    )
+
+
+@hookimpl
+def validate_checkout(merchant, buyer, order):
+    pricing.check_goods(order)
 
 
 @hookimpl
@@ -98,6 +105,7 @@ def propose_adjustments(merchant, buyer, lines, context):
 @hookimpl
 def on_order_placed(merchant, buyer, order, lines):
     pricing.spend_for_order(order)
+    pricing.spend_for_goods(order, lines)
     pricing.flag_priority(order)
 
 

@@ -57,6 +57,7 @@ from mallkit.plugins.membership.schemas import (
     PointEntryOut,
     PointsEventIn,
     PointsEventOut,
+    PointsGoodsOut,
     RechargeIn,
     RechargeOut,
     SegmentIn,
@@ -160,6 +161,15 @@ class BuyCoupon(MethodView):
         the coupon's own refusal (``coupon_exhausted`` ...), with no points taken."""
         user = require_user()
         return points.buy_coupon(Merchant.get_by_id(merchant_id), user, template_id)
+
+
+@blp.route(f"{BASE}/points-goods")
+class PointsGoodsList(MethodView):
+    @blp.response(200, PointsGoodsOut(many=True))
+    def get(self, merchant_id):
+        """SKUs sold for points (plus cash ``price``); buy one with the item's
+        ``activity: {"type": "points_goods", "id": <sku_id>}``."""
+        return members.config(merchant_id).get("points_goods") or []
 
 
 @blp.route(f"{BASE}/recharge-packages")

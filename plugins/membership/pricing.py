@@ -15,11 +15,13 @@ from typing import Any
 
 from flask import g, has_app_context
 
-from mallkit.core.plugin_api import Adjustment, PriceCandidate, ValidationError
+from mallkit.core.plugin_api import Adjustment, Conflict, PriceCandidate, ValidationError
 from mallkit.plugins.membership import members, points
 from mallkit.plugins.membership.models import PriorityOrder
 
 SOURCE = "membership"
+GOODS = "points_goods"  # the activity type of a line bought for points
+GOODS_SOURCE = "membership:points_goods"
 
 
 def _remember(merchant_id: int, buyer_id: int, member: Any) -> None:
@@ -141,4 +143,72 @@ def spend_for_order(order: Any) -> int:
         "spend",
         order_id=order.id,  # a new order: no key needed to make it once
         reason=f"order {order.number}",
+    )
+
+
+# -- goods for points ------------------------------------------------------------------------
+
+
+def _goods_line(line: dict[str, Any]) -> bool:
+    activity = line.get("activity")
+    return isinstance(activity, dict) and activity.get("type") == GOODS
+
+
+def goods_offers(merchant_id: int) -> dict[int, dict[str, Any]]:
+    return {o["sku_id"]: o for o in members.config(merchant_id).get("points_goods") or []}
+
+
+def goods_prices(merchant: Any, buyer: Any, lines: list[dict[str, Any]]) -> list[PriceCandidate]:
+    """A line bought as points goods (``activity={"type": "points_goods", "id": <sku id>}``)
+    costs the offer's cash ``price``; its points are taken when the order is placed. An
+    exclusive activity price: no promotion or coupon on it."""
+    wanted = [ln for ln in lines if _goods_line(ln)]
+    if buyer is None or not wanted:
+        return []
+    offers = goods_offers(merchant.id)
+    out = []
+    for line in wanted:
+        offer = offers.get(line["sku_id"])
+        if offer is None or line["activity"].get("id") != line["sku_id"]:
+            continue
+        out.append(
+            PriceCandidate(
+                line_key=line["key"],
+                unit_price=offer["price"],
+                source=GOODS_SOURCE,
+                kind="activity",
+                label=f"{offer['points']}积分",
+                data={"exclusive": True, "points": offer["points"]},
+            )
+        )
+    return out
+
+
+def check_goods(draft: dict[str, Any]) -> None:
+    """A points-goods line must carry the points price (the SKU is on offer, below its
+    catalog price); nothing is written otherwise."""
+    for line in draft["lines"]:
+        if _goods_line(line) and line.get("price_source") != GOODS_SOURCE:
+            raise Conflict(
+                "this SKU is not sold for points",
+                code="not_points_goods",
+                errors={str(line["sku_id"]): ["Not on offer for points."]},
+            )
+
+
+def spend_for_goods(order: Any, lines: list[dict[str, Any]]) -> int:
+    """Take the points of the order's points-goods lines, in the checkout transaction."""
+    offers = goods_offers(order.merchant_id)
+    wanted = sum(
+        offers[ln["sku_id"]]["points"] * ln["quantity"]
+        for ln in lines
+        if ln.get("price_source") == GOODS_SOURCE and ln["sku_id"] in offers
+    )
+    return points.take(
+        order.merchant_id,
+        order.buyer_id,
+        wanted,
+        "spend",
+        order_id=order.id,
+        reason=f"points goods, order {order.number}",
     )

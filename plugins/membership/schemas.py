@@ -66,6 +66,14 @@ class CouponOffer(Schema):
     points = fields.Integer(required=True, validate=validate.Range(min=1, max=10**8))
 
 
+class PointsGoods(Schema):
+    """A SKU sold for points plus (optionally) cash: ``points`` per unit and ``price`` fen."""
+
+    sku_id = fields.Integer(required=True, validate=validate.Range(min=1))
+    points = fields.Integer(required=True, validate=validate.Range(min=1, max=10**8))
+    price = fields.Integer(load_default=0, validate=validate.Range(min=0, max=10**9))
+
+
 class MembershipConfig(Schema):
     """The store's membership settings (docs/plugins/membership.md)."""
 
@@ -92,6 +100,9 @@ class MembershipConfig(Schema):
     share_rewards_per_day = fields.Integer(load_default=5, validate=validate.Range(min=0, max=100))
     coupon_offers = fields.List(
         fields.Nested(CouponOffer), load_default=list, validate=validate.Length(max=100)
+    )
+    points_goods = fields.List(
+        fields.Nested(PointsGoods), load_default=list, validate=validate.Length(max=200)
     )
 
     @validates_schema
@@ -312,3 +323,9 @@ class CouponBoughtOut(ApiSchema):
     name = fields.String()
     points = fields.Integer(metadata={"description": "Points paid"})
     balance = fields.Integer(metadata={"description": "Points left"})
+
+
+class PointsGoodsOut(ApiSchema):
+    sku_id = fields.Integer()
+    points = fields.Integer()
+    price = fields.Integer()

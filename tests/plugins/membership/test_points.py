@@ -7,12 +7,20 @@ import datetime as dt
 
 import pytest
 
+from mallkit.core.checkout import service as checkout
 from mallkit.core.db import utcnow
 from mallkit.core.errors import Conflict
 from mallkit.core.orders.machine import SYSTEM, Actor, transition
 from mallkit.core.orders.models import Order, OrderLine
 from mallkit.core.orders.service import confirm_receipt
-from mallkit.core.testing import cancel_order, pay_order, place_order, refund_order, run_tasks
+from mallkit.core.testing import (
+    TEST_ADDRESS,
+    cancel_order,
+    pay_order,
+    place_order,
+    refund_order,
+    run_tasks,
+)
 from mallkit.plugins.membership import members, points
 from mallkit.plugins.membership.models import Member, PointEntry, PointLot
 from tests.plugins.membership.conftest import CONFIG
@@ -173,3 +181,53 @@ def test_visits_through_a_buyer_s_share_earn_points_up_to_a_daily_cap(
         m = member(merchant, buyer)
         assert m.points == 30 == lots_total(merchant, buyer)  # 3 rewards a day
         assert PointEntry.select().where(PointEntry.kind == "share").count() == 3
+
+
+def goods_checkout(buyer, sku, quantity=1):
+    item = {"type": "points_goods", "id": sku.id}
+    data = {
+        "items": [{"sku_id": sku.id, "quantity": quantity, "activity": item}],
+        "address": TEST_ADDRESS,
+    }
+    (order,) = checkout.place(buyer.user, data)
+    return order
+
+
+def test_goods_for_points_plus_cash_take_the_points_with_the_order(
+    client, merchant, buyer, sku, enable_plugin
+):
+    offer = {"sku_id": sku.id, "points": 2000, "price": 990}
+    with enable_plugin("membership", merchant, {**CONFIG, "points_goods": [offer]}):
+        assert client.get(f"/api/v1/merchants/{merchant.id}/membership/points-goods").json == [
+            offer
+        ]
+        points.add(merchant.id, buyer.user.id, 5000, "adjust")
+        order = goods_checkout(buyer, sku, quantity=2)
+        line = OrderLine.get(OrderLine.order == order.id)
+        assert (order.total, line.price_kind) == (2 * 990, "activity")
+        assert member(merchant, buyer).points == 1000 == lots_total(merchant, buyer)
+        with pytest.raises(Conflict) as refused:  # 1000 left, 2000 needed: nothing written
+            goods_checkout(buyer, sku)
+        assert refused.value.code == "points_insufficient"
+        assert Order.select().count() == 1
+        cancel_order(order)
+        assert member(merchant, buyer).points == 5000
+
+
+def test_a_sku_not_offered_for_points_is_refused(merchant, buyer, sku, enable_plugin):
+    with enable_plugin("membership", merchant, CONFIG):
+        points.add(merchant.id, buyer.user.id, 5000, "adjust")
+        with pytest.raises(Conflict) as refused:
+            goods_checkout(buyer, sku)
+        assert refused.value.code == "not_points_goods"
+        assert member(merchant, buyer).points == 5000
+
+
+def test_goods_for_points_alone_are_paid_as_they_are_placed(merchant, buyer, sku, enable_plugin):
+    offer = {"sku_id": sku.id, "points": 3000, "price": 0}
+    with enable_plugin("membership", merchant, {**CONFIG, "points_goods": [offer]}):
+        points.add(merchant.id, buyer.user.id, 3000, "adjust")
+        order = Order.get_by_id(goods_checkout(buyer, sku).id)
+        assert (order.total, order.status) == (0, "paid")
+        m = member(merchant, buyer)
+        assert (m.points, m.growth) == (0, 0)  # spent, and a free order earns nothing
