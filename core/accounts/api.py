@@ -53,6 +53,7 @@ def _me(user):
 
 @blp.route("/auth/register")
 class Register(MethodView):
+    @blp.doc(security=[])
     @blp.arguments(RegisterIn)
     @blp.response(201, TokenOut)
     def post(self, data):
@@ -65,6 +66,7 @@ class Register(MethodView):
 class Login(MethodView):
     decorators = [limit_login_pair, limit_login, limit_login_address]
 
+    @blp.doc(security=[])
     @blp.arguments(LoginIn)
     @blp.response(200, TokenOut)
     @blp.alt_response(401, response="DEFAULT_ERROR", description="Wrong login or password")

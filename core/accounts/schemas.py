@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import fields, validate
 
-from mallkit.core.api import Schema
+from mallkit.core.api import Schema, UtcDateTime
 
 
 class RegisterIn(Schema):
@@ -36,8 +36,8 @@ class UserOut(Schema):
     avatar_url = fields.String()
     birthday = fields.Date(allow_none=True)
     is_platform_admin = fields.Boolean()
-    created_at = fields.DateTime()
-    last_login_at = fields.DateTime(allow_none=True)
+    created_at = UtcDateTime()
+    last_login_at = UtcDateTime(allow_none=True)
 
 
 class MembershipOut(Schema):
@@ -52,7 +52,7 @@ class MeOut(UserOut):
 
 class TokenOut(Schema):
     token = fields.String(metadata={"description": "Bearer token; shown only once"})
-    expires_at = fields.DateTime()
+    expires_at = UtcDateTime()
     user = fields.Nested(UserOut)
     device_token = fields.String(
         metadata={
@@ -100,4 +100,4 @@ class AddressPatch(AddressIn):
 
 class AddressOut(AddressIn):
     id = fields.Integer()
-    created_at = fields.DateTime()
+    created_at = UtcDateTime()
