@@ -20,6 +20,9 @@ DEFAULTS: dict[str, Any] = {
     "LOGIN_RATE_LIMIT": "50 per hour",
     "LOGIN_ADDRESS_RATE_LIMIT": "100 per 10 minutes",
     "PASSWORD_CHECK_RATE_LIMIT": "5 per 10 minutes",
+    # Platform admins must sign in with two factors (core/accounts/two_factor.py); the demo
+    # and the test kit turn it off.
+    "REQUIRE_ADMIN_2FA": True,
     "RATELIMIT_STORAGE_URL": "memory://",
     "PLUGINS_DISABLED": [],  # installed plugins the operator keeps out of this instance
     # Payment gateway base URLs merchants may use besides the official ones
@@ -40,6 +43,7 @@ DEFAULTS: dict[str, Any] = {
 _JSON_KEYS = {
     "TOKEN_TTL_SECONDS",
     "PLUGINS_DISABLED",
+    "REQUIRE_ADMIN_2FA",
     "PAYMENT_GATEWAYS",
     "CORS_ORIGINS",
     "HSTS_SECONDS",

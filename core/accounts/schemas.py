@@ -26,6 +26,12 @@ class LoginIn(Schema):
         metadata={"description": "E-mail address or phone number"},
     )
     password = fields.String(required=True, load_only=True, validate=validate.Length(max=128))
+    otp = fields.String(
+        validate=validate.Length(min=6, max=20),
+        metadata={
+            "description": "With two-factor sign-in on: the authenticator's code or a recovery code"
+        },
+    )
 
 
 class UserOut(Schema):
@@ -101,3 +107,28 @@ class AddressPatch(AddressIn):
 class AddressOut(AddressIn):
     id = fields.Integer()
     created_at = UtcDateTime()
+
+
+class TwoFactorSetupOut(Schema):
+    secret = fields.String(metadata={"description": "Base32, for entering by hand"})
+    otpauth_uri = fields.String()
+    qr_svg = fields.String(metadata={"description": "The otpauth URI as a QR code (SVG)"})
+
+
+class TwoFactorCodeIn(Schema):
+    code = fields.String(required=True, validate=validate.Length(min=6, max=20))
+
+
+class TwoFactorDisableIn(TwoFactorCodeIn):
+    password = fields.String(required=True, load_only=True, validate=validate.Length(max=128))
+
+
+class RecoveryCodesOut(Schema):
+    recovery_codes = fields.List(
+        fields.String(), metadata={"description": "Each works once; shown only now"}
+    )
+
+
+class TwoFactorOut(Schema):
+    enabled = fields.Boolean()
+    recovery_codes_left = fields.Integer()

@@ -3,6 +3,7 @@ public store profile, and per-merchant plugin enablement."""
 
 from __future__ import annotations
 
+from flask import request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
@@ -22,6 +23,8 @@ from mallkit.core.accounts.merchants.schemas import (
     PluginConfigRequiredIn,
     PluginOut,
     RoleIn,
+    SecurityIn,
+    SecurityOut,
     StaffIn,
     StaffOut,
     StoreOut,
@@ -247,3 +250,27 @@ class PlatformAuditLog(MethodView):
         narrows it to one store."""
         auth.require_admin()
         return _audit_rows(query)
+
+
+# -- staff security --------------------------------------------------------------------------
+
+
+@blp.route("/merchants/<int:merchant_id>/security")
+class MerchantSecurity(MethodView):
+    @blp.response(200, SecurityOut)
+    def get(self, merchant_id):
+        """Which staff roles must sign in with two factors, and the addresses staff may work
+        from (owner)."""
+        auth.require_staff(merchant_id, "owner")
+        return service.get_merchant(merchant_id)
+
+    @blp.arguments(SecurityIn)
+    @blp.response(200, SecurityOut)
+    def put(self, data, merchant_id):
+        """Set them (owner; audited). Refused when it would lock the caller out: their own
+        address outside the list, or their role required to use two factors they have not
+        turned on."""
+        user = auth.require_staff(merchant_id, "owner")
+        return service.update_security(
+            service.get_merchant(merchant_id), data, user, request.remote_addr or ""
+        )

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import ipaddress
+
+import marshmallow as ma
 from marshmallow import fields, validate
 
 from mallkit.core.accounts.merchants.models import STAFF_ROLES
@@ -122,3 +125,29 @@ class AuditOut(Schema):
     before = fields.Raw(allow_none=True)
     after = fields.Raw(allow_none=True)
     ip = fields.String()
+
+
+def _network(value: str) -> None:
+    try:
+        ipaddress.ip_network(value, strict=False)
+    except ValueError as exc:
+        raise ma.ValidationError("An IP address or network (CIDR), e.g. 203.0.113.0/24.") from exc
+
+
+class SecurityIn(Schema):
+    two_factor_roles = fields.List(
+        fields.String(validate=validate.OneOf(STAFF_ROLES)),
+        required=True,
+        validate=validate.Length(max=len(STAFF_ROLES)),
+        metadata={"description": "Staff roles that must sign in with two factors"},
+    )
+    staff_ip_allowlist = fields.List(
+        fields.String(validate=[validate.Length(max=43), _network]),
+        required=True,
+        validate=validate.Length(max=50),
+        metadata={"description": "Addresses staff may work from (CIDR); empty = anywhere"},
+    )
+
+
+class SecurityOut(SecurityIn):
+    pass
