@@ -3,6 +3,7 @@ shape, pagination of peewee queries and the schema base class."""
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import re
 from collections.abc import Callable, Mapping
@@ -12,7 +13,7 @@ from typing import Any
 import marshmallow as ma
 from flask import Flask, jsonify, request
 from flask_smorest import Api, Page
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
 from werkzeug.routing import IntegerConverter
 
 from mallkit.core.db import as_utc
@@ -61,7 +62,10 @@ class MallkitApi(Api):
         if status == 422 and not data.get("message"):
             message = "the request does not validate"
         body = {"code": code, "status": status, "message": message, "errors": errors}
-        return jsonify(body), status, data.get("headers", {})
+        headers = dict(data.get("headers") or {})
+        if isinstance(error, MethodNotAllowed) and error.valid_methods:
+            headers["Allow"] = ", ".join(error.valid_methods)
+        return jsonify(body), status, headers
 
 
 class UtcDateTime(ma.fields.DateTime):
@@ -69,8 +73,24 @@ class UtcDateTime(ma.fields.DateTime):
     ``+08:00`` is converted, a time without one is taken as UTC. Use it for every date-time a
     request sends, so nothing downstream ever compares an aware time with a naive one."""
 
+    TIME_ZONE = (
+        "UTC, ISO 8601 (`2026-11-26T08:00:00+00:00`); a time sent with another offset is "
+        "converted, one sent without an offset is taken as UTC"
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        metadata = dict(kwargs.pop("metadata", None) or {})
+        described = metadata.get("description")
+        metadata["description"] = f"{described} ({self.TIME_ZONE})" if described else self.TIME_ZONE
+        super().__init__(*args, metadata=metadata, **kwargs)
+
     def _deserialize(self, value, attr, data, **kwargs):
         return as_utc(super()._deserialize(value, attr, data, **kwargs))
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        if isinstance(value, dt.datetime) and value.tzinfo is None:
+            value = value.replace(tzinfo=dt.UTC)  # stored naive UTC: say so
+        return super()._serialize(value, attr, obj, **kwargs)
 
 
 # Integers a request may carry: the database's ``integer`` columns (ids, amounts in fen,

@@ -38,7 +38,8 @@ Groups, each documented in ``docs/plugins.md``:
   :data:`order_refunded`, :data:`user_registered`;
 - REST: :class:`Schema`, :class:`UtcDateTime`, :class:`PeeweePage` (with :class:`Rendered`
   for pages rendered as a whole), :func:`current_user`, :func:`require_user`,
-  :func:`require_staff`, :func:`require_admin`;
+  :func:`require_staff`, :func:`require_admin`, :func:`idempotency_key` (the request's
+  ``Idempotency-Key``, checked; since API 1.2);
 - errors: :class:`MallkitError` and its subclasses (:class:`OutOfStock` for allocators);
 - the service verbs plugins legitimately call: orders (:func:`buyer_order`,
   :func:`merchant_order`, :func:`cancel_order`, :func:`transition_order`,
@@ -97,6 +98,7 @@ from mallkit.core.errors import (
     Unauthorized,
     ValidationError,
 )
+from mallkit.core.idempotency import request_key as idempotency_key
 from mallkit.core.money import Money, apportion
 from mallkit.core.orders.machine import SYSTEM, Actor, OrderTransition
 from mallkit.core.orders.machine import transition as transition_order
@@ -146,7 +148,7 @@ from mallkit.core.tasks.queue import schedule as schedule_task
 
 # 1.1: Adjustment.threshold, category_lineage, JobHandler.daily_at, share links, signals,
 # on_commit
-# 1.2: store_media, check_gateway, ensure_gateway, simkit.allow_gateway,
+# 1.2: store_media, check_gateway, ensure_gateway, simkit.allow_gateway, idempotency_key,
 # place_virtual_order
 PLUGIN_API_VERSION = "1.2"
 
@@ -221,6 +223,7 @@ __all__ = [
     "Schema",
     "UtcDateTime",
     "current_user",
+    "idempotency_key",
     "require_admin",
     "require_staff",
     "require_user",

@@ -6,7 +6,7 @@ from flask import request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from mallkit.core.accounts import auth, service
+from mallkit.core.accounts import auth, service, two_factor
 from mallkit.core.accounts.limits import (
     device_token,
     limit_login,
@@ -25,8 +25,13 @@ from mallkit.core.accounts.schemas import (
     MeOut,
     PasswordIn,
     ProfileIn,
+    RecoveryCodesOut,
     RegisterIn,
     TokenOut,
+    TwoFactorCodeIn,
+    TwoFactorDisableIn,
+    TwoFactorOut,
+    TwoFactorSetupOut,
 )
 
 blp = Blueprint("accounts", __name__, url_prefix="/api/v1", description="Accounts and sign-in")
@@ -53,6 +58,7 @@ def _me(user):
 
 @blp.route("/auth/register")
 class Register(MethodView):
+    @blp.doc(security=[])
     @blp.arguments(RegisterIn)
     @blp.response(201, TokenOut)
     def post(self, data):
@@ -65,6 +71,7 @@ class Register(MethodView):
 class Login(MethodView):
     decorators = [limit_login_pair, limit_login, limit_login_address]
 
+    @blp.doc(security=[])
     @blp.arguments(LoginIn)
     @blp.response(200, TokenOut)
     @blp.alt_response(401, response="DEFAULT_ERROR", description="Wrong login or password")
@@ -74,7 +81,7 @@ class Login(MethodView):
         are limited per account and address, per account and per address; keep the answer's
         ``device_token`` and send it as ``X-Mallkit-Device`` next time, so others' failures
         never lock you out (docs/security.md)."""
-        user = service.authenticate(data["login"], data["password"])
+        user = service.authenticate(data["login"], data["password"], data.get("otp"))
         return {**_token_response(user), "device_token": device_token(login_key())}
 
 
@@ -155,3 +162,66 @@ class AddressItem(MethodView):
     @blp.response(204)
     def delete(self, address_id):
         service.delete_address(auth.require_user(), address_id)
+
+
+# -- two-factor sign-in ----------------------------------------------------------------------
+
+
+@blp.route("/me/2fa")
+class TwoFactor(MethodView):
+    @blp.response(200, TwoFactorOut)
+    def get(self):
+        """Whether two-factor sign-in is on, and how many recovery codes are left."""
+        user = auth.require_user()
+        return {
+            "enabled": two_factor.enabled(user),
+            "recovery_codes_left": two_factor.recovery_codes_left(user),
+        }
+
+
+@blp.route("/me/2fa/setup")
+class TwoFactorSetup(MethodView):
+    @blp.response(201, TwoFactorSetupOut)
+    def post(self):
+        """Start turning two-factor sign-in on: a new TOTP secret (scan the QR code with an
+        authenticator app), then confirm a code at ``/me/2fa/enable``."""
+        return two_factor.setup(auth.require_user())
+
+
+@blp.route("/me/2fa/enable")
+class TwoFactorEnable(MethodView):
+    decorators = [limit_password_check]
+
+    @blp.arguments(TwoFactorCodeIn)
+    @blp.response(200, RecoveryCodesOut)
+    def post(self, data):
+        """Turn two-factor sign-in on with a first code; every other session is signed out.
+        Answers ten recovery codes, shown only now."""
+        codes = two_factor.enable(auth.require_user(), data["code"], auth.bearer_token())
+        return {"recovery_codes": codes}
+
+
+@blp.route("/me/2fa/disable")
+class TwoFactorDisable(MethodView):
+    decorators = [limit_password_check]
+
+    @blp.arguments(TwoFactorDisableIn)
+    @blp.response(204)
+    def post(self, data):
+        """Turn two-factor sign-in off (password and a code or a recovery code)."""
+        two_factor.disable(auth.require_user(), data["password"], data["code"])
+
+
+@blp.route("/me/2fa/recovery-codes")
+class TwoFactorRecoveryCodes(MethodView):
+    decorators = [limit_password_check]
+
+    @blp.arguments(TwoFactorCodeIn)
+    @blp.response(200, RecoveryCodesOut)
+    def post(self, data):
+        """New recovery codes (the old ones stop working)."""
+        return {
+            "recovery_codes": two_factor.regenerate_recovery_codes(
+                auth.require_user(), data["code"]
+            )
+        }

@@ -14,8 +14,9 @@ sign-in normalises it (``13-912345678`` and ``13912345678`` are one account).
 - **Per address, any account** (``LOGIN_ADDRESS_RATE_LIMIT``, default ``100 per 10
   minutes``): slows one address spraying many accounts, high enough that people sharing an
   address (an office, a carrier NAT) do not block each other.
-- **Password change** (``PASSWORD_CHECK_RATE_LIMIT``, default ``5 per 10 minutes``): wrong
-  current passwords per account on ``POST /me/password``.
+- **Password and code checks of a signed-in account** (``PASSWORD_CHECK_RATE_LIMIT``,
+  default ``5 per 10 minutes``): wrong current passwords on ``POST /me/password`` and wrong
+  codes on the ``/me/2fa/...`` operations, per account.
 
 Counts are kept by the shared :data:`mallkit.core.limits.limiter`.
 """
@@ -66,7 +67,7 @@ def _failed(response) -> bool:
 
 def _wrong_old_password(response) -> bool:
     body = response.get_json(silent=True) or {}
-    return response.status_code == 422 and body.get("code") == "wrong_password"
+    return response.status_code == 422 and body.get("code") in ("wrong_password", "invalid_otp")
 
 
 def _config(name: str):

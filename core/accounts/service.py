@@ -11,7 +11,7 @@ from typing import Any
 import peewee as pw
 
 from mallkit.core import signals
-from mallkit.core.accounts import auth
+from mallkit.core.accounts import auth, two_factor
 from mallkit.core.accounts.models import Address, User
 from mallkit.core.db import transaction, utcnow
 from mallkit.core.errors import Conflict, NotFound, Unauthorized, ValidationError
@@ -128,8 +128,9 @@ def register(
     return user
 
 
-def authenticate(login: str, password: str) -> User:
-    """The user for these credentials, or ``Unauthorized`` (same message either way)."""
+def authenticate(login: str, password: str, otp: str | None = None) -> User:
+    """The user for these credentials, or ``Unauthorized`` (same message either way); with
+    two factors on, ``otp`` too (``otp_required`` / ``invalid_otp``)."""
     field, value = normalise_login(login)
     user = User.get_or_none(getattr(User, field) == value)
     # An unknown login costs one password hash too, so the answer's timing does not tell
@@ -137,6 +138,7 @@ def authenticate(login: str, password: str) -> User:
     matches = auth.verify_password(user, password) if user else auth.verify_dummy(password)
     if user is None or not user.is_active or not matches:
         raise Unauthorized("wrong login or password", code="invalid_credentials")
+    two_factor.check_sign_in(user, otp)
     User.update(last_login_at=utcnow()).where(User.id == user.id).execute()
     return user
 
