@@ -27,7 +27,8 @@ Groups, each documented in ``docs/plugins.md``:
   :class:`ScheduledTask`, :class:`ShareLink`;
 - catalog: :func:`category_lineage` (a category's ancestors, for scopes that include
   sub-categories), :func:`store_media` (save an uploaded image under the plugin's folder of
-  the media store, since API 1.2);
+  the media store, since API 1.2), :func:`search_document` and :func:`search_query_tokens`
+  (the catalog search's tokenizer, for a plugin that searches its own text the same way);
 - data and money: :class:`BaseModel`, :class:`JSONField`, :func:`transaction`,
   :func:`on_commit`, :func:`utcnow`, :func:`as_utc`, :func:`is_postgres`, :data:`database`,
   :func:`apportion`, :class:`Money`;
@@ -64,6 +65,8 @@ from mallkit.core.catalog.categories import lineage as category_lineage
 from mallkit.core.catalog.errors import OutOfStock
 from mallkit.core.catalog.media import store as store_media
 from mallkit.core.catalog.models import Product, Sku
+from mallkit.core.catalog.search import document as search_document
+from mallkit.core.catalog.search import query_tokens as search_query_tokens
 from mallkit.core.catalog.stock import decrement as decrement_stock
 from mallkit.core.catalog.stock import increment as increment_stock
 from mallkit.core.checkout.proposals import (
@@ -187,6 +190,8 @@ __all__ = [
     "User",
     # catalog
     "category_lineage",
+    "search_document",
+    "search_query_tokens",
     "store_media",
     # data and money
     "BaseModel",
