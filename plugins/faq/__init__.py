@@ -1,0 +1,41 @@
+"""faq (常见问题): a store's and the platform's questions and answers, with categories,
+ordering and search (the catalog search's tokenizer), and each product's warranty and repair
+information on its detail page. See docs/plugins/faq.md.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from mallkit.core.plugin_api import MigrationSource, PluginMeta
+from mallkit.hookspecs import hookimpl
+from mallkit.plugins.faq import service
+from mallkit.plugins.faq.api import blp
+from mallkit.plugins.faq.models import ProductCare
+
+meta = PluginMeta(
+    name="faq",
+    version="1.0.0",
+    title="FAQ, warranty and repair (常见问题)",
+    description="Questions and answers of the store and the platform; warranty per product.",
+    mallkit=">=0.1,<1",
+    level="merchant",
+    category="service",
+)
+
+
+@hookimpl
+def register_migrations():
+    return [MigrationSource("faq", Path(__file__).parent / "migrations")]
+
+
+@hookimpl
+def register_blueprints(app):
+    return [blp]
+
+
+@hookimpl
+def extend_product(merchant, product, data):
+    """Warranty and repair information: one read by the unique product id."""
+    row = ProductCare.get_or_none(ProductCare.product_id == product.id)
+    return {"faq": {"care": service.care_view(row)}} if row else None
