@@ -5,14 +5,16 @@ store's staff list, issue and reverse them; the PDFs go to those two only."""
 
 from __future__ import annotations
 
-from flask import Response
+from flask import Response, request
 from flask.views import MethodView
+from marshmallow import ValidationError as Invalid
 
 from mallkit.core.plugin_api import (
     Forbidden,
     NotFound,
     PeeweePage,
     User,
+    ValidationError,
     plugin_blueprint,
     require_staff,
     require_user,
@@ -26,8 +28,8 @@ from mallkit.plugins.invoices.schemas import (
     InvoiceRequestIn,
     InvoiceStatsOut,
     IssueFormIn,
+    IssueUploadIn,
     PdfArgs,
-    PdfIn,
     TitleIn,
     TitleOut,
 )
@@ -47,9 +49,19 @@ def staff_of(merchant_id: int, *roles: str) -> User:
         raise
 
 
-def _read(document_form, files) -> dict:
+def _read(files) -> dict:
+    """The issue/reversal document: the form fields, checked, and the uploaded bytes.
+
+    flask-smorest documents one request body per view, so the multipart body is declared
+    once (``IssueUploadIn``, files) and its form fields are loaded here."""
+    try:
+        form = IssueFormIn().load(request.form.to_dict())
+    except Invalid as exc:
+        raise ValidationError(
+            "the form does not validate", code="invalid_form", errors=exc.messages
+        ) from None
     upload = files.get("file")
-    return {**document_form, "file": upload.read() if upload is not None else None}
+    return {**form, "file": upload.read() if upload is not None else None}
 
 
 @blp.route("/me/invoice-titles")
@@ -143,26 +155,24 @@ class InvoiceDetail(MethodView):
 
 @blp.route(f"{BASE}/<int:invoice_id>/issue")
 class Issue(MethodView):
-    @blp.arguments(IssueFormIn, location="form")
-    @blp.arguments(PdfIn, location="files")
+    @blp.arguments(IssueUploadIn, location="files")
     @blp.response(200, InvoiceOut)
-    def post(self, form, files, merchant_id, invoice_id):
+    def post(self, files, merchant_id, invoice_id):
         """Issue the invoice: the e-invoice PDF and its number, or a paper invoice's number
         with the carrier and tracking number (owner or manager)."""
         staff_of(merchant_id, *STAFF)
-        return service.issue(merchant_id, invoice_id, _read(form, files))
+        return service.issue(merchant_id, invoice_id, _read(files))
 
 
 @blp.route(f"{BASE}/<int:invoice_id>/reversal")
 class Reversal(MethodView):
-    @blp.arguments(IssueFormIn, location="form")
-    @blp.arguments(PdfIn, location="files")
+    @blp.arguments(IssueUploadIn, location="files")
     @blp.response(200, InvoiceOut)
-    def post(self, form, files, merchant_id, invoice_id):
+    def post(self, files, merchant_id, invoice_id):
         """Upload the red reversal (红冲) of an invoice a refund left wrong (owner or
         manager)."""
         staff_of(merchant_id, *STAFF)
-        return service.reverse(merchant_id, invoice_id, _read(form, files))
+        return service.reverse(merchant_id, invoice_id, _read(files))
 
 
 @blp.route(f"{BASE}/<int:invoice_id>/pdf")

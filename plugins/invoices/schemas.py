@@ -15,7 +15,7 @@ class TitleIn(Schema):
     kind = fields.String(required=True, validate=KINDS)
     name = fields.String(required=True, validate=validate.Length(min=1, max=100))
     tax_number = fields.String(load_default="", validate=validate.Length(max=20))
-    email = fields.Email(load_default="")
+    email = fields.Email(load_default=None, allow_none=True)
 
 
 class TitleOut(Schema):
@@ -32,7 +32,7 @@ class CheckoutInvoiceIn(Schema):
 
     title_id = fields.Integer(load_default=None, validate=validate.Range(min=1))
     title = fields.Nested(TitleIn, load_default=None)
-    email = fields.Email(load_default="")
+    email = fields.Email(load_default=None, allow_none=True)
     medium = fields.String(load_default="electronic", validate=MEDIA)
 
 
@@ -46,8 +46,14 @@ class IssueFormIn(Schema):
     tracking_number = fields.String(load_default="", validate=validate.Length(max=64))
 
 
-class PdfIn(Schema):
+class IssueUploadIn(Schema):
+    """The multipart body of issue and reversal: the PDF in ``file``, the other fields as
+    form fields (read with :class:`IssueFormIn`; listed here for the API document)."""
+
     file = Upload(load_default=None, metadata={"description": "The PDF (e-invoice)"})
+    number = fields.String(load_default=None, metadata={"description": "Invoice number"})
+    carrier = fields.String(load_default=None, metadata={"description": "Paper invoice"})
+    tracking_number = fields.String(load_default=None, metadata={"description": "Paper invoice"})
 
 
 class InvoiceListArgs(Schema):

@@ -63,7 +63,7 @@ def check_title(title: dict[str, Any], medium: str = ELECTRONIC) -> dict[str, An
         errors["email"] = ["An e-invoice is sent by e-mail."]
     if errors:
         raise ValidationError("the invoice title is not valid", code="invalid_title", errors=errors)
-    return {**{k: title.get(k, "") for k in TITLE_FIELDS}, "tax_number": tax}
+    return {**{k: title.get(k) or "" for k in TITLE_FIELDS}, "tax_number": tax}
 
 
 def save_title(user_id: int, data: dict[str, Any]) -> InvoiceTitle:
@@ -98,7 +98,7 @@ def _title_of(user_id: int, data: dict[str, Any]) -> dict[str, Any]:
             errors={"title": ["Give title_id or title."]},
         )
     return check_title(
-        {**data["title"], "email": data["title"].get("email") or data.get("email", "")}, medium
+        {**data["title"], "email": data["title"].get("email") or data.get("email") or ""}, medium
     )
 
 

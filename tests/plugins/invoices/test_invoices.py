@@ -135,6 +135,8 @@ def test_the_store_issues_an_e_invoice_and_only_the_buyer_and_its_staff_read_the
     r = upload(client, merchant, invoice_id, owner.headers, data=big)
     assert r.status_code == 422 and r.json["code"] == "file_too_large"
     assert upload(client, merchant, invoice_id, owner.headers, data=None).status_code == 422
+    r = upload(client, merchant, invoice_id, owner.headers, number="")
+    assert r.status_code == 422 and "number" in r.json["errors"]
     assert upload(client, merchant, invoice_id, buyer.headers).status_code == 404
     stranger = other_merchant.owner_account
     assert upload(client, merchant, invoice_id, stranger.headers).status_code == 404
