@@ -36,8 +36,9 @@ def test_demo_pays_with_wechat_and_alipay_against_the_simulators(app, client):
     try:
         banner = ["buyer ...", "plugin payment_wechat left off: invalid configuration"]
         lines = demo.attach_services(app, server.url, banner)
-        assert lines[0] == "buyer ..." and len(lines) == 3, lines
-        assert all("simulator" in line for line in lines[1:]), lines
+        # The "left off" note went; other plugins may add lines of their own.
+        assert lines[0] == "buyer ..." and not any("left off" in line for line in lines), lines
+        assert len([line for line in lines if "simulator" in line]) == 2, lines
         merchant = Merchant.get(Merchant.name == demo.STORE)
         buyer = User.get(User.email == demo.BUYER[0])
         headers = login(client, *demo.BUYER)
