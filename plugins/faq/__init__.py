@@ -11,7 +11,6 @@ from mallkit.core.plugin_api import MigrationSource, PluginMeta
 from mallkit.hookspecs import hookimpl
 from mallkit.plugins.faq import service
 from mallkit.plugins.faq.api import blp
-from mallkit.plugins.faq.models import ProductCare
 
 meta = PluginMeta(
     name="faq",
@@ -36,6 +35,6 @@ def register_blueprints(app):
 
 @hookimpl
 def extend_product(merchant, product, data):
-    """Warranty and repair information: one read by the unique product id."""
-    row = ProductCare.get_or_none(ProductCare.product_id == product.id)
-    return {"faq": {"care": service.care_view(row)}} if row else None
+    """Warranty and repair information: one indexed read by the unique product id."""
+    care = service.care_of(product.id)
+    return {"faq": {"care": care}} if care else None

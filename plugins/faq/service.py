@@ -18,6 +18,8 @@ from mallkit.core.plugin_api import (
     NotFound,
     Product,
     ValidationError,
+    database,
+    is_postgres,
     search_document,
     search_query_tokens,
     transaction,
@@ -175,3 +177,23 @@ def care(merchant_id: int, product_id: int) -> ProductCare:
 
 def care_view(row: ProductCare) -> dict[str, Any]:
     return {"warranty_months": row.warranty_months, "warranty": row.warranty, "repair": row.repair}
+
+
+CARE_COLUMNS = ("warranty_months", "warranty", "repair")
+_care_sql: dict[bool, str] = {}
+
+
+def care_of(product_id: int) -> dict[str, Any] | None:
+    """A product's warranty and repair texts, or None — one indexed read.
+
+    ``extend_product`` calls this once per product of every list page, and building a peewee
+    query costs far more than the read itself, so the statement is compiled once per
+    database kind and reused."""
+    postgres = is_postgres()
+    sql = _care_sql.get(postgres)
+    if sql is None:
+        columns = [getattr(ProductCare, name) for name in CARE_COLUMNS]
+        query = ProductCare.select(*columns).where(ProductCare.product_id == 0)
+        sql = _care_sql[postgres] = query.sql()[0]
+    found = database.execute_sql(sql, (product_id,)).fetchone()
+    return dict(zip(CARE_COLUMNS, found, strict=True)) if found else None

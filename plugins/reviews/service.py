@@ -15,6 +15,8 @@ from mallkit.core.plugin_api import (
     Order,
     OrderLine,
     ValidationError,
+    database,
+    is_postgres,
     merchant_plugins,
     schedule_task,
     transaction,
@@ -60,10 +62,29 @@ def tally(review: Review, sign: int) -> None:
         ).execute()
 
 
+SUMMARY_COLUMNS = ("count", "total", "star1", "star2", "star3", "star4", "star5", "with_photos")
+_summary_sql: dict[bool, str] = {}
+
+
+def summary_row(product_id: int) -> dict[str, int] | None:
+    """The product's summary counters, or None — one indexed read.
+
+    ``extend_product`` calls this once per product of every list page, and building a peewee
+    query costs far more than the read itself (about 1 ms against 0.07 ms on the development
+    machine), so the statement is compiled once per database kind and reused."""
+    postgres = is_postgres()
+    sql = _summary_sql.get(postgres)
+    if sql is None:
+        columns = [getattr(ProductRating, name) for name in SUMMARY_COLUMNS]
+        query = ProductRating.select(*columns).where(ProductRating.product_id == 0)
+        sql = _summary_sql[postgres] = query.sql()[0]
+    found = database.execute_sql(sql, (product_id,)).fetchone()
+    return dict(zip(SUMMARY_COLUMNS, found, strict=True)) if found else None
+
+
 def summary(product_id: int, *, tags: bool = True) -> dict[str, Any]:
     """The product's rating summary (zeros when nobody reviewed it yet)."""
-    row = ProductRating.get_or_none(ProductRating.product_id == product_id)
-    out = summary_of(row)
+    out = summary_of(summary_row(product_id))
     if tags:
         out["tags"] = [
             {"tag": t.tag, "count": t.count}
@@ -74,15 +95,17 @@ def summary(product_id: int, *, tags: bool = True) -> dict[str, Any]:
     return out
 
 
-def summary_of(row: ProductRating | None) -> dict[str, Any]:
-    stars = [getattr(row, f"star{n}", 0) if row else 0 for n in range(1, 6)]
-    n = row.count if row else 0
+def summary_of(row: dict[str, int] | None) -> dict[str, Any]:
+    """The summary as the API shows it, from :func:`summary_row`'s counters."""
+    row = row or dict.fromkeys(SUMMARY_COLUMNS, 0)
+    stars = [row[f"star{n}"] for n in range(1, 6)]
+    n = row["count"]
     return {
         "count": n,
-        "average": round(row.total / n, 1) if n else None,
+        "average": round(row["total"] / n, 1) if n else None,
         "good_rate": round(100 * (stars[3] + stars[4]) / n) if n else None,
         "distribution": {str(i + 1): stars[i] for i in range(5)},
-        "with_photos": row.with_photos if row else 0,
+        "with_photos": row["with_photos"],
     }
 
 
