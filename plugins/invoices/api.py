@@ -159,7 +159,8 @@ class Issue(MethodView):
     @blp.response(200, InvoiceOut)
     def post(self, files, merchant_id, invoice_id):
         """Issue the invoice: the e-invoice PDF and its number, or a paper invoice's number
-        with the carrier and tracking number (owner or manager)."""
+        with the carrier and tracking number (owner or manager). A reversed invoice of an
+        order not refunded in full is issued again for what is left."""
         staff_of(merchant_id, *STAFF)
         return service.issue(merchant_id, invoice_id, _read(files))
 
@@ -182,8 +183,8 @@ class Pdf(MethodView):
     def get(self, args, merchant_id, invoice_id):
         """The issued PDF (or ``kind=reversal``), to the buyer and the store's staff only."""
         invoice = _visible(merchant_id, invoice_id)
-        body = service.pdf(invoice, args["kind"])
-        name = f"invoice-{invoice.id}-{args['kind']}.pdf"
+        body = service.pdf(invoice, args["kind"], args["round"])
+        name = f"invoice-{invoice.id}-{args['round'] or invoice.round}-{args['kind']}.pdf"
         return Response(
             body,
             mimetype="application/pdf",

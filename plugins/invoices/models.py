@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import peewee as pw
 
-from mallkit.core.plugin_api import BaseModel, utcnow
+from mallkit.core.plugin_api import BaseModel, JSONField, utcnow
 
 # requested -> issued -> reversal_required (a refund after issuing) -> reversed (红冲)
-# requested -> cancelled (the order was cancelled or refunded in full before issuing)
+# reversed -> issued again for what is left (the next round) while the order is not refunded
+# in full; requested -> cancelled (the order was cancelled or refunded in full first)
 REQUESTED, ISSUED, REVERSAL_REQUIRED, REVERSED, CANCELLED = (
     "requested",
     "issued",
@@ -43,7 +44,9 @@ class Invoice(BaseModel):
 
     ``due_at`` is when the store must have issued it (``issue_days`` after the request, or
     after payment when requested at checkout); ``amount`` is what the buyer paid less
-    refunds when it was issued. Every state change is a compare-and-set on ``status``."""
+    refunds when it was issued. Every state change is a compare-and-set on ``status``.
+    ``round`` counts issues: a reversed invoice issued again for what is left starts the
+    next round, and ``history`` keeps the earlier rounds' numbers and amounts."""
 
     merchant_id = pw.IntegerField()
     order_id = pw.IntegerField(unique=True)
@@ -65,6 +68,8 @@ class Invoice(BaseModel):
     due_at = pw.DateTimeField(null=True)
     issued_at = pw.DateTimeField(null=True)
     reversed_at = pw.DateTimeField(null=True)
+    round = pw.IntegerField(default=1)
+    history = JSONField(default=list)
 
     class Meta:
         table_name = "invoices_invoice"
@@ -73,9 +78,10 @@ class Invoice(BaseModel):
 
 class InvoiceFile(BaseModel):
     """A PDF of an invoice: the issued e-invoice (``issue``) or its red reversal
-    (``reversal``)."""
+    (``reversal``), one of each per round."""
 
     invoice_id = pw.IntegerField()
+    round = pw.IntegerField(default=1)
     kind = pw.CharField(max_length=8)  # issue | reversal
     content = pw.BlobField()
     size = pw.IntegerField()
@@ -83,7 +89,7 @@ class InvoiceFile(BaseModel):
 
     class Meta:
         table_name = "invoices_file"
-        indexes = ((("invoice_id", "kind"), True),)
+        indexes = ((("invoice_id", "round", "kind"), True),)
 
 
 MODELS = [InvoiceTitle, Invoice, InvoiceFile]

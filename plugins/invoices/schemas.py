@@ -68,6 +68,11 @@ class InvoiceListArgs(Schema):
 
 class PdfArgs(Schema):
     kind = fields.String(load_default="issue", validate=validate.OneOf(["issue", "reversal"]))
+    round = fields.Integer(
+        load_default=None,
+        validate=validate.Range(min=1),
+        metadata={"description": "Default: the current"},
+    )
 
 
 class InvoiceOut(Schema):
@@ -91,6 +96,8 @@ class InvoiceOut(Schema):
     due_at = fields.DateTime(allow_none=True)
     issued_at = fields.DateTime(allow_none=True)
     reversed_at = fields.DateTime(allow_none=True)
+    round = fields.Integer(metadata={"description": "1, then one more per issue after a reversal"})
+    history = fields.List(fields.Dict(), metadata={"description": "Earlier rounds"})
 
 
 class InvoiceStatsOut(Schema):

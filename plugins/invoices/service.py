@@ -255,13 +255,15 @@ def _invalid_state(invoice: Invoice, action: str) -> Conflict:
 
 
 def issue(merchant_id: int, invoice_id: int, document: dict[str, Any]) -> Invoice:
-    """Issue a requested invoice through the store's provider (for a paid order)."""
+    """Issue a requested invoice through the store's provider — or, once reversed after a
+    partial refund, issue it again for what is left (the next round)."""
     with transaction():
         invoice = store_invoice(merchant_id, invoice_id)
-        if invoice.status != REQUESTED:
+        if invoice.status not in (REQUESTED, REVERSED):
             raise _invalid_state(invoice, "issued")
         order = Order.get_by_id(invoice.order_id)
-        if order.status not in INVOICEABLE:
+        left = order.paid_amount - order.refunded_amount
+        if order.status not in INVOICEABLE or left <= 0:
             raise Conflict(
                 f"a {order.status} order cannot be invoiced",
                 code="not_invoiceable",
@@ -269,26 +271,56 @@ def issue(merchant_id: int, invoice_id: int, document: dict[str, Any]) -> Invoic
             )
         provider = provider_for(merchant_id)
         issued = provider.issue(invoice, document)
-        won = (
-            Invoice.update(
-                status=ISSUED,
-                provider=provider.name,
-                number=issued.number,
-                amount=order.paid_amount - order.refunded_amount,
-                carrier=document.get("carrier") or "",
-                tracking_number=document.get("tracking_number") or "",
-                issued_at=utcnow(),
+        changes: dict[str, Any] = {
+            "status": ISSUED,
+            "provider": provider.name,
+            "number": issued.number,
+            "amount": left,
+            "carrier": document.get("carrier") or "",
+            "tracking_number": document.get("tracking_number") or "",
+            "issued_at": utcnow(),
+        }
+        if invoice.status == REVERSED:
+            changes.update(
+                round=invoice.round + 1,
+                history=[*invoice.history, _round_record(invoice)],
+                reversal_number="",
+                reversal_reason="",
+                reversed_at=None,
             )
-            .where((Invoice.id == invoice.id) & (Invoice.status == REQUESTED))
+        won = (
+            Invoice.update(**changes)
+            .where(
+                (Invoice.id == invoice.id)
+                & (Invoice.status == invoice.status)
+                & (Invoice.round == invoice.round)
+            )
             .execute()
         )
         if not won:
             raise _invalid_state(invoice, "issued")
+        fresh = Invoice.get_by_id(invoice.id)
         if issued.pdf is not None:
             InvoiceFile.create(
-                invoice_id=invoice.id, kind="issue", content=issued.pdf, size=len(issued.pdf)
+                invoice_id=invoice.id,
+                round=fresh.round,
+                kind="issue",
+                content=issued.pdf,
+                size=len(issued.pdf),
             )
-        return Invoice.get_by_id(invoice.id)
+        return fresh
+
+
+def _round_record(invoice: Invoice) -> dict[str, Any]:
+    """What an ended round leaves in ``history``."""
+    return {
+        "round": invoice.round,
+        "number": invoice.number,
+        "amount": invoice.amount,
+        "issued_at": invoice.issued_at.isoformat() if invoice.issued_at else None,
+        "reversal_number": invoice.reversal_number,
+        "reversed_at": invoice.reversed_at.isoformat() if invoice.reversed_at else None,
+    }
 
 
 def reverse(merchant_id: int, invoice_id: int, document: dict[str, Any]) -> Invoice:
@@ -308,14 +340,21 @@ def reverse(merchant_id: int, invoice_id: int, document: dict[str, Any]) -> Invo
             raise _invalid_state(invoice, "reversed")
         if done.pdf is not None:
             InvoiceFile.create(
-                invoice_id=invoice.id, kind="reversal", content=done.pdf, size=len(done.pdf)
+                invoice_id=invoice.id,
+                round=invoice.round,
+                kind="reversal",
+                content=done.pdf,
+                size=len(done.pdf),
             )
         return Invoice.get_by_id(invoice.id)
 
 
-def pdf(invoice: Invoice, kind: str) -> bytes:
+def pdf(invoice: Invoice, kind: str, round_: int | None = None) -> bytes:
+    """The PDF of a round (the current one by default)."""
     row = InvoiceFile.get_or_none(
-        (InvoiceFile.invoice_id == invoice.id) & (InvoiceFile.kind == kind)
+        (InvoiceFile.invoice_id == invoice.id)
+        & (InvoiceFile.round == (round_ or invoice.round))
+        & (InvoiceFile.kind == kind)
     )
     if row is None:
         raise NotFound("no such PDF for this invoice", code="pdf_not_found")

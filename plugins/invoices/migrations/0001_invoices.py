@@ -36,6 +36,8 @@ class Invoice(pw.Model):
     due_at = pw.DateTimeField(null=True)
     issued_at = pw.DateTimeField(null=True)
     reversed_at = pw.DateTimeField(null=True)
+    round = pw.IntegerField(default=1)
+    history = pw.TextField(default="[]")
 
     class Meta:
         table_name = "invoices_invoice"
@@ -44,6 +46,7 @@ class Invoice(pw.Model):
 
 class InvoiceFile(pw.Model):
     invoice_id = pw.IntegerField()
+    round = pw.IntegerField(default=1)
     kind = pw.CharField(max_length=8)
     content = pw.BlobField()
     size = pw.IntegerField()
@@ -51,7 +54,7 @@ class InvoiceFile(pw.Model):
 
     class Meta:
         table_name = "invoices_file"
-        indexes = ((("invoice_id", "kind"), True),)
+        indexes = ((("invoice_id", "round", "kind"), True),)
 
 
 MODELS = [InvoiceTitle, Invoice, InvoiceFile]

@@ -186,6 +186,37 @@ def test_a_refund_after_issuing_asks_for_the_red_reversal(
     assert r.status_code == 200 and r.data == PDF
 
 
+def test_after_a_partial_refunds_reversal_the_rest_is_issued_again(
+    client, merchant, buyer, owner, invoices, sku
+):
+    order = pay_order(place_order(buyer, [(sku, 2)]))
+    invoice_id = client.post(
+        url(merchant), json={"order_id": order.id, "title": COMPANY}, headers=buyer.headers
+    ).json["id"]
+    upload(client, merchant, invoice_id, owner.headers, number="N-1")
+    refund_order(order, {order.lines.get(): 1})
+    upload(client, merchant, invoice_id, owner.headers, action="reversal", number="RED-1")
+    second = b"%PDF-1.7 second round"
+    r = upload(client, merchant, invoice_id, owner.headers, number="N-2", data=second)
+    assert r.status_code == 200, r.json
+    assert (r.json["status"], r.json["round"], r.json["amount"]) == ("issued", 2, 12900)
+    assert [(h["number"], h["amount"], h["reversal_number"]) for h in r.json["history"]] == [
+        ("N-1", 2 * 12900, "RED-1")
+    ]
+    pdf = f"/{invoice_id}/pdf"
+    assert client.get(url(merchant, pdf), headers=buyer.headers).data == second
+    assert client.get(url(merchant, pdf + "?round=1"), headers=buyer.headers).data == PDF
+    assert (
+        client.get(url(merchant, pdf + "?round=1&kind=reversal"), headers=buyer.headers).data == PDF
+    )
+
+    refund_order(order)  # the rest: the order closes, the second round needs its reversal
+    assert Invoice.get_by_id(invoice_id).status == "reversal_required"
+    upload(client, merchant, invoice_id, owner.headers, action="reversal", number="RED-2")
+    r = upload(client, merchant, invoice_id, owner.headers, number="N-3")
+    assert r.status_code == 409 and r.json["code"] == "not_invoiceable"
+
+
 def test_a_full_refund_before_issuing_cancels_the_request(client, merchant, buyer, invoices, sku):
     order = pay_order(place_order(buyer, [(sku, 1)]))
     client.post(url(merchant), json={"order_id": order.id, "title": COMPANY}, headers=buyer.headers)
