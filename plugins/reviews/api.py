@@ -20,6 +20,7 @@ from mallkit.core.plugin_api import (
 from mallkit.plugins.reviews import service
 from mallkit.plugins.reviews.models import HIDDEN, VISIBLE, Review
 from mallkit.plugins.reviews.schemas import (
+    AwaitingReviewOut,
     OwnReviewOut,
     ProductReviewsArgs,
     ReviewFollowUpIn,
@@ -103,6 +104,19 @@ class MyReviews(MethodView):
             .order_by(Review.id.desc())
         )
         return Rendered(query, render)
+
+
+@blp.route(f"{BASE}/awaiting")
+class Awaiting(MethodView):
+    @blp.response(200, AwaitingReviewOut(many=True))
+    @blp.paginate(PeeweePage)
+    def get(self, merchant_id):
+        """Your received lines at this store that await a review (newest order first)."""
+        user = require_user()
+        return Rendered(
+            service.awaiting(merchant_id, user.id),
+            lambda lines: service.awaiting_view(merchant_id, lines),
+        )
 
 
 @blp.route(f"{BASE}/<int:review_id>/follow-up")

@@ -74,6 +74,21 @@ class StoreReviewsArgs(Schema):
     replied = fields.Boolean(load_default=None)
 
 
+class AwaitingReviewOut(Schema):
+    """A received line the buyer has not reviewed yet."""
+
+    order_id = fields.Integer()
+    order_line_id = fields.Integer()
+    product_id = fields.Integer()
+    product_name = fields.String()
+    sku_name = fields.String()
+    image_url = fields.String()
+    completed_at = fields.DateTime(allow_none=True)
+    auto_review_at = fields.DateTime(
+        allow_none=True, metadata={"description": "When the automatic 5★ review is due"}
+    )
+
+
 class ReviewOut(Schema):
     """A review as the storefront shows it (an anonymous buyer's name is hidden)."""
 

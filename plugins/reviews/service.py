@@ -159,6 +159,46 @@ def reviewable_line(merchant_id: int, buyer_id: int, line_id: int) -> tuple[Orde
     return order, line
 
 
+def awaiting(merchant_id: int, buyer_id: int) -> pw.ModelSelect:
+    """The buyer's received lines at this store nobody has reviewed yet (newest order
+    first), each with its order (``line.order``)."""
+    return (
+        OrderLine.select(OrderLine, Order)
+        .join(Order)
+        .switch(OrderLine)
+        .join(Review, pw.JOIN.LEFT_OUTER, on=(Review.order_line_id == OrderLine.id))
+        .where(
+            (Order.buyer == buyer_id)
+            & (Order.merchant == merchant_id)
+            & (Order.status == "completed")
+            & (OrderLine.refunded_quantity < OrderLine.quantity)
+            & Review.id.is_null()
+        )
+        .order_by(Order.completed_at.desc(), OrderLine.id)
+    )
+
+
+def awaiting_view(merchant_id: int, lines: list[OrderLine]) -> list[dict[str, Any]]:
+    days = config(merchant_id).get("auto_positive_days", 15)
+    return [
+        {
+            "order_id": line.order.id,
+            "order_line_id": line.id,
+            "product_id": line.product_id,
+            "product_name": line.product_name,
+            "sku_name": line.sku_name,
+            "image_url": line.image_url,
+            "completed_at": line.order.completed_at,
+            "auto_review_at": (
+                line.order.completed_at + dt.timedelta(days=days)
+                if days and line.order.completed_at
+                else None
+            ),
+        }
+        for line in lines
+    ]
+
+
 def create(merchant_id: int, buyer_id: int, data: dict[str, Any]) -> Review:
     """The buyer's review of one of their received lines (one per line)."""
     cfg = config(merchant_id)

@@ -258,3 +258,19 @@ def test_the_config_is_validated(app, merchant, enable_plugin):
         with pytest.raises(ValidationError) as caught:
             plugin_settings.enable(merchant, "reviews", config)
         assert field in caught.value.errors
+
+
+def test_a_buyer_sees_the_received_lines_awaiting_a_review(
+    client, merchant, buyer, other_buyer, order, reviews, product
+):
+    first, second = lines_of(order)
+    paid = pay_order(place_order(buyer, [(skus_of(product)[0], 1)]))  # not received
+    awaiting = client.get(url(merchant, "/awaiting"), headers=buyer.headers).json
+    assert [a["order_line_id"] for a in awaiting] == [first.id, second.id]
+    assert all(a["auto_review_at"] for a in awaiting) and paid.id not in [
+        a["order_id"] for a in awaiting
+    ]
+    client.post(url(merchant), json=body(first), headers=buyer.headers)
+    awaiting = client.get(url(merchant, "/awaiting"), headers=buyer.headers).json
+    assert [a["order_line_id"] for a in awaiting] == [second.id]
+    assert client.get(url(merchant, "/awaiting"), headers=other_buyer.headers).json == []
