@@ -9,7 +9,7 @@ from pathlib import Path
 
 from mallkit.core.plugin_api import MigrationSource, PluginMeta
 from mallkit.hookspecs import hookimpl
-from mallkit.plugins.faq import service
+from mallkit.plugins.faq import demo, service
 from mallkit.plugins.faq.api import blp
 
 meta = PluginMeta(
@@ -38,3 +38,8 @@ def extend_product(merchant, product, data):
     """Warranty and repair information: one indexed read by the unique product id."""
     care = service.care_of(product.id)
     return {"faq": {"care": care}} if care else None
+
+
+@hookimpl
+def extend_demo(app, merchant, base_url):
+    return demo.attach(app, merchant, base_url)

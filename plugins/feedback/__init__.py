@@ -10,6 +10,7 @@ from pathlib import Path
 
 from mallkit.core.plugin_api import MigrationSource, PluginMeta
 from mallkit.hookspecs import hookimpl
+from mallkit.plugins.feedback import demo
 from mallkit.plugins.feedback.api import blp
 
 meta = PluginMeta(
@@ -31,3 +32,8 @@ def register_migrations():
 @hookimpl
 def register_blueprints(app):
     return [blp]
+
+
+@hookimpl
+def extend_demo(app, merchant, base_url):
+    return demo.attach(app, merchant, base_url)

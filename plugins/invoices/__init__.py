@@ -13,7 +13,7 @@ from marshmallow import Schema, fields, validate
 
 from mallkit.core.plugin_api import MigrationSource, PluginMeta
 from mallkit.hookspecs import hookimpl
-from mallkit.plugins.invoices import service
+from mallkit.plugins.invoices import demo, service
 from mallkit.plugins.invoices.api import blp
 from mallkit.plugins.invoices.hookspecs import InvoicesSpecs
 
@@ -88,3 +88,8 @@ def on_order_state_changed(order, source, target, actor):
 @hookimpl
 def on_order_refunded(order, refund, lines, full):
     service.on_refunded(order, full)
+
+
+@hookimpl
+def extend_demo(app, merchant, base_url):
+    return demo.attach(app, merchant, base_url)
