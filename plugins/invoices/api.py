@@ -161,8 +161,8 @@ class Issue(MethodView):
         """Issue the invoice: the e-invoice PDF and its number, or a paper invoice's number
         with the carrier and tracking number (owner or manager). A reversed invoice of an
         order not refunded in full is issued again for what is left."""
-        staff_of(merchant_id, *STAFF)
-        return service.issue(merchant_id, invoice_id, _read(files))
+        staff = staff_of(merchant_id, *STAFF)
+        return service.issue(merchant_id, invoice_id, _read(files), actor_id=staff.id)
 
 
 @blp.route(f"{BASE}/<int:invoice_id>/reversal")
@@ -172,8 +172,8 @@ class Reversal(MethodView):
     def post(self, files, merchant_id, invoice_id):
         """Upload the red reversal (红冲) of an invoice a refund left wrong (owner or
         manager)."""
-        staff_of(merchant_id, *STAFF)
-        return service.reverse(merchant_id, invoice_id, _read(files))
+        staff = staff_of(merchant_id, *STAFF)
+        return service.reverse(merchant_id, invoice_id, _read(files), actor_id=staff.id)
 
 
 @blp.route(f"{BASE}/<int:invoice_id>/pdf")

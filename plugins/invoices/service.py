@@ -17,6 +17,7 @@ from mallkit.core.plugin_api import (
     Order,
     ValidationError,
     merchant_plugins,
+    record_audit,
     transaction,
     utcnow,
 )
@@ -254,7 +255,9 @@ def _invalid_state(invoice: Invoice, action: str) -> Conflict:
     )
 
 
-def issue(merchant_id: int, invoice_id: int, document: dict[str, Any]) -> Invoice:
+def issue(
+    merchant_id: int, invoice_id: int, document: dict[str, Any], *, actor_id: int | None = None
+) -> Invoice:
     """Issue a requested invoice through the store's provider — or, once reversed after a
     partial refund, issue it again for what is left (the next round)."""
     with transaction():
@@ -300,6 +303,15 @@ def issue(merchant_id: int, invoice_id: int, document: dict[str, Any]) -> Invoic
         if not won:
             raise _invalid_state(invoice, "issued")
         fresh = Invoice.get_by_id(invoice.id)
+        record_audit(
+            "invoices.issue",
+            actor_id=actor_id,
+            merchant_id=merchant_id,
+            target_type="invoice",
+            target_id=invoice.id,
+            before={"status": invoice.status, "round": invoice.round},
+            after={"status": ISSUED, "round": fresh.round, "number": fresh.number, "amount": left},
+        )
         if issued.pdf is not None:
             InvoiceFile.create(
                 invoice_id=invoice.id,
@@ -323,7 +335,9 @@ def _round_record(invoice: Invoice) -> dict[str, Any]:
     }
 
 
-def reverse(merchant_id: int, invoice_id: int, document: dict[str, Any]) -> Invoice:
+def reverse(
+    merchant_id: int, invoice_id: int, document: dict[str, Any], *, actor_id: int | None = None
+) -> Invoice:
     """Record the red reversal (红冲) of an invoice a refund left wrong."""
     with transaction():
         invoice = store_invoice(merchant_id, invoice_id)
@@ -338,6 +352,15 @@ def reverse(merchant_id: int, invoice_id: int, document: dict[str, Any]) -> Invo
         )
         if not won:
             raise _invalid_state(invoice, "reversed")
+        record_audit(
+            "invoices.reverse",
+            actor_id=actor_id,
+            merchant_id=merchant_id,
+            target_type="invoice",
+            target_id=invoice.id,
+            before={"status": REVERSAL_REQUIRED, "number": invoice.number},
+            after={"status": REVERSED, "reversal_number": done.number},
+        )
         if done.pdf is not None:
             InvoiceFile.create(
                 invoice_id=invoice.id,

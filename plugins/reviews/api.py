@@ -199,8 +199,9 @@ class Hide(MethodView):
     @blp.response(200, OwnReviewOut)
     def post(self, data, merchant_id, review_id):
         """Hide a review from the storefront, with a reason (owner or manager)."""
-        staff_of(merchant_id, "owner", "manager")
-        return render([service.moderate(merchant_id, review_id, HIDDEN, data["reason"])])[0]
+        staff = staff_of(merchant_id, "owner", "manager")
+        hidden = service.moderate(merchant_id, review_id, HIDDEN, data["reason"], actor_id=staff.id)
+        return render([hidden])[0]
 
 
 @blp.route(f"{BASE}/<int:review_id>/show")
@@ -208,5 +209,5 @@ class Show(MethodView):
     @blp.response(200, OwnReviewOut)
     def post(self, merchant_id, review_id):
         """Show a hidden review again (owner or manager)."""
-        staff_of(merchant_id, "owner", "manager")
-        return render([service.moderate(merchant_id, review_id, VISIBLE)])[0]
+        staff = staff_of(merchant_id, "owner", "manager")
+        return render([service.moderate(merchant_id, review_id, VISIBLE, actor_id=staff.id)])[0]

@@ -18,6 +18,7 @@ from mallkit.core.plugin_api import (
     database,
     is_postgres,
     merchant_plugins,
+    record_audit,
     schedule_task,
     transaction,
     utcnow,
@@ -374,8 +375,11 @@ def _set_visibility(review: Review, target: str, reason: str) -> bool:
     return bool(won)
 
 
-def moderate(merchant_id: int, review_id: int, target: str, reason: str = "") -> Review:
-    """Hide (with a reason) or show a review; 409 with the current status when it already is."""
+def moderate(
+    merchant_id: int, review_id: int, target: str, reason: str = "", *, actor_id: int | None = None
+) -> Review:
+    """Hide (with a reason) or show a review; 409 with the current status when it already is.
+    Written to the audit log: moderation changes what every buyer reads."""
     with transaction():
         review = store_review(merchant_id, review_id)
         if not _set_visibility(review, target, reason):
@@ -385,6 +389,15 @@ def moderate(merchant_id: int, review_id: int, target: str, reason: str = "") ->
                 code="invalid_state",
                 errors={"status": [current]},
             )
+        record_audit(
+            f"reviews.{'hide' if target == HIDDEN else 'show'}",
+            actor_id=actor_id,
+            merchant_id=merchant_id,
+            target_type="review",
+            target_id=review.id,
+            before={"status": review.status},
+            after={"status": target, "reason": reason},
+        )
         return Review.get_by_id(review.id)
 
 

@@ -9,6 +9,7 @@ import types
 
 import pytest
 
+from mallkit.core.audit import AuditLog
 from mallkit.core.db import utcnow
 from mallkit.core.plugins import PluginMeta
 from mallkit.core.testing import (
@@ -184,6 +185,11 @@ def test_a_refund_after_issuing_asks_for_the_red_reversal(
     )
     r = client.get(url(merchant, f"/{invoice_id}/pdf?kind=reversal"), headers=buyer.headers)
     assert r.status_code == 200 and r.data == PDF
+    audit = AuditLog.select().where(AuditLog.target_type == "invoice").order_by(AuditLog.id)
+    assert [(a.action, a.actor_id) for a in audit] == [
+        ("invoices.issue", owner.user.id),
+        ("invoices.reverse", owner.user.id),
+    ]
 
 
 def test_after_a_partial_refunds_reversal_the_rest_is_issued_again(

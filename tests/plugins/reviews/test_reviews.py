@@ -8,6 +8,7 @@ import io
 import pytest
 
 from mallkit.core import plugin_settings
+from mallkit.core.audit import AuditLog
 from mallkit.core.errors import ValidationError
 from mallkit.core.testing import pay_order, place_order, refund_order, skus_of
 from mallkit.plugins.reviews.models import ProductRating, ProductTag, Review
@@ -158,6 +159,12 @@ def test_a_sensitive_word_holds_the_review_until_staff_show_it_and_points_are_gi
         assert ProductRating.get().count == 0 and ProductRating.get().star5 == 0
         client.post(url(merchant, f"/{review_id}/show"), headers=owner.headers)
         assert len(points.LEDGER) == 1  # published once, rewarded once
+        audit = AuditLog.select().where(AuditLog.target_type == "review").order_by(AuditLog.id)
+        assert [(a.action, a.actor_id) for a in audit] == [
+            ("reviews.show", owner.user.id),
+            ("reviews.hide", owner.user.id),
+            ("reviews.show", owner.user.id),
+        ]
         assert ProductRating.get().count == 1
 
 
