@@ -101,5 +101,11 @@ def extend_product(merchant, product, data):
 
 
 @hookimpl
+def extend_store_profile(merchant):
+    """The store's rating on its public profile (one aggregate read)."""
+    return {"reviews": service.store_rating(merchant.id)}
+
+
+@hookimpl
 def extend_demo(app, merchant, base_url):
     return demo.attach(app, merchant, base_url)

@@ -401,9 +401,9 @@ def moderate(
         return Review.get_by_id(review.id)
 
 
-def store_stats(merchant_id: int) -> dict[str, Any]:
-    """The store's reviews at a glance: visible count, average, distribution, with photos,
-    hidden and not yet replied to (over all its products)."""
+def store_rating(merchant_id: int) -> dict[str, Any]:
+    """The store's rating over all its products' visible reviews (one aggregate read of the
+    summaries): count, average, good rate, distribution, with photos."""
     f = pw.fn
     agg = (
         ProductRating.select(
@@ -417,13 +417,16 @@ def store_stats(merchant_id: int) -> dict[str, Any]:
         .first()
     )
     n, total, *stars, photos = (int(v) for v in agg)
+    counters = dict(zip(SUMMARY_COLUMNS, (n, total, *stars, photos), strict=True))
+    return summary_of(counters)
+
+
+def store_stats(merchant_id: int) -> dict[str, Any]:
+    """The store's reviews at a glance: its rating (:func:`store_rating`), and how many are
+    hidden and not yet replied to."""
     mine = Review.merchant_id == merchant_id
     return {
-        "count": n,
-        "average": round(total / n, 1) if n else None,
-        "good_rate": round(100 * (stars[3] + stars[4]) / n) if n else None,
-        "distribution": {str(i + 1): stars[i] for i in range(5)},
-        "with_photos": photos,
+        **store_rating(merchant_id),
         "hidden": Review.select().where(mine & (Review.status == HIDDEN)).count(),
         "unreplied": Review.select()
         .where(mine & Review.replied_at.is_null() & (Review.auto == False))  # noqa: E712

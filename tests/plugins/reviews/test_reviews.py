@@ -281,3 +281,12 @@ def test_a_buyer_sees_the_received_lines_awaiting_a_review(
     awaiting = client.get(url(merchant, "/awaiting"), headers=buyer.headers).json
     assert [a["order_line_id"] for a in awaiting] == [second.id]
     assert client.get(url(merchant, "/awaiting"), headers=other_buyer.headers).json == []
+
+
+def test_the_store_profile_shows_the_stores_rating(client, merchant, buyer, order):
+    assert client.get(f"/api/v1/stores/{merchant.id}").json["extensions"]["reviews"]["count"] == 0
+    first, second = lines_of(order)
+    client.post(url(merchant), json=body(first, rating=5), headers=buyer.headers)
+    client.post(url(merchant), json=body(second, rating=2), headers=buyer.headers)
+    rating = client.get(f"/api/v1/stores/{merchant.id}").json["extensions"]["reviews"]
+    assert (rating["count"], rating["average"], rating["good_rate"]) == (2, 3.5, 50)
