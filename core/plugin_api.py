@@ -29,7 +29,10 @@ Groups, each documented in ``docs/plugins.md``:
   :class:`ScheduledTask`, :class:`ShareLink`;
 - catalog: :func:`category_lineage` (a category's ancestors, for scopes that include
   sub-categories), :func:`store_media` (save an uploaded image under the plugin's folder of
-  the media store, since API 1.2);
+  the media store, since API 1.2), :func:`foreign_catalog_ids` (which ids are not the
+  store's own products, SKUs or categories, since API 1.2), :func:`search_document` and
+  :func:`search_query_tokens` (the catalog search's tokenizer, for a plugin that searches its
+  own text the same way, since API 1.2);
 - data and money: :class:`BaseModel`, :class:`JSONField`, :func:`transaction`,
   :func:`on_commit`, :func:`utcnow`, :func:`as_utc`, :func:`is_postgres`, :data:`database`,
   :func:`apportion`, :class:`Money`;
@@ -68,6 +71,9 @@ from mallkit.core.catalog.categories import lineage as category_lineage
 from mallkit.core.catalog.errors import OutOfStock
 from mallkit.core.catalog.media import store as store_media
 from mallkit.core.catalog.models import Product, Sku
+from mallkit.core.catalog.search import document as search_document
+from mallkit.core.catalog.search import query_tokens as search_query_tokens
+from mallkit.core.catalog.service import foreign_ids as foreign_catalog_ids
 from mallkit.core.catalog.stock import decrement as decrement_stock
 from mallkit.core.catalog.stock import increment as increment_stock
 from mallkit.core.checkout.proposals import (
@@ -149,7 +155,7 @@ from mallkit.core.tasks.queue import schedule as schedule_task
 # 1.1: Adjustment.threshold, category_lineage, JobHandler.daily_at, share links, signals,
 # on_commit
 # 1.2: store_media, check_gateway, ensure_gateway, simkit.allow_gateway, idempotency_key,
-# place_virtual_order
+# foreign_catalog_ids, search_document, search_query_tokens, place_virtual_order
 PLUGIN_API_VERSION = "1.2"
 
 __all__ = [
@@ -197,6 +203,9 @@ __all__ = [
     "User",
     # catalog
     "category_lineage",
+    "foreign_catalog_ids",
+    "search_document",
+    "search_query_tokens",
     "store_media",
     # data and money
     "BaseModel",

@@ -13,7 +13,14 @@ from mallkit.core.accounts.merchants import service as merchants
 from mallkit.core.accounts.merchants.models import Merchant
 from mallkit.core.accounts.models import Address, User
 from mallkit.core.accounts.service import save_address
+from mallkit.core.catalog.models import Sku
+from mallkit.core.checkout import service as checkout
 from mallkit.core.errors import MallkitError
+from mallkit.core.orders import service as orders
+from mallkit.core.orders.machine import Actor
+from mallkit.core.orders.models import Order
+from mallkit.core.payments import service as payments
+from mallkit.core.payments.channel import ChannelPayment
 
 ADMIN = ("admin@demo.mallkit.dev", "demo-admin-1")
 OWNER = ("owner@demo.mallkit.dev", "demo-owner-1")
@@ -65,6 +72,32 @@ def _catalog(merchant: Merchant) -> None:
         create_product(merchant.id, product)
 
 
+def _completed_order(merchant: Merchant, buyer: User) -> None:
+    """One order the demo buyer has received (placed, paid by transfer, shipped, confirmed),
+    so the plugins' demo data has something to build on (a review, an after-sale case)."""
+    received = Order.select().where(
+        (Order.merchant == merchant.id) & (Order.buyer == buyer.id) & (Order.status == "completed")
+    )
+    sku = Sku.select().where(Sku.merchant == merchant.id).order_by(Sku.id).first()
+    if received.exists() or sku is None:
+        return
+    address = Address.get(Address.user == buyer.id)
+    (order,) = checkout.place(
+        buyer, {"items": [{"sku_id": sku.id, "quantity": 1}], "address_id": address.id}
+    )
+    attempt = payments.start(order, "manual", method="transfer")
+    payments.record_payment(
+        merchant.id,
+        "manual",
+        ChannelPayment(attempt.number, "paid", f"DEMO-{order.number}", attempt.amount, "CNY"),
+        "staff",
+    )
+    orders.ship(
+        Order.get_by_id(order.id), Actor("staff"), carrier="SF", tracking_number="SF0000000001"
+    )
+    orders.confirm_receipt(Order.get_by_id(order.id), Actor("buyer", buyer.id))
+
+
 def seed(app: Flask) -> list[str]:
     """Create (or find) the demo rows; return lines describing how to sign in."""
     host = app.extensions["mallkit"].plugins
@@ -105,6 +138,8 @@ def seed(app: Flask) -> list[str]:
                 },
             )
         enabled = sorted(host.for_merchant(merchant.id).enabled)
+        if "payment_manual" in enabled:
+            _completed_order(merchant, buyer)
     lines = [
         f"platform admin  {ADMIN[0]} / {ADMIN[1]}",
         f"merchant owner  {OWNER[0]} / {OWNER[1]}  (merchant id {merchant.id}: {STORE})",

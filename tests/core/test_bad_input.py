@@ -100,3 +100,31 @@ def test_control_characters_and_brackets_are_refused(client, merchant, owner, fi
     )
     assert_error(r, 422)
     assert field in r.json["errors"]
+
+
+def test_coupon_and_promotion_scopes_cannot_name_another_stores_products(
+    client, app, merchant, other_merchant, owner, enable_plugin
+):
+    theirs = make_product(other_merchant, "别家商品")
+    mine = make_product(merchant, "自家商品")
+    with enable_plugin("coupons", merchant), enable_plugin("promotions", merchant):
+        base = f"/api/v1/merchants/{merchant.id}"
+        coupon = {
+            "name": "满100减10",
+            "type": "full_reduction",
+            "threshold": 10000,
+            "amount": 1000,
+            "total": 10,
+            "scope": "products",
+            "scope_ids": [mine.id, theirs.id],
+            "validity": "relative",
+            "valid_days": 7,
+        }
+        r = client.post(f"{base}/coupon-templates", json=coupon, headers=owner.headers)
+        assert_error(r, 422)
+        assert str(theirs.id) in str(r.json["errors"]["scope_ids"])
+        coupon["scope_ids"] = [mine.id]
+        assert (
+            client.post(f"{base}/coupon-templates", json=coupon, headers=owner.headers).status_code
+            == 201
+        )
