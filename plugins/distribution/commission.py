@@ -40,11 +40,10 @@ from mallkit.plugins.distribution.models import (
     C_FROZEN,
     C_SETTLED,
     Commission,
-    OrderPromoters,
     ProductRule,
     Promoter,
-    PromoterGroup,
 )
+from mallkit.plugins.distribution.promoters import order_promoters as promoters_of
 from mallkit.plugins.distribution.promoters import settings
 
 SETTLE = "distribution.settle"
@@ -98,50 +97,20 @@ def compute(
 
 
 def on_paid(order: Order) -> None:
-    """Create the order's commission rows (frozen). Called once, by the order's one
-    ``pending_payment → paid`` transition (a group-buy order coming back to ``paid`` is not
-    called again); the unique (line, level) index would refuse a second set anyway."""
-    # the order's promoters with their group's rates, in one query (none: nobody earns)
-    found = list(
-        Promoter.select(
-            Promoter,
-            PromoterGroup.level1_bp.alias("g1"),
-            PromoterGroup.level2_bp.alias("g2"),
-            OrderPromoters.level1_id.alias("order_level1_id"),
-        )
-        .join(
-            OrderPromoters,
-            on=(
-                (Promoter.id == OrderPromoters.level1_id)
-                | (Promoter.id == OrderPromoters.level2_id)
-            ),
-        )
-        .join_from(
-            Promoter,
-            PromoterGroup,
-            pw.JOIN.LEFT_OUTER,
-            on=(Promoter.group_id == PromoterGroup.id),
-        )
-        .where(OrderPromoters.order_id == order.id)
-        .objects()
-    )
-    if not found:
+    """Create the order's commission rows (frozen) for the promoters of its buyer at payment.
+    Called once, by the order's one ``pending_payment → paid`` transition (a group-buy order
+    coming back to ``paid`` is not called again); the unique (line, level) index would refuse
+    a second set anyway."""
+    level1, level2 = promoters_of(order.merchant_id, order.buyer_id)
+    if level1 is None and level2 is None:
         return
     config = settings(order.merchant_id)
-    by_level = {1 if p.id == p.order_level1_id else 2: p for p in found}
-    promoters: dict[int, Promoter | None] = {}
-    rates: dict[int, tuple[int, int]] = {}
-    for level in (1, 2):
-        promoter = by_level.get(level)
-        if promoter is None or promoter.status != "active":
-            promoters[level] = None  # frozen since the order was placed: earns nothing new
-            continue
-        promoters[level] = promoter
-        rates[level] = (
-            (promoter.g1, promoter.g2)
-            if promoter.g1 is not None
-            else (config["level1_bp"], config["level2_bp"])
-        )
+    promoters: dict[int, Promoter | None] = {1: level1, 2: level2}
+    rates = {
+        level: (p.g1, p.g2) if p.g1 is not None else (config["level1_bp"], config["level2_bp"])
+        for level, p in promoters.items()
+        if p is not None
+    }
     # the lines with their product's own rule, in one query
     lines = list(
         OrderLine.select(
@@ -204,10 +173,8 @@ def on_completed(order: Order) -> None:
 
 
 def _lock_order(order_id: int) -> None:
-    """Settlement and reversal of one order queue up on its row."""
-    OrderPromoters.update(level1_id=OrderPromoters.level1_id).where(
-        OrderPromoters.order_id == order_id
-    ).execute()
+    """Settlement and reversal of one order queue up on its commission rows."""
+    Commission.update(status=Commission.status).where(Commission.order_id == order_id).execute()
 
 
 def held_lines(order: Order) -> set[int]:

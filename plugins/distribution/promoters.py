@@ -45,7 +45,6 @@ from mallkit.plugins.distribution.models import (
     REJECTED,
     Application,
     Binding,
-    OrderPromoters,
     Promoter,
     PromoterGroup,
 )
@@ -505,9 +504,10 @@ def rebind(merchant_id: int, data: dict[str, Any], actor_id: int) -> Binding:
 # -- who earns on an order -------------------------------------------------------------------
 
 
-def order_promoters(merchant_id: int, buyer_id: int) -> tuple[int | None, int | None]:
-    """The promoters earning level 1 and level 2 on the buyer's order now (None: nobody).
-    Frozen promoters are left out; the other level still earns. Usually one query."""
+def order_promoters(merchant_id: int, buyer_id: int) -> tuple[Promoter | None, Promoter | None]:
+    """The promoters earning level 1 and level 2 on the buyer's order now (None: nobody),
+    each with its group's rates as ``g1``/``g2`` (None: no group). Frozen promoters are left
+    out; the other level still earns. Usually one query."""
     config = settings(merchant_id)
     now = utcnow()
     bound = Binding.select(Binding.promoter_id).where(
@@ -518,20 +518,29 @@ def order_promoters(merchant_id: int, buyer_id: int) -> tuple[int | None, int | 
     near = (Promoter.merchant_id == merchant_id) & (
         (Promoter.user_id == buyer_id) | Promoter.id.in_(bound)
     )
+
+    def with_rates(where) -> dict[int, Promoter]:
+        query = (
+            Promoter.select(
+                Promoter,
+                Promoter.id.in_(bound).alias("is_bound"),
+                PromoterGroup.level1_bp.alias("g1"),
+                PromoterGroup.level2_bp.alias("g2"),
+            )
+            .join(PromoterGroup, pw.JOIN.LEFT_OUTER, on=(Promoter.group_id == PromoterGroup.id))
+            .where(where)
+        )
+        return {p.id: p for p in query.objects()}
+
     # the buyer's own row, their bound promoter, and the uplines of both, in one query
-    rows = {
-        p.id: p
-        for p in Promoter.select(Promoter, Promoter.id.in_(bound).alias("is_bound"))
-        .where(near | Promoter.id.in_(Promoter.select(Promoter.parent_id).where(near)))
-        .objects()
-    }
+    rows = with_rates(near | Promoter.id.in_(Promoter.select(Promoter.parent_id).where(near)))
 
     def get(promoter_id: int | None) -> Promoter | None:
         if promoter_id is None:
             return None
         if promoter_id not in rows:
-            rows[promoter_id] = Promoter.get_or_none(Promoter.id == promoter_id)
-        return rows[promoter_id]
+            rows.update(with_rates(Promoter.id == promoter_id))
+        return rows.get(promoter_id)
 
     own = next((p for p in rows.values() if p.user_id == buyer_id), None)
     if own is not None and config["self_commission"]:
@@ -546,26 +555,15 @@ def order_promoters(merchant_id: int, buyer_id: int) -> tuple[int | None, int | 
         if level2 is not None and level2.user_id == buyer_id:
             level2 = None  # never earn on your own purchase at level 2
     return (
-        level1.id if level1 is not None and level1.status == ACTIVE else None,
-        level2.id if level2 is not None and level2.status == ACTIVE else None,
+        level1 if level1 is not None and level1.status == ACTIVE else None,
+        level2 if level2 is not None and level2.status == ACTIVE else None,
     )
 
 
 def on_placed(order: Order) -> None:
-    """At checkout: a share link the order came through binds the buyer (by the store's rule),
-    then the order's promoters are fixed."""
-    merchant_id = order.merchant_id
+    """At checkout: a share link the order came through binds the buyer (by the store's rule)
+    before the order is paid (who earns is decided at payment)."""
     if order.share_id:
         share = ShareLink.get_or_none(ShareLink.id == order.share_id)
         if share is not None and share.sharer_id != order.buyer_id:
-            quietly_bind(merchant_id, order.buyer_id, share, "order")
-    level1, level2 = order_promoters(merchant_id, order.buyer_id)
-    if level1 is None and level2 is None:
-        return
-    OrderPromoters.create(
-        order_id=order.id,
-        merchant_id=merchant_id,
-        buyer_id=order.buyer_id,
-        level1_id=level1,
-        level2_id=level2,
-    )
+            quietly_bind(order.merchant_id, order.buyer_id, share, "order")
