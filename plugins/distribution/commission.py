@@ -21,14 +21,12 @@ Rules (docs/plugins/distribution.md):
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
-
-import peewee as pw
+from typing import Any, NamedTuple
 
 from mallkit.core.plugin_api import (
     Order,
-    OrderLine,
     Refund,
+    database,
     merchant_plugins,
     schedule_task,
     transaction,
@@ -48,6 +46,41 @@ from mallkit.plugins.distribution.promoters import settings
 
 SETTLE = "distribution.settle"
 RECHECK = dt.timedelta(days=1)
+
+# Plain SQL on the payment path: building these statements with peewee costs ~20x running
+# them. The order's lines with their product's own rule; the columns a commission row gets
+# from ``compute``.
+_LINES_SQL = """
+SELECT l.id, l.product_id, l.quantity, l.pay_amount, l.freight_share, r.mode, r.level1, r.level2
+FROM order_line l LEFT JOIN distribution_product_rule r
+    ON r.product_id = l.product_id AND r.merchant_id = {p}
+WHERE l.order_id = {p} ORDER BY l.id
+"""
+_ROW_FIELDS = (
+    "promoter_id",
+    "order_line_id",
+    "product_id",
+    "level",
+    "base",
+    "line_paid",
+    "rule",
+    "rate",
+    "amount",
+)
+
+
+class _Line(NamedTuple):
+    id: int
+    product_id: int
+    quantity: int
+    pay_amount: int
+    freight_share: int
+
+
+class _Rule(NamedTuple):
+    mode: str
+    level1: int
+    level2: int
 
 
 def compute(
@@ -112,47 +145,24 @@ def on_paid(order: Order) -> None:
         if p is not None
     }
     # the lines with their product's own rule, in one query
-    lines = list(
-        OrderLine.select(
-            OrderLine,
-            ProductRule.mode.alias("rule_mode"),
-            ProductRule.level1.alias("rule_level1"),
-            ProductRule.level2.alias("rule_level2"),
-        )
-        .join(
-            ProductRule,
-            pw.JOIN.LEFT_OUTER,
-            on=(
-                (ProductRule.product_id == OrderLine.product_id)
-                & (ProductRule.merchant_id == order.merchant_id)
-            ),
-        )
-        .where(OrderLine.order == order.id)
-        .order_by(OrderLine.id)
-        .objects()
-    )
-    rules = {
-        line.product_id: ProductRule(
-            mode=line.rule_mode, level1=line.rule_level1, level2=line.rule_level2
-        )
-        for line in lines
-        if line.rule_mode is not None
-    }
+    lines, rules = [], {}
+    sql = _LINES_SQL.format(p=database.param)
+    for row in database.execute_sql(sql, (order.merchant_id, order.id)).fetchall():
+        lines.append(_Line(*row[:5]))
+        if row[5] is not None:
+            rules[row[1]] = _Rule(*row[5:])
     rows = compute(lines, promoters, rates, rules, config["include_freight"])
     if rows:
-        now = utcnow()
-        Commission.insert_many(
-            [
-                {
-                    **row,
-                    "merchant_id": order.merchant_id,
-                    "order_id": order.id,
-                    "buyer_id": order.buyer_id,
-                    "created_at": now,
-                }
-                for row in rows
-            ]
-        ).execute()
+        now = Commission.created_at.db_value(utcnow())
+        fixed = (order.merchant_id, order.id, order.buyer_id, now, 0, 0, 0, C_FROZEN)
+        values = [(*fixed, *(row[c] for c in _ROW_FIELDS)) for row in rows]
+        one = "(" + ", ".join([database.param] * len(values[0])) + ")"
+        database.execute_sql(
+            "INSERT INTO distribution_commission (merchant_id, order_id, buyer_id, created_at, "
+            f"refunded, cancelled, settled, status, {', '.join(_ROW_FIELDS)}) "
+            f"VALUES {', '.join([one] * len(values))}",
+            [v for value in values for v in value],
+        )
 
 
 def on_completed(order: Order) -> None:
