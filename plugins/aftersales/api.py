@@ -26,20 +26,20 @@ from mallkit.core.plugin_api import (
 from mallkit.plugins.aftersales import service
 from mallkit.plugins.aftersales.models import Case, CaseMessage
 from mallkit.plugins.aftersales.schemas import (
+    AftersaleReasonsOut,
+    AftersaleStatsIn,
+    AftersaleStatsOut,
     CaseDetailOut,
     CaseFilterIn,
     CaseIn,
-    CaseOut,
     CaseMessageIn,
     CaseMessageOut,
-    DecisionNoteIn,
+    CaseOut,
     CaseReasonIn,
-    AftersaleReasonsOut,
-    ParcelIn,
-    AftersaleStatsIn,
-    AftersaleStatsOut,
+    DecisionNoteIn,
     EvidenceUploadIn,
     EvidenceUploadOut,
+    ParcelIn,
 )
 
 blp = plugin_blueprint("aftersales", __name__, description="After-sales (售后)")
