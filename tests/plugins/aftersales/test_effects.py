@@ -1,0 +1,85 @@
+"""Effects of after-sale cases on other plugins, through hooks aftersales does not know:
+coupons given back when configured, a group-buy member leaving a group cleanly."""
+
+from __future__ import annotations
+
+import pytest
+
+from mallkit.core.errors import Conflict
+from mallkit.core.orders.machine import Actor
+from mallkit.core.orders.models import Order
+from mallkit.core.testing import make_account, pay_order, place_order
+from mallkit.plugins.aftersales import service
+from mallkit.plugins.aftersales.models import Case
+from mallkit.plugins.coupons import service as coupons
+from mallkit.plugins.coupons.models import UserCoupon
+from mallkit.plugins.groupbuy.models import Group, Member
+from tests.plugins.aftersales.conftest import application, lines_of, shipped
+from tests.plugins.coupons.conftest import template
+from tests.plugins.groupbuy.conftest import buy, make_activity, pay
+
+STAFF = Actor("staff", 1)
+
+
+def refund_case(order, line, quantity):
+    case = service.apply(
+        order, application(line, quantity=quantity), Actor("buyer", order.buyer_id)
+    )
+    return service.approve(case, STAFF)
+
+
+@pytest.mark.parametrize("configured", [True, False])
+def test_the_coupon_comes_back_once_its_lines_are_refunded_when_configured(
+    store, enable_plugin, buyer, sku, configured
+):
+    with enable_plugin("coupons", store, {"return_on_aftersale": configured}):
+        coupon = coupons.claim(
+            store.id, template(store, threshold=1000, amount=300).id, buyer.user.id
+        )
+        order = pay_order(place_order(buyer, [(sku, 2)], options={"coupon_ids": [coupon.id]}))
+        assert order.total == 1700
+        order = shipped(order)
+        (line,) = lines_of(order)
+        first = refund_case(order, line, 1)
+        assert first.status == "completed" and first.amount == 850
+        assert UserCoupon.get_by_id(coupon.id).status == "used"  # a line still holds it
+        last = refund_case(Order.get_by_id(order.id), line, 1)
+        assert last.status == "completed" and last.amount == 850
+        assert Order.get_by_id(order.id).status == "closed"
+        expected = "unused" if configured else "used"
+        assert UserCoupon.get_by_id(coupon.id).status == expected
+
+
+def test_a_group_order_waiting_for_its_group_leaves_it_whole(app, store, enable_plugin, sku):
+    with enable_plugin("groupbuy", store):
+        activity = make_activity(store, sku, group_size=3)
+        leader, member = (make_account(email=f"g{i}@as.test").user for i in range(2))
+        lead_order = buy(leader, sku, activity)
+        pay(lead_order)
+        group = Group.get(Group.leader_id == leader.id)
+        order = buy(member, sku, activity, group_id=group.id)
+        pay(order)
+        order = Order.get_by_id(order.id)
+        assert order.status == "awaiting_group"
+        assert Group.get_by_id(group.id).joined == 2
+        (line,) = lines_of(order)
+        with pytest.raises(Conflict) as exc:
+            service.apply(order, application(line, "return_refund"), Actor("buyer", member.id))
+        assert exc.value.code == "not_shipped"
+        with pytest.raises(Conflict) as exc:
+            service.apply(
+                order, application(line, amount=line.pay_amount - 1), Actor("buyer", member.id)
+            )
+        assert exc.value.code == "group_order_whole"
+        case = service.approve(
+            service.apply(order, application(line), Actor("buyer", member.id)), STAFF
+        )
+        assert Case.get_by_id(case.id).status == "completed"
+        assert Order.get_by_id(order.id).status == "closed"
+        assert Member.get(Member.order_id == order.id).status == "refunded"
+        group = Group.get_by_id(group.id)
+        assert (group.status, group.joined, group.paid) == ("open", 1, 1)
+        # the seat is free again: someone else joins
+        third = make_account(email="g3@as.test").user
+        pay(buy(third, sku, activity, group_id=group.id))
+        assert Group.get_by_id(group.id).joined == 2
