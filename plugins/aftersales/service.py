@@ -87,13 +87,15 @@ def evidence_url(merchant_id: int, folder: str = PLUGIN) -> re.Pattern[str]:
     )
 
 
-def check_evidence(merchant_id: int, urls: list[str], field: str = "evidence") -> list[str]:
-    """Accept only photos uploaded to this plugin's folder for this store."""
-    pattern = evidence_url(merchant_id)
+def check_evidence(
+    merchant_id: int, urls: list[str], field: str = "evidence", folder: str = PLUGIN
+) -> list[str]:
+    """Accept only photos uploaded to ``folder`` of the media store for this store."""
+    pattern = evidence_url(merchant_id, folder)
     bad = [u for u in urls if not pattern.match(u)]
     if bad:
         raise ValidationError(
-            "evidence must be photos uploaded to this store's after-sales",
+            f"evidence must be photos uploaded to this store's {folder}",
             code="invalid_evidence",
             errors={field: [f"Not an upload of this store: {u}" for u in bad]},
         )
@@ -159,14 +161,22 @@ def apply(
     actor: Actor,
     *,
     source_key: str | None = None,
-    check_reason: bool = True,
+    by_platform: bool = False,
 ) -> Case:
     """Open a case for ``data["quantity"]`` of one line of the buyer's ``order``.
 
     ``data``: ``order_line_id``, ``type`` (refund | return_refund | exchange), ``quantity``,
     ``amount`` (refund; defaults to the line's share), ``reason`` (one of the store's),
     ``description``, ``evidence`` (URLs of this plugin's uploads). Refuses what the rules
-    forbid with nothing written; one open case per line (``409 case_open``)."""
+    forbid with nothing written; one open case per line (``409 case_open``).
+
+    ``by_platform``: a case the platform decided (a complaint's decision, ``source_key``
+    naming it) skips the store's reasons and window; a second call with the same
+    ``source_key`` returns the case the first one made."""
+    if source_key is not None:
+        existing = Case.get_or_none(Case.source_key == source_key)
+        if existing is not None:
+            return existing
     cfg = config(order.merchant_id)
     order = Order.get_by_id(order.id)
     if order.status not in ELIGIBLE:
@@ -175,7 +185,7 @@ def apply(
             code="not_eligible",
             errors={"status": [order.status]},
         )
-    if order.status == "completed" and order.completed_at is not None:
+    if order.status == "completed" and order.completed_at is not None and not by_platform:
         closes = order.completed_at + dt.timedelta(days=cfg["window_days"])
         if utcnow() > closes:
             raise Conflict(
@@ -192,7 +202,7 @@ def apply(
         )
     kind = data["type"]
     errors: dict[str, list[str]] = {}
-    if check_reason and data["reason"] not in cfg["reasons"]:
+    if not by_platform and data["reason"] not in cfg["reasons"]:
         errors["reason"] = [f"One of: {', '.join(cfg['reasons'])}."]
     left_qty, left_amount = refundable(line)
     quantity = data["quantity"]
@@ -205,12 +215,14 @@ def apply(
             errors={"status": [order.status]},
         )
     limit = min(left_qty, line.shipped_quantity) if kind != "refund" else left_qty
-    if not 1 <= quantity <= limit:
+    # The platform may award money without goods (quantity 0: a partial compensation).
+    lowest = 0 if by_platform and kind == "refund" else 1
+    if not lowest <= quantity <= limit:
         errors["quantity"] = [f"Between 1 and {limit}." if limit else "Nothing left on this line."]
     amount = 0
     if kind != "exchange" and "quantity" not in errors:
         # At most the units' share of what the line paid (all that is left for the last ones).
-        share = default_amount(line, quantity)
+        share = default_amount(line, quantity) if quantity else left_amount
         amount = data.get("amount")
         if amount is None:
             amount = share
