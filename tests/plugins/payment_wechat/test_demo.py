@@ -36,8 +36,8 @@ def test_demo_pays_with_wechat_and_alipay_against_the_simulators(app, client):
     try:
         banner = ["buyer ...", "plugin payment_wechat left off: invalid configuration"]
         lines = demo.attach_services(app, server.url, banner)
-        assert lines[0] == "buyer ..." and len(lines) == 3, lines
-        assert all("simulator" in line for line in lines[1:]), lines
+        assert lines[0] == "buyer ..." and not [x for x in lines if "left off" in x], lines
+        assert len([x for x in lines[1:] if "simulator" in x]) == 2, lines  # others: plugins
         merchant = Merchant.get(Merchant.name == demo.STORE)
         buyer = User.get(User.email == demo.BUYER[0])
         headers = login(client, *demo.BUYER)
