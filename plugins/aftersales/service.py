@@ -33,6 +33,7 @@ from mallkit.core.plugin_api import (
     cancel_task,
     decrement_stock,
     increment_stock,
+    is_postgres,
     merchant_plugins,
     refund_lines,
     schedule_task,
@@ -177,6 +178,25 @@ def apply(
         existing = Case.get_or_none(Case.source_key == source_key)
         if existing is not None:
             return existing
+    with transaction():
+        if is_postgres():
+            # Lock the line (as the core's refunds do, line first) so what is left of it is
+            # read after any refund or case that got there first; SQLite's BEGIN IMMEDIATE
+            # already serialises the whole application.
+            OrderLine.select(OrderLine.id).where(
+                (OrderLine.id == data["order_line_id"]) & (OrderLine.order == order.id)
+            ).for_update().execute()
+        return _open(order, data, actor, source_key=source_key, by_platform=by_platform)
+
+
+def _open(
+    order: Order,
+    data: dict[str, Any],
+    actor: Actor,
+    *,
+    source_key: str | None,
+    by_platform: bool,
+) -> Case:
     cfg = config(order.merchant_id)
     order = Order.get_by_id(order.id)
     if order.status not in ELIGIBLE:
@@ -281,6 +301,19 @@ def apply(
 # -- state changes ---------------------------------------------------------------------------
 
 
+def _lock_line(case: Case) -> None:
+    """On PostgreSQL, take the order line's row lock before changing a case that refunds it.
+
+    Lock order is line, then case, everywhere: an application locks the line and then
+    inserts its case (whose unique ``open_key`` waits for a transaction changing the line's
+    open case), and a refund updates the line after moving the case — without this, an
+    application and an approval of the same line wait for each other (a deadlock)."""
+    if is_postgres():
+        OrderLine.select(OrderLine.id).where(
+            OrderLine.id == case.order_line_id
+        ).for_update().execute()
+
+
 def _move(case: Case, sources: tuple[str, ...], target: str, **changes: Any) -> Case:
     """Compare-and-set the case from one of ``sources`` to ``target``; 409 with the current
     state when another change came first."""
@@ -319,6 +352,7 @@ def approve(case: Case, actor: Actor, text: str = "") -> Case:
     goods, at the merchant's return address, for ``ship_back_days``."""
     cfg = config(case.merchant_id)
     with transaction():
+        _lock_line(case)
         if case.type == "refund":
             case = _move(case, (APPLIED,), REFUNDING, approved_at=utcnow(), decided_by=actor.type)
         else:
@@ -428,6 +462,7 @@ def refuse(case: Case, actor: Actor, reason: str) -> Case:
 def refund(case: Case, actor: Actor) -> Case:
     """Refund a received return — or send again a refund the channel reported failed."""
     with transaction():
+        _lock_line(case)
         current = Case.get_by_id(case.id)
         if current.type == "exchange":
             raise Conflict(

@@ -328,3 +328,21 @@ def test_nothing_breaks_without_other_plugins(store, buyer, sku):
     run_tasks()
     assert Case.get_by_id(case.id).status == "completed"
     assert Order.get_by_id(order.id).status == "closed"
+
+
+def test_racing_applications_never_open_a_case_on_a_line_with_nothing_left(app, store, buyer, sku):
+    """Cases racing on a line of two units, each approved at once: one open case at a time,
+    and once the line is refunded in full no application gets through on stale figures."""
+    order = paid(buyer, [(sku, 2)])
+    (line,) = lines_of(order)
+
+    def apply_and_approve(i):
+        case = service.apply(Order.get_by_id(order.id), application(line), buyer_of(order))
+        return service.approve(case, STAFF)
+
+    for _ in range(3):
+        concurrently(app, apply_and_approve, 4)
+    cases = list(Case.select())
+    assert [c.status for c in cases] == ["completed", "completed"]
+    assert OrderLine.get_by_id(line.id).refunded_amount == 2000
+    assert Refund.select().count() == 2
