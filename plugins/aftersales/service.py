@@ -35,6 +35,7 @@ from mallkit.core.plugin_api import (
     increment_stock,
     is_postgres,
     merchant_plugins,
+    record_audit,
     refund_lines,
     schedule_task,
     transaction,
@@ -145,7 +146,28 @@ def _number() -> str:
     return f"AS{utcnow():%y%m%d%H%M%S}{secrets.token_hex(4).upper()}"
 
 
+# Staff and platform decisions that move money or stock go to the audit log too.
+AUDITED = ("approved", "rejected", "received", "refused", "refund_sent", "reshipped")
+
+
 def note(case: Case, author: Actor, text: str = "", *, event: str = "", images=()) -> None:
+    """A message on the case; a change of state when ``event`` names it (audited when staff
+    or the platform decided it)."""
+    if event in AUDITED and author.type in ("staff", "admin"):
+        record_audit(
+            f"aftersales.{event}",
+            actor_id=author.id,
+            merchant_id=case.merchant_id,
+            target_type="aftersale_case",
+            target_id=case.number,
+            after={
+                "status": case.status,
+                "order_line_id": case.order_line_id,
+                "quantity": case.quantity,
+                "amount": case.amount,
+                "refund_id": case.refund_id,
+            },
+        )
     CaseMessage.create(
         case=case.id,
         author_type=author.type,

@@ -32,6 +32,7 @@ from mallkit.core.plugin_api import (
     ValidationError,
     cancel_task,
     merchant_plugins,
+    record_audit,
     schedule_task,
     transaction,
     utcnow,
@@ -314,6 +315,14 @@ def decide(complaint: Complaint, actor: Actor, data: dict[str, Any]) -> Complain
         )
         cancel_task(f"{APPEAL_DEADLINE}:{complaint.id}")
         note(complaint, actor, data.get("note", ""), event=f"decided:{kind}")
+        record_audit(
+            "complaints.decide",
+            actor_id=actor.id,
+            merchant_id=complaint.merchant_id,
+            target_type="complaint",
+            target_id=complaint.number,
+            after={"decision": kind, "amount": amount, "order_line_id": complaint.decision_line_id},
+        )
         if kind in MONEY_DECISIONS:
             schedule_task(
                 EXECUTE,

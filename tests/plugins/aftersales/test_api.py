@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 
+from mallkit.core.audit import AuditLog
 from mallkit.core.orders.models import Order
 from mallkit.core.testing import run_tasks
 from tests.plugins.aftersales.conftest import RETURN_ADDRESS, lines_of, paid, shipped
@@ -146,6 +147,12 @@ def test_others_get_404_and_bad_input_422(
     assert r.status_code == 422 and "reason" in r.json["errors"]
     r = client.post(f"{url}/reject", json={"reason": "已发货"}, headers=owner.headers)
     assert r.json["status"] == "rejected"
+    audit = AuditLog.get(AuditLog.action == "aftersales.rejected")
+    assert (audit.actor_id, audit.merchant_id, audit.target_id) == (
+        owner.user.id,
+        store.id,
+        r.json["number"],
+    )
     r = client.post(f"{url}/cancel", headers=buyer.headers)
     assert r.status_code == 409 and r.json["errors"] == {"status": ["rejected"]}
     r = client.post(f"{url}/messages", json={"text": "why"}, headers=buyer.headers)

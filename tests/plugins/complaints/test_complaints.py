@@ -8,6 +8,7 @@ import io
 
 import pytest
 
+from mallkit.core.audit import AuditLog
 from mallkit.core.db import utcnow
 from mallkit.core.errors import Conflict
 from mallkit.core.orders.machine import Actor
@@ -189,6 +190,8 @@ def test_decisions_without_money_and_withdrawals(store, owner, buyer, sku):
     order = paid(buyer, [(sku, 1)])
     warned = service.decide(to_arbitration(filed(order)), ADMIN, {"decision": "warning"})
     assert (warned.status, warned.execution) == ("closed", "")
+    audit = AuditLog.get(AuditLog.action == "complaints.decide")
+    assert (audit.target_id, audit.after["decision"]) == (warned.number, "warning")
     again = filed(order)  # the order may be complained about again once closed
     withdrawn = service.withdraw(again, Actor("buyer", order.buyer_id))
     assert withdrawn.status == "withdrawn"
@@ -252,3 +255,12 @@ def test_others_get_404_and_bad_input_is_refused(
     assert [c["status"] for c in r.json] == ["new"]
     r = client.post(f"{url}/decide", json={"decision": "refund_full"}, headers=admin.headers)
     assert r.status_code == 409 and r.json["errors"] == {"status": ["new"]}
+
+
+def test_two_filings_racing_for_one_order_make_one_complaint(app, store, buyer, sku):
+    order = paid(buyer, [(sku, 1)])
+    results = concurrently(app, lambda i: filed(Order.get_by_id(order.id)), 4)
+    made = [r for r in results if isinstance(r, Complaint)]
+    assert len(made) == 1, results
+    assert all(getattr(r, "code", "") == "complaint_open" for r in results if r not in made)
+    assert Complaint.select().count() == 1
