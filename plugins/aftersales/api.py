@@ -16,6 +16,7 @@ from mallkit.core.plugin_api import (
     PeeweePage,
     Refund,
     User,
+    ValidationError,
     buyer_order,
     plugin_blueprint,
     require_staff,
@@ -265,4 +266,6 @@ class Stats(MethodView):
         staff_actor(merchant_id)
         until = args.get("until") or utcnow()
         since = args.get("since") or until - dt.timedelta(days=30)
+        if since >= until:
+            raise ValidationError("since must be before until", errors={"since": ["Before until."]})
         return service.stats(merchant_id, since, until)

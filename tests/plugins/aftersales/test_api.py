@@ -157,3 +157,25 @@ def test_others_get_404_and_bad_input_422(
     assert r.status_code == 409 and r.json["errors"] == {"status": ["rejected"]}
     r = client.post(f"{url}/messages", json={"text": "why"}, headers=buyer.headers)
     assert r.status_code == 409
+
+
+def test_settings_are_validated_with_field_errors(client, store, admin):
+    url = f"/api/v1/admin/merchants/{store.id}/plugins/aftersales/enable"
+    r = client.post(
+        url,
+        json={"config": {"window_days": -1, "ship_back_days": 0, "reasons": [], "x": 1}},
+        headers=admin.headers,
+    )
+    assert r.status_code == 422, r.json
+    assert {"window_days", "ship_back_days", "reasons"} <= set(r.json["errors"])
+    r = client.post(
+        url,
+        json={"config": {"return_address": {"recipient": "售后", "phone": "1"}}},
+        headers=admin.headers,
+    )
+    assert r.status_code == 422 and "return_address" in r.json["errors"]
+    r = client.get(
+        f"{base(store)}/stats?since=2026-11-02T00:00:00Z&until=2026-11-01T00:00:00Z",
+        headers=admin.headers,
+    )
+    assert r.status_code == 422 and "since" in r.json["errors"]
