@@ -264,3 +264,20 @@ def test_two_filings_racing_for_one_order_make_one_complaint(app, store, buyer, 
     assert len(made) == 1, results
     assert all(getattr(r, "code", "") == "complaint_open" for r in results if r not in made)
     assert Complaint.select().count() == 1
+
+
+def test_complaints_need_aftersales_and_valid_settings(client, merchant, admin):
+    url = f"/api/v1/admin/merchants/{merchant.id}/plugins"
+    r = client.post(f"{url}/complaints/enable", json={"config": {}}, headers=admin.headers)
+    assert r.status_code in (409, 422) and "aftersales" in r.json["message"], r.json
+    assert (
+        client.post(f"{url}/aftersales/enable", json={}, headers=admin.headers).status_code == 200
+    )
+    r = client.post(
+        f"{url}/complaints/enable",
+        json={"config": {"appeal_hours": 0, "window_days": 400}},
+        headers=admin.headers,
+    )
+    assert r.status_code == 422 and {"appeal_hours", "window_days"} <= set(r.json["errors"])
+    r = client.post(f"{url}/complaints/enable", json={"config": {}}, headers=admin.headers)
+    assert r.status_code == 200, r.json
