@@ -83,3 +83,12 @@ def test_a_group_order_waiting_for_its_group_leaves_it_whole(app, store, enable_
         third = make_account(email="g3@as.test").user
         pay(buy(third, sku, activity, group_id=group.id))
         assert Group.get_by_id(group.id).joined == 2
+
+
+def test_coupons_load_and_work_without_aftersales_installed(make_app):
+    """coupons implements aftersales' hook as optional: leaving aftersales (and complaints,
+    which needs it) out of an instance changes nothing else."""
+    app = make_app(PLUGINS_DISABLED=["aftersales", "complaints"])
+    host = app.extensions["mallkit"].plugins
+    assert "coupons" in host.plugins and "aftersales" not in host.plugins
+    assert host.hook.on_aftersale_completed.spec is None  # coupons implements it; nobody calls it
