@@ -539,6 +539,12 @@ def _refund(case: Case, actor: Actor) -> Case:
 
 def reship(case: Case, actor: Actor, carrier: str, tracking_number: str) -> Case:
     """Ship the replacement of a received exchange (taken out of stock); the case is done."""
+    if case.type != "exchange":
+        raise Conflict(
+            "only an exchange is reshipped",
+            code="invalid_case_state",
+            errors={"status": [Case.get_by_id(case.id).status]},
+        )
     with transaction():
         case = _end(
             case,
@@ -547,12 +553,6 @@ def reship(case: Case, actor: Actor, carrier: str, tracking_number: str) -> Case
             reship_carrier=carrier,
             reship_tracking=tracking_number,
         )
-        if case.type != "exchange":
-            raise Conflict(
-                "only an exchange is reshipped",
-                code="invalid_case_state",
-                errors={"status": [RECEIVED]},
-            )
         order = Order.get_by_id(case.order_id)
         if order.stock_deducted:
             decrement_stock(

@@ -365,8 +365,8 @@ def execute(complaint_id: int) -> str:
                 "type": kind,
                 "quantity": quantity,
                 "amount": complaint.decision_amount or None,
-                "reason": f"complaint {complaint.number}",
-                "description": complaint.decision_note,
+                "reason": "complaint",  # one reason for the store's statistics
+                "description": f"{complaint.number}: {complaint.decision_note}",
             },
             platform,
             source_key=f"complaint:{complaint.id}",

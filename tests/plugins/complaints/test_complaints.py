@@ -124,6 +124,7 @@ def test_a_dispute_through_the_api_ends_in_a_partial_refund(
         0,
         "admin",
     )
+    assert (case.reason, case.source_key) == ("complaint", f"complaint:{done.id}")
     assert [(r.amount, r.status) for r in Refund.select()] == [(300, "succeeded")]
     assert OrderLine.get_by_id(line.id).refunded_quantity == 0  # the buyer keeps the goods
     assert held(order) == []
