@@ -134,6 +134,17 @@ class BuyerCases(MethodView):
         return detail(service.apply(order, data, Actor("buyer", user.id)))
 
 
+@blp.route("/me/aftersales/cases")
+class MyCases(MethodView):
+    @blp.arguments(CaseFilterIn, location="query")
+    @blp.response(200, CaseOut(many=True))
+    @blp.paginate(PeeweePage)
+    def get(self, args):
+        """The caller's cases at every store, newest first."""
+        user = require_user()
+        return _filtered(Case.select().where(Case.buyer_id == user.id), args)
+
+
 @blp.route(f"{BASE}/cases/<int:case_id>")
 class CaseDetail(MethodView):
     @blp.response(200, CaseDetailOut)

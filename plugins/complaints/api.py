@@ -137,6 +137,18 @@ class BuyerComplaints(MethodView):
         return view(service.file(order, data, Actor("buyer", user.id)), messages=True)
 
 
+@blp.route("/me/complaints")
+class MyComplaints(MethodView):
+    @blp.response(200, ComplaintOut(many=True))
+    @blp.paginate(PeeweePage)
+    def get(self):
+        """The caller's complaints about every store, newest first."""
+        user = require_user()
+        return page(
+            Complaint.select().where(Complaint.buyer_id == user.id).order_by(Complaint.id.desc())
+        )
+
+
 @blp.route(f"{BASE}/<int:complaint_id>")
 class Detail(MethodView):
     @blp.response(200, ComplaintDetailOut)

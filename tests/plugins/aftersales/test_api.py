@@ -89,6 +89,9 @@ def test_a_return_through_the_api(app, client, store, owner, buyer, sku, tmp_pat
 
     r = client.get(f"{base(store)}/cases", headers=buyer.headers)
     assert [c["id"] for c in r.json] == [case["id"]]
+    r = client.get("/api/v1/me/aftersales/cases?status=completed", headers=buyer.headers)
+    assert [c["id"] for c in r.json] == [case["id"]]
+    assert client.get("/api/v1/me/aftersales/cases", headers=owner.headers).json == []
     r = client.get(f"{base(store)}/stats", headers=owner.headers)
     assert r.status_code == 200
     assert r.json["cases"] == 1 and r.json["by_reason"] == {"商品质量问题": 1}

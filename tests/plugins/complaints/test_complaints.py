@@ -138,6 +138,9 @@ def test_a_dispute_through_the_api_ends_in_a_partial_refund(
         "decided:refund_partial",
         "executed",
     ]
+    mine = client.get("/api/v1/me/complaints", headers=buyer.headers).json
+    assert [(c["id"], c["decision"]) for c in mine] == [(complaint["id"], "refund_partial")]
+    assert client.get("/api/v1/me/complaints", headers=owner.headers).json == []
     r = client.get(f"{base(store)}/stats", headers=owner.headers)
     assert r.json["complaints"] == 1 and r.json["by_decision"] == {"refund_partial": 1}
     assert r.json["rate"] == 1.0
