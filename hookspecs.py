@@ -359,8 +359,7 @@ def order_lines_on_hold(order: Order) -> list[int] | None:
     (it asks again later). Called inside the caller's transaction; answer from your own
     rows without writing.
     Returns: collects all; each a list of ``OrderLine`` ids held (``None`` or ``[]`` holds
-    nothing). Applies: like ``on_order_state_changed``: the merchant's plugins plus those
-    enabled when the order was placed.
+    nothing). Applies: merchant-scoped (the order's merchant's plugins as they are now).
     """
 
 

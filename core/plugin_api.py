@@ -22,12 +22,15 @@ Groups, each documented in ``docs/plugins.md``:
   with ``daily_at=datetime.time(...)`` a recurring job run daily per merchant at that local
   time, since API 1.1), :class:`Allocation`, :class:`StockReference`, :class:`Actor`;
 - payment channels: :class:`PaymentChannel` and the values it returns;
+  :func:`check_gateway` / :func:`ensure_gateway` (a gateway URL must be official or allowed
+  by the platform, since API 1.2);
 - the core's rows a plugin reads: :class:`Merchant`, :class:`User`, :class:`Product`,
   :class:`Sku`, :class:`Order`, :class:`OrderLine`, :class:`PaymentAttempt`, :class:`Refund`,
   :class:`ScheduledTask`, :class:`ShareLink`;
 - catalog: :func:`category_lineage` (a category's ancestors, for scopes that include
   sub-categories), :func:`store_media` (save an uploaded image under the plugin's folder of
-  the media store, since API 1.2);
+  the media store, since API 1.2), :func:`foreign_catalog_ids` (which ids are not the
+  store's own products, SKUs or categories, since API 1.2);
 - data and money: :class:`BaseModel`, :class:`JSONField`, :func:`transaction`,
   :func:`on_commit`, :func:`utcnow`, :func:`as_utc`, :func:`is_postgres`, :data:`database`,
   :func:`apportion`, :class:`Money`;
@@ -36,7 +39,8 @@ Groups, each documented in ``docs/plugins.md``:
   :data:`order_refunded`, :data:`user_registered`;
 - REST: :class:`Schema`, :class:`UtcDateTime`, :class:`PeeweePage` (with :class:`Rendered`
   for pages rendered as a whole), :func:`current_user`, :func:`require_user`,
-  :func:`require_staff`, :func:`require_admin`;
+  :func:`require_staff`, :func:`require_admin`, :func:`idempotency_key` (the request's
+  ``Idempotency-Key``, checked; since API 1.2);
 - errors: :class:`MallkitError` and its subclasses (:class:`OutOfStock` for allocators);
 - the service verbs plugins legitimately call: orders (:func:`buyer_order`,
   :func:`merchant_order`, :func:`cancel_order`, :func:`transition_order`), payments
@@ -65,6 +69,7 @@ from mallkit.core.catalog.categories import lineage as category_lineage
 from mallkit.core.catalog.errors import OutOfStock
 from mallkit.core.catalog.media import store as store_media
 from mallkit.core.catalog.models import Product, Sku
+from mallkit.core.catalog.service import foreign_ids as foreign_catalog_ids
 from mallkit.core.catalog.stock import decrement as decrement_stock
 from mallkit.core.catalog.stock import increment as increment_stock
 from mallkit.core.checkout.proposals import (
@@ -95,6 +100,7 @@ from mallkit.core.errors import (
     Unauthorized,
     ValidationError,
 )
+from mallkit.core.idempotency import request_key as idempotency_key
 from mallkit.core.money import Money, apportion
 from mallkit.core.orders.machine import SYSTEM, Actor, OrderTransition
 from mallkit.core.orders.machine import transition as transition_order
@@ -110,6 +116,7 @@ from mallkit.core.payments.channel import (
     Notification,
     PaymentChannel,
 )
+from mallkit.core.payments.gateways import check_gateway, ensure_gateway
 from mallkit.core.payments.models import PaymentAttempt, Refund
 from mallkit.core.payments.refunds import refund_everything as refund_order
 from mallkit.core.payments.refunds import refund_lines
@@ -143,7 +150,8 @@ from mallkit.core.tasks.queue import schedule as schedule_task
 
 # 1.1: Adjustment.threshold, category_lineage, JobHandler.daily_at, share links, signals,
 # on_commit
-# 1.2: store_media, refund_lines
+# 1.2: store_media, check_gateway, ensure_gateway, simkit.allow_gateway, idempotency_key,
+# foreign_catalog_ids, refund_lines
 PLUGIN_API_VERSION = "1.2"
 
 __all__ = [
@@ -175,6 +183,8 @@ __all__ = [
     "InvalidNotification",
     "Notification",
     "PaymentChannel",
+    "check_gateway",
+    "ensure_gateway",
     # the core's rows
     "Merchant",
     "Order",
@@ -189,6 +199,7 @@ __all__ = [
     "User",
     # catalog
     "category_lineage",
+    "foreign_catalog_ids",
     "store_media",
     # data and money
     "BaseModel",
@@ -215,6 +226,7 @@ __all__ = [
     "Schema",
     "UtcDateTime",
     "current_user",
+    "idempotency_key",
     "require_admin",
     "require_staff",
     "require_user",

@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 # Hooks specified ahead of the code that calls them. Each names the issue that brings the
 # caller; the last test keeps this list honest.
-AWAITING_CALLER: dict[str, str] = {}
+AWAITING_CALLER = {}
 
 
 def hook_names() -> list[str]:

@@ -25,6 +25,8 @@ from mallkit.core.payments.channel import ChannelPayment
 ADMIN = ("admin@demo.mallkit.dev", "demo-admin-1")
 OWNER = ("owner@demo.mallkit.dev", "demo-owner-1")
 BUYER = ("buyer@demo.mallkit.dev", "demo-buyer-1")
+# A second buyer, for plugins that show two buyers together (a promoter and their team).
+FRIEND = ("friend@demo.mallkit.dev", "demo-friend-1")
 STORE = "Demo Store 演示商城"
 
 
@@ -101,6 +103,7 @@ def seed(app: Flask) -> list[str]:
         _user(*ADMIN, "Demo admin", admin=True)
         owner = _user(*OWNER, "Demo owner")
         _user(*BUYER, "Demo buyer")
+        _user(*FRIEND, "Demo friend")
         merchant = Merchant.get_or_none(Merchant.name == STORE)
         if merchant is None:
             merchant = merchants.create_merchant(
@@ -137,6 +140,7 @@ def seed(app: Flask) -> list[str]:
         f"platform admin  {ADMIN[0]} / {ADMIN[1]}",
         f"merchant owner  {OWNER[0]} / {OWNER[1]}  (merchant id {merchant.id}: {STORE})",
         f"buyer           {BUYER[0]} / {BUYER[1]}",
+        f"second buyer    {FRIEND[0]} / {FRIEND[1]}",
         f"plugins on      {', '.join(enabled) or '(none installed)'}",
     ]
     return lines + notes

@@ -31,6 +31,7 @@ STAFF = ("owner", "manager")
 
 @blp.route("/merchants/<int:merchant_id>/coupon-centre")
 class Centre(MethodView):
+    @blp.doc(security=[])
     @blp.arguments(CentreQuery, location="query")
     @blp.response(200, TemplateOut(many=True))
     def get(self, query, merchant_id):

@@ -27,6 +27,7 @@ from mallkit.core.plugin_api import (
     as_utc,
     category_lineage,
     database,
+    foreign_catalog_ids,
     merchant_plugins,
     transaction,
     utcnow,
@@ -49,7 +50,7 @@ CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
 # -- templates -------------------------------------------------------------------------------
 
 
-def _check_template(data: dict[str, Any]) -> None:
+def _check_template(merchant_id: int, data: dict[str, Any]) -> None:
     errors: dict[str, list[str]] = {}
     kind = data["type"]
     if kind in ("full_reduction", "no_threshold") and data.get("amount", 0) < 1:
@@ -62,6 +63,10 @@ def _check_template(data: dict[str, Any]) -> None:
         errors["rate"] = ["The rate is the percentage paid, 1 to 99."]
     if data.get("scope", "all") != "all" and not data.get("scope_ids"):
         errors["scope_ids"] = ["Name the products or categories of the scope."]
+    elif data.get("scope", "all") != "all":
+        kind = "categories" if data["scope"] == "categories" else "products"
+        if foreign := foreign_catalog_ids(merchant_id, kind, data["scope_ids"]):
+            errors["scope_ids"] = [f"Not this store's {kind}: {foreign[:10]}."]
     if data.get("validity", "fixed") == "fixed":
         if not data.get("ends_at"):
             errors["ends_at"] = ["Fixed validity needs an end."]
@@ -80,7 +85,7 @@ def create_template(merchant_id: int, data: dict[str, Any]) -> CouponTemplate:
         "starts_at": as_utc(data.get("starts_at")),
         "ends_at": as_utc(data.get("ends_at")),
     }
-    _check_template(data)
+    _check_template(merchant_id, data)
     return CouponTemplate.create(merchant_id=merchant_id, **data)
 
 

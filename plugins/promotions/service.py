@@ -28,6 +28,7 @@ from mallkit.core.plugin_api import (
     ValidationError,
     as_utc,
     database,
+    foreign_catalog_ids,
     merchant_plugins,
     transaction,
     utcnow,
@@ -108,6 +109,10 @@ def _check(merchant_id: int, data: dict[str, Any]) -> None:
         errors["ends_at"] = ["The end must come after the start."]
     if data.get("scope", "all") != "all" and not data.get("scope_ids"):
         errors["scope_ids"] = ["Name the products, SKUs or categories of the scope."]
+    elif data.get("scope", "all") != "all":
+        kind = {"skus": "skus", "categories": "categories"}.get(data["scope"], "products")
+        if foreign := foreign_catalog_ids(merchant_id, kind, data["scope_ids"]):
+            errors["scope_ids"] = [f"Not this store's {kind}: {foreign[:10]}."]
     if data["type"] != "discount" and (data.get("stock") or data.get("per_user")):
         errors["stock"] = ["Only a time-limited discount has its own stock and per-user limit."]
     if not errors and data["type"] in ("bundle", "gift"):
