@@ -1,5 +1,6 @@
 """Effects of after-sale cases on other plugins, through hooks aftersales does not know:
-coupons given back when configured, a group-buy member leaving a group cleanly."""
+coupons given back when configured, a group-buy member leaving a group cleanly, a commission
+waiting for an open case and cancelled by its refund."""
 
 from __future__ import annotations
 
@@ -7,15 +8,28 @@ import pytest
 
 from mallkit.core.errors import Conflict
 from mallkit.core.orders.machine import Actor
-from mallkit.core.orders.models import Order
-from mallkit.core.testing import make_account, pay_order, place_order
+from mallkit.core.orders.models import Order, OrderLine
+from mallkit.core.plugin_api import configure_plugin
+from mallkit.core.testing import make_account, make_product, pay_order, place_order, skus_of
 from mallkit.plugins.aftersales import service
 from mallkit.plugins.aftersales.models import Case
 from mallkit.plugins.coupons import service as coupons
 from mallkit.plugins.coupons.models import UserCoupon
+from mallkit.plugins.distribution import promoters
+from mallkit.plugins.distribution.models import Commission
 from mallkit.plugins.groupbuy.models import Group, Member
 from tests.plugins.aftersales.conftest import application, lines_of, shipped
 from tests.plugins.coupons.conftest import template
+from tests.plugins.distribution.conftest import (
+    CONFIG,
+    complete,
+    promote,
+    reload,
+    settle_all,
+)
+from tests.plugins.distribution.conftest import (
+    buy as buy_promoted,
+)
 from tests.plugins.groupbuy.conftest import buy, make_activity, pay
 
 STAFF = Actor("staff", 1)
@@ -92,3 +106,37 @@ def test_coupons_load_and_work_without_aftersales_installed(make_app):
     host = app.extensions["mallkit"].plugins
     assert "coupons" in host.plugins and "aftersales" not in host.plugins
     assert host.hook.on_aftersale_completed.spec is None  # coupons implements it; nobody calls it
+
+
+@pytest.mark.parametrize("outcome", ["rejected", "refunded"])
+def test_commission_waits_for_an_open_case_and_follows_its_outcome(store, enable_plugin, outcome):
+    """distribution asks order_lines_on_hold before settling a commission: an open case holds
+    the line; a rejected case lets it settle, a refunded one cancels it (through the core's
+    on_order_refunded, which distribution implements)."""
+    # no automatic approval: the case stays open over the settlement's eight days
+    configure_plugin(store, "aftersales", {"approve_within_hours": 0})
+    with enable_plugin("distribution", store, CONFIG):
+        top, buyer = (make_account(email=f"d{i}@as.test") for i in range(2))
+        sku = skus_of(make_product(store, prices=(10000,), stocks=(10,)))[0]
+        promoter = promote(store, top)
+        promoters.bind(store.id, buyer.user.id, promoter, "code")
+        order = complete(buy_promoted(buyer, sku))
+        line = OrderLine.get(OrderLine.order == order.id)
+        case = service.apply(
+            order, application(line, "return_refund"), Actor("buyer", order.buyer_id)
+        )
+        settle_all(days=8)
+        assert reload(promoter).balance == 0  # held by the open case
+        if outcome == "rejected":
+            service.reject(case, STAFF, "used")
+            settle_all(days=10)
+            assert reload(promoter).balance == 1000
+        else:
+            case = service.approve(case, STAFF)
+            case = service.receive(
+                service.ship_back(case, Actor("buyer", order.buyer_id), "SF", "SF0001"), STAFF
+            )
+            settle_all(days=10)
+            assert Case.get_by_id(case.id).status == "completed"
+            assert reload(promoter).balance == 0
+            assert Commission.get(Commission.order_id == order.id).status != "settled"
