@@ -48,7 +48,8 @@ Groups, each documented in ``docs/plugins.md``:
   :func:`merchant_order`, :func:`cancel_order`, :func:`transition_order`,
   :func:`place_virtual_order`), payments
   (:func:`start_payment`, :func:`record_payment`, :func:`channel_context`,
-  :func:`record_payment_log`), refunds (:func:`refund_order`), tasks (:func:`schedule_task`,
+  :func:`record_payment_log`), refunds (:func:`refund_order`; :func:`refund_lines` for
+  chosen lines and quantities, since API 1.2), tasks (:func:`schedule_task`,
   :func:`cancel_task`), the audit log (:func:`record_audit`), share links
   (:func:`create_share`, :func:`get_share`, :func:`share_url`, :func:`attribute_order`,
   :func:`order_source`; docs/shares.md);
@@ -124,6 +125,7 @@ from mallkit.core.payments.channel import (
 from mallkit.core.payments.gateways import check_gateway, ensure_gateway
 from mallkit.core.payments.models import PaymentAttempt, Refund
 from mallkit.core.payments.refunds import refund_everything as refund_order
+from mallkit.core.payments.refunds import refund_lines
 from mallkit.core.payments.registry import context as channel_context
 from mallkit.core.payments.registry import record_log as record_payment_log
 from mallkit.core.payments.schemas import AttemptOut as PaymentAttemptOut
@@ -155,7 +157,7 @@ from mallkit.core.tasks.queue import schedule as schedule_task
 # 1.1: Adjustment.threshold, category_lineage, JobHandler.daily_at, share links, signals,
 # on_commit
 # 1.2: store_media, check_gateway, ensure_gateway, simkit.allow_gateway, idempotency_key,
-# foreign_catalog_ids, search_document, search_query_tokens, place_virtual_order
+# foreign_catalog_ids, search_document, search_query_tokens, place_virtual_order, refund_lines
 PLUGIN_API_VERSION = "1.2"
 
 __all__ = [
@@ -262,6 +264,7 @@ __all__ = [
     "record_audit",
     "record_payment",
     "record_payment_log",
+    "refund_lines",
     "refund_order",
     "schedule_task",
     "share_url",

@@ -1,7 +1,7 @@
 """Demo data: a platform admin, a merchant with every merchant-level plugin switched on and a
-few products, its owner, and a buyer with an address — enough to go cart → checkout → manual
-payment → shipped → completed through the API. Running it again changes nothing and prints
-the same credentials."""
+few products, its owner, and a buyer with an address and one completed order — enough to go
+cart → checkout → manual payment → shipped → completed through the API. Running it again
+changes nothing and prints the same credentials."""
 
 from __future__ import annotations
 
@@ -72,29 +72,25 @@ def _catalog(merchant: Merchant) -> None:
         create_product(merchant.id, product)
 
 
-def _completed_order(merchant: Merchant, buyer: User) -> None:
-    """One order the demo buyer has received (placed, paid by transfer, shipped, confirmed),
-    so the plugins' demo data has something to build on (a review, an after-sale case)."""
-    received = Order.select().where(
-        (Order.merchant == merchant.id) & (Order.buyer == buyer.id) & (Order.status == "completed")
-    )
-    sku = Sku.select().where(Sku.merchant == merchant.id).order_by(Sku.id).first()
-    if received.exists() or sku is None:
+def _sample_order(merchant: Merchant, owner: User, buyer: User) -> None:
+    """One completed order of the demo buyer — placed, paid by bank transfer, shipped and
+    received — so the plugins' demos have an order to show (a review, an after-sale case)."""
+    if Order.select().where((Order.merchant == merchant.id) & (Order.buyer == buyer.id)).exists():
         return
+    sku = Sku.select().where(Sku.merchant == merchant.id).order_by(Sku.id).first()
     address = Address.get(Address.user == buyer.id)
     (order,) = checkout.place(
-        buyer, {"items": [{"sku_id": sku.id, "quantity": 1}], "address_id": address.id}
+        buyer, {"items": [{"sku_id": sku.id, "quantity": 2}], "address_id": address.id}
     )
     attempt = payments.start(order, "manual", method="transfer")
     payments.record_payment(
         merchant.id,
         "manual",
-        ChannelPayment(attempt.number, "paid", f"DEMO-{order.number}", attempt.amount, "CNY"),
+        ChannelPayment(attempt.number, "paid", f"DEMO-{order.number}", order.total, order.currency),
         "staff",
     )
-    orders.ship(
-        Order.get_by_id(order.id), Actor("staff"), carrier="SF", tracking_number="SF0000000001"
-    )
+    staff = Actor("staff", owner.id)
+    orders.ship(Order.get_by_id(order.id), staff, carrier="SF", tracking_number="SF1000000000")
     orders.confirm_receipt(Order.get_by_id(order.id), Actor("buyer", buyer.id))
 
 
@@ -137,9 +133,9 @@ def seed(app: Flask) -> list[str]:
                     "detail": "世纪大道 100 号",
                 },
             )
+        if "payment_manual" in host.for_merchant(merchant.id).enabled:
+            _sample_order(merchant, owner, buyer)
         enabled = sorted(host.for_merchant(merchant.id).enabled)
-        if "payment_manual" in enabled:
-            _completed_order(merchant, buyer)
     lines = [
         f"platform admin  {ADMIN[0]} / {ADMIN[1]}",
         f"merchant owner  {OWNER[0]} / {OWNER[1]}  (merchant id {merchant.id}: {STORE})",

@@ -76,3 +76,8 @@ def on_order_placed(merchant, buyer, order, lines):
 @hookimpl
 def on_order_state_changed(order, source, target, actor):
     service.on_state_changed(order, source, target)
+
+
+@hookimpl(optionalhook=True)  # declared by the aftersales plugin, when it is installed
+def on_aftersale_completed(case, order, refund):
+    service.after_aftersale(order, refund)

@@ -22,6 +22,13 @@ class CouponsConfig(PlainSchema):
         load_default=False,
         metadata={"description": "Give the coupon back when a paid order is fully refunded"},
     )
+    return_on_aftersale = fields.Boolean(
+        load_default=False,
+        metadata={
+            "description": "Give the coupon back when after-sale cases refund every line it "
+            "discounted (the aftersales plugin)"
+        },
+    )
 
 
 class TemplateIn(Schema):

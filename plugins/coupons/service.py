@@ -20,6 +20,7 @@ from mallkit.core.plugin_api import (
     Conflict,
     Merchant,
     NotFound,
+    OrderLine,
     Product,
     User,
     ValidationError,
@@ -474,6 +475,25 @@ def on_state_changed(order: Any, source: str, target: str) -> None:
     elif target == "closed":
         if merchant_plugins(order.merchant_id).config(PLUGIN).get("return_on_full_refund"):
             give_back(order)
+
+
+def after_aftersale(order: Any, refund: Any) -> int:
+    """An after-sale case was refunded (the aftersales plugin's ``on_aftersale_completed``):
+    with ``return_on_aftersale``, the order's coupons come back once every line they
+    discounted is refunded in full. Returns how many came back."""
+    if refund is None or not merchant_plugins(order.merchant_id).config(PLUGIN).get(
+        "return_on_aftersale"
+    ):
+        return 0
+    discounted = OrderLine.select().where(
+        (OrderLine.order == order.id) & (OrderLine.coupon_discount > 0)
+    )
+    if (
+        not discounted.exists()
+        or discounted.where(OrderLine.refunded_quantity < OrderLine.quantity).exists()
+    ):
+        return 0
+    return give_back(order)
 
 
 # -- expiry and statistics -------------------------------------------------------------------
