@@ -54,6 +54,7 @@ if TYPE_CHECKING:
     from mallkit.core.payments.channel import PaymentChannel
     from mallkit.core.payments.models import Refund
     from mallkit.core.plugins import MigrationSource
+    from mallkit.core.shares.models import ShareLink
     from mallkit.core.tasks.queue import JobHandler
 
 PROJECT = "mallkit"
@@ -359,8 +360,78 @@ def order_lines_on_hold(order: Order) -> list[int] | None:
     (it asks again later). Called inside the caller's transaction; answer from your own
     rows without writing.
     Returns: collects all; each a list of ``OrderLine`` ids held (``None`` or ``[]`` holds
-    nothing). Applies: like ``on_order_state_changed``: the merchant's plugins plus those
-    enabled when the order was placed.
+    nothing). Applies: merchant-scoped (the order's merchant's plugins as they are now).
+    """
+
+
+# --------------------------------------------------------------------------------------------
+# Buyers: perks, segments and rewards (answered by membership and coupons; asked by others).
+# --------------------------------------------------------------------------------------------
+
+
+@hookspec
+def buyer_perks(merchant: Merchant, buyer: User) -> dict[str, Any] | None:
+    """Say what a buyer is entitled to at a store (a member level's perks).
+
+    When: by plugins that grant something per buyer — a flash sale or group buy opening early
+    for some, an order flagged for priority shipping, a chat routed to a dedicated queue.
+    Returns: collects all; each a dict of the documented keys (others are ignored):
+    ``level`` (a label), ``early_access_minutes`` (int, how long before everyone else the
+    buyer may buy a timed activity), ``free_shipping``, ``priority_shipping`` (bools),
+    ``service_queue`` (a live-chat queue name, ``""`` for the default). Combine several
+    answers by taking the largest number and any true flag. ``None`` grants nothing; with
+    no plugin answering (membership off) the buyer has no perks.
+    Applies: merchant-scoped. Read only: no writes.
+    """
+
+
+@hookspec(firstresult=True)
+def buyer_in_segment(merchant: Merchant, buyer: User, segment_id: int) -> bool | None:
+    """Is the buyer in one of the store's buyer segments (total spend, orders, region ...)?
+
+    When: by plugins that target a segment — a promotion for one segment only.
+    Returns: first non-None result; ``None`` when no plugin knows the segment (the caller
+    then treats the buyer as outside it). Applies: merchant-scoped. Read only.
+    """
+
+
+@hookspec(firstresult=True)
+def segment_members(merchant: Merchant, segment_id: int) -> list[int] | None:
+    """The user ids in one of the store's buyer segments, evaluated now.
+
+    When: by plugins that act on a whole segment — issuing a coupon to it.
+    Returns: first non-None result; ``None`` when no plugin knows the segment.
+    Applies: merchant-scoped. Read only.
+    """
+
+
+@hookspec
+def on_share_visited(share: ShareLink, visit: Any) -> None:
+    """React to someone opening a share link of the store (points for the sharer).
+
+    When: inside the transaction that records the visit (``POST /shares/{code}/visits``).
+    Isolated: an exception is logged and rolls back only that plugin's writes; the visit is
+    kept. Parameters: ``share`` — the ``ShareLink`` (``sharer_id``, ``kind``, ``target_id``);
+    ``visit`` — the visit row (``id``, ``user_id`` for a signed-in visitor, else None, and
+    ``device_id``). Visits are not deduplicated: cap what you give. Applies: merchant-scoped
+    (the link's merchant).
+    """
+
+
+@hookspec(firstresult=True)
+def grant_coupon(
+    merchant: Merchant, buyer: User, template_id: int, channel: str
+) -> dict[str, Any] | None:
+    """Give a buyer one coupon of one of the store's coupon templates (a reward bought with
+    points, a prize).
+
+    When: by a plugin that hands out coupons it does not keep itself (membership sells
+    coupons for points), inside its transaction: raising a ``MallkitError`` (the template is
+    exhausted, stopped, the buyer holds as many as allowed) rolls back the caller's writes
+    with it. ``channel`` names where the coupon came from (``"points"``).
+    Returns: first non-None result: ``{"coupon_id", "template_id", "name"}``; ``None`` when
+    no plugin keeps coupons for the store (coupons off) — the caller refuses then.
+    Applies: merchant-scoped.
     """
 
 

@@ -110,7 +110,8 @@ def commission_cost(app):
     from mallkit.core import db
     from mallkit.core.orders.models import OrderLine
     from mallkit.plugins.distribution import commission
-    from mallkit.plugins.distribution.models import Commission, OrderPromoters, Promoter
+    from mallkit.plugins.distribution.models import Commission
+    from mallkit.plugins.distribution.promoters import order_promoters
 
     with app.app_context():
         tag = uuid.uuid4().hex[:6]
@@ -120,8 +121,8 @@ def commission_cost(app):
         order = place_and_pay(people[2], skus)
         lines = list(OrderLine.select().where(OrderLine.order == order.id))
         assert len(lines) == 50
-        who = OrderPromoters.get(OrderPromoters.order_id == order.id)
-        promoters_ = {1: Promoter.get_by_id(who.level1_id), 2: Promoter.get_by_id(who.level2_id)}
+        level1, level2 = order_promoters(order.merchant_id, order.buyer_id)
+        promoters_ = {1: level1, 2: level2}
         rates = {1: (1000, 500), 2: (1000, 500)}
         rows = commission.compute(lines, promoters_, rates, {}, False)
         assert len(rows) == 100

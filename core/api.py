@@ -3,19 +3,21 @@ shape, pagination of peewee queries and the schema base class."""
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import marshmallow as ma
-from flask import Flask, jsonify
+from flask import Flask, jsonify, request
 from flask_smorest import Api, Page
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
+from werkzeug.routing import IntegerConverter
 
 from mallkit.core.db import as_utc
-from mallkit.core.errors import MallkitError
+from mallkit.core.errors import MallkitError, ValidationError
 
 log = logging.getLogger("mallkit.api")
 
@@ -60,7 +62,10 @@ class MallkitApi(Api):
         if status == 422 and not data.get("message"):
             message = "the request does not validate"
         body = {"code": code, "status": status, "message": message, "errors": errors}
-        return jsonify(body), status, data.get("headers", {})
+        headers = dict(data.get("headers") or {})
+        if isinstance(error, MethodNotAllowed) and error.valid_methods:
+            headers["Allow"] = ", ".join(error.valid_methods)
+        return jsonify(body), status, headers
 
 
 class UtcDateTime(ma.fields.DateTime):
@@ -68,16 +73,86 @@ class UtcDateTime(ma.fields.DateTime):
     ``+08:00`` is converted, a time without one is taken as UTC. Use it for every date-time a
     request sends, so nothing downstream ever compares an aware time with a naive one."""
 
+    TIME_ZONE = (
+        "UTC, ISO 8601 (`2026-11-26T08:00:00+00:00`); a time sent with another offset is "
+        "converted, one sent without an offset is taken as UTC"
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        metadata = dict(kwargs.pop("metadata", None) or {})
+        described = metadata.get("description")
+        metadata["description"] = f"{described} ({self.TIME_ZONE})" if described else self.TIME_ZONE
+        super().__init__(*args, metadata=metadata, **kwargs)
+
     def _deserialize(self, value, attr, data, **kwargs):
         return as_utc(super()._deserialize(value, attr, data, **kwargs))
 
+    def _serialize(self, value, attr, obj, **kwargs):
+        if isinstance(value, dt.datetime) and value.tzinfo is None:
+            value = value.replace(tzinfo=dt.UTC)  # stored naive UTC: say so
+        return super()._serialize(value, attr, obj, **kwargs)
+
+
+# Integers a request may carry: the database's ``integer`` columns (ids, amounts in fen,
+# quantities, pages). Larger ones are refused as field errors before they reach SQL.
+INT_MIN, INT_MAX = -(2**31), 2**31 - 1
+_INTEGER_TEXT = re.compile(r"[+-]?[0-9]+")
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _field_problem(field: ma.fields.Field, value: Any) -> str | None:
+    """Why ``value`` (as sent) is not acceptable for ``field``, before marshmallow converts
+    it: integers must be whole (``1.5`` is refused, not cut to 1), not booleans, and fit the
+    ``integer`` columns; text may not hold NUL or other control characters (tab and line
+    breaks are fine)."""
+    if isinstance(field, ma.fields.List) and isinstance(value, list):
+        return next((p for p in (_field_problem(field.inner, v) for v in value) if p), None)
+    if isinstance(field, ma.fields.String) and isinstance(value, str):
+        return "Control characters are not allowed." if _CONTROL.search(value) else None
+    if not isinstance(field, ma.fields.Integer) or value is None:
+        return None
+    if isinstance(value, bool):
+        return "Not a valid integer."
+    if isinstance(value, float):
+        if not value.is_integer():
+            return "Not a whole number."
+        value = int(value)
+    elif isinstance(value, str):
+        text = value.strip()
+        if not _INTEGER_TEXT.fullmatch(text):
+            return "Not a valid integer."
+        if len(text) > 12:
+            return "Too large."
+        value = int(text)
+    if isinstance(value, int) and not INT_MIN <= value <= INT_MAX:
+        return f"Between {INT_MIN} and {INT_MAX}."
+    return None
+
 
 class Schema(ma.Schema):
-    """Base of every request/response schema: unknown fields are refused."""
+    """Base of every request/response schema: unknown fields are refused, integers must be
+    whole and fit the database's integer columns, and text holds no control characters."""
 
     class Meta:
         unknown = ma.RAISE
         ordered = True
+
+    @ma.pre_load
+    def _clean_input(self, data: Any, **kwargs: Any) -> Any:
+        if not isinstance(data, Mapping):
+            return data
+        errors = {}
+        for name, field in self.load_fields.items():
+            key = field.data_key or name
+            if key in data:
+                problem = _field_problem(field, data[key])
+                if problem:
+                    errors[key] = [problem]
+        if errors:
+            raise ma.ValidationError(errors)
+        return data
 
 
 @dataclass(frozen=True)
@@ -95,6 +170,8 @@ class PeeweePage(Page):
 
     @property
     def items(self):
+        if self.page_params.page * self.page_params.page_size > INT_MAX:
+            raise ValidationError("no such page", errors={"page": ["Too large."]})
         collection = self.collection
         query = collection.query if isinstance(collection, Rendered) else collection
         rows = list(query.paginate(self.page_params.page, self.page_params.page_size))
@@ -104,6 +181,52 @@ class PeeweePage(Page):
     def item_count(self) -> int:
         collection = self.collection
         return (collection.query if isinstance(collection, Rendered) else collection).count()
+
+
+class IdConverter(IntegerConverter):
+    """``<int:...>`` in routes: a non-negative integer that fits the database's ``integer``
+    columns; a longer one is simply not a route (404), never a database error."""
+
+    def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", INT_MAX)
+        super().__init__(map, *args, **kwargs)
+
+
+MAX_JSON_DEPTH = 32
+_JSON_TOKENS = re.compile(rb'"(?:\\.|[^"\\])*"|[\[\]{}]')
+
+
+def json_too_deep(body: bytes, limit: int = MAX_JSON_DEPTH) -> bool:
+    """Whether a JSON body nests arrays/objects deeper than ``limit`` (strings skipped)."""
+    if body.count(b"[") + body.count(b"{") <= limit:
+        return False
+    depth = 0
+    for token in _JSON_TOKENS.finditer(body):
+        char = token.group()[:1]
+        if char in (b"[", b"{"):
+            depth += 1
+            if depth > limit:
+                return True
+        elif char in (b"]", b"}"):
+            depth -= 1
+    return False
+
+
+def install_request_guards(app: Flask, api: Api) -> None:
+    """Refuse what would otherwise reach the database or the parser badly: route integers
+    beyond the ``integer`` columns (404), JSON bodies nested more than 32 deep (400)."""
+    app.url_map.converters["int"] = IdConverter
+    api.register_converter(
+        IdConverter, lambda converter: {"type": "integer", "minimum": 0, "maximum": INT_MAX}
+    )
+
+    @app.before_request
+    def _json_depth() -> None:
+        if request.is_json and request.content_length and json_too_deep(request.get_data()):
+            raise MallkitError(
+                f"the JSON body nests deeper than {MAX_JSON_DEPTH} levels",
+                errors={"_body": ["Nested too deep."]},
+            )
 
 
 def install_error_handlers(app: Flask) -> None:

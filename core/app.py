@@ -12,10 +12,11 @@ from flask import Flask, send_from_directory
 from mallkit.core import __version__, db
 from mallkit.core.accounts.api import blp as accounts_blp
 from mallkit.core.accounts.merchants.api import blp as merchants_blp
-from mallkit.core.api import MallkitApi, install_error_handlers
+from mallkit.core.api import MallkitApi, install_error_handlers, install_request_guards
 from mallkit.core.catalog.api import BLUEPRINTS as catalog_blueprints
 from mallkit.core.checkout.api import blp as cart_blp
 from mallkit.core.config import load_settings
+from mallkit.core.http_headers import install_security_headers
 from mallkit.core.limits import init_limits
 from mallkit.core.orders.api import blp as orders_blp
 from mallkit.core.payments.api import blp as payments_blp
@@ -53,7 +54,7 @@ def create_app(config: dict[str, Any] | None = None, *, plugins: list | None = N
         OPENAPI_JSON_PATH="openapi.json",
         OPENAPI_SWAGGER_UI_PATH="docs",
         OPENAPI_SWAGGER_UI_URL="/api/docs-assets/",
-        MAX_CONTENT_LENGTH=settings.get("MAX_CONTENT_LENGTH", 32 * 1024 * 1024),
+        MAX_CONTENT_LENGTH=int(settings["MAX_CONTENT_LENGTH"]),
     )
     app.config.setdefault(
         "API_SPEC_OPTIONS",
@@ -76,6 +77,8 @@ def create_app(config: dict[str, Any] | None = None, *, plugins: list | None = N
 
     api = MallkitApi(app)
     app.extensions["mallkit"] = Mallkit(plugins=host, api=api)
+    install_request_guards(app, api)
+    install_security_headers(app)
     install_error_handlers(app)
     init_limits(app)
     _install_db_lifecycle(app)

@@ -15,9 +15,24 @@ DEFAULTS: dict[str, Any] = {
     "SECRET_KEY": None,
     "MEDIA_ROOT": "media",
     "TOKEN_TTL_SECONDS": 30 * 24 * 3600,
-    "LOGIN_RATE_LIMIT": "10 per 5 minutes",
+    # Failed sign-ins (core/accounts/limits.py, docs/security.md)
+    "LOGIN_PAIR_RATE_LIMIT": "5 per minute;10 per 10 minutes;20 per hour",
+    "LOGIN_RATE_LIMIT": "50 per hour",
+    "LOGIN_ADDRESS_RATE_LIMIT": "100 per 10 minutes",
+    "PASSWORD_CHECK_RATE_LIMIT": "5 per 10 minutes",
+    # Platform admins must sign in with two factors (core/accounts/two_factor.py); the demo
+    # and the test kit turn it off.
+    "REQUIRE_ADMIN_2FA": True,
     "RATELIMIT_STORAGE_URL": "memory://",
     "PLUGINS_DISABLED": [],  # installed plugins the operator keeps out of this instance
+    # Payment gateway base URLs merchants may use besides the official ones
+    # (core/payments/gateways.py); the demo's simulators add themselves.
+    "PAYMENT_GATEWAYS": [],
+    # Browser origins allowed to call the API (CORS; off when empty) and HSTS on HTTPS
+    # answers (core/http_headers.py)
+    "CORS_ORIGINS": [],
+    "HSTS_SECONDS": 31536000,
+    "MAX_CONTENT_LENGTH": 32 * 1024 * 1024,  # the largest request body (bytes)
     "DB_POOL_SIZE": 20,
     "TASK_POLL_INTERVAL": 1.0,  # seconds between a worker's polls for due scheduled tasks
     "TASK_LEASE_SECONDS": 300,  # a task claimed by a worker that died runs again after this
@@ -28,6 +43,11 @@ DEFAULTS: dict[str, Any] = {
 _JSON_KEYS = {
     "TOKEN_TTL_SECONDS",
     "PLUGINS_DISABLED",
+    "REQUIRE_ADMIN_2FA",
+    "PAYMENT_GATEWAYS",
+    "CORS_ORIGINS",
+    "HSTS_SECONDS",
+    "MAX_CONTENT_LENGTH",
     "DB_POOL_SIZE",
     "TASK_POLL_INTERVAL",
     "TASK_LEASE_SECONDS",

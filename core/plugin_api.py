@@ -22,12 +22,17 @@ Groups, each documented in ``docs/plugins.md``:
   with ``daily_at=datetime.time(...)`` a recurring job run daily per merchant at that local
   time, since API 1.1), :class:`Allocation`, :class:`StockReference`, :class:`Actor`;
 - payment channels: :class:`PaymentChannel` and the values it returns;
+  :func:`check_gateway` / :func:`ensure_gateway` (a gateway URL must be official or allowed
+  by the platform, since API 1.2);
 - the core's rows a plugin reads: :class:`Merchant`, :class:`User`, :class:`Product`,
   :class:`Sku`, :class:`Order`, :class:`OrderLine`, :class:`PaymentAttempt`, :class:`Refund`,
   :class:`ScheduledTask`, :class:`ShareLink`;
 - catalog: :func:`category_lineage` (a category's ancestors, for scopes that include
   sub-categories), :func:`store_media` (save an uploaded image under the plugin's folder of
-  the media store, since API 1.2);
+  the media store, since API 1.2), :func:`foreign_catalog_ids` (which ids are not the
+  store's own products, SKUs or categories, since API 1.2), :func:`search_document` and
+  :func:`search_query_tokens` (the catalog search's tokenizer, for a plugin that searches its
+  own text the same way, since API 1.2);
 - data and money: :class:`BaseModel`, :class:`JSONField`, :func:`transaction`,
   :func:`on_commit`, :func:`utcnow`, :func:`as_utc`, :func:`is_postgres`, :data:`database`,
   :func:`apportion`, :class:`Money`;
@@ -36,12 +41,15 @@ Groups, each documented in ``docs/plugins.md``:
   :data:`order_refunded`, :data:`user_registered`;
 - REST: :class:`Schema`, :class:`UtcDateTime`, :class:`PeeweePage` (with :class:`Rendered`
   for pages rendered as a whole), :func:`current_user`, :func:`require_user`,
-  :func:`require_staff`, :func:`require_admin`;
+  :func:`require_staff`, :func:`require_admin`, :func:`idempotency_key` (the request's
+  ``Idempotency-Key``, checked; since API 1.2);
 - errors: :class:`MallkitError` and its subclasses (:class:`OutOfStock` for allocators);
 - the service verbs plugins legitimately call: orders (:func:`buyer_order`,
-  :func:`merchant_order`, :func:`cancel_order`, :func:`transition_order`), payments
+  :func:`merchant_order`, :func:`cancel_order`, :func:`transition_order`,
+  :func:`place_virtual_order`), payments
   (:func:`start_payment`, :func:`record_payment`, :func:`channel_context`,
-  :func:`record_payment_log`), refunds (:func:`refund_order`), tasks (:func:`schedule_task`,
+  :func:`record_payment_log`), refunds (:func:`refund_order`; :func:`refund_lines` for
+  chosen lines and quantities, since API 1.2), tasks (:func:`schedule_task`,
   :func:`cancel_task`), the audit log (:func:`record_audit`), share links
   (:func:`create_share`, :func:`get_share`, :func:`share_url`, :func:`attribute_order`,
   :func:`order_source`; docs/shares.md);
@@ -64,6 +72,9 @@ from mallkit.core.catalog.categories import lineage as category_lineage
 from mallkit.core.catalog.errors import OutOfStock
 from mallkit.core.catalog.media import store as store_media
 from mallkit.core.catalog.models import Product, Sku
+from mallkit.core.catalog.search import document as search_document
+from mallkit.core.catalog.search import query_tokens as search_query_tokens
+from mallkit.core.catalog.service import foreign_ids as foreign_catalog_ids
 from mallkit.core.catalog.stock import decrement as decrement_stock
 from mallkit.core.catalog.stock import increment as increment_stock
 from mallkit.core.checkout.proposals import (
@@ -94,12 +105,14 @@ from mallkit.core.errors import (
     Unauthorized,
     ValidationError,
 )
+from mallkit.core.idempotency import request_key as idempotency_key
 from mallkit.core.money import Money, apportion
 from mallkit.core.orders.machine import SYSTEM, Actor, OrderTransition
 from mallkit.core.orders.machine import transition as transition_order
 from mallkit.core.orders.models import Order, OrderLine
 from mallkit.core.orders.service import buyer_order, merchant_order
 from mallkit.core.orders.service import cancel as cancel_order
+from mallkit.core.orders.virtual import place_virtual_order
 from mallkit.core.payments.channel import (
     Acknowledgement,
     ChannelContext,
@@ -109,8 +122,10 @@ from mallkit.core.payments.channel import (
     Notification,
     PaymentChannel,
 )
+from mallkit.core.payments.gateways import check_gateway, ensure_gateway
 from mallkit.core.payments.models import PaymentAttempt, Refund
 from mallkit.core.payments.refunds import refund_everything as refund_order
+from mallkit.core.payments.refunds import refund_lines
 from mallkit.core.payments.registry import context as channel_context
 from mallkit.core.payments.registry import record_log as record_payment_log
 from mallkit.core.payments.schemas import AttemptOut as PaymentAttemptOut
@@ -141,7 +156,8 @@ from mallkit.core.tasks.queue import schedule as schedule_task
 
 # 1.1: Adjustment.threshold, category_lineage, JobHandler.daily_at, share links, signals,
 # on_commit
-# 1.2: store_media
+# 1.2: store_media, check_gateway, ensure_gateway, simkit.allow_gateway, idempotency_key,
+# foreign_catalog_ids, search_document, search_query_tokens, place_virtual_order, refund_lines
 PLUGIN_API_VERSION = "1.2"
 
 __all__ = [
@@ -173,6 +189,8 @@ __all__ = [
     "InvalidNotification",
     "Notification",
     "PaymentChannel",
+    "check_gateway",
+    "ensure_gateway",
     # the core's rows
     "Merchant",
     "Order",
@@ -187,6 +205,9 @@ __all__ = [
     "User",
     # catalog
     "category_lineage",
+    "foreign_catalog_ids",
+    "search_document",
+    "search_query_tokens",
     "store_media",
     # data and money
     "BaseModel",
@@ -213,6 +234,7 @@ __all__ = [
     "Schema",
     "UtcDateTime",
     "current_user",
+    "idempotency_key",
     "require_admin",
     "require_staff",
     "require_user",
@@ -238,9 +260,11 @@ __all__ = [
     "get_share",
     "merchant_order",
     "order_source",
+    "place_virtual_order",
     "record_audit",
     "record_payment",
     "record_payment_log",
+    "refund_lines",
     "refund_order",
     "schedule_task",
     "share_url",

@@ -25,6 +25,8 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
 from werkzeug.serving import make_server
 
+from mallkit.core.payments.gateways import allow_gateway
+
 Sender = Callable[[str, dict[str, str], bytes], tuple[int, bytes]]
 
 
@@ -80,11 +82,13 @@ def mount(app: Any, path: str, wsgi_app: Any) -> None:
 def mount_simulator(app: Any, simulator: Any, base_url: str, path: str, speed: float) -> str:
     """Serve a gateway simulator under ``path`` of the demo server at ``base_url``, its
     notification outbox delivering in the background with the retry ladder ``speed`` times
-    faster; returns the simulator's public URL."""
+    faster; returns the simulator's public URL, which merchants may then use as their gateway
+    (``allow_gateway``)."""
     simulator.public_url = base_url.rstrip("/") + path
     simulator.outbox.speed = speed
     simulator.outbox.start()
     mount(app, path, simulator)
+    allow_gateway(app, simulator.public_url)
     return simulator.public_url
 
 

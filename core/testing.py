@@ -278,6 +278,7 @@ def _test_settings(database_url: str, config: dict[str, Any]) -> dict[str, Any]:
         "SECRET_KEY": TEST_SECRET,
         "TESTING": True,
         "DB_POOL_SIZE": 24,
+        "REQUIRE_ADMIN_2FA": False,  # tests of it turn it on
         **config,
     }
 

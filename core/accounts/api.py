@@ -6,7 +6,15 @@ from flask import request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from mallkit.core.accounts import auth, service
+from mallkit.core.accounts import auth, service, two_factor
+from mallkit.core.accounts.limits import (
+    device_token,
+    limit_login,
+    limit_login_address,
+    limit_login_pair,
+    limit_password_check,
+    login_key,
+)
 from mallkit.core.accounts.merchants.models import Merchant, StaffMember
 from mallkit.core.accounts.models import Address
 from mallkit.core.accounts.schemas import (
@@ -17,10 +25,14 @@ from mallkit.core.accounts.schemas import (
     MeOut,
     PasswordIn,
     ProfileIn,
+    RecoveryCodesOut,
     RegisterIn,
     TokenOut,
+    TwoFactorCodeIn,
+    TwoFactorDisableIn,
+    TwoFactorOut,
+    TwoFactorSetupOut,
 )
-from mallkit.core.limits import limit_login, limit_login_address
 
 blp = Blueprint("accounts", __name__, url_prefix="/api/v1", description="Accounts and sign-in")
 
@@ -46,6 +58,7 @@ def _me(user):
 
 @blp.route("/auth/register")
 class Register(MethodView):
+    @blp.doc(security=[])
     @blp.arguments(RegisterIn)
     @blp.response(201, TokenOut)
     def post(self, data):
@@ -56,16 +69,20 @@ class Register(MethodView):
 
 @blp.route("/auth/login")
 class Login(MethodView):
-    decorators = [limit_login, limit_login_address]
+    decorators = [limit_login_pair, limit_login, limit_login_address]
 
+    @blp.doc(security=[])
     @blp.arguments(LoginIn)
     @blp.response(200, TokenOut)
     @blp.alt_response(401, response="DEFAULT_ERROR", description="Wrong login or password")
     @blp.alt_response(429, response="DEFAULT_ERROR", description="Too many attempts")
     def post(self, data):
-        """Sign in with an e-mail address or phone number and a password."""
-        user = service.authenticate(data["login"], data["password"])
-        return _token_response(user)
+        """Sign in with an e-mail address or phone number and a password. Failed attempts
+        are limited per account and address, per account and per address; keep the answer's
+        ``device_token`` and send it as ``X-Mallkit-Device`` next time, so others' failures
+        never lock you out (docs/security.md)."""
+        user = service.authenticate(data["login"], data["password"], data.get("otp"))
+        return {**_token_response(user), "device_token": device_token(login_key())}
 
 
 @blp.route("/auth/logout")
@@ -101,10 +118,14 @@ class Me(MethodView):
 
 @blp.route("/me/password")
 class Password(MethodView):
+    decorators = [limit_password_check]
+
     @blp.arguments(PasswordIn)
     @blp.response(204)
+    @blp.alt_response(429, response="DEFAULT_ERROR", description="Too many wrong passwords")
     def post(self, data):
-        """Change the password; every token is revoked (sign in again)."""
+        """Change the password; every token is revoked (sign in again). Wrong current
+        passwords are limited per account."""
         service.change_password(auth.require_user(), data["old_password"], data["new_password"])
 
 
@@ -141,3 +162,66 @@ class AddressItem(MethodView):
     @blp.response(204)
     def delete(self, address_id):
         service.delete_address(auth.require_user(), address_id)
+
+
+# -- two-factor sign-in ----------------------------------------------------------------------
+
+
+@blp.route("/me/2fa")
+class TwoFactor(MethodView):
+    @blp.response(200, TwoFactorOut)
+    def get(self):
+        """Whether two-factor sign-in is on, and how many recovery codes are left."""
+        user = auth.require_user()
+        return {
+            "enabled": two_factor.enabled(user),
+            "recovery_codes_left": two_factor.recovery_codes_left(user),
+        }
+
+
+@blp.route("/me/2fa/setup")
+class TwoFactorSetup(MethodView):
+    @blp.response(201, TwoFactorSetupOut)
+    def post(self):
+        """Start turning two-factor sign-in on: a new TOTP secret (scan the QR code with an
+        authenticator app), then confirm a code at ``/me/2fa/enable``."""
+        return two_factor.setup(auth.require_user())
+
+
+@blp.route("/me/2fa/enable")
+class TwoFactorEnable(MethodView):
+    decorators = [limit_password_check]
+
+    @blp.arguments(TwoFactorCodeIn)
+    @blp.response(200, RecoveryCodesOut)
+    def post(self, data):
+        """Turn two-factor sign-in on with a first code; every other session is signed out.
+        Answers ten recovery codes, shown only now."""
+        codes = two_factor.enable(auth.require_user(), data["code"], auth.bearer_token())
+        return {"recovery_codes": codes}
+
+
+@blp.route("/me/2fa/disable")
+class TwoFactorDisable(MethodView):
+    decorators = [limit_password_check]
+
+    @blp.arguments(TwoFactorDisableIn)
+    @blp.response(204)
+    def post(self, data):
+        """Turn two-factor sign-in off (password and a code or a recovery code)."""
+        two_factor.disable(auth.require_user(), data["password"], data["code"])
+
+
+@blp.route("/me/2fa/recovery-codes")
+class TwoFactorRecoveryCodes(MethodView):
+    decorators = [limit_password_check]
+
+    @blp.arguments(TwoFactorCodeIn)
+    @blp.response(200, RecoveryCodesOut)
+    def post(self, data):
+        """New recovery codes (the old ones stop working)."""
+        return {
+            "recovery_codes": two_factor.regenerate_recovery_codes(
+                auth.require_user(), data["code"]
+            )
+        }

@@ -16,13 +16,16 @@ probed.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
+import ipaddress
+import json
 import secrets
 
 from flask import current_app, request
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from mallkit.core.accounts.merchants.models import StaffMember
+from mallkit.core.accounts.merchants.models import Merchant, StaffMember
 from mallkit.core.accounts.models import AccessToken, User
 from mallkit.core.db import utcnow
 from mallkit.core.errors import Forbidden, Unauthorized
@@ -36,6 +39,17 @@ def hash_password(password: str) -> str:
 
 def verify_password(user: User, password: str) -> bool:
     return check_password_hash(user.password_hash, password)
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    return hash_password(secrets.token_urlsafe(16))
+
+
+def verify_dummy(password: str) -> bool:
+    """Spend what checking a real password costs, for a login with no account (never true)."""
+    check_password_hash(_dummy_hash(), password)
+    return False
 
 
 def _digest(token: str) -> str:
@@ -62,13 +76,17 @@ def revoke_token(token: str) -> None:
     ).execute()
 
 
-def revoke_all(user: User) -> int:
-    """Log out everywhere: revoke every live token of ``user``."""
-    return (
-        AccessToken.update(revoked_at=utcnow())
-        .where((AccessToken.user == user) & AccessToken.revoked_at.is_null())
-        .execute()
-    )
+def revoke_all(user: User, *, except_token: str | None = None) -> int:
+    """Log out everywhere: revoke every live token of ``user`` (but ``except_token``)."""
+    where = (AccessToken.user == user) & AccessToken.revoked_at.is_null()
+    if except_token:
+        where &= AccessToken.token_hash != _digest(except_token)
+    return AccessToken.update(revoked_at=utcnow()).where(where).execute()
+
+
+def bearer_token() -> str | None:
+    """The bearer token of this request, as sent."""
+    return _bearer()
 
 
 def _bearer() -> str | None:
@@ -117,11 +135,20 @@ def require_user() -> User:
     return user
 
 
+def _admin_checked(user: User) -> User:
+    if current_app.config.get("REQUIRE_ADMIN_2FA", True) and user.totp_enabled_at is None:
+        raise Forbidden(
+            "platform admins must sign in with two factors: turn them on at /me/2fa/setup",
+            code="two_factor_required",
+        )
+    return user
+
+
 def require_admin() -> User:
     user = require_user()
     if not user.is_platform_admin:
         raise Forbidden("platform admins only", code="admin_required")
-    return user
+    return _admin_checked(user)
 
 
 def staff_role(user: User, merchant_id: int) -> str | None:
@@ -134,17 +161,50 @@ def staff_role(user: User, merchant_id: int) -> str | None:
     return row[0] if row else None
 
 
+def _address_allowed(address: str, allowlist: list[str]) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in ipaddress.ip_network(net, strict=False) for net in allowlist)
+
+
 def require_staff(merchant_id: int, *roles: str) -> User:
     """The caller, who must be staff of ``merchant_id`` (with one of ``roles`` when given)
-    or a platform admin."""
+    or a platform admin; staff also within the store's address allow-list and, for the roles
+    the store names, signed in with two factors (docs/security.md)."""
     user = require_user()
     if user.is_platform_admin:
-        return user
-    role = staff_role(user, merchant_id)
-    if role is None:
+        return _admin_checked(user)
+    row = (
+        StaffMember.select(StaffMember.role, Merchant.two_factor_roles, Merchant.staff_ip_allowlist)
+        .join(Merchant)
+        .where((StaffMember.user == user.id) & (StaffMember.merchant == merchant_id))
+        .tuples()
+        .first()
+    )
+    if row is None:
         raise Forbidden("you are not staff of this merchant", code="not_merchant_staff")
+    role, two_factor_roles, allowlist = row
+    two_factor_roles = _json_list(two_factor_roles)
+    allowlist = _json_list(allowlist)
+    if allowlist and not _address_allowed(request.remote_addr or "", allowlist):
+        raise Forbidden(
+            "this store's staff work from its allowed addresses only", code="ip_not_allowed"
+        )
+    if role in two_factor_roles and user.totp_enabled_at is None:
+        raise Forbidden(
+            f"this store requires two-factor sign-in for {role}s: turn it on at /me/2fa/setup",
+            code="two_factor_required",
+        )
     if roles and role not in roles:
         raise Forbidden(
             f"this needs the role {' or '.join(roles)}; you are {role}", code="role_required"
         )
     return user
+
+
+def _json_list(value) -> list:
+    if isinstance(value, str):
+        value = json.loads(value or "[]")
+    return list(value or [])

@@ -20,6 +20,11 @@ class User(BaseModel):
     is_active = pw.BooleanField(default=True)
     created_at = pw.DateTimeField(default=utcnow)
     last_login_at = pw.DateTimeField(null=True)
+    # Two-factor sign-in (core/accounts/two_factor.py): the TOTP secret, encrypted; set but
+    # not enabled while being set up; the last time step accepted (a code works once).
+    totp_secret = pw.TextField(null=True)
+    totp_enabled_at = pw.DateTimeField(null=True)
+    totp_last_step = pw.BigIntegerField(default=0)
 
 
 class AccessToken(BaseModel):
@@ -48,3 +53,15 @@ class Address(BaseModel):
     postal_code = pw.CharField(max_length=16, default="")
     is_default = pw.BooleanField(default=False)
     created_at = pw.DateTimeField(default=utcnow)
+
+
+class RecoveryCode(BaseModel):
+    """A one-time code that stands in for a TOTP code (stored as its SHA-256)."""
+
+    user_id = pw.IntegerField(index=True)
+    code_hash = pw.CharField(max_length=64, unique=True)
+    used_at = pw.DateTimeField(null=True)
+    created_at = pw.DateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "recovery_code"

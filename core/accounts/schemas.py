@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import fields, validate
 
-from mallkit.core.api import Schema
+from mallkit.core.api import Schema, UtcDateTime
 
 
 class RegisterIn(Schema):
@@ -26,6 +26,12 @@ class LoginIn(Schema):
         metadata={"description": "E-mail address or phone number"},
     )
     password = fields.String(required=True, load_only=True, validate=validate.Length(max=128))
+    otp = fields.String(
+        validate=validate.Length(min=6, max=20),
+        metadata={
+            "description": "With two-factor sign-in on: the authenticator's code or a recovery code"
+        },
+    )
 
 
 class UserOut(Schema):
@@ -36,8 +42,8 @@ class UserOut(Schema):
     avatar_url = fields.String()
     birthday = fields.Date(allow_none=True)
     is_platform_admin = fields.Boolean()
-    created_at = fields.DateTime()
-    last_login_at = fields.DateTime(allow_none=True)
+    created_at = UtcDateTime()
+    last_login_at = UtcDateTime(allow_none=True)
 
 
 class MembershipOut(Schema):
@@ -52,8 +58,14 @@ class MeOut(UserOut):
 
 class TokenOut(Schema):
     token = fields.String(metadata={"description": "Bearer token; shown only once"})
-    expires_at = fields.DateTime()
+    expires_at = UtcDateTime()
     user = fields.Nested(UserOut)
+    device_token = fields.String(
+        metadata={
+            "description": "Sign-in answers only: send it as X-Mallkit-Device when signing in "
+            "to this account again (a known device is not held back by others' failures)"
+        }
+    )
 
 
 class ProfileIn(Schema):
@@ -94,4 +106,29 @@ class AddressPatch(AddressIn):
 
 class AddressOut(AddressIn):
     id = fields.Integer()
-    created_at = fields.DateTime()
+    created_at = UtcDateTime()
+
+
+class TwoFactorSetupOut(Schema):
+    secret = fields.String(metadata={"description": "Base32, for entering by hand"})
+    otpauth_uri = fields.String()
+    qr_svg = fields.String(metadata={"description": "The otpauth URI as a QR code (SVG)"})
+
+
+class TwoFactorCodeIn(Schema):
+    code = fields.String(required=True, validate=validate.Length(min=6, max=20))
+
+
+class TwoFactorDisableIn(TwoFactorCodeIn):
+    password = fields.String(required=True, load_only=True, validate=validate.Length(max=128))
+
+
+class RecoveryCodesOut(Schema):
+    recovery_codes = fields.List(
+        fields.String(), metadata={"description": "Each works once; shown only now"}
+    )
+
+
+class TwoFactorOut(Schema):
+    enabled = fields.Boolean()
+    recovery_codes_left = fields.Integer()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import operator
 import re
 from functools import reduce
@@ -10,7 +11,7 @@ from typing import Any
 import peewee as pw
 
 from mallkit.core import signals
-from mallkit.core.accounts import auth
+from mallkit.core.accounts import auth, two_factor
 from mallkit.core.accounts.models import Address, User
 from mallkit.core.db import transaction, utcnow
 from mallkit.core.errors import Conflict, NotFound, Unauthorized, ValidationError
@@ -33,12 +34,42 @@ def normalise_login(login: str) -> tuple[str, str]:
     )
 
 
-def check_password_policy(password: str) -> None:
+MIN_PASSWORD = 8
+MIN_DISTINCT = 5
+
+
+@functools.cache
+def _common_passwords() -> frozenset[str]:
+    """The 30,000 most common passwords of public leaks, as zxcvbn ships them."""
+    from zxcvbn.frequency_lists import FREQUENCY_LISTS
+
+    return frozenset(FREQUENCY_LISTS["passwords"])
+
+
+def check_password_policy(password: str, *logins: str | None) -> None:
+    """Refuse a weak password with field errors (docs/security.md): at least 8 characters,
+    not only whitespace, at least 5 different characters, not one of the 30,000 most common
+    passwords (compared in lower case), and not the account's own e-mail, its name part or
+    its phone."""
     problems = []
-    if len(password) < 8:
-        problems.append("At least 8 characters.")
-    if password.isdigit() or password.isalpha():
-        problems.append("Mix letters with digits or symbols.")
+    if len(password) < MIN_PASSWORD:
+        problems.append(f"At least {MIN_PASSWORD} characters.")
+    if not password.strip():
+        problems.append("Not only spaces.")
+    elif len(set(password)) < MIN_DISTINCT:
+        problems.append(f"At least {MIN_DISTINCT} different characters.")
+    lowered = password.strip().lower()
+    if lowered in _common_passwords():
+        problems.append("One of the most common passwords; choose another.")
+    own = set()
+    for login in logins:
+        if login:
+            own.add(login.strip().lower())
+            if "@" in login:
+                own.add(login.split("@", 1)[0].strip().lower())
+            own.add(re.sub(r"[\s+-]", "", login))
+    if lowered in own:
+        problems.append("Not your e-mail address or phone number.")
     if problems:
         raise ValidationError(
             "the password is too weak", code="weak_password", errors={"password": problems}
@@ -62,9 +93,9 @@ def register(
             "an e-mail address or a phone number is required",
             errors={"email": ["Give an e-mail or a phone."]},
         )
-    check_password_policy(password)
     email = email.strip().lower() if email else None
     phone = normalise_login(phone)[1] if phone else None
+    check_password_policy(password, email, phone)
     with transaction():
         same = [
             c
@@ -97,12 +128,17 @@ def register(
     return user
 
 
-def authenticate(login: str, password: str) -> User:
-    """The user for these credentials, or ``Unauthorized`` (same message either way)."""
+def authenticate(login: str, password: str, otp: str | None = None) -> User:
+    """The user for these credentials, or ``Unauthorized`` (same message either way); with
+    two factors on, ``otp`` too (``otp_required`` / ``invalid_otp``)."""
     field, value = normalise_login(login)
     user = User.get_or_none(getattr(User, field) == value)
-    if user is None or not user.is_active or not auth.verify_password(user, password):
+    # An unknown login costs one password hash too, so the answer's timing does not tell
+    # whether the account exists.
+    matches = auth.verify_password(user, password) if user else auth.verify_dummy(password)
+    if user is None or not user.is_active or not matches:
         raise Unauthorized("wrong login or password", code="invalid_credentials")
+    two_factor.check_sign_in(user, otp)
     User.update(last_login_at=utcnow()).where(User.id == user.id).execute()
     return user
 
@@ -110,9 +146,11 @@ def authenticate(login: str, password: str) -> User:
 def change_password(user: User, old: str, new: str) -> None:
     if not auth.verify_password(user, old):
         raise ValidationError(
-            "the current password is wrong", errors={"old_password": ["Wrong password."]}
+            "the current password is wrong",
+            code="wrong_password",
+            errors={"old_password": ["Wrong password."]},
         )
-    check_password_policy(new)
+    check_password_policy(new, user.email, user.phone)
     with transaction():
         User.update(password_hash=auth.hash_password(new)).where(User.id == user.id).execute()
         auth.revoke_all(user)

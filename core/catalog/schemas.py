@@ -15,7 +15,12 @@ Money = lambda **kw: fields.Integer(strict=True, validate=validate.Range(min=0),
 MediaURL = lambda **kw: fields.String(  # noqa: E731
     validate=[
         validate.Length(max=500),
-        validate.Regexp(r"^(https?://\S+|/\S+)?$", error="An http(s) URL or a /path."),
+        # RFC 3986 characters only (non-ASCII percent-encoded); no brackets, quotes, spaces
+        # or control characters, which could break out of the markup the URL lands in.
+        validate.Regexp(
+            r"^((https?://|/)[A-Za-z0-9\-._~:/?#@!$&'()*+,;=%]+)?$",
+            error="An http(s) URL or a /path (percent-encode other characters).",
+        ),
     ],
     **kw,
 )
@@ -198,15 +203,15 @@ class ProductDetailOut(Schema):
     skus = fields.List(fields.Nested(PublicSkuOut))
     extensions = fields.Dict()
     related = fields.List(fields.Nested(ProductCardOut))
-    created_at = fields.DateTime()
-    updated_at = fields.DateTime()
+    created_at = UtcDateTime()
+    updated_at = UtcDateTime()
 
 
 class StaffProductOut(ProductDetailOut):
     skus = fields.List(fields.Nested(SkuOut))
     is_on_shelf = fields.Boolean()
-    shelf_on_at = fields.DateTime(allow_none=True)
-    shelf_off_at = fields.DateTime(allow_none=True)
+    shelf_on_at = UtcDateTime(allow_none=True)
+    shelf_off_at = UtcDateTime(allow_none=True)
     category_id = fields.Integer(allow_none=True)
     platform_category_id = fields.Integer(allow_none=True)
     brand_id = fields.Integer(allow_none=True)
@@ -222,13 +227,13 @@ class StaffProductRowOut(Schema):
     price_max = fields.Integer()
     sales_count = fields.Integer()
     is_on_shelf = fields.Boolean()
-    shelf_on_at = fields.DateTime(allow_none=True)
-    shelf_off_at = fields.DateTime(allow_none=True)
+    shelf_on_at = UtcDateTime(allow_none=True)
+    shelf_off_at = UtcDateTime(allow_none=True)
     visible = fields.Boolean(metadata={"description": "Buyers see it now (schedule applied)"})
     category_id = fields.Integer(allow_none=True)
     brand_id = fields.Integer(allow_none=True)
-    deleted_at = fields.DateTime(allow_none=True)
-    updated_at = fields.DateTime()
+    deleted_at = UtcDateTime(allow_none=True)
+    updated_at = UtcDateTime()
 
 
 # -- queries ---------------------------------------------------------------------------------
@@ -398,7 +403,7 @@ class MovementOut(Schema):
     reference_id = fields.String()
     note = fields.String()
     actor_id = fields.Integer(allow_none=True)
-    created_at = fields.DateTime()
+    created_at = UtcDateTime()
 
 
 class MovementArgs(Schema):
@@ -422,8 +427,8 @@ class AlertOut(Schema):
     product_id = fields.Integer()
     stock = fields.Integer()
     threshold = fields.Integer()
-    created_at = fields.DateTime()
-    acknowledged_at = fields.DateTime(allow_none=True)
+    created_at = UtcDateTime()
+    acknowledged_at = UtcDateTime(allow_none=True)
     acknowledged_by = fields.Integer(allow_none=True)
 
 

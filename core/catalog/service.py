@@ -21,6 +21,7 @@ from mallkit.core.catalog.errors import ProductNotFound, ProductUnavailable, Sku
 from mallkit.core.catalog.models import (
     Brand,
     CatalogSettings,
+    Category,
     Product,
     ProductTag,
     Sku,
@@ -101,6 +102,8 @@ def save_named(
             _unique_name(model, merchant_id, data["name"], what, exclude=object_id)
         if obj is None:
             obj = model.create(merchant=merchant_id, **data)
+        elif not data:
+            return obj  # an empty PATCH changes nothing
         else:
             model.update(**data).where(model.id == obj.id).execute()
             if "name" in data and data["name"] != obj.name and model in (Brand, Tag):
@@ -593,3 +596,26 @@ def get_sku(merchant_id: int, sku_id: int) -> Sku:
     if sku is None:
         raise SkuNotFound("SKU not found")
     return sku
+
+
+def foreign_ids(merchant_id: int, kind: str, ids: Iterable[Any]) -> list[Any]:
+    """Which of ``ids`` are not the store's own ``kind`` (``products``, ``skus`` or
+    ``categories`` — a store may also use the platform's categories), in the order given:
+    for checking what a plugin's rule points at (a coupon's or a promotion's scope)."""
+    wanted = [i for i in ids]
+    numbers = {i for i in wanted if isinstance(i, int) and not isinstance(i, bool)}
+    if kind == "products":
+        mine = Product.select(Product.id).where(
+            Product.id.in_(numbers) & (Product.merchant == merchant_id)
+        )
+    elif kind == "skus":
+        mine = Sku.select(Sku.id).where(Sku.id.in_(numbers) & (Sku.merchant == merchant_id))
+    elif kind == "categories":
+        mine = Category.select(Category.id).where(
+            Category.id.in_(numbers)
+            & ((Category.merchant == merchant_id) | Category.merchant.is_null())
+        )
+    else:
+        raise ValueError(f"unknown catalog kind {kind!r}")
+    found = {row[0] for row in mine.tuples()} if numbers else set()
+    return [i for i in wanted if i not in found]

@@ -51,6 +51,7 @@ def _active_store(merchant_id: int) -> None:
 
 @blp.route("/products")
 class Products(MethodView):
+    @blp.doc(security=[])
     @blp.arguments(BrowseArgs, location="query")
     @blp.response(200, ProductCardOut(many=True))
     @blp.paginate(CardPage)
@@ -61,6 +62,7 @@ class Products(MethodView):
 
 @blp.route("/products/suggest")
 class Suggest(MethodView):
+    @blp.doc(security=[])
     @blp.arguments(SuggestArgs, location="query")
     @blp.response(200, SuggestOut)
     def get(self, args):
@@ -74,6 +76,7 @@ class Suggest(MethodView):
 
 @blp.route("/products/<int:product_id>")
 class ProductItem(MethodView):
+    @blp.doc(security=[])
     @blp.response(200, ProductDetailOut)
     def get(self, product_id):
         """A product with SKUs, brand, supplier, tags and related products."""
@@ -84,6 +87,7 @@ class ProductItem(MethodView):
 
 @blp.route("/products/<int:product_id>/related")
 class Related(MethodView):
+    @blp.doc(security=[])
     @blp.arguments(RelatedArgs, location="query")
     @blp.response(200, ProductCardOut(many=True))
     def get(self, args, product_id):
@@ -93,6 +97,7 @@ class Related(MethodView):
 
 @blp.route("/stores/<int:merchant_id>/products")
 class StoreProducts(MethodView):
+    @blp.doc(security=[])
     @blp.arguments(StoreBrowseArgs, location="query")
     @blp.response(200, ProductCardOut(many=True))
     @blp.paginate(CardPage)
@@ -104,6 +109,7 @@ class StoreProducts(MethodView):
 
 @blp.route("/stores/<int:merchant_id>/categories")
 class StoreCategories(MethodView):
+    @blp.doc(security=[])
     @blp.response(200, CategoryNodeOut(many=True))
     def get(self, merchant_id):
         """A store's category tree."""
@@ -113,6 +119,7 @@ class StoreCategories(MethodView):
 
 @blp.route("/stores/<int:merchant_id>/brands")
 class StoreBrands(MethodView):
+    @blp.doc(security=[])
     @blp.response(200, BrandOut(many=True))
     def get(self, merchant_id):
         """A store's brands."""
@@ -122,6 +129,7 @@ class StoreBrands(MethodView):
 
 @blp.route("/stores/<int:merchant_id>/tags")
 class StoreTags(MethodView):
+    @blp.doc(security=[])
     @blp.response(200, TagOut(many=True))
     def get(self, merchant_id):
         """A store's tags (热门, 新品, 推荐 ...)."""
@@ -131,6 +139,7 @@ class StoreTags(MethodView):
 
 @blp.route("/categories")
 class PlatformCategories(MethodView):
+    @blp.doc(security=[])
     @blp.response(200, CategoryNodeOut(many=True))
     def get(self):
         """The platform's category tree (browsing across stores)."""
@@ -139,6 +148,7 @@ class PlatformCategories(MethodView):
 
 @blp.route("/media/<path:filename>")
 class Media(MethodView):
+    @blp.doc(security=[])
     @blp.doc(responses={"200": {"description": "The file"}})
     def get(self, filename):
         """An uploaded image or video (a product's, or a photo a plugin stored)."""

@@ -24,6 +24,7 @@ from mallkit.core.errors import Conflict, ValidationError
 from mallkit.core.orders.machine import Actor, record_event
 from mallkit.core.orders.models import STOCK_AT_PLACE, Order, OrderLine
 from mallkit.core.orders.service import AUTO_CANCEL, new_number, settings_for
+from mallkit.core.payments import service as payments
 from mallkit.core.payments.registry import enabled_channels
 from mallkit.core.plugins import merchant_plugins
 from mallkit.core.shares import service as shares
@@ -341,4 +342,7 @@ def _create_order(
             stock.StockReference("order", order.number),
         )
     signals.send_after_commit(signals.order_placed, order, buyer_id=buyer.id)
+    if order.total == 0:
+        payments.settle_free_order(order)
+        order = Order.get_by_id(order.id)
     return order

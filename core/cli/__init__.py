@@ -484,7 +484,10 @@ def demo(host, port, database, no_serve) -> None:
     from mallkit.core.app import create_app
     from mallkit.core.cli.demo_store import attach_services, seed
 
-    app = create_app({"DATABASE_URL": database, "SECRET_KEY": _demo_secret()})
+    # The demo's admin signs in with a password alone; production admins use two factors.
+    app = create_app(
+        {"DATABASE_URL": database, "SECRET_KEY": _demo_secret(), "REQUIRE_ADMIN_2FA": False}
+    )
     credentials = seed(app)
     if not no_serve:  # e.g. WeChat Pay and Alipay against their gateway simulators under /_sim/
         credentials = attach_services(app, f"http://{host}:{port}", credentials)

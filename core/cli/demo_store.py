@@ -1,7 +1,7 @@
 """Demo data: a platform admin, a merchant with every merchant-level plugin switched on and a
-few products, its owner, and a buyer with an address — enough to go cart → checkout → manual
-payment → shipped → completed through the API. Running it again changes nothing and prints
-the same credentials."""
+few products, its owner, and a buyer with an address and one completed order — enough to go
+cart → checkout → manual payment → shipped → completed through the API. Running it again
+changes nothing and prints the same credentials."""
 
 from __future__ import annotations
 
@@ -13,7 +13,14 @@ from mallkit.core.accounts.merchants import service as merchants
 from mallkit.core.accounts.merchants.models import Merchant
 from mallkit.core.accounts.models import Address, User
 from mallkit.core.accounts.service import save_address
+from mallkit.core.catalog.models import Sku
+from mallkit.core.checkout import service as checkout
 from mallkit.core.errors import MallkitError
+from mallkit.core.orders import service as orders
+from mallkit.core.orders.machine import Actor
+from mallkit.core.orders.models import Order
+from mallkit.core.payments import service as payments
+from mallkit.core.payments.channel import ChannelPayment
 
 ADMIN = ("admin@demo.mallkit.dev", "demo-admin-1")
 OWNER = ("owner@demo.mallkit.dev", "demo-owner-1")
@@ -65,6 +72,28 @@ def _catalog(merchant: Merchant) -> None:
         create_product(merchant.id, product)
 
 
+def _sample_order(merchant: Merchant, owner: User, buyer: User) -> None:
+    """One completed order of the demo buyer — placed, paid by bank transfer, shipped and
+    received — so the plugins' demos have an order to show (a review, an after-sale case)."""
+    if Order.select().where((Order.merchant == merchant.id) & (Order.buyer == buyer.id)).exists():
+        return
+    sku = Sku.select().where(Sku.merchant == merchant.id).order_by(Sku.id).first()
+    address = Address.get(Address.user == buyer.id)
+    (order,) = checkout.place(
+        buyer, {"items": [{"sku_id": sku.id, "quantity": 2}], "address_id": address.id}
+    )
+    attempt = payments.start(order, "manual", method="transfer")
+    payments.record_payment(
+        merchant.id,
+        "manual",
+        ChannelPayment(attempt.number, "paid", f"DEMO-{order.number}", order.total, order.currency),
+        "staff",
+    )
+    staff = Actor("staff", owner.id)
+    orders.ship(Order.get_by_id(order.id), staff, carrier="SF", tracking_number="SF1000000000")
+    orders.confirm_receipt(Order.get_by_id(order.id), Actor("buyer", buyer.id))
+
+
 def seed(app: Flask) -> list[str]:
     """Create (or find) the demo rows; return lines describing how to sign in."""
     host = app.extensions["mallkit"].plugins
@@ -104,6 +133,8 @@ def seed(app: Flask) -> list[str]:
                     "detail": "世纪大道 100 号",
                 },
             )
+        if "payment_manual" in host.for_merchant(merchant.id).enabled:
+            _sample_order(merchant, owner, buyer)
         enabled = sorted(host.for_merchant(merchant.id).enabled)
     lines = [
         f"platform admin  {ADMIN[0]} / {ADMIN[1]}",

@@ -41,7 +41,7 @@ class ShipmentOut(Schema):
     id = fields.Integer()
     carrier = fields.String()
     tracking_number = fields.String()
-    shipped_at = fields.DateTime()
+    shipped_at = UtcDateTime()
     lines = fields.Dict(
         keys=fields.String(),
         values=fields.Integer(),
@@ -78,12 +78,12 @@ class OrderOut(Schema):
             "utm_source, utm_medium, utm_campaign (null when none)"
         },
     )
-    placed_at = fields.DateTime()
-    paid_at = fields.DateTime(allow_none=True)
-    shipped_at = fields.DateTime(allow_none=True)
-    completed_at = fields.DateTime(allow_none=True)
-    cancelled_at = fields.DateTime(allow_none=True)
-    closed_at = fields.DateTime(allow_none=True)
+    placed_at = UtcDateTime()
+    paid_at = UtcDateTime(allow_none=True)
+    shipped_at = UtcDateTime(allow_none=True)
+    completed_at = UtcDateTime(allow_none=True)
+    cancelled_at = UtcDateTime(allow_none=True)
+    closed_at = UtcDateTime(allow_none=True)
     lines = fields.List(fields.Nested(OrderLineOut))
 
 
@@ -92,7 +92,7 @@ class OrderDetailOut(OrderOut):
 
 
 class EventOut(Schema):
-    at = fields.DateTime()
+    at = UtcDateTime()
     actor_type = fields.String()
     actor_id = fields.Integer(allow_none=True)
     action = fields.String()

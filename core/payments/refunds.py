@@ -15,7 +15,7 @@ from typing import Any
 
 from mallkit.core import signals
 from mallkit.core.accounts.merchants.models import Merchant
-from mallkit.core.db import transaction, utcnow
+from mallkit.core.db import on_commit, transaction, utcnow
 from mallkit.core.errors import Conflict, NotFound, ValidationError
 from mallkit.core.orders.machine import SYSTEM, Actor, record_event, transition
 from mallkit.core.orders.models import Order, OrderLine
@@ -166,6 +166,28 @@ def refund_everything(
     order: Order, *, reason: str, actor: Actor, restock: bool | None = None
 ) -> Refund:
     return create(order, None, reason=reason, actor=actor, restock=restock)
+
+
+def refund_lines(
+    order: Order,
+    lines: list[dict[str, Any]],
+    *,
+    reason: str,
+    actor: Actor,
+    restock: bool | None = None,
+) -> Refund:
+    """Refund chosen lines and quantities (``[{"line_id", "quantity", "amount"?}]``) through
+    the channel the order was paid with — the plugin API's partial refund.
+
+    Same rules as :func:`create` (never more than a line paid minus what was refunded; a
+    ``ValidationError`` ``refund_exceeds`` otherwise, nothing written). Inside the caller's
+    transaction: the refund is written ``pending`` with its ``refund.submit`` task, and is
+    sent once the transaction commits (the task retries it). When the channel reports success
+    ``on_order_refunded`` runs with these lines."""
+    refund = create(order, lines, reason=reason, actor=actor, restock=restock)
+    refund_id = refund.id
+    on_commit(lambda: submit_soon(refund_id))
+    return refund
 
 
 def refund_attempt(attempt: PaymentAttempt, *, reason: str) -> Refund:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import fields, validate
 
-from mallkit.core.api import Schema
+from mallkit.core.api import Schema, UtcDateTime
 
 
 class PayIn(Schema):
@@ -25,8 +25,8 @@ class AttemptOut(Schema):
     currency = fields.String()
     status = fields.String()
     channel_data = fields.Dict()
-    created_at = fields.DateTime()
-    paid_at = fields.DateTime(allow_none=True)
+    created_at = UtcDateTime()
+    paid_at = UtcDateTime(allow_none=True)
 
 
 class RefundLineIn(Schema):
@@ -66,6 +66,6 @@ class RefundOut(Schema):
     reason = fields.String()
     restock = fields.Boolean()
     failure = fields.String()
-    created_at = fields.DateTime()
-    completed_at = fields.DateTime(allow_none=True)
+    created_at = UtcDateTime()
+    completed_at = UtcDateTime(allow_none=True)
     lines = fields.List(fields.Nested(RefundLineOut), attribute="lines_list")

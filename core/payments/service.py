@@ -48,6 +48,9 @@ CLOSE = "payment.close"
 # -- starting a payment ----------------------------------------------------------------------
 
 
+FREE_CHANNEL = "none"  # payment_channel of orders that cost nothing
+
+
 def start(
     order: Order, channel_code: str, *, method: str = "", params: dict[str, Any] | None = None
 ) -> PaymentAttempt:
@@ -209,6 +212,28 @@ def _settle_order(attempt: PaymentAttempt, actor: Actor) -> str:
         reason=f"paid via {attempt.channel}",
         changes={"paid_amount": attempt.amount, "payment_channel": attempt.channel},
     )
+    _after_paid(order)
+    return "paid"
+
+
+def settle_free_order(order: Order) -> None:
+    """An order that costs nothing (a free sample, everything covered by discounts) is paid
+    as it is placed, with no channel: inside the checkout transaction, after its hooks."""
+    if order.total != 0 or order.status != "pending_payment":
+        raise ValueError("only a pending order with a total of 0 is settled without payment")
+    transition(
+        order,
+        "paid",
+        SYSTEM,
+        reason="nothing to pay",
+        changes={"paid_amount": 0, "payment_channel": FREE_CHANNEL},
+    )
+    _after_paid(order)
+
+
+def _after_paid(order: Order) -> None:
+    """No more auto-cancel; stock taken now when the store takes it at payment (an order whose
+    stock is gone is refunded in full)."""
     cancel_task(f"{AUTO_CANCEL}:{order.id}")
     if not order.stock_deducted and settings_for(order.merchant_id).stock_deduct == STOCK_AT_PAY:
         lines = [
@@ -223,10 +248,11 @@ def _settle_order(attempt: PaymentAttempt, actor: Actor) -> str:
                 )
                 Order.update(stock_deducted=True).where(Order.id == order.id).execute()
         except OutOfStock:
+            if order.total == 0:
+                raise
             refunds.refund_everything(
                 Order.get_by_id(order.id), reason="out_of_stock", actor=SYSTEM, restock=False
             )
-    return "paid"
 
 
 def lock_order(order_id: int) -> None:

@@ -86,7 +86,7 @@ class ShareQr(MethodView):
 
 @blp.route("/shares/<string:code>/visits")
 class Visits(MethodView):
-    @blp.doc(security=[])
+    @blp.doc(security=[{}, {"bearer": []}])
     @blp.arguments(VisitIn)
     @blp.response(201, VisitOut)
     def post(self, data, code):

@@ -38,9 +38,9 @@ class ShareOut(Schema):
     utm_source = fields.String()
     utm_medium = fields.String()
     utm_campaign = fields.String()
-    expires_at = fields.DateTime(allow_none=True)
+    expires_at = UtcDateTime(allow_none=True)
     expired = fields.Boolean()
-    created_at = fields.DateTime()
+    created_at = UtcDateTime()
 
 
 class VisitIn(Schema):

@@ -30,6 +30,7 @@ from mallkit.core.catalog.models import Product
 from mallkit.core.db import transaction, utcnow
 from mallkit.core.errors import NotFound, ValidationError
 from mallkit.core.orders.models import Order
+from mallkit.core.plugins import call_isolated, merchant_plugins
 from mallkit.core.shares.models import CHANNELS, CORE_KINDS, ShareLink, ShareSignup, ShareVisit
 
 KIND_RE = re.compile(r"^[a-z][a-z0-9_]{0,30}(\.[a-z][a-z0-9_]{0,30})?$")
@@ -215,12 +216,17 @@ def share_view(share: ShareLink) -> dict[str, Any]:
 
 
 def record_visit(code: str, *, user_id: int | None = None, device_id: str = "") -> ShareVisit:
-    """Count a visit through a live link (anonymous visits carry a device id)."""
+    """Count a visit through a live link (anonymous visits carry a device id), and tell the
+    store's plugins (``on_share_visited``, isolated: a failing plugin never loses the visit)."""
     share = live_share(code)
     with transaction():
-        return ShareVisit.create(
+        visit = ShareVisit.create(
             share=share.id, merchant_id=share.merchant_id, user_id=user_id, device_id=device_id
         )
+        call_isolated(
+            merchant_plugins(share.merchant_id).hook.on_share_visited, share=share, visit=visit
+        )
+    return visit
 
 
 def record_signup(user: User, code: Any) -> ShareSignup | None:

@@ -7,7 +7,7 @@ from flask_smorest import Blueprint
 from marshmallow import fields, validate
 
 from mallkit.core.accounts import auth
-from mallkit.core.api import PeeweePage, Schema
+from mallkit.core.api import PeeweePage, Schema, UtcDateTime
 from mallkit.core.tasks import queue as tasks
 from mallkit.core.tasks.queue import ScheduledTask
 
@@ -27,7 +27,7 @@ class TaskOut(Schema):
     kind = fields.String()
     merchant_id = fields.Integer(allow_none=True)
     payload = fields.Dict()
-    run_at = fields.DateTime()
+    run_at = UtcDateTime()
     status = fields.String()
     attempts = fields.Integer()
     max_attempts = fields.Integer(
@@ -35,10 +35,10 @@ class TaskOut(Schema):
     )
     last_error = fields.String()
     locked_by = fields.String(allow_none=True)
-    locked_until = fields.DateTime(allow_none=True)
+    locked_until = UtcDateTime(allow_none=True)
     dedupe_key = fields.String(allow_none=True)
-    created_at = fields.DateTime()
-    finished_at = fields.DateTime(allow_none=True)
+    created_at = UtcDateTime()
+    finished_at = UtcDateTime(allow_none=True)
 
 
 @blp.route("/admin/tasks")

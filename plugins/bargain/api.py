@@ -81,6 +81,7 @@ def share_view(share) -> dict:
 
 @blp.route("/merchants/<int:merchant_id>/bargain/activities")
 class Activities(MethodView):
+    @blp.doc(security=[])
     @blp.response(200, BargainActivityOut(many=True))
     @blp.paginate(PeeweePage)
     def get(self, merchant_id):
@@ -107,6 +108,7 @@ class Activities(MethodView):
 
 @blp.route("/merchants/<int:merchant_id>/bargain/activities/<int:activity_id>")
 class Activity(MethodView):
+    @blp.doc(security=[])
     @blp.response(200, BargainActivityOut)
     def get(self, merchant_id, activity_id):
         """One activity."""
@@ -134,6 +136,7 @@ class StartBargain(MethodView):
 
 @blp.route("/merchants/<int:merchant_id>/bargain/bargains/<int:bargain_id>")
 class BargainDetail(MethodView):
+    @blp.doc(security=[])
     @blp.response(200, BargainOut)
     def get(self, merchant_id, bargain_id):
         """A bargain for its share page: price, helps, who cut how much."""
@@ -164,6 +167,7 @@ class ShareBargain(MethodView):
 
 @blp.route("/merchants/<int:merchant_id>/bargain/shares/<string:code>")
 class ShareDetail(MethodView):
+    @blp.doc(security=[])
     @blp.response(200, BargainShareDetailOut)
     def get(self, merchant_id, code):
         """What a share link opens: the bargain and who invited."""

@@ -40,6 +40,12 @@ def register_blueprints(app):
 
 
 @hookimpl
+def grant_coupon(merchant, buyer, template_id, channel):
+    coupon = service.grant(merchant.id, template_id, buyer.id, channel)
+    return {"coupon_id": coupon.id, "template_id": template_id, "name": coupon.template.name}
+
+
+@hookimpl
 def register_job_handlers():
     # Every day at the store's midnight, in its own time zone, while coupons are on.
     return [JobHandler(service.EXPIRE_JOB, service.run_expiry, daily_at=dt.time(0, 0))]
@@ -70,3 +76,8 @@ def on_order_placed(merchant, buyer, order, lines):
 @hookimpl
 def on_order_state_changed(order, source, target, actor):
     service.on_state_changed(order, source, target)
+
+
+@hookimpl(optionalhook=True)  # declared by the aftersales plugin, when it is installed
+def on_aftersale_completed(case, order, refund):
+    service.after_aftersale(order, refund)

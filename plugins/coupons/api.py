@@ -31,6 +31,7 @@ STAFF = ("owner", "manager")
 
 @blp.route("/merchants/<int:merchant_id>/coupon-centre")
 class Centre(MethodView):
+    @blp.doc(security=[])
     @blp.arguments(CentreQuery, location="query")
     @blp.response(200, TemplateOut(many=True))
     def get(self, query, merchant_id):
@@ -111,8 +112,11 @@ class Issue(MethodView):
     @blp.arguments(IssueIn)
     @blp.response(201, CouponOut(many=True))
     def post(self, data, merchant_id, template_id):
-        """Give one coupon to each of the users (all or nothing)."""
+        """Give one coupon to each of the users, or to every buyer of a segment (all or
+        nothing)."""
         require_staff(merchant_id, *STAFF)
+        if "segment_id" in data:
+            return service.issue_to_segment(merchant_id, template_id, data["segment_id"])
         return service.issue(merchant_id, template_id, data["user_ids"])
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from marshmallow import Schema as PlainSchema
-from marshmallow import fields, validate
+from marshmallow import ValidationError, fields, validate, validates_schema
 
 from mallkit.core.plugin_api import Schema, UtcDateTime
 from mallkit.plugins.coupons.models import SCOPES, TYPES
@@ -21,6 +21,13 @@ class CouponsConfig(PlainSchema):
     return_on_full_refund = fields.Boolean(
         load_default=False,
         metadata={"description": "Give the coupon back when a paid order is fully refunded"},
+    )
+    return_on_aftersale = fields.Boolean(
+        load_default=False,
+        metadata={
+            "description": "Give the coupon back when after-sale cases refund every line it "
+            "discounted (the aftersales plugin)"
+        },
     )
 
 
@@ -110,9 +117,16 @@ class RedeemIn(Schema):
 class IssueIn(Schema):
     user_ids = fields.List(
         fields.Integer(validate=validate.Range(min=1)),
-        required=True,
         validate=validate.Length(min=1, max=500),
     )
+    segment_id = fields.Integer(
+        metadata={"description": "Issue to every buyer of a segment (membership) instead"}
+    )
+
+    @validates_schema
+    def _one_target(self, data, **kwargs):
+        if ("user_ids" in data) == ("segment_id" in data):
+            raise ValidationError("Give user_ids or segment_id.", field_name="user_ids")
 
 
 class CodesIn(Schema):

@@ -20,12 +20,14 @@ from mallkit.core.plugin_api import (
     Conflict,
     Merchant,
     NotFound,
+    OrderLine,
     Product,
     User,
     ValidationError,
     as_utc,
     category_lineage,
     database,
+    foreign_catalog_ids,
     merchant_plugins,
     transaction,
     utcnow,
@@ -48,7 +50,7 @@ CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
 # -- templates -------------------------------------------------------------------------------
 
 
-def _check_template(data: dict[str, Any]) -> None:
+def _check_template(merchant_id: int, data: dict[str, Any]) -> None:
     errors: dict[str, list[str]] = {}
     kind = data["type"]
     if kind in ("full_reduction", "no_threshold") and data.get("amount", 0) < 1:
@@ -61,6 +63,10 @@ def _check_template(data: dict[str, Any]) -> None:
         errors["rate"] = ["The rate is the percentage paid, 1 to 99."]
     if data.get("scope", "all") != "all" and not data.get("scope_ids"):
         errors["scope_ids"] = ["Name the products or categories of the scope."]
+    elif data.get("scope", "all") != "all":
+        kind = "categories" if data["scope"] == "categories" else "products"
+        if foreign := foreign_catalog_ids(merchant_id, kind, data["scope_ids"]):
+            errors["scope_ids"] = [f"Not this store's {kind}: {foreign[:10]}."]
     if data.get("validity", "fixed") == "fixed":
         if not data.get("ends_at"):
             errors["ends_at"] = ["Fixed validity needs an end."]
@@ -79,7 +85,7 @@ def create_template(merchant_id: int, data: dict[str, Any]) -> CouponTemplate:
         "starts_at": as_utc(data.get("starts_at")),
         "ends_at": as_utc(data.get("ends_at")),
     }
-    _check_template(data)
+    _check_template(merchant_id, data)
     return CouponTemplate.create(merchant_id=merchant_id, **data)
 
 
@@ -214,6 +220,15 @@ def claim(merchant_id: int, template_id: int, user_id: int) -> UserCoupon:
         return _grant(template, user_id, "claim")
 
 
+def grant(merchant_id: int, template_id: int, user_id: int, channel: str) -> UserCoupon:
+    """Another plugin gives a buyer a coupon (``grant_coupon``: bought with points); the
+    template's total and per-user limits hold, claimable or not. Inside the caller's
+    transaction."""
+    template = get_template(merchant_id, template_id)
+    with transaction():
+        return _grant(template, user_id, channel[:16])
+
+
 def issue(merchant_id: int, template_id: int, user_ids: list[int]) -> list[UserCoupon]:
     """Staff hand one coupon to each user; all or nothing (the total still holds)."""
 
@@ -224,6 +239,21 @@ def issue(merchant_id: int, template_id: int, user_ids: list[int]) -> list[UserC
         raise ValidationError("unknown users", errors={"user_ids": [str(u) for u in missing]})
     with transaction():
         return [_grant(template, u, "issue", limits=False) for u in wanted]
+
+
+def issue_to_segment(merchant_id: int, template_id: int, segment_id: int) -> list[UserCoupon]:
+    """One coupon to every buyer in a segment, as the plugin that keeps segments answers
+    ``segment_members`` (membership); all or nothing."""
+    merchant = Merchant.get_by_id(merchant_id)
+    users = merchant_plugins(merchant_id).hook.segment_members(
+        merchant=merchant, segment_id=segment_id
+    )
+    if users is None:
+        raise ValidationError(
+            "unknown segment",
+            errors={"segment_id": ["Not a segment of this store (is membership on?)."]},
+        )
+    return issue(merchant_id, template_id, users) if users else []
 
 
 def generate_codes(merchant_id: int, template_id: int, count: int) -> list[str]:
@@ -445,6 +475,25 @@ def on_state_changed(order: Any, source: str, target: str) -> None:
     elif target == "closed":
         if merchant_plugins(order.merchant_id).config(PLUGIN).get("return_on_full_refund"):
             give_back(order)
+
+
+def after_aftersale(order: Any, refund: Any) -> int:
+    """An after-sale case was refunded (the aftersales plugin's ``on_aftersale_completed``):
+    with ``return_on_aftersale``, the order's coupons come back once every line they
+    discounted is refunded in full. Returns how many came back."""
+    if refund is None or not merchant_plugins(order.merchant_id).config(PLUGIN).get(
+        "return_on_aftersale"
+    ):
+        return 0
+    discounted = OrderLine.select().where(
+        (OrderLine.order == order.id) & (OrderLine.coupon_discount > 0)
+    )
+    if (
+        not discounted.exists()
+        or discounted.where(OrderLine.refunded_quantity < OrderLine.quantity).exists()
+    ):
+        return 0
+    return give_back(order)
 
 
 # -- expiry and statistics -------------------------------------------------------------------

@@ -16,6 +16,7 @@ from mallkit.core.plugin_api import (
     Rendered,
     User,
     ValidationError,
+    idempotency_key,
     plugin_blueprint,
     record_audit,
     require_staff,
@@ -246,19 +247,6 @@ class Poster(MethodView):
         return Response(svg, content_type="image/svg+xml")
 
 
-def _idempotency_key() -> str | None:
-    key = request.headers.get("Idempotency-Key")
-    if key is None:
-        return None
-    key = key.strip()
-    if not (1 <= len(key) <= 128) or not key.isprintable():
-        raise ValidationError(
-            "Idempotency-Key must be 1-128 printable characters",
-            errors={"Idempotency-Key": ["1-128 printable characters."]},
-        )
-    return key
-
-
 @blp.route(f"{BASE}/me/withdrawals")
 class MyWithdrawals(MethodView):
     @blp.response(200, WithdrawalOut(many=True))
@@ -281,7 +269,7 @@ class MyWithdrawals(MethodView):
         the amount leaves the balance at once and comes back if staff reject it or the payout
         fails. Send an ``Idempotency-Key`` so a retry cannot withdraw twice."""
         promoter = promoters.require_promoter(merchant_id, require_user().id)
-        withdrawal, new = wallet.request_withdrawal(promoter, data, _idempotency_key())
+        withdrawal, new = wallet.request_withdrawal(promoter, data, idempotency_key())
         return withdrawal, 201 if new else 200
 
 

@@ -104,21 +104,6 @@ class ProductRule(BaseModel):
         indexes = ((("merchant_id", "product_id"), True),)
 
 
-class OrderPromoters(BaseModel):
-    """Who earns on an order, decided when it is placed (the rows are written at payment).
-    Its row is locked by settlement and reversal, so the two queue up per order."""
-
-    order_id = pw.IntegerField(unique=True)
-    merchant_id = pw.IntegerField(index=True)
-    buyer_id = pw.IntegerField()
-    level1_id = pw.IntegerField(null=True)
-    level2_id = pw.IntegerField(null=True)
-    created_at = pw.DateTimeField(default=utcnow)
-
-    class Meta:
-        table_name = "distribution_order"
-
-
 class Commission(BaseModel):
     """One promoter's commission on one order line at one level. ``cancelled`` is the part
     taken back by refunds; ``settled`` what went into the balance when it settled."""

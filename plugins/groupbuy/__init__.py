@@ -74,7 +74,7 @@ def register_order_transitions():
 
 @hookimpl
 def propose_unit_prices(merchant, buyer, lines):
-    return service.unit_prices(merchant, lines)
+    return service.unit_prices(merchant, lines, buyer)
 
 
 @hookimpl

@@ -88,6 +88,7 @@ class GroupPage(PeeweePage):
 
 @blp.route("/merchants/<int:merchant_id>/groupbuy/activities")
 class Activities(MethodView):
+    @blp.doc(security=[])
     @blp.response(200, GroupActivityOut(many=True))
     @blp.paginate(PeeweePage)
     def get(self, merchant_id):
@@ -114,6 +115,7 @@ class Activities(MethodView):
 
 @blp.route("/merchants/<int:merchant_id>/groupbuy/activities/<int:activity_id>")
 class Activity(MethodView):
+    @blp.doc(security=[])
     @blp.response(200, GroupActivityOut)
     def get(self, merchant_id, activity_id):
         """One activity."""
@@ -131,6 +133,7 @@ class CloseActivity(MethodView):
 
 @blp.route("/merchants/<int:merchant_id>/groupbuy/activities/<int:activity_id>/groups")
 class OpenGroups(MethodView):
+    @blp.doc(security=[])
     @blp.response(200, GroupOut(many=True))
     @blp.paginate(GroupPage)
     def get(self, merchant_id, activity_id):
@@ -140,6 +143,7 @@ class OpenGroups(MethodView):
 
 @blp.route("/merchants/<int:merchant_id>/groupbuy/groups/<int:group_id>")
 class GroupDetail(MethodView):
+    @blp.doc(security=[])
     @blp.response(200, GroupDetailOut)
     def get(self, merchant_id, group_id):
         """A group for its share page (members' names masked)."""
@@ -158,6 +162,7 @@ class ShareGroup(MethodView):
 
 @blp.route("/merchants/<int:merchant_id>/groupbuy/shares/<string:code>")
 class ShareDetail(MethodView):
+    @blp.doc(security=[])
     @blp.response(200, GroupShareDetailOut)
     def get(self, merchant_id, code):
         """What a share link opens: the group and who invited."""

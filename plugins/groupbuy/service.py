@@ -114,9 +114,23 @@ def close_activity(activity: GroupActivity) -> GroupActivity:
     return GroupActivity.get_by_id(activity.id)
 
 
-def is_running(activity: GroupActivity, now: dt.datetime | None = None) -> bool:
+def is_running(
+    activity: GroupActivity, now: dt.datetime | None = None, early_minutes: int = 0
+) -> bool:
+    """Running now — or, for a buyer with ``early_minutes`` of early access, starting
+    within them."""
     now = now or utcnow()
-    return activity.status == "active" and activity.starts_at <= now < activity.ends_at
+    opens = activity.starts_at - dt.timedelta(minutes=early_minutes)
+    return activity.status == "active" and opens <= now < activity.ends_at
+
+
+def early_minutes(merchant: Any, buyer: Any) -> int:
+    """The buyer's early access to timed activities (``buyer_perks``: a member level);
+    0 without a buyer or a plugin that answers."""
+    if buyer is None:
+        return 0
+    perks = merchant_plugins(merchant.id).hook.buyer_perks(merchant=merchant, buyer=buyer)
+    return max((int(p.get("early_access_minutes") or 0) for p in perks if p), default=0)
 
 
 # -- checkout --------------------------------------------------------------------------------
@@ -142,8 +156,11 @@ def _int_param(params: dict[str, Any], name: str) -> int | None:
     return value
 
 
-def unit_prices(merchant: Any, lines: list[dict[str, Any]]) -> list[PriceCandidate]:
-    """Group prices for lines bought through a running activity of this merchant."""
+def unit_prices(
+    merchant: Any, lines: list[dict[str, Any]], buyer: Any = None
+) -> list[PriceCandidate]:
+    """Group prices for lines bought through a running activity of this merchant (early
+    for a buyer with early access)."""
     wanted = {ln["key"]: a for ln in lines if (a := _activity_of(ln))}
     if not wanted:
         return []
@@ -155,11 +172,15 @@ def unit_prices(merchant: Any, lines: list[dict[str, Any]]) -> list[PriceCandida
             & (GroupActivity.merchant_id == merchant.id)
         )
     }
+    now = utcnow()
+    early = 0
+    if any(a.starts_at > now for a in activities.values()):  # ask only when it matters
+        early = early_minutes(merchant, buyer)
     out = []
     for line in lines:
         spec = wanted.get(line["key"])
         activity = activities.get(spec.get("id")) if spec else None
-        if activity is None or not is_running(activity):
+        if activity is None or not is_running(activity, now, early):
             continue
         price = activity.prices.get(str(line["sku_id"]))
         if price is None:
@@ -231,7 +252,7 @@ def validate(merchant: Any, buyer: Any, draft: dict[str, Any]) -> None:
         )
     line = lines[0]
     activity, group_id, _ = _resolve(merchant.id, line["activity"])
-    if not is_running(activity):
+    if not is_running(activity, early_minutes=early_minutes(merchant, buyer)):
         raise Conflict("the group-buy activity is not running", code="activity_not_running")
     price = activity.prices.get(str(line["sku_id"]))
     if price is None or line["sale_unit_price"] != price or line["price_source"] != PLUGIN:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import time
 import urllib.error
 import urllib.request
@@ -12,10 +13,18 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
 
-from mallkit.core.plugin_api import MallkitError
+from mallkit.core.plugin_api import MallkitError, ensure_gateway
 from mallkit.plugins.payment_alipay import protocol
+from mallkit.plugins.payment_alipay.schemas import OFFICIAL_GATEWAYS
 
 log = logging.getLogger("mallkit.payment_alipay")
+_CODE = re.compile(r"[A-Za-z0-9_.-]{1,64}")
+
+
+def safe_code(value: Any) -> str:
+    """A gateway's error code as the buyer may see it (its text is only logged)."""
+    text = str(value or "")
+    return text if _CODE.fullmatch(text) else "unknown"
 
 
 class GatewayUnavailable(MallkitError):
@@ -58,9 +67,11 @@ class AlipayClient:
 
     def page_url(self, method: str, biz: dict[str, Any], **extra: str) -> str:
         """The URL the buyer's browser opens (page / wap pay): a signed GET of gateway.do."""
+        ensure_gateway(self.config["gateway_url"], OFFICIAL_GATEWAYS)
         return self.config["gateway_url"] + "?" + urlencode(self.signed(method, biz, **extra))
 
     def call(self, method: str, biz: dict[str, Any], **extra: str) -> dict[str, Any]:
+        ensure_gateway(self.config["gateway_url"], OFFICIAL_GATEWAYS)
         body = urlencode(self.signed(method, biz, **extra)).encode()
         headers = {"Content-Type": "application/x-www-form-urlencoded;charset=utf-8"}
         last: Exception | None = None
@@ -71,25 +82,28 @@ class AlipayClient:
                     text = resp.read().decode("utf-8")
                 break
             except urllib.error.HTTPError as exc:
+                log.warning("alipay %s: HTTP %s", method, exc.code)
                 raise GatewayRefused(
-                    f"Alipay answered HTTP {exc.code}", errors={"gateway": [str(exc.code)]}
+                    "Alipay refused the request", errors={"gateway": [f"HTTP_{exc.code}"]}
                 ) from None
             except (urllib.error.URLError, OSError) as exc:
                 last = exc
                 log.warning("alipay %s: network error (try %d): %s", method, attempt, exc)
         else:
-            raise GatewayUnavailable(f"Alipay is unreachable: {last}")
+            log.warning("alipay %s: unreachable: %s", method, last)
+            raise GatewayUnavailable("Alipay cannot be reached; try again later")
         try:
             return protocol.verify_response(self.public_key, text, method)
         except (protocol.VerificationError, ValueError) as exc:
+            log.warning("alipay %s: response does not verify: %s", method, exc)
             raise GatewayRefused(
-                f"Alipay response does not verify: {exc}", code="gateway_unverified"
+                "Alipay's answer could not be verified", code="gateway_unverified"
             ) from None
 
 
 def refused(value: dict[str, Any]) -> GatewayRefused:
-    code = str(value.get("sub_code") or value.get("code") or "")
-    return GatewayRefused(
-        f"Alipay refused: {code} {str(value.get('sub_msg') or value.get('msg') or '')[:200]}",
-        errors={"gateway": [code]},
+    code = safe_code(value.get("sub_code") or value.get("code"))
+    log.warning(
+        "alipay refused: %s %s", code, str(value.get("sub_msg") or value.get("msg") or "")[:200]
     )
+    return GatewayRefused(f"Alipay refused the request ({code})", errors={"gateway": [code]})

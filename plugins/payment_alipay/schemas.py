@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, fields, validate, validates
+
+from mallkit.core.plugin_api import check_gateway
+
+# The provider's own endpoints; anything else must be allowed by the platform
+# (PAYMENT_GATEWAYS), never just typed in by a merchant.
+OFFICIAL_GATEWAYS = (
+    "https://openapi.alipay.com/gateway.do",
+    "https://openapi-sandbox.dl.alipaydev.com/gateway.do",
+)
 
 
 class AlipayConfig(Schema):
@@ -31,3 +40,7 @@ class AlipayConfig(Schema):
     return_url = fields.Url(load_default="", require_tld=False, schemes={"http", "https"})
     timeout = fields.Float(load_default=10.0, validate=validate.Range(min=0.05, max=30))
     retries = fields.Integer(load_default=2, validate=validate.Range(min=0, max=5))
+
+    @validates("gateway_url")
+    def _gateway(self, value, **kwargs):
+        check_gateway(value, OFFICIAL_GATEWAYS)

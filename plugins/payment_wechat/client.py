@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import secrets
 import time
 import urllib.error
@@ -13,10 +14,12 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
-from mallkit.core.plugin_api import MallkitError
+from mallkit.core.plugin_api import MallkitError, ensure_gateway
 from mallkit.plugins.payment_wechat import protocol
+from mallkit.plugins.payment_wechat.schemas import OFFICIAL_GATEWAYS
 
 log = logging.getLogger("mallkit.payment_wechat")
+_CODE = re.compile(r"[A-Za-z0-9_.-]{1,64}")  # a gateway error code the buyer may see
 USER_AGENT = "mallkit-payment-wechat/1.0"
 
 
@@ -51,7 +54,8 @@ def http_request(
         except (urllib.error.URLError, OSError) as exc:  # refused, reset, timed out
             last = exc
             log.warning("wechat pay %s %s: network error (try %d): %s", method, url, attempt, exc)
-    raise GatewayUnavailable(f"WeChat Pay is unreachable: {last}")
+    log.warning("wechat pay %s: unreachable: %s", method, last)
+    raise GatewayUnavailable("WeChat Pay cannot be reached; try again later")
 
 
 class WeChatClient:
@@ -75,6 +79,7 @@ class WeChatClient:
     ) -> tuple[int, dict[str, Any]]:
         """Send a signed request; return (status, verified JSON). A 2xx that is unsigned or
         does not verify raises :class:`GatewayRefused`."""
+        ensure_gateway(self.config["gateway_url"], OFFICIAL_GATEWAYS)
         raw = b"" if body is None else json.dumps(body, ensure_ascii=False).encode()
         base = self.config["gateway_url"].rstrip("/")
         target = urlsplit(base).path + path
@@ -104,8 +109,9 @@ class WeChatClient:
             try:
                 protocol.verify_signed(resp_headers, resp_body, self.keys, self.clock())
             except protocol.VerificationError as exc:
+                log.warning("wechat pay %s %s: response does not verify: %s", method, path, exc)
                 raise GatewayRefused(
-                    f"WeChat Pay response does not verify: {exc}", code="gateway_unverified"
+                    "WeChat Pay's answer could not be verified", code="gateway_unverified"
                 ) from None
         try:
             data = json.loads(resp_body) if resp_body else {}
@@ -116,7 +122,6 @@ class WeChatClient:
 
 def refused(status: int, data: dict[str, Any]) -> GatewayRefused:
     code = str(data.get("code", "")) or f"HTTP_{status}"
-    return GatewayRefused(
-        f"WeChat Pay refused: {code} {str(data.get('message', ''))[:200]}",
-        errors={"gateway": [code]},
-    )
+    code = code if _CODE.fullmatch(code) else f"HTTP_{status}"
+    log.warning("wechat pay refused: %s %s", code, str(data.get("message", ""))[:200])
+    return GatewayRefused(f"WeChat Pay refused the request ({code})", errors={"gateway": [code]})

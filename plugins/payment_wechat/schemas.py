@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, fields, validate, validates
+
+from mallkit.core.plugin_api import check_gateway
+
+# The provider's own endpoints; anything else must be allowed by the platform
+# (PAYMENT_GATEWAYS), never just typed in by a merchant.
+OFFICIAL_GATEWAYS = ("https://api.mch.weixin.qq.com", "https://api2.mch.weixin.qq.com")
 
 PEM = validate.Regexp(r"(?s)^\s*-----BEGIN [A-Z ]+-----.+-----END [A-Z ]+-----\s*$")
 
@@ -44,3 +50,7 @@ class WeChatConfig(Schema):
     h5_app_url = fields.String(load_default="", validate=validate.Length(max=256))
     timeout = fields.Float(load_default=10.0, validate=validate.Range(min=0.05, max=30))
     retries = fields.Integer(load_default=2, validate=validate.Range(min=0, max=5))
+
+    @validates("gateway_url")
+    def _gateway(self, value, **kwargs):
+        check_gateway(value, OFFICIAL_GATEWAYS)

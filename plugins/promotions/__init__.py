@@ -34,14 +34,14 @@ def _remember(merchant_id: int, running: list) -> None:
         g.setdefault("promotions_running", {})[merchant_id] = running
 
 
-def _recall(merchant_id: int) -> list:
+def _recall(merchant, buyer) -> list:
     """The promotions read by ``propose_unit_prices`` of this same pricing (the core always
     calls it first), so one pricing reads the promotion table once."""
     if has_app_context():
-        running = g.setdefault("promotions_running", {}).pop(merchant_id, None)
+        running = g.setdefault("promotions_running", {}).pop(merchant.id, None)
         if running is not None:
             return running
-    return service.active(merchant_id)
+    return service.for_buyer(merchant, buyer)
 
 
 @hookimpl
@@ -56,14 +56,14 @@ def register_blueprints(app):
 
 @hookimpl
 def propose_unit_prices(merchant, buyer, lines):
-    running = service.active(merchant.id)
+    running = service.for_buyer(merchant, buyer)
     _remember(merchant.id, running)
     return service.propose_prices(merchant.id, buyer.id if buyer else None, lines, running)
 
 
 @hookimpl
 def propose_adjustments(merchant, buyer, lines, context):
-    return service.propose_adjustments(merchant.id, lines, _recall(merchant.id))
+    return service.propose_adjustments(merchant.id, lines, _recall(merchant, buyer))
 
 
 @hookimpl

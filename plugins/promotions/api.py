@@ -21,6 +21,7 @@ STAFF = ("owner", "manager")
 
 @blp.route("/merchants/<int:merchant_id>/products/<int:product_id>/promotions")
 class ProductPromotions(MethodView):
+    @blp.doc(security=[])
     @blp.response(200, PromotionOut(many=True))
     def get(self, merchant_id, product_id):
         """Promotions running now that cover the product (public)."""

@@ -38,6 +38,8 @@ class Promotion(BaseModel):
     stock = pw.IntegerField(default=0)
     sold = pw.IntegerField(default=0)
     per_user = pw.IntegerField(default=0)
+    # Only buyers in this segment (``buyer_in_segment``: the membership plugin) get it.
+    segment_id = pw.IntegerField(null=True)
     created_at = pw.DateTimeField(default=utcnow)
 
     class Meta:

@@ -36,6 +36,10 @@ class PromotionIn(Schema):
     )
     stock = fields.Integer(load_default=0, validate=validate.Range(min=0, max=10_000_000))
     per_user = fields.Integer(load_default=0, validate=validate.Range(min=0, max=10_000))
+    segment_id = fields.Integer(
+        allow_none=True,
+        metadata={"description": "Only buyers in this segment (membership); null: everyone"},
+    )
 
 
 class PromotionPatch(Schema):
@@ -49,6 +53,10 @@ class PromotionPatch(Schema):
     rules = fields.Dict(keys=fields.String())
     stock = fields.Integer(validate=validate.Range(min=0, max=10_000_000))
     per_user = fields.Integer(validate=validate.Range(min=0, max=10_000))
+    segment_id = fields.Integer(
+        allow_none=True,
+        metadata={"description": "Only buyers in this segment (membership); null: everyone"},
+    )
 
 
 class PromotionOut(Schema):
@@ -66,6 +74,7 @@ class PromotionOut(Schema):
     stock = fields.Integer()
     sold = fields.Integer()
     per_user = fields.Integer()
+    segment_id = fields.Integer(allow_none=True)
     summary = fields.Function(summary)
 
 

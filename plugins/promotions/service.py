@@ -14,6 +14,7 @@ follows sees every order committed before it.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from peewee import fn
@@ -21,6 +22,7 @@ from peewee import fn
 from mallkit.core.plugin_api import (
     Adjustment,
     Conflict,
+    Merchant,
     NotFound,
     PriceCandidate,
     Product,
@@ -28,6 +30,7 @@ from mallkit.core.plugin_api import (
     ValidationError,
     as_utc,
     database,
+    foreign_catalog_ids,
     merchant_plugins,
     transaction,
     utcnow,
@@ -108,6 +111,10 @@ def _check(merchant_id: int, data: dict[str, Any]) -> None:
         errors["ends_at"] = ["The end must come after the start."]
     if data.get("scope", "all") != "all" and not data.get("scope_ids"):
         errors["scope_ids"] = ["Name the products, SKUs or categories of the scope."]
+    elif data.get("scope", "all") != "all":
+        kind = {"skus": "skus", "categories": "categories"}.get(data["scope"], "products")
+        if foreign := foreign_catalog_ids(merchant_id, kind, data["scope_ids"]):
+            errors["scope_ids"] = [f"Not this store's {kind}: {foreign[:10]}."]
     if data["type"] != "discount" and (data.get("stock") or data.get("per_user")):
         errors["stock"] = ["Only a time-limited discount has its own stock and per-user limit."]
     if not errors and data["type"] in ("bundle", "gift"):
@@ -121,6 +128,13 @@ def _check(merchant_id: int, data: dict[str, Any]) -> None:
         )
         if mine != len(ids):
             errors["rules"] = ["Every SKU is one of this store's."]
+    if data.get("segment_id") is not None:
+        merchant = Merchant.get_by_id(merchant_id)
+        known = merchant_plugins(merchant_id).hook.segment_members(
+            merchant=merchant, segment_id=data["segment_id"]
+        )
+        if known is None:
+            errors["segment_id"] = ["Not a segment of this store (is membership on?)."]
     if errors:
         raise ValidationError("the promotion does not add up", errors=errors)
 
@@ -161,28 +175,51 @@ def update(merchant_id: int, promotion_id: int, changes: dict[str, Any]) -> Prom
     }
     merged["stock"] = changes.get("stock", promotion.stock)
     merged["per_user"] = changes.get("per_user", promotion.per_user)
+    merged["segment_id"] = changes.get("segment_id", promotion.segment_id)
     _check(merchant_id, merged)
     with transaction():
         Promotion.update(**changes).where(Promotion.id == promotion.id).execute()
     return Promotion.get_by_id(promotion.id)
 
 
-def active(merchant_id: int, now=None) -> list[Promotion]:
-    """The merchant's promotions running now, highest priority first."""
+def active(merchant_id: int, now=None, early_minutes: int = 0) -> list[Promotion]:
+    """The merchant's promotions running now, highest priority first. ``early_minutes``: a
+    buyer's early access (``buyer_perks``) — a 限时折扣 starting within that many minutes
+    counts as running for them."""
     now = now or utcnow()
+    opens = now + dt.timedelta(minutes=early_minutes)
     p = database.param
     # Raw SQL: this runs in every pricing; peewee's query building cost more than the query
     # (bench/promotions.py).
-    return list(
-        Promotion.raw(
-            f"SELECT * FROM promotion WHERE merchant_id = {p} AND status = {p}"
-            f" AND starts_at <= {p} AND ends_at > {p} ORDER BY priority DESC, id",
-            merchant_id,
-            "active",
-            now,
-            now,
-        )
+    rows = Promotion.raw(
+        f"SELECT * FROM promotion WHERE merchant_id = {p} AND status = {p}"
+        f" AND starts_at <= {p} AND ends_at > {p} ORDER BY priority DESC, id",
+        merchant_id,
+        "active",
+        opens,
+        now,
     )
+    return [r for r in rows if r.starts_at <= now or r.type == "discount"]
+
+
+def for_buyer(merchant: Any, buyer: Any, now=None) -> list[Promotion]:
+    """The promotions running for this buyer: early access to 限时折扣 from the buyer's perks,
+    and promotions aimed at a segment only for the segment's buyers. Without a plugin that
+    answers (membership off) a buyer has no early access and is in no segment."""
+    hook = merchant_plugins(merchant.id).hook
+    early = 0
+    if buyer is not None:
+        perks = hook.buyer_perks(merchant=merchant, buyer=buyer)
+        early = max((int(p.get("early_access_minutes") or 0) for p in perks if p), default=0)
+    running = active(merchant.id, now, early)
+    segments = {p.segment_id for p in running if p.segment_id is not None}
+    inside = {
+        s
+        for s in segments
+        if buyer is not None
+        and hook.buyer_in_segment(merchant=merchant, buyer=buyer, segment_id=s) is True
+    }
+    return [p for p in running if p.segment_id is None or p.segment_id in inside]
 
 
 def in_scope(promotion: Promotion, line: dict[str, Any]) -> bool:

@@ -59,30 +59,63 @@ def test_bad_password_is_401_with_the_same_message_as_unknown_login(client, buye
     assert wrong.json == unknown.json and wrong.json["code"] == "invalid_credentials"
 
 
-def test_login_attempts_are_rate_limited_per_account(client, buyer, app):
-    app.config["LOGIN_RATE_LIMIT"] = "3 per minute"
-    for _ in range(3):
-        r = client.post("/api/v1/auth/login", json={"login": buyer.user.email, "password": "bad"})
-        assert r.status_code == 401
-    r = client.post(
-        "/api/v1/auth/login", json={"login": buyer.user.email, "password": buyer.password}
-    )
-    assert r.status_code == 429 and r.json["code"] == "rate_limited"
-    # Another account from another address is not held back.
-    r = client.post(
+def login(client, login, password, address="10.0.0.1", **headers):
+    return client.post(
         "/api/v1/auth/login",
-        json={"login": "other@x.io", "password": "bad"},
-        environ_base={"REMOTE_ADDR": "10.0.0.9"},
+        json={"login": login, "password": password},
+        environ_base={"REMOTE_ADDR": address},
+        headers=headers,
     )
-    assert r.status_code == 401
 
 
-def test_login_attempts_are_rate_limited_per_address(client, app):
+def test_failures_per_account_and_address_slow_the_guesser_not_the_owner(client, app):
+    app.config["LOGIN_PAIR_RATE_LIMIT"] = "3 per minute"
+    from mallkit.core.testing import make_account
+
+    owner = make_account(email="owner@x.io")
+    for typed in ("13-912345678", "139 1234 5678", "13912345678"):  # one account, as typed
+        assert login(client, typed, "bad-guess-1").status_code == 401
+    assert login(client, "13912345678", "bad-guess-1").status_code == 429
+    for _ in range(3):
+        assert login(client, "owner@x.io", "bad-guess-1").status_code == 401
+    r = login(client, "Owner@X.io ", owner.password)  # the same account, typed differently
+    assert r.status_code == 429 and r.json["code"] == "rate_limited"
+    # the owner at another address is not held back
+    assert login(client, "owner@x.io", owner.password, "10.0.0.2").status_code == 200
+
+
+def test_a_known_device_is_not_locked_out_by_others_failures(client, app):
     app.config["LOGIN_RATE_LIMIT"] = "3 per minute"
+    from mallkit.core.testing import make_account
+
+    owner = make_account(email="owner@x.io")
+    device = login(client, "owner@x.io", owner.password, "10.0.0.7").json["device_token"]
+    for i in range(3):  # an attacker from many addresses
+        assert login(client, "owner@x.io", "bad-guess-1", f"10.9.0.{i}").status_code == 401
+    assert login(client, "owner@x.io", owner.password, "10.0.0.8").status_code == 429
+    r = login(client, "owner@x.io", owner.password, "10.0.0.8", **{"X-Mallkit-Device": device})
+    assert r.status_code == 200
+    forged = login(
+        client, "owner@x.io", owner.password, "10.0.0.8", **{"X-Mallkit-Device": "0" * 64}
+    )
+    assert forged.status_code == 429
+
+
+def test_one_address_spraying_accounts_is_slowed(client, app):
+    app.config["LOGIN_ADDRESS_RATE_LIMIT"] = "3 per minute"
     for i in range(3):
-        r = client.post("/api/v1/auth/login", json={"login": f"u{i}@x.io", "password": "bad"})
-        assert r.status_code == 401
-    r = client.post("/api/v1/auth/login", json={"login": "u9@x.io", "password": "bad"})
+        assert login(client, f"u{i}@x.io", "bad-guess-1").status_code == 401
+    assert login(client, "u9@x.io", "bad-guess-1").status_code == 429
+    assert login(client, "u9@x.io", "bad-guess-1", "10.0.0.2").status_code == 401
+
+
+def test_wrong_current_passwords_are_limited(client, app, buyer):
+    app.config["PASSWORD_CHECK_RATE_LIMIT"] = "2 per minute"
+    body = {"old_password": "not-it-at-all", "new_password": "a-new-pass-99"}
+    for _ in range(2):
+        r = client.post("/api/v1/me/password", json=body, headers=buyer.headers)
+        assert r.status_code == 422 and r.json["code"] == "wrong_password"
+    r = client.post("/api/v1/me/password", json=body, headers=buyer.headers)
     assert r.status_code == 429
 
 

@@ -4,6 +4,7 @@ walks through it."""
 from __future__ import annotations
 
 from mallkit.core.cli import demo_store as demo
+from mallkit.core.simkit import LoopbackServer
 
 
 def login(client, email, password):
@@ -58,3 +59,22 @@ def test_demo_walkthrough(app, client):
     assert r.json["status"] == "shipped"
     r = client.post(f"/api/v1/orders/{order['id']}/confirm", headers=buyer)
     assert r.json["status"] == "completed"
+
+
+def test_demo_has_a_completed_order_with_an_open_after_sale_case(app, client):
+    demo.seed(app)
+    server = LoopbackServer(app)
+    try:
+        lines = demo.attach_services(app, server.url, [])
+        assert demo.attach_services(app, server.url, []) == lines  # again: nothing new
+    finally:
+        server.stop()
+    buyer = login(client, *demo.BUYER)
+    orders = client.get("/api/v1/orders", headers=buyer).json
+    assert [o["status"] for o in orders] == ["completed"]
+    mid = orders[0]["merchant_id"]
+    cases = client.get(f"/api/v1/merchants/{mid}/aftersales/cases", headers=buyer).json
+    assert [(c["order_id"], c["type"], c["status"]) for c in cases] == [
+        (orders[0]["id"], "return_refund", "applied")
+    ]
+    assert any(line.startswith("aftersales") and cases[0]["number"] in line for line in lines)

@@ -3,6 +3,7 @@ public store profile, and per-merchant plugin enablement."""
 
 from __future__ import annotations
 
+from flask import request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
@@ -11,6 +12,9 @@ from mallkit.core.accounts import auth
 from mallkit.core.accounts.merchants import service
 from mallkit.core.accounts.merchants.models import Merchant, StaffMember
 from mallkit.core.accounts.merchants.schemas import (
+    AdminAuditQuery,
+    AuditOut,
+    AuditQuery,
     MerchantCreateIn,
     MerchantOut,
     MerchantPluginOut,
@@ -19,6 +23,8 @@ from mallkit.core.accounts.merchants.schemas import (
     PluginConfigRequiredIn,
     PluginOut,
     RoleIn,
+    SecurityIn,
+    SecurityOut,
     StaffIn,
     StaffOut,
     StoreOut,
@@ -26,6 +32,7 @@ from mallkit.core.accounts.merchants.schemas import (
 from mallkit.core.accounts.models import User
 from mallkit.core.accounts.service import normalise_login
 from mallkit.core.api import PeeweePage
+from mallkit.core.audit import AuditLog
 from mallkit.core.errors import NotFound
 from mallkit.core.plugins import get_host, merchant_plugins
 
@@ -188,6 +195,7 @@ class MerchantPluginConfig(MethodView):
 
 @blp.route("/stores/<int:merchant_id>")
 class Store(MethodView):
+    @blp.doc(security=[])
     @blp.response(200, StoreOut)
     def get(self, merchant_id):
         """A store's public profile, with what its plugins add."""
@@ -199,3 +207,70 @@ class Store(MethodView):
             extensions.update(fragment)
         merchant.extensions = extensions
         return merchant
+
+
+# -- the audit log ---------------------------------------------------------------------------
+
+
+def _audit_rows(filters: dict, where=None):
+    clauses = [] if where is None else [where]
+    for name in ("actor_id", "merchant_id", "action", "target_type", "target_id"):
+        if filters.get(name) is not None:
+            clauses.append(getattr(AuditLog, name) == filters[name])
+    if filters.get("since"):
+        clauses.append(AuditLog.at >= filters["since"])
+    if filters.get("until"):
+        clauses.append(AuditLog.at < filters["until"])
+    query = AuditLog.select()
+    if clauses:
+        query = query.where(*clauses)
+    return query.order_by(AuditLog.at.desc(), AuditLog.id.desc())
+
+
+@blp.route("/merchants/<int:merchant_id>/audit-log")
+class MerchantAuditLog(MethodView):
+    @blp.arguments(AuditQuery, location="query")
+    @blp.response(200, AuditOut(many=True))
+    @blp.paginate(PeeweePage)
+    def get(self, query, merchant_id):
+        """The store's audit log, newest first (owner): who changed prices, stock, orders,
+        refunds, plugin settings or staff, when, from what to what. Filters: ``actor_id``,
+        ``action``, ``target_type``/``target_id``, ``since``/``until``."""
+        auth.require_staff(merchant_id, "owner")
+        return _audit_rows(query, AuditLog.merchant_id == merchant_id)
+
+
+@blp.route("/admin/audit-log")
+class PlatformAuditLog(MethodView):
+    @blp.arguments(AdminAuditQuery, location="query")
+    @blp.response(200, AuditOut(many=True))
+    @blp.paginate(PeeweePage)
+    def get(self, query):
+        """The whole platform's audit log, newest first (platform admins); ``merchant_id``
+        narrows it to one store."""
+        auth.require_admin()
+        return _audit_rows(query)
+
+
+# -- staff security --------------------------------------------------------------------------
+
+
+@blp.route("/merchants/<int:merchant_id>/security")
+class MerchantSecurity(MethodView):
+    @blp.response(200, SecurityOut)
+    def get(self, merchant_id):
+        """Which staff roles must sign in with two factors, and the addresses staff may work
+        from (owner)."""
+        auth.require_staff(merchant_id, "owner")
+        return service.get_merchant(merchant_id)
+
+    @blp.arguments(SecurityIn)
+    @blp.response(200, SecurityOut)
+    def put(self, data, merchant_id):
+        """Set them (owner; audited). Refused when it would lock the caller out: their own
+        address outside the list, or their role required to use two factors they have not
+        turned on."""
+        user = auth.require_staff(merchant_id, "owner")
+        return service.update_security(
+            service.get_merchant(merchant_id), data, user, request.remote_addr or ""
+        )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import peewee as pw
 
 from mallkit.core.accounts.models import User
-from mallkit.core.db import BaseModel, utcnow
+from mallkit.core.db import BaseModel, JSONField, utcnow
 
 STAFF_ROLES = ("owner", "manager", "agent")
 
@@ -26,6 +26,10 @@ class Merchant(BaseModel):
     # Bumped on every change of the merchant's plugin set or plugin config; each process
     # compares it (one indexed read per request) with the version its cached view was built at.
     plugin_settings_version = pw.IntegerField(default=0)
+    # Staff security (PUT /merchants/{id}/security): roles that must sign in with two
+    # factors, and the addresses (CIDR) staff may work from; empty = anywhere.
+    two_factor_roles = JSONField(default=list)
+    staff_ip_allowlist = JSONField(default=list)
     created_at = pw.DateTimeField(default=utcnow)
 
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import ipaddress
+
+import marshmallow as ma
 from marshmallow import fields, validate
 
 from mallkit.core.accounts.merchants.models import STAFF_ROLES
-from mallkit.core.api import Schema
+from mallkit.core.api import Schema, UtcDateTime
 
 
 class MerchantSettingsIn(Schema):
@@ -30,7 +33,7 @@ class MerchantCreateIn(MerchantSettingsIn):
 class MerchantOut(MerchantSettingsIn):
     id = fields.Integer()
     is_active = fields.Boolean()
-    created_at = fields.DateTime()
+    created_at = UtcDateTime()
 
 
 class StoreOut(Schema):
@@ -61,7 +64,7 @@ class StaffOut(Schema):
     email = fields.String(attribute="user.email", allow_none=True)
     phone = fields.String(attribute="user.phone", allow_none=True)
     role = fields.String()
-    created_at = fields.DateTime()
+    created_at = UtcDateTime()
 
 
 class PluginOut(Schema):
@@ -96,3 +99,55 @@ class PluginConfigIn(Schema):
 
 class PluginConfigRequiredIn(Schema):
     config = fields.Dict(required=True)
+
+
+class AuditQuery(Schema):
+    actor_id = fields.Integer(validate=validate.Range(min=1))
+    action = fields.String(validate=validate.Length(max=64))
+    target_type = fields.String(validate=validate.Length(max=64))
+    target_id = fields.String(validate=validate.Length(max=64))
+    since = UtcDateTime()
+    until = UtcDateTime()
+
+
+class AdminAuditQuery(AuditQuery):
+    merchant_id = fields.Integer(validate=validate.Range(min=1))
+
+
+class AuditOut(Schema):
+    id = fields.Integer()
+    at = UtcDateTime()
+    actor_id = fields.Integer(allow_none=True, metadata={"description": "None: the system"})
+    merchant_id = fields.Integer(allow_none=True)
+    action = fields.String()
+    target_type = fields.String()
+    target_id = fields.String()
+    before = fields.Raw(allow_none=True)
+    after = fields.Raw(allow_none=True)
+    ip = fields.String()
+
+
+def _network(value: str) -> None:
+    try:
+        ipaddress.ip_network(value, strict=False)
+    except ValueError as exc:
+        raise ma.ValidationError("An IP address or network (CIDR), e.g. 203.0.113.0/24.") from exc
+
+
+class SecurityIn(Schema):
+    two_factor_roles = fields.List(
+        fields.String(validate=validate.OneOf(STAFF_ROLES)),
+        required=True,
+        validate=validate.Length(max=len(STAFF_ROLES)),
+        metadata={"description": "Staff roles that must sign in with two factors"},
+    )
+    staff_ip_allowlist = fields.List(
+        fields.String(validate=[validate.Length(max=43), _network]),
+        required=True,
+        validate=validate.Length(max=50),
+        metadata={"description": "Addresses staff may work from (CIDR); empty = anywhere"},
+    )
+
+
+class SecurityOut(SecurityIn):
+    pass

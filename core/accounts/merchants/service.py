@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import zoneinfo
 from typing import Any
 
@@ -149,3 +150,39 @@ def remove_staff(merchant: Merchant, user_id: int, *, actor_id=None) -> None:
             target_id=user_id,
             before={"role": member.role},
         )
+
+
+def update_security(merchant: Merchant, data: dict[str, Any], user, address: str) -> Merchant:
+    """Two-factor roles and the staff address allow-list; never one that locks out the
+    owner making the change."""
+    errors = {}
+    nets = data["staff_ip_allowlist"]
+    if nets and not user.is_platform_admin:
+        try:
+            here = ipaddress.ip_address(address)
+            inside = any(here in ipaddress.ip_network(n, strict=False) for n in nets)
+        except ValueError:
+            inside = False
+        if not inside:
+            errors["staff_ip_allowlist"] = [f"Your own address ({address}) is not in it."]
+    if "owner" in data["two_factor_roles"] and user.totp_enabled_at is None:
+        if not user.is_platform_admin:
+            errors["two_factor_roles"] = ["Turn on two-factor sign-in for yourself first."]
+    if errors:
+        raise ValidationError("this would lock you out", code="lockout", errors=errors)
+    with transaction():
+        before = {
+            "two_factor_roles": merchant.two_factor_roles,
+            "staff_ip_allowlist": merchant.staff_ip_allowlist,
+        }
+        Merchant.update(**data).where(Merchant.id == merchant.id).execute()
+        audit.record(
+            "merchant.security",
+            actor_id=user.id,
+            merchant_id=merchant.id,
+            target_type="merchant",
+            target_id=merchant.id,
+            before=before,
+            after=data,
+        )
+    return Merchant.get_by_id(merchant.id)

@@ -81,19 +81,6 @@ class ProductRule(pw.Model):
         indexes = ((("merchant_id", "product_id"), True),)
 
 
-class OrderPromoters(pw.Model):
-    order_id = pw.IntegerField(unique=True)
-    merchant_id = pw.IntegerField(index=True)
-    buyer_id = pw.IntegerField()
-    level1_id = pw.IntegerField(null=True)
-    level2_id = pw.IntegerField(null=True)
-    created_at = pw.DateTimeField()
-
-    class Meta:
-        legacy_table_names = False
-        table_name = "distribution_order"
-
-
 class Commission(pw.Model):
     merchant_id = pw.IntegerField(index=True)
     promoter_id = pw.IntegerField(index=True)
@@ -168,7 +155,6 @@ MODELS = [
     Binding,
     Application,
     ProductRule,
-    OrderPromoters,
     Commission,
     LedgerEntry,
     Withdrawal,

@@ -417,3 +417,26 @@ def test_a_price_change_reaches_on_order_price_changed_which_may_refuse_it(
     assert order_flow.REPRICED[-1] == (order.id, order.total, 6000, 6000)
     # the core's payment_defaults closed the attempt opened for the old amount
     assert PaymentAttempt.get_by_id(attempt.id).status != "pending"
+
+
+def test_refund_lines_refunds_chosen_quantities_and_sends_after_commit(
+    app, buyer, merchant, skus, address, manual
+):
+    from mallkit.core.db import transaction
+    from mallkit.core.plugin_api import refund_lines
+
+    order = place(buyer, address, skus, (2, 1))
+    pay_manually(merchant, order, ref="m-lines")
+    first, second = OrderLine.select().where(OrderLine.order == order.id).order_by(OrderLine.id)
+    with transaction():
+        refund = refund_lines(
+            order, [{"line_id": first.id, "quantity": 1}], reason="part", actor=SYSTEM
+        )
+        assert Refund.get_by_id(refund.id).status == "pending"  # sent only after commit
+    assert Refund.get_by_id(refund.id).status == "succeeded" and refund.amount == 1990
+    assert OrderLine.get_by_id(first.id).refunded_quantity == 1
+    assert OrderLine.get_by_id(second.id).refunded_quantity == 0
+    assert Order.get_by_id(order.id).refund_status == "partial"
+    with pytest.raises(ValidationError):
+        refund_lines(order, [{"line_id": second.id, "quantity": 2}], reason="x", actor=SYSTEM)
+    assert Refund.select().count() == 1

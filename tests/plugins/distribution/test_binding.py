@@ -11,7 +11,7 @@ from mallkit.core.errors import Conflict, ValidationError
 from mallkit.core.shares.service import create_share
 from mallkit.core.testing import concurrently, pay_order, place_order
 from mallkit.plugins.distribution import promoters
-from mallkit.plugins.distribution.models import Application, Binding, OrderPromoters, Promoter
+from mallkit.plugins.distribution.models import Application, Binding, Commission, Promoter
 from tests.plugins.distribution.conftest import buy, chain, promote
 
 
@@ -104,8 +104,8 @@ def test_an_order_through_a_share_link_binds_and_pays_the_sharer(dist, merchant,
     a, buyer = people(2)
     pa = promote(merchant, a)
     share = create_share(a.user.id, merchant.id, "product", sku.product_id)
-    order = pay_order(place_order(buyer, [(sku, 1)], options={}))
-    assert OrderPromoters.get_or_none(OrderPromoters.order_id == order.id) is None
+    order = pay_order(place_order(buyer, [(sku, 1)]))
+    assert not Commission.select().where(Commission.order_id == order.id).exists()
     from mallkit.core.checkout import service as checkout
     from mallkit.core.testing import TEST_ADDRESS
 
@@ -118,7 +118,8 @@ def test_an_order_through_a_share_link_binds_and_pays_the_sharer(dist, merchant,
         },
     )
     assert bound_to(merchant, buyer) == pa.id
-    assert OrderPromoters.get(OrderPromoters.order_id == order.id).level1_id == pa.id
+    pay_order(order)
+    assert Commission.get(Commission.order_id == order.id).promoter_id == pa.id
 
 
 def test_everyone_mode_makes_a_sharer_a_promoter_when_their_share_binds(dist, merchant, people):

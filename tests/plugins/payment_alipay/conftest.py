@@ -7,7 +7,7 @@ import secrets
 
 import pytest
 
-from mallkit.core.simkit import LoopbackServer
+from mallkit.core.simkit import LoopbackServer, allow_gateway
 from mallkit.plugins.payment_alipay.simulator import AlipaySimulator
 from tests.plugins.payment_wechat.conftest import (  # noqa: F401
     client_sender,
@@ -35,6 +35,7 @@ def sim(app, alipay_server):
     sim, server = alipay_server
     # A slow reply of the previous test may still be served: let it land before the reset.
     assert server.wait_idle(), "the simulator is still serving a request"
+    allow_gateway(app, sim.public_url)  # the platform allows its simulator
     sim.trades.clear()
     sim.refunds.clear()
     sim.api_faults.clear()

@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from mallkit.core.checkout import service as checkout
-from mallkit.core.simkit import LoopbackServer
+from mallkit.core.simkit import LoopbackServer, allow_gateway
 from mallkit.plugins.payment_wechat.service import CHANNEL
 from mallkit.plugins.payment_wechat.simulator import WeChatPaySimulator
 from tests.core.orders.conftest import ADDRESS, make_product, skus_of  # noqa: F401
@@ -69,6 +69,7 @@ def sim(app, simulator_server):
     sim, server = simulator_server
     # A slow reply of the previous test may still be served: let it land before the reset.
     assert server.wait_idle(), "the simulator is still serving a request"
+    allow_gateway(app, sim.public_url)  # the platform allows its simulator
     sim.transactions.clear()
     sim.refunds.clear()
     sim.api_faults.clear()

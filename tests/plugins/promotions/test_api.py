@@ -133,3 +133,21 @@ def test_who_may_and_bad_input_writes_nothing(
     assert Promotion.get_by_id(mine["id"]).rules == good["rules"]
     r = client.get(f"/api/v1/merchants/{merchant.id}/products/999999/promotions")
     assert r.status_code == 404
+
+
+def test_a_scope_naming_another_stores_products_is_refused(
+    client, merchant, other_merchant, owner, shirt, both_on
+):
+    from mallkit.core.testing import make_product, skus_of
+
+    theirs = make_product(other_merchant, "别家商品")
+    base = f"/api/v1/merchants/{merchant.id}/promotions"
+    for scope, ids in (("products", [theirs.id]), ("skus", [skus_of(theirs)[0].id])):
+        r = client.post(
+            base,
+            json=body("discount", {"rate": 85}, scope=scope, scope_ids=ids),
+            headers=owner.headers,
+        )
+        assert r.status_code == 422 and "scope_ids" in r.json["errors"], r.json
+    ok = body("discount", {"rate": 85}, scope="products", scope_ids=[shirt[0].product_id])
+    assert client.post(base, json=ok, headers=owner.headers).status_code == 201

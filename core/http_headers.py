@@ -1,0 +1,52 @@
+"""Response headers every answer carries, and cross-origin access (docs/security.md).
+
+- ``X-Content-Type-Options: nosniff``, ``X-Frame-Options: DENY``, ``Referrer-Policy:
+  strict-origin-when-cross-origin``, ``Cross-Origin-Opener-Policy: same-origin`` and a
+  ``Content-Security-Policy`` that lets an API answer load nothing (``default-src 'none';
+  frame-ancestors 'none'``); the Swagger UI page gets one that allows its own scripts and
+  styles from this origin.
+- ``Strict-Transport-Security`` on answers to HTTPS requests (``HSTS_SECONDS``, default one
+  year; 0 turns it off).
+- CORS is off unless ``CORS_ORIGINS`` lists the origins allowed to call the API from a
+  browser (flask-cors), e.g. a storefront served from another domain.
+"""
+
+from __future__ import annotations
+
+from flask import Flask, request
+
+API_POLICY = "default-src 'none'; frame-ancestors 'none'"
+PAGE_POLICY = (
+    "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; frame-ancestors 'none'"
+)
+EXPOSED = ["Retry-After", "X-Pagination", "RateLimit-Limit", "RateLimit-Remaining"]
+ALLOWED_HEADERS = ["Authorization", "Content-Type", "Idempotency-Key", "X-Mallkit-Device"]
+
+
+def install_security_headers(app: Flask) -> None:
+    origins = app.config.get("CORS_ORIGINS") or []
+    if origins:
+        from flask_cors import CORS
+
+        CORS(
+            app,
+            resources={r"/api/*": {"origins": origins}},
+            allow_headers=ALLOWED_HEADERS,
+            expose_headers=EXPOSED,
+            max_age=600,
+        )
+
+    @app.after_request
+    def _headers(response):
+        headers = response.headers
+        headers.setdefault("X-Content-Type-Options", "nosniff")
+        headers.setdefault("X-Frame-Options", "DENY")
+        headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+        headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+        html = response.mimetype == "text/html"
+        headers.setdefault("Content-Security-Policy", PAGE_POLICY if html else API_POLICY)
+        hsts = int(app.config.get("HSTS_SECONDS", 31536000))
+        if hsts and request.is_secure:
+            headers.setdefault("Strict-Transport-Security", f"max-age={hsts}; includeSubDomains")
+        return response

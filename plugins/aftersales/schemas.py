@@ -1,0 +1,197 @@
+"""Request and response schemas of the after-sale API, and the plugin's settings."""
+
+from __future__ import annotations
+
+from flask_smorest.fields import Upload
+from marshmallow import Schema as PlainSchema
+from marshmallow import fields, validate
+
+from mallkit.core.plugin_api import Schema, UtcDateTime
+from mallkit.plugins.aftersales.models import REASONS, STATUSES, TYPES
+
+TEXT = validate.Length(max=1000)
+PHOTOS = fields.List(
+    fields.String(validate=validate.Length(max=500)),
+    load_default=list,
+    validate=validate.Length(max=9),
+)
+
+
+class ReturnAddress(PlainSchema):
+    recipient = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    phone = fields.String(required=True, validate=validate.Length(min=5, max=32))
+    province = fields.String(required=True, validate=validate.Length(min=1, max=32))
+    city = fields.String(required=True, validate=validate.Length(min=1, max=32))
+    district = fields.String(load_default="", validate=validate.Length(max=32))
+    detail = fields.String(required=True, validate=validate.Length(min=1, max=200))
+
+
+class AftersalesConfig(PlainSchema):
+    """Per-merchant settings of the aftersales plugin."""
+
+    window_days = fields.Integer(
+        load_default=15,
+        validate=validate.Range(min=0, max=365),
+        metadata={"description": "Days after completion a buyer may still apply"},
+    )
+    approve_within_hours = fields.Integer(
+        load_default=48,
+        validate=validate.Range(min=0, max=30 * 24),
+        metadata={"description": "Approve automatically when staff do not act (0: never)"},
+    )
+    ship_back_days = fields.Integer(
+        load_default=7,
+        validate=validate.Range(min=1, max=60),
+        metadata={"description": "Close an approved return the buyer does not ship back"},
+    )
+    refund_on_receipt = fields.Boolean(
+        load_default=True, metadata={"description": "Refund a return as soon as it is received"}
+    )
+    restock_returns = fields.Boolean(
+        load_default=True, metadata={"description": "Returned goods go back into stock"}
+    )
+    reasons = fields.List(
+        fields.String(validate=validate.Length(min=1, max=64)),
+        load_default=lambda: list(REASONS),
+        validate=validate.Length(min=1, max=30),
+    )
+    return_address = fields.Nested(ReturnAddress, load_default=None, allow_none=True)
+
+
+class CaseIn(Schema):
+    order_id = fields.Integer(required=True, validate=validate.Range(min=1))
+    order_line_id = fields.Integer(required=True, validate=validate.Range(min=1))
+    type = fields.String(required=True, validate=validate.OneOf(TYPES))
+    quantity = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
+    amount = fields.Integer(
+        load_default=None,
+        allow_none=True,
+        strict=True,
+        validate=validate.Range(min=1, max=100_000_000),
+        metadata={"description": "Refund asked for (minor units); default the line's share"},
+    )
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    description = fields.String(load_default="", validate=TEXT)
+    evidence = PHOTOS
+
+
+class CaseFilterIn(Schema):
+    status = fields.String(validate=validate.OneOf(STATUSES))
+    type = fields.String(validate=validate.OneOf(TYPES))
+    order_id = fields.Integer(validate=validate.Range(min=1))
+    buyer_id = fields.Integer(validate=validate.Range(min=1))
+    reason = fields.String(validate=validate.Length(max=64))
+
+
+class ParcelIn(Schema):
+    carrier = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    tracking_number = fields.String(
+        required=True, validate=validate.Regexp(r"^[A-Za-z0-9-]{4,64}$")
+    )
+
+
+class CaseReasonIn(Schema):
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=255))
+
+
+class DecisionNoteIn(Schema):
+    text = fields.String(load_default="", validate=validate.Length(max=255))
+
+
+class CaseMessageIn(Schema):
+    text = fields.String(required=True, validate=validate.Length(min=1, max=1000))
+    images = PHOTOS
+
+
+class AftersaleStatsIn(Schema):
+    since = UtcDateTime()
+    until = UtcDateTime()
+
+
+class EvidenceUploadIn(Schema):
+    file = Upload(required=True)
+
+
+class EvidenceUploadOut(Schema):
+    url = fields.String()
+    kind = fields.String()
+    size = fields.Integer()
+
+
+class CaseMessageOut(Schema):
+    id = fields.Integer()
+    author_type = fields.String()
+    author_id = fields.Integer(allow_none=True)
+    text = fields.String()
+    images = fields.List(fields.String())
+    event = fields.String()
+    created_at = fields.DateTime()
+
+
+class CaseRefundOut(Schema):
+    number = fields.String()
+    status = fields.String()
+    amount = fields.Integer()
+
+
+class CaseLineOut(Schema):
+    product_name = fields.String()
+    sku_name = fields.String()
+    image_url = fields.String()
+    quantity = fields.Integer()
+    pay_amount = fields.Integer()
+    refunded_amount = fields.Integer()
+
+
+class CaseOut(Schema):
+    id = fields.Integer()
+    number = fields.String()
+    merchant_id = fields.Integer()
+    order_id = fields.Integer()
+    order_line_id = fields.Integer()
+    buyer_id = fields.Integer()
+    type = fields.String()
+    status = fields.String()
+    quantity = fields.Integer()
+    amount = fields.Integer()
+    currency = fields.String()
+    reason = fields.String()
+    description = fields.String()
+    evidence = fields.List(fields.String())
+    decision_note = fields.String()
+    decided_by = fields.String()
+    return_address = fields.Dict(allow_none=True)
+    return_carrier = fields.String()
+    return_tracking = fields.String()
+    reship_carrier = fields.String()
+    reship_tracking = fields.String()
+    created_at = fields.DateTime()
+    updated_at = fields.DateTime()
+    approved_at = fields.DateTime(allow_none=True)
+    shipped_back_at = fields.DateTime(allow_none=True)
+    received_at = fields.DateTime(allow_none=True)
+    finished_at = fields.DateTime(allow_none=True)
+
+
+class CaseDetailOut(CaseOut):
+    line = fields.Nested(CaseLineOut)
+    refund = fields.Nested(CaseRefundOut, allow_none=True)
+    messages = fields.List(fields.Nested(CaseMessageOut))
+
+
+class AftersaleReasonsOut(Schema):
+    reasons = fields.List(fields.String())
+    window_days = fields.Integer()
+    return_address = fields.Dict(allow_none=True)
+
+
+class AftersaleStatsOut(Schema):
+    since = fields.DateTime()
+    until = fields.DateTime()
+    cases = fields.Integer()
+    paid_orders = fields.Integer()
+    rate = fields.Float(metadata={"description": "Cases per paid order of the period"})
+    refunded_amount = fields.Integer()
+    by_status = fields.Dict(keys=fields.String(), values=fields.Integer())
+    by_type = fields.Dict(keys=fields.String(), values=fields.Integer())
+    by_reason = fields.Dict(keys=fields.String(), values=fields.Integer())

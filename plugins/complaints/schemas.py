@@ -1,0 +1,148 @@
+"""Request and response schemas of the complaints API, and the plugin's settings."""
+
+from __future__ import annotations
+
+from flask_smorest.fields import Upload
+from marshmallow import Schema as PlainSchema
+from marshmallow import fields, validate
+
+from mallkit.core.plugin_api import Schema, UtcDateTime
+from mallkit.plugins.complaints.models import DECISIONS, STATUSES, TYPES
+
+PHOTOS = fields.List(
+    fields.String(validate=validate.Length(max=500)),
+    load_default=list,
+    validate=validate.Length(max=9),
+)
+
+
+class ComplaintsConfig(PlainSchema):
+    """Per-merchant settings of the complaints plugin."""
+
+    window_days = fields.Integer(
+        load_default=15,
+        validate=validate.Range(min=0, max=365),
+        metadata={"description": "Days after completion a buyer may still complain"},
+    )
+    appeal_hours = fields.Integer(
+        load_default=72,
+        validate=validate.Range(min=1, max=30 * 24),
+        metadata={"description": "Hours the merchant has to answer a forwarded complaint"},
+    )
+    arbitration_sla_hours = fields.Integer(
+        load_default=72,
+        validate=validate.Range(min=1, max=30 * 24),
+        metadata={"description": "Hours the platform aims to take to forward or decide"},
+    )
+
+
+class ComplaintIn(Schema):
+    order_id = fields.Integer(required=True, validate=validate.Range(min=1))
+    order_line_id = fields.Integer(
+        load_default=None, allow_none=True, validate=validate.Range(min=1)
+    )
+    type = fields.String(required=True, validate=validate.OneOf(TYPES))
+    description = fields.String(required=True, validate=validate.Length(min=1, max=2000))
+    evidence = PHOTOS
+
+
+class AppealIn(Schema):
+    text = fields.String(required=True, validate=validate.Length(min=1, max=2000))
+    evidence = PHOTOS
+
+
+class ComplaintMessageIn(Schema):
+    text = fields.String(required=True, validate=validate.Length(min=1, max=2000))
+    images = PHOTOS
+
+
+class DecisionIn(Schema):
+    decision = fields.String(required=True, validate=validate.OneOf(DECISIONS))
+    order_line_id = fields.Integer(
+        load_default=None, allow_none=True, validate=validate.Range(min=1)
+    )
+    amount = fields.Integer(
+        load_default=None,
+        allow_none=True,
+        strict=True,
+        validate=validate.Range(min=1, max=100_000_000),
+        metadata={"description": "refund_partial: the amount (minor units)"},
+    )
+    note = fields.String(load_default="", validate=validate.Length(max=500))
+
+
+class ComplaintFilterIn(Schema):
+    status = fields.String(validate=validate.OneOf(STATUSES))
+    type = fields.String(validate=validate.OneOf(TYPES))
+    merchant_id = fields.Integer(validate=validate.Range(min=1))
+    overdue = fields.Boolean()
+
+
+class ComplaintStatsIn(Schema):
+    since = UtcDateTime()
+    until = UtcDateTime()
+
+
+class ComplaintUploadIn(Schema):
+    file = Upload(required=True)
+
+
+class ComplaintUploadOut(Schema):
+    url = fields.String()
+    kind = fields.String()
+    size = fields.Integer()
+
+
+class ComplaintMessageOut(Schema):
+    id = fields.Integer()
+    author_type = fields.String()
+    author_id = fields.Integer(allow_none=True)
+    text = fields.String()
+    images = fields.List(fields.String())
+    event = fields.String()
+    created_at = fields.DateTime()
+
+
+class ComplaintOut(Schema):
+    id = fields.Integer()
+    number = fields.String()
+    merchant_id = fields.Integer()
+    order_id = fields.Integer()
+    order_line_id = fields.Integer(allow_none=True)
+    buyer_id = fields.Integer()
+    type = fields.String()
+    description = fields.String()
+    evidence = fields.List(fields.String())
+    status = fields.String()
+    appeal_due_at = fields.DateTime(allow_none=True)
+    arbitration_due_at = fields.DateTime(allow_none=True)
+    appeal_text = fields.String()
+    appeal_evidence = fields.List(fields.String())
+    decision = fields.String()
+    decision_amount = fields.Integer()
+    decision_line_id = fields.Integer(allow_none=True)
+    decision_note = fields.String()
+    decided_at = fields.DateTime(allow_none=True)
+    execution = fields.String()
+    case_id = fields.Integer(allow_none=True)
+    due_at = fields.DateTime(allow_none=True, metadata={"description": "When this step is due"})
+    overdue = fields.Boolean()
+    created_at = fields.DateTime()
+    updated_at = fields.DateTime()
+    finished_at = fields.DateTime(allow_none=True)
+
+
+class ComplaintDetailOut(ComplaintOut):
+    messages = fields.List(fields.Nested(ComplaintMessageOut))
+
+
+class ComplaintStatsOut(Schema):
+    since = fields.DateTime()
+    until = fields.DateTime()
+    complaints = fields.Integer()
+    paid_orders = fields.Integer()
+    rate = fields.Float(metadata={"description": "Complaints per paid order of the period"})
+    by_type = fields.Dict(keys=fields.String(), values=fields.Integer())
+    by_status = fields.Dict(keys=fields.String(), values=fields.Integer())
+    by_decision = fields.Dict(keys=fields.String(), values=fields.Integer())
+    warnings = fields.Integer()

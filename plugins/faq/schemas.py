@@ -1,0 +1,70 @@
+"""Request and response schemas of the FAQ API."""
+
+from __future__ import annotations
+
+from marshmallow import fields, validate
+
+from mallkit.core.plugin_api import Schema
+
+POSITION = fields.Integer(load_default=0, strict=True, validate=validate.Range(min=0, max=9999))
+
+
+class FaqCategoryIn(Schema):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=50))
+    position = POSITION
+
+
+class FaqCategoryOut(Schema):
+    id = fields.Integer()
+    merchant_id = fields.Integer(allow_none=True, metadata={"description": "null: the platform's"})
+    name = fields.String()
+    position = fields.Integer()
+
+
+class FaqEntryIn(Schema):
+    question = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    answer = fields.String(required=True, validate=validate.Length(min=1, max=5000))
+    category_id = fields.Integer(load_default=None, allow_none=True, strict=True)
+    position = POSITION
+    published = fields.Boolean(load_default=True)
+
+
+class FaqEntryPatch(Schema):
+    question = fields.String(validate=validate.Length(min=1, max=200))
+    answer = fields.String(validate=validate.Length(min=1, max=5000))
+    category_id = fields.Integer(allow_none=True, strict=True)
+    position = fields.Integer(strict=True, validate=validate.Range(min=0, max=9999))
+    published = fields.Boolean()
+
+
+class FaqEntryOut(Schema):
+    id = fields.Integer()
+    merchant_id = fields.Integer(allow_none=True, metadata={"description": "null: the platform's"})
+    category_id = fields.Integer(allow_none=True)
+    question = fields.String()
+    answer = fields.String()
+    position = fields.Integer()
+    published = fields.Boolean()
+    updated_at = fields.DateTime()
+
+
+class FaqEntryArgs(Schema):
+    q = fields.String(load_default="", validate=validate.Length(max=100))
+    category_id = fields.Integer(load_default=None)
+    include_platform = fields.Boolean(load_default=False)
+
+
+class ProductCareIn(Schema):
+    warranty_months = fields.Integer(
+        load_default=0, strict=True, validate=validate.Range(min=0, max=120)
+    )
+    warranty = fields.String(load_default="", validate=validate.Length(max=2000))
+    repair = fields.String(load_default="", validate=validate.Length(max=2000))
+
+
+class ProductCareOut(Schema):
+    product_id = fields.Integer()
+    warranty_months = fields.Integer()
+    warranty = fields.String()
+    repair = fields.String()
+    updated_at = fields.DateTime()

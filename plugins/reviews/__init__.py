@@ -1,0 +1,111 @@
+"""reviews (评价): one review per received order line, the product rating summary, replies,
+moderation and the automatic 5★ review.
+
+A buyer reviews each line of a completed order once (description and service ratings,
+logistics when it shipped, text, photos, tags, anonymous) and may add one follow-up; the
+store replies once and hides or shows reviews; a sensitive-word list holds reviews back for
+moderation. Lines nobody reviewed get a 5★ review ``auto_positive_days`` after receipt (a
+durable task). Each product's summary is kept incrementally and shown through
+``extend_product``; ``on_review_published`` (declared here) lets a points plugin reward a
+review. See docs/plugins/reviews.md.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from marshmallow import Schema, fields, validate
+
+from mallkit.core.plugin_api import MigrationSource, PluginMeta
+from mallkit.hookspecs import hookimpl
+from mallkit.plugins.reviews import demo, service
+from mallkit.plugins.reviews.api import blp
+from mallkit.plugins.reviews.hookspecs import ReviewsSpecs
+
+
+class ReviewsConfig(Schema):
+    """The store's review rules (defaults in docs/plugins/reviews.md)."""
+
+    auto_positive_days = fields.Integer(
+        load_default=15,
+        strict=True,
+        validate=validate.Range(min=0, max=90),
+        metadata={"description": "Days after receipt for the automatic 5★ review; 0: never"},
+    )
+    auto_positive_text = fields.String(
+        load_default="系统默认好评", validate=validate.Length(max=200)
+    )
+    followup_days = fields.Integer(
+        load_default=180,
+        strict=True,
+        validate=validate.Range(min=0, max=365),
+        metadata={"description": "Days after the review a follow-up is accepted; 0: none"},
+    )
+    sensitive_words = fields.List(
+        fields.String(validate=validate.Length(min=1, max=50)),
+        load_default=list,
+        validate=validate.Length(max=500),
+        metadata={"description": "A review containing one is held back for moderation"},
+    )
+    tags = fields.List(
+        fields.String(validate=validate.Length(min=1, max=20)),
+        load_default=list,
+        validate=validate.Length(max=30),
+        metadata={"description": "Tags a buyer may pick (质量好, 物流快 ...)"},
+    )
+
+
+meta = PluginMeta(
+    name="reviews",
+    version="1.0.0",
+    title="Reviews (评价)",
+    description="Buyers rate and review what they received; ratings on the product page.",
+    mallkit=">=0.1,<1",
+    config_schema=ReviewsConfig,
+    level="merchant",
+    category="service",
+)
+
+
+@hookimpl
+def register_hookspecs():
+    return [ReviewsSpecs]
+
+
+@hookimpl
+def register_migrations():
+    return [MigrationSource("reviews", Path(__file__).parent / "migrations")]
+
+
+@hookimpl
+def register_blueprints(app):
+    return [blp]
+
+
+@hookimpl
+def register_job_handlers():
+    return service.HANDLERS
+
+
+@hookimpl
+def on_order_state_changed(order, source, target, actor):
+    if target == "completed":
+        service.schedule_auto_positive(order)
+
+
+@hookimpl
+def extend_product(merchant, product, data):
+    """The summary without tags: one indexed read per product, from a statement compiled
+    once, so list pages stay cheap (tags come from the summary route)."""
+    return {"reviews": service.summary_of(service.summary_row(product.id))}
+
+
+@hookimpl
+def extend_store_profile(merchant):
+    """The store's rating on its public profile (one aggregate read)."""
+    return {"reviews": service.store_rating(merchant.id)}
+
+
+@hookimpl
+def extend_demo(app, merchant, base_url):
+    return demo.attach(app, merchant, base_url)
