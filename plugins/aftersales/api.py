@@ -95,6 +95,7 @@ def detail(case: Case) -> dict:
 
 @blp.route(f"{BASE}/reasons")
 class Reasons(MethodView):
+    @blp.doc(security=[])
     @blp.response(200, AftersaleReasonsOut)
     def get(self, merchant_id):
         """The store's after-sale reasons, window and return address (for the apply form)."""

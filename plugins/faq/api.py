@@ -72,6 +72,7 @@ def _guard(merchant_id: int | None) -> None:
 
 
 class _Categories(MethodView):
+    @blp.doc(security=[])
     @blp.response(200, FaqCategoryOut(many=True))
     def get(self, merchant_id=None):
         """Categories in order."""
@@ -101,6 +102,7 @@ class _Category(MethodView):
 
 
 class _Entries(MethodView):
+    @blp.doc(security=[])
     @blp.arguments(FaqEntryArgs, location="query")
     @blp.response(200, FaqEntryOut(many=True))
     @blp.paginate(PeeweePage)

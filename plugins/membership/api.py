@@ -147,6 +147,7 @@ class MySignIn(MethodView):
 
 @blp.route(f"{BASE}/coupon-offers")
 class CouponOffers(MethodView):
+    @blp.doc(security=[])
     @blp.response(200, CouponOfferOut(many=True))
     def get(self, merchant_id):
         """Coupons buyers may buy with points (set in the store's ``coupon_offers``)."""
@@ -165,6 +166,7 @@ class BuyCoupon(MethodView):
 
 @blp.route(f"{BASE}/points-goods")
 class PointsGoodsList(MethodView):
+    @blp.doc(security=[])
     @blp.response(200, PointsGoodsOut(many=True))
     def get(self, merchant_id):
         """SKUs sold for points (plus cash ``price``); buy one with the item's
@@ -174,6 +176,7 @@ class PointsGoodsList(MethodView):
 
 @blp.route(f"{BASE}/recharge-packages")
 class Packages(MethodView):
+    @blp.doc(security=[])
     @blp.response(200, PackageOut(many=True))
     def get(self, merchant_id):
         """The recharge packages on offer."""
@@ -268,6 +271,7 @@ class RefundRecharge(MethodView):
 
 @blp.route(f"{BASE}/levels")
 class Levels(MethodView):
+    @blp.doc(security=[])
     @blp.response(200, LevelsOut)
     def get(self, merchant_id):
         """The store's levels (anyone may read them: they are shown to buyers)."""
@@ -476,6 +480,7 @@ class Segments(MethodView):
 
 @blp.route(f"{BASE}/points-events")
 class Events(MethodView):
+    @blp.doc(security=[])
     @blp.response(200, PointsEventOut(many=True))
     def get(self, merchant_id):
         """Points-multiplier events (anyone: they are advertised)."""

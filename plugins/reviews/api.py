@@ -131,6 +131,7 @@ class FollowUp(MethodView):
 
 @blp.route(f"{BASE}/products/<int:product_id>")
 class ProductReviews(MethodView):
+    @blp.doc(security=[])
     @blp.arguments(ProductReviewsArgs, location="query")
     @blp.response(200, ReviewOut(many=True))
     @blp.paginate(PeeweePage)
@@ -151,6 +152,7 @@ class ProductReviews(MethodView):
 
 @blp.route(f"{BASE}/products/<int:product_id>/summary")
 class ProductSummary(MethodView):
+    @blp.doc(security=[])
     @blp.response(200, ReviewSummaryOut)
     def get(self, merchant_id, product_id):
         """A product's rating summary: count, average, distribution, with photos, tags."""

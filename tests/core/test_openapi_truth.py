@@ -68,3 +68,32 @@ def test_405_answers_say_which_methods_are_allowed(client):
     r = client.delete("/api/v1/products")
     assert r.status_code == 405 and r.json["code"] == "method_not_allowed"
     assert "GET" in r.headers["Allow"]
+
+
+def test_what_answers_without_a_token_is_declared_public(app, client, merchant):
+    """Every GET a stranger can read (with every plugin that needs no settings on for the
+    store) says so in the document, so a generated client does not send a token it lacks."""
+    from mallkit.core import plugin_settings
+    from mallkit.core.errors import MallkitError
+    from mallkit.core.testing import make_product
+
+    host = app.extensions["mallkit"].plugins
+    for name in host.dependency_order():
+        if host.plugins[name].meta.level == "merchant":
+            try:
+                plugin_settings.enable(merchant, name, None)
+            except MallkitError:
+                pass  # needs settings (a payment channel): its routes stay 404 here
+    product = make_product(merchant)
+    doc = spec(app)
+    answered = []
+    for path, ops in doc["paths"].items():
+        op = ops.get("get")
+        if not op or op.get("security", doc["security"]) == []:
+            continue
+        url = path.replace("{merchant_id}", str(merchant.id))
+        url = url.replace("{product_id}", str(product.id))
+        url = re.sub(r"\{[^}]+\}", "1", url)
+        if client.get(url).status_code < 300:
+            answered.append(path)
+    assert not answered, f"answer without a token but declare one: {answered}"
