@@ -210,6 +210,17 @@ def on_user_registered(user: User, share_code: str | None) -> None:
 
 
 @hookspec
+def on_existing_account_sign_up(user: User) -> None:
+    """Someone tried to register with this account's e-mail or phone. The sign-up answered
+    exactly as for a new account (so it tells nobody the account exists); tell the owner out
+    of band — "did you try to sign up? you already have an account; forgot your password?".
+
+    When: after the refused sign-up, outside any transaction. Isolated: an exception is
+    logged and changes nothing. Applies: platform-wide.
+    """
+
+
+@hookspec
 def extend_store_profile(merchant: Merchant) -> dict[str, Any] | None:
     """Add fields to a store's public profile (a membership badge, chat availability).
 

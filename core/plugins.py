@@ -37,7 +37,7 @@ ENTRY_POINT_GROUP = "mallkit.plugins"
 log = logging.getLogger("mallkit.plugins")
 
 # Hooks whose implementations run one by one, each in a savepoint (:func:`call_isolated`).
-ISOLATED_HOOKS = ("on_low_stock", "on_order_refunded")
+ISOLATED_HOOKS = ("on_low_stock", "on_order_refunded", "on_existing_account_sign_up")
 
 # The core's own replaceable behaviour, written as plugins on the public hooks and registered
 # before the installed ones (as pytest does with its default plugins). Each can be left out

@@ -26,12 +26,20 @@ from mallkit.core.accounts.schemas import (
     PasswordIn,
     ProfileIn,
     RecoveryCodesOut,
+    RegisteredOut,
     RegisterIn,
     TokenOut,
     TwoFactorCodeIn,
     TwoFactorDisableIn,
     TwoFactorOut,
     TwoFactorSetupOut,
+)
+from mallkit.core.errors import Conflict
+from mallkit.core.plugins import call_isolated, get_host
+
+REGISTERED = (
+    "if this e-mail or phone had no account, it has one now: sign in with it; if it had one, "
+    "its owner has been told"
 )
 
 blp = Blueprint("accounts", __name__, url_prefix="/api/v1", description="Accounts and sign-in")
@@ -60,11 +68,22 @@ def _me(user):
 class Register(MethodView):
     @blp.doc(security=[])
     @blp.arguments(RegisterIn)
-    @blp.response(201, TokenOut)
+    @blp.response(202, RegisteredOut)
     def post(self, data):
-        """Create a buyer account and sign in."""
-        user = service.register(**data)
-        return _token_response(user)
+        """Create a buyer account; then sign in with it (``POST /auth/login``). The answer is
+        the same whether or not the e-mail or phone already has an account, so it tells
+        nobody which accounts exist: an existing account's owner is told out of band
+        (``on_existing_account_sign_up``) and their account is not changed."""
+        try:
+            service.register(**data)
+        except Conflict as exc:
+            if exc.code != "account_exists":
+                raise
+            auth.hash_password(data["password"])  # cost what creating an account costs
+            existing = service.find_account(data.get("email"), data.get("phone"))
+            if existing is not None:
+                call_isolated(get_host().hook.on_existing_account_sign_up, user=existing)
+        return {"message": REGISTERED}
 
 
 @blp.route("/auth/login")

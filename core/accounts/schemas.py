@@ -132,3 +132,7 @@ class RecoveryCodesOut(Schema):
 class TwoFactorOut(Schema):
     enabled = fields.Boolean()
     recovery_codes_left = fields.Integer()
+
+
+class RegisteredOut(Schema):
+    message = fields.String(metadata={"description": "The same for a new and an existing account"})

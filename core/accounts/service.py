@@ -128,6 +128,20 @@ def register(
     return user
 
 
+def find_account(email: str | None, phone: str | None) -> User | None:
+    """The account that has this e-mail or phone (normalised as sign-up does), if any."""
+    if email:
+        user = User.get_or_none(User.email == email.strip().lower())
+        if user is not None:
+            return user
+    if phone:
+        try:
+            return User.get_or_none(User.phone == normalise_login(phone)[1])
+        except ValidationError:
+            return None
+    return None
+
+
 def authenticate(login: str, password: str, otp: str | None = None) -> User:
     """The user for these credentials, or ``Unauthorized`` (same message either way); with
     two factors on, ``otp`` too (``otp_required`` / ``invalid_otp``)."""

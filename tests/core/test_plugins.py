@@ -360,8 +360,14 @@ def test_on_user_registered_runs_in_the_registration_transaction(client, app):
     r = client.post(
         "/api/v1/auth/register", json={"email": "ok@example.com", "password": "pass-word-1"}
     )
-    assert r.status_code == 201
+    assert r.status_code == 202
     assert ("on_user_registered", "ok@example.com") in recorder.CALLS
+    # the same e-mail again: the same answer, and the owner is told out of band
+    again = client.post(
+        "/api/v1/auth/register", json={"email": "OK@example.com", "password": "other-pass-2"}
+    )
+    assert again.status_code == 202 and again.json == r.json
+    assert ("on_existing_account_sign_up", "ok@example.com") in recorder.CALLS
 
 
 # -- REST ------------------------------------------------------------------------------------

@@ -48,6 +48,11 @@ def extend_store_profile(merchant):
 
 
 @hookimpl
+def on_existing_account_sign_up(user):
+    CALLS.append(("on_existing_account_sign_up", user.email))
+
+
+@hookimpl
 def on_user_registered(user):
     CALLS.append(("on_user_registered", user.email))
     if user.email in REFUSE_USERS:
