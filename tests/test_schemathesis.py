@@ -1,5 +1,6 @@
 """Schemathesis over the OpenAPI document, in-process: generated requests to every
-operation, as a buyer, a store owner and anonymously, never get a server error.
+operation, as a buyer, a store owner and anonymously, never get a server error, and every
+answer conforms to the schema the document gives for its status.
 
 A fixed seed (``derandomize``) and a few examples per operation keep it deterministic and
 fast enough for CI; ``MALLKIT_FUZZ_EXAMPLES`` raises the count for a longer local run."""
@@ -10,7 +11,7 @@ import os
 
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
-from schemathesis.checks import not_a_server_error
+from schemathesis.checks import not_a_server_error, response_schema_conformance
 
 from mallkit.core.testing import make_product
 
@@ -42,7 +43,9 @@ def test_no_operation_answers_a_server_error(app, merchant, owner, buyer):
                 response = case.call(headers=headers)
                 calls.append(response.status_code)
                 try:
-                    case.validate_response(response, checks=[not_a_server_error])
+                    case.validate_response(
+                        response, checks=[not_a_server_error, response_schema_conformance]
+                    )
                 except Exception as exc:  # collected: one report for every operation
                     failures.append(f"{who} {case.method} {case.formatted_path}: {exc}"[:300])
                     return
