@@ -1,12 +1,13 @@
 """The authorization matrix, generated from the OpenAPI document: every operation is called
 on real rows of store A and buyer A by the wrong people — anonymous, another buyer, the
-owner of another store, a store owner on platform routes — and none of them may succeed.
+owner of another store, a store owner on platform routes, the store's agent on owner-only
+routes — and none of them may succeed.
 
 Access rules, declared here by path: ``security: []`` in the document means public;
 ``/api/v1/admin/...`` is for platform admins; ``/api/v1/merchants/{merchant_id}/...`` is for
 the store's staff unless listed in ``BUYER_STORE_ROUTES`` (a buyer's own data at that store,
-which any signed-in buyer may call for themselves); ``/api/v1/orders/{order_id}...`` belongs
-to the order's buyer. A new store route a buyer can call fails this test until it is listed.
+which any signed-in buyer may call for themselves), and ``OWNER_ONLY`` among them for the
+owner alone; ``/api/v1/orders/{order_id}...`` belongs to the order's buyer. A new store route a buyer can call fails this test until it is listed.
 """
 
 from __future__ import annotations
@@ -35,6 +36,18 @@ BUYER_STORE_ROUTES = {
     ("get", "membership/recharges"),
     ("get", "reviews/awaiting"),
     ("get", "reviews/mine"),
+}
+
+
+# Store routes for the owner only (an agent, a manager, are refused).
+OWNER_ONLY = {
+    ("post", "staff"),
+    ("patch", "staff/{user_id}"),
+    ("delete", "staff/{user_id}"),
+    ("put", "plugins/{plugin}/config"),
+    ("get", "audit-log"),
+    ("get", "security"),
+    ("put", "security"),
 }
 
 
@@ -96,6 +109,32 @@ def test_nobody_gets_what_is_not_theirs(
                 allowed.append(f"{who}: {method.upper()} {path} → {r.status_code}")
     assert checked > 300
     assert not allowed, "\n".join(allowed)
+
+
+def test_an_agent_cannot_do_what_only_the_owner_may(app, client, merchant, owner, buyer):
+    from mallkit.core.accounts.merchants.service import add_staff
+    from mallkit.core.testing import make_account
+
+    ids = world(app, merchant, buyer)
+    agent = make_account(email="agent@matrix.test")
+    add_staff(merchant, agent.user.email, "agent")
+    documented = {(m, p[len(STORE) :]) for p, m, _ in operations(app) if p.startswith(STORE)}
+    assert OWNER_ONLY <= documented, OWNER_ONLY - documented  # the declared routes exist
+    allowed = []
+    for method, route in sorted(OWNER_ONLY):
+        body = {
+            "staff": {"login": buyer.user.email, "role": "manager"},
+            "staff/{user_id}": {"role": "manager"},
+            "plugins/{plugin}/config": {"config": {}},
+            "security": {"two_factor_roles": [], "staff_ip_allowlist": []},
+        }.get(route, {})
+        url = url_for(STORE + route, ids | {"user_id": owner.user.id, "plugin": "coupons"})
+        r = getattr(client, method)(
+            url, json=body if method != "get" else None, headers=agent.headers
+        )
+        if r.status_code != 403:
+            allowed.append(f"{method.upper()} {route} → {r.status_code}")
+    assert not allowed, allowed
 
 
 def test_the_rows_are_real_the_right_people_get_in(app, client, merchant, owner, buyer):
