@@ -4,10 +4,13 @@ owner of another store, a store owner on platform routes, the store's agent on o
 routes — and none of them may succeed.
 
 Access rules, declared here by path: ``security: []`` in the document means public;
-``/api/v1/admin/...`` is for platform admins; ``/api/v1/merchants/{merchant_id}/...`` is for
-the store's staff unless listed in ``BUYER_STORE_ROUTES`` (a buyer's own data at that store,
-which any signed-in buyer may call for themselves), and ``OWNER_ONLY`` among them for the
-owner alone; ``/api/v1/orders/{order_id}...`` belongs to the order's buyer. A new store route a buyer can call fails this test until it is listed.
+``/api/v1/admin/...`` and the other ``PLATFORM_PREFIXES`` are for platform admins (but for
+what a buyer sends there); ``SELF_PREFIXES`` are the caller's own data;
+``/api/v1/merchants/{merchant_id}/...`` is for the store's staff unless listed in
+``BUYER_STORE_ROUTES`` (a buyer's own data at that store, which any signed-in buyer may call
+for themselves), and ``OWNER_ONLY`` among them is for the owner alone;
+``/api/v1/orders/{order_id}...`` belongs to the order's buyer. A new store route a buyer can
+call, or an operation under no declared prefix, fails this test until it is declared.
 """
 
 from __future__ import annotations
@@ -38,6 +41,20 @@ BUYER_STORE_ROUTES = {
     ("get", "reviews/mine"),
 }
 
+
+# Platform routes outside /admin/ (platform FAQ, platform feedback, complaint arbitration):
+# platform admins only, but for what a buyer sends.
+PLATFORM_PREFIXES = ("/api/v1/admin/", "/api/v1/platform/", "/api/v1/faq/", "/api/v1/feedback")
+PLATFORM_BUYER_ROUTES = {("post", "/api/v1/feedback"), ("post", "/api/v1/feedback/photos")}
+# The caller's own data (any signed-in user, for themselves).
+SELF_PREFIXES = (
+    "/api/v1/auth/",
+    "/api/v1/cart",
+    "/api/v1/checkout/",
+    "/api/v1/me",
+    "/api/v1/orders",
+    "/api/v1/shares",
+)
 
 # Store routes for the owner only (an agent, a manager, are refused).
 OWNER_ONLY = {
@@ -88,25 +105,31 @@ def test_nobody_gets_what_is_not_theirs(
 ):
     ids = world(app, merchant, buyer)
     stranger_staff = other_merchant.owner_account.headers
-    allowed = []
+    allowed, undeclared = [], []
     checked = 0
     for path, method, public in operations(app):
         if public:
             continue
         url = url_for(path, ids)
         wrong = {"anonymous": {}}
-        if path.startswith("/api/v1/admin/"):
+        if path.startswith(PLATFORM_PREFIXES) and (method, path) not in PLATFORM_BUYER_ROUTES:
             wrong |= {"a store owner": owner.headers, "a buyer": buyer.headers}
+        elif path.startswith(PLATFORM_PREFIXES):
+            pass  # a buyer sends it
         elif path.startswith(STORE):
             if (method, path[len(STORE) :]) not in BUYER_STORE_ROUTES:
                 wrong |= {"another store's owner": stranger_staff, "a buyer": other_buyer.headers}
         elif path.startswith("/api/v1/orders/{order_id}"):
             wrong |= {"another buyer": other_buyer.headers}
+        elif not path.startswith(SELF_PREFIXES):
+            undeclared.append(f"{method.upper()} {path}")
+            continue
         for who, headers in wrong.items():
             r = call(client, method, url, headers)
             checked += 1
             if r.status_code < 400:
                 allowed.append(f"{who}: {method.upper()} {path} → {r.status_code}")
+    assert not undeclared, f"operations with no declared access rule: {undeclared}"
     assert checked > 300
     assert not allowed, "\n".join(allowed)
 
