@@ -255,8 +255,12 @@ def test_switching_live_chat_off_closes_the_stores_sockets(server, connect, app,
     me.next("hello")
     with app.app_context():
         plugin_settings.disable(merchant, "livechat")
-    me.send(type="send", text="还在吗")
-    assert me.next("error")["status"] == 404
+    try:
+        me.send(type="send", text="还在吗")
+    except OSError:
+        pass  # the server's periodic check closed the socket before this frame went out
+    else:
+        assert me.closed.wait(5) or me.next("error")["status"] == 404
     assert me.closed.wait(5)
     assert Message.select().count() == 0
 
