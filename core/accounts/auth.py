@@ -28,7 +28,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from mallkit.core.accounts.merchants.models import Merchant, StaffMember
 from mallkit.core.accounts.models import AccessToken, User
 from mallkit.core.db import utcnow
-from mallkit.core.errors import Forbidden, Unauthorized
+from mallkit.core.errors import Forbidden, MallkitError, Unauthorized
 
 TOKEN_PREFIX = "mk_"
 
@@ -169,10 +169,12 @@ def _address_allowed(address: str, allowlist: list[str]) -> bool:
     return any(ip in ipaddress.ip_network(net, strict=False) for net in allowlist)
 
 
-def require_staff(merchant_id: int, *roles: str) -> User:
+def require_staff(merchant_id: int, *roles: str, not_staff: MallkitError | None = None) -> User:
     """The caller, who must be staff of ``merchant_id`` (with one of ``roles`` when given)
     or a platform admin; staff also within the store's address allow-list and, for the roles
-    the store names, signed in with two factors (docs/security.md)."""
+    the store names, signed in with two factors (docs/security.md). ``not_staff``: what to
+    raise instead of ``403 not_merchant_staff`` for a caller who is no staff of the store
+    (a ``NotFound``, so another store's rows do not even show they exist)."""
     user = require_user()
     if user.is_platform_admin:
         return _admin_checked(user)
@@ -184,7 +186,9 @@ def require_staff(merchant_id: int, *roles: str) -> User:
         .first()
     )
     if row is None:
-        raise Forbidden("you are not staff of this merchant", code="not_merchant_staff")
+        raise not_staff or Forbidden(
+            "you are not staff of this merchant", code="not_merchant_staff"
+        )
     role, two_factor_roles, allowlist = row
     two_factor_roles = _json_list(two_factor_roles)
     allowlist = _json_list(allowlist)

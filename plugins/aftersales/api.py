@@ -10,7 +10,6 @@ from flask.views import MethodView
 
 from mallkit.core.plugin_api import (
     Actor,
-    Forbidden,
     NotFound,
     OrderLine,
     PeeweePage,
@@ -50,12 +49,8 @@ BASE = "/merchants/<int:merchant_id>/aftersales"
 def staff_actor(merchant_id: int) -> Actor:
     """The caller as staff of this store (or a platform admin); 404 for anyone else, so a
     store's cases are invisible to other stores' staff."""
-    try:
-        user = require_staff(merchant_id)
-    except Forbidden as exc:
-        if exc.code == "not_merchant_staff":
-            raise NotFound("no such after-sale case", code="case_not_found") from None
-        raise
+    not_staff = NotFound("no such after-sale case", code="case_not_found")
+    user = require_staff(merchant_id, not_staff=not_staff)
     return Actor("admin" if user.is_platform_admin else "staff", user.id)
 
 

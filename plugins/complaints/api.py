@@ -51,12 +51,7 @@ def _not_found() -> NotFound:
 
 def staff_actor(merchant_id: int) -> Actor:
     """The caller as the store's staff (or a platform admin); 404 for anyone else."""
-    try:
-        user = require_staff(merchant_id)
-    except Forbidden as exc:
-        if exc.code == "not_merchant_staff":
-            raise _not_found() from None
-        raise
+    user = require_staff(merchant_id, not_staff=_not_found())
     return Actor("admin" if user.is_platform_admin else "staff", user.id)
 
 

@@ -36,12 +36,7 @@ PLATFORM = "/faq"
 
 def staff_of(merchant_id: int) -> User:
     """The store's owner or a manager (or a platform admin); other staff get 404."""
-    try:
-        return require_staff(merchant_id, "owner", "manager")
-    except Forbidden as exc:
-        if exc.code == "not_merchant_staff":
-            raise NotFound("not found") from None
-        raise
+    return require_staff(merchant_id, "owner", "manager", not_staff=NotFound("not found"))
 
 
 def _is_staff(merchant_id: int | None) -> bool:

@@ -10,7 +10,6 @@ import peewee as pw
 from flask.views import MethodView
 
 from mallkit.core.plugin_api import (
-    Forbidden,
     NotFound,
     PeeweePage,
     User,
@@ -44,12 +43,7 @@ def staff_of(merchant_id: int | None) -> User:
     anyone else gets 404 for a store (403 for the platform, whose routes are no secret)."""
     if merchant_id is None:
         return require_admin()
-    try:
-        return require_staff(merchant_id)
-    except Forbidden as exc:
-        if exc.code == "not_merchant_staff":
-            raise NotFound("not found") from None
-        raise
+    return require_staff(merchant_id, not_staff=NotFound("not found"))
 
 
 class _Send(MethodView):

@@ -10,7 +10,6 @@ from flask.views import MethodView
 from marshmallow import ValidationError as Invalid
 
 from mallkit.core.plugin_api import (
-    Forbidden,
     NotFound,
     PeeweePage,
     User,
@@ -41,12 +40,7 @@ BASE = "/merchants/<int:merchant_id>/invoices"
 
 def staff_of(merchant_id: int, *roles: str) -> User:
     """Staff of this store (or a platform admin); anyone else gets 404."""
-    try:
-        return require_staff(merchant_id, *roles)
-    except Forbidden as exc:
-        if exc.code == "not_merchant_staff":
-            raise NotFound("not found") from None
-        raise
+    return require_staff(merchant_id, *roles, not_staff=NotFound("not found"))
 
 
 def _read(files) -> dict:

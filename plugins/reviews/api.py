@@ -7,7 +7,6 @@ from __future__ import annotations
 from flask.views import MethodView
 
 from mallkit.core.plugin_api import (
-    Forbidden,
     NotFound,
     PeeweePage,
     Rendered,
@@ -43,12 +42,7 @@ BASE = "/merchants/<int:merchant_id>/reviews"
 def staff_of(merchant_id: int, *roles: str) -> User:
     """Staff of this store (a platform admin too); anyone else gets 404, as if the store's
     reviews did not exist for them."""
-    try:
-        return require_staff(merchant_id, *roles)
-    except Forbidden as exc:
-        if exc.code == "not_merchant_staff":
-            raise NotFound("not found") from None
-        raise
+    return require_staff(merchant_id, *roles, not_staff=NotFound("not found"))
 
 
 def _mask(name: str) -> str:
