@@ -158,7 +158,8 @@ from mallkit.core.tasks.queue import schedule as schedule_task
 # on_commit
 # 1.2: store_media, check_gateway, ensure_gateway, simkit.allow_gateway, idempotency_key,
 # foreign_catalog_ids, search_document, search_query_tokens, place_virtual_order, refund_lines
-PLUGIN_API_VERSION = "1.2"
+# 1.3: see CHANGELOG.md ("Plugin API 1.3")
+PLUGIN_API_VERSION = "1.3"
 
 __all__ = [
     "PLUGIN_API_VERSION",
