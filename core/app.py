@@ -24,6 +24,7 @@ from mallkit.core.plugins import PluginHost
 from mallkit.core.shares.api import blp as shares_blp
 from mallkit.core.tasks import queue as tasks
 from mallkit.core.tasks.api import blp as tasks_blp
+from mallkit.core.web import install_web_apps
 
 
 @dataclass
@@ -97,6 +98,7 @@ def create_app(config: dict[str, Any] | None = None, *, plugins: list | None = N
             for blp in blueprints or ():
                 api.register_blueprint(blp)
     tasks.init_app(app)  # a job kind registered twice stops start-up here
+    install_web_apps(app)
 
     assets = Path(swagger_ui_bundle.swagger_ui_path)
 
