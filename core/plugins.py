@@ -49,6 +49,7 @@ DEFAULT_PLUGINS = (
     "mallkit.core.payments.defaults",
     "mallkit.core.shares.defaults",
     "mallkit.core.tasks.defaults",
+    "mallkit.core.retention",
 )
 
 

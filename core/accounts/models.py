@@ -33,7 +33,7 @@ class AccessToken(BaseModel):
     user = pw.ForeignKeyField(User, backref="tokens", on_delete="CASCADE")
     token_hash = pw.CharField(max_length=64, unique=True)
     created_at = pw.DateTimeField(default=utcnow)
-    expires_at = pw.DateTimeField()
+    expires_at = pw.DateTimeField(index=True)
     revoked_at = pw.DateTimeField(null=True)
     last_used_at = pw.DateTimeField(null=True)
     user_agent = pw.CharField(max_length=255, default="")

@@ -21,6 +21,9 @@ class OrderSettings(BaseModel):
     auto_confirm_days = pw.IntegerField(default=10)
     stock_deduct = pw.CharField(max_length=8, default=STOCK_AT_PLACE)  # place | pay
     restock_on_refund = pw.BooleanField(default=True)
+    # how long payment gateway logs are kept (docs/deployment.md "Retention"); the law's
+    # minimum for transaction records is three years
+    record_keeping_days = pw.IntegerField(default=1095)
     updated_at = pw.DateTimeField(default=utcnow)
 
 

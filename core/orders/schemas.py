@@ -182,6 +182,10 @@ class OrderSettingsIn(Schema):
     auto_confirm_days = fields.Integer(validate=validate.Range(min=1, max=60))
     stock_deduct = fields.String(validate=validate.OneOf(("place", "pay")))
     restock_on_refund = fields.Boolean()
+    record_keeping_days = fields.Integer(
+        validate=validate.Range(min=1095, max=3650),
+        metadata={"description": "Days payment gateway logs are kept (at least three years)."},
+    )
 
 
 class OrderSettingsOut(OrderSettingsIn):

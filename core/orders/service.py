@@ -26,7 +26,13 @@ from mallkit.core.tasks import queue as tasks
 
 AUTO_CANCEL = "order.auto_cancel"
 AUTO_CONFIRM = "order.auto_confirm"
-SETTINGS_FIELDS = ("auto_cancel_minutes", "auto_confirm_days", "stock_deduct", "restock_on_refund")
+SETTINGS_FIELDS = (
+    "auto_cancel_minutes",
+    "auto_confirm_days",
+    "stock_deduct",
+    "restock_on_refund",
+    "record_keeping_days",
+)
 
 
 def new_number(prefix: str = "") -> str:

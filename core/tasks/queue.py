@@ -79,6 +79,12 @@ class JobHandler:
     ``task.payload["local_date"]`` is the merchant's date it runs for. The core schedules the
     first occurrence when the plugin is enabled, the next one as each run starts, and cancels
     the pending one when the plugin is disabled (:mod:`mallkit.core.tasks.recurring`).
+
+    ``every`` (a positive :class:`datetime.timedelta`, not with ``daily_at``) makes it a
+    *periodic platform job*: one task at a time across all workers (``merchant_id`` None), run
+    once per period, periods aligned on multiples of ``every`` since the Unix epoch — the
+    core's retention purge runs hourly this way. The next period's task is scheduled as each
+    run starts; missed periods coalesce into one run.
     """
 
     kind: str
@@ -86,6 +92,7 @@ class JobHandler:
     max_attempts: int = 5
     in_transaction: bool = True
     daily_at: dt.time | None = None
+    every: dt.timedelta | None = None
 
 
 class ScheduledTask(BaseModel):
@@ -297,10 +304,19 @@ def _collect(host: Any) -> dict[str, tuple[JobHandler, str]]:
                 handler.daily_at is None
                 or (isinstance(handler.daily_at, dt.time) and handler.daily_at.tzinfo is None)
             )
+            and (
+                handler.every is None
+                or (
+                    isinstance(handler.every, dt.timedelta)
+                    and handler.every > dt.timedelta(0)
+                    and handler.daily_at is None
+                )
+            )
         ):
             raise PluginLoadError(
                 f"{owner}: job handlers are JobHandler(kind, run, max_attempts >= 1, "
-                f"daily_at=None or a naive datetime.time); got {handler!r}"
+                f"daily_at=None or a naive datetime.time, every=None or a positive timedelta "
+                f"without daily_at); got {handler!r}"
             )
         if handler.kind in found:
             raise PluginLoadError(
@@ -349,6 +365,13 @@ def recurring_handlers(app: Flask | None = None) -> list[tuple[JobHandler, str]]
     return sorted(
         ((h, plugin) for h, plugin in _registered(app).values() if h.daily_at is not None),
         key=lambda item: item[0].kind,
+    )
+
+
+def periodic_handlers(app: Flask | None = None) -> list[JobHandler]:
+    """Every handler with ``every`` (a periodic platform job), by kind."""
+    return sorted(
+        (h for h, _ in _registered(app).values() if h.every is not None), key=lambda h: h.kind
     )
 
 

@@ -21,6 +21,11 @@ once it is active.
 - **Disabling** the plugin cancels the merchant's pending occurrence (``on_plugin_disabled``).
   Since a cancelled task no longer holds its dedupe key, enabling it again the same day
   schedules that day's run again if its time is still ahead.
+- **Periodic platform jobs** (``JobHandler(kind, run, every=timedelta(hours=1))``): one task
+  at a time for the whole platform (``merchant_id`` None), one per period of ``every``
+  aligned on the Unix epoch, ``dedupe_key="<kind>:every:<period start>"``; the next period is
+  scheduled as a run starts, and :func:`ensure_periodic` starts the chain (or restarts it)
+  with the current period when no task of the kind is pending or running.
 - **Time zones and DST** (:mod:`zoneinfo`): each local date has exactly one run. A time that
   does not exist that day (skipped by a spring-forward change) runs as many minutes after the
   change as it fell into the gap — 02:30 becomes 03:30; a time that happens twice (autumn)
@@ -32,13 +37,14 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import math
 import zoneinfo
 from typing import Any
 
 import peewee as pw
 
 from mallkit.core.accounts.merchants.models import Merchant
-from mallkit.core.db import transaction, utcnow
+from mallkit.core.db import as_utc, transaction, utcnow
 from mallkit.core.plugin_store import MerchantPlugin
 from mallkit.core.plugins import get_host
 from mallkit.core.tasks.queue import (
@@ -49,6 +55,7 @@ from mallkit.core.tasks.queue import (
     ScheduledTask,
     _held_by,
     handler_owner,
+    periodic_handlers,
     recurring_handlers,
     schedule,
 )
@@ -102,6 +109,21 @@ def schedule_next(
         payload={"local_date": day.isoformat()},
         merchant_id=merchant_id,
         dedupe_key=dedupe_key(handler.kind, merchant_id, day),
+    )
+
+
+def period_start(every: dt.timedelta, at: dt.datetime) -> dt.datetime:
+    """The start of the period of length ``every`` (aligned on the Unix epoch) holding ``at``."""
+    seconds = every.total_seconds()
+    start = math.floor(as_utc(at).replace(tzinfo=dt.UTC).timestamp() / seconds) * seconds
+    return dt.datetime.fromtimestamp(start, tz=dt.UTC).replace(tzinfo=None)
+
+
+def schedule_period(handler: JobHandler, start: dt.datetime) -> ScheduledTask:
+    """The periodic job's task for the period starting at ``start`` (idempotent: the key names
+    the period)."""
+    return schedule(
+        handler.kind, run_at=start, dedupe_key=f"{handler.kind}:every:{start:%Y%m%dT%H%M%S}"
     )
 
 
@@ -190,6 +212,25 @@ def ensure_scheduled(now: dt.datetime | None = None) -> int:
     return created
 
 
+def ensure_periodic(now: dt.datetime | None = None) -> int:
+    """Start the chain of every periodic platform job that has no task pending or running,
+    with the current period (due at once); how many were started. Workers call it with
+    :func:`ensure_scheduled`; racing workers agree through the period's dedupe key."""
+    now = now or utcnow()
+    created = 0
+    for handler in periodic_handlers():
+        live = ScheduledTask.select(ScheduledTask.id).where(
+            (ScheduledTask.kind == handler.kind)
+            & ScheduledTask.merchant_id.is_null()
+            & ScheduledTask.status.in_(LIVE)
+        )
+        if not live.exists():
+            with transaction():
+                schedule_period(handler, period_start(handler.every, now))
+            created += 1
+    return created
+
+
 def begin_run(task: ScheduledTask, handler: JobHandler, worker_id: str, now: dt.datetime) -> bool:
     """Before a recurring task runs (the worker calls this): in one short transaction, check
     the merchant still qualifies and schedule the next occurrence. False when the task must not
@@ -198,6 +239,9 @@ def begin_run(task: ScheduledTask, handler: JobHandler, worker_id: str, now: dt.
     with transaction():
         if not ScheduledTask.select(ScheduledTask.id).where(_held_by(task.id, worker_id)).exists():
             return False
+        if handler.every is not None:  # a periodic platform job: the next period's task
+            schedule_period(handler, period_start(handler.every, now) + handler.every)
+            return True
         plugin = handler_owner(handler.kind)
         merchant = (
             Merchant.get_or_none(Merchant.id == task.merchant_id)

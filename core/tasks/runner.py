@@ -188,7 +188,7 @@ def _run_one(
         )
         return
     try:
-        if handler.daily_at is not None:
+        if handler.daily_at is not None or handler.every is not None:
             if not recurring.begin_run(task, handler, worker_id, clock()):
                 return
         if not handler.in_transaction:

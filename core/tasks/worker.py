@@ -119,7 +119,7 @@ class Worker:
         self._next_sweep = time.monotonic() + self.sweep_interval
         try:
             with _connected():
-                created = recurring.ensure_scheduled()
+                created = recurring.ensure_scheduled() + recurring.ensure_periodic()
         except Exception:
             log.exception("worker %s: scheduling recurring jobs failed", self.worker_id)
             return
