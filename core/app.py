@@ -22,6 +22,7 @@ from mallkit.core.orders.api import blp as orders_blp
 from mallkit.core.payments.api import blp as payments_blp
 from mallkit.core.plugins import PluginHost
 from mallkit.core.shares.api import blp as shares_blp
+from mallkit.core.storage import init_app as init_storage
 from mallkit.core.tasks import queue as tasks
 from mallkit.core.tasks.api import blp as tasks_blp
 from mallkit.core.web import install_web_apps
@@ -99,6 +100,7 @@ def create_app(config: dict[str, Any] | None = None, *, plugins: list | None = N
                 api.register_blueprint(blp)
     tasks.init_app(app)  # a job kind registered twice stops start-up here
     install_web_apps(app)
+    init_storage(app)
 
     assets = Path(swagger_ui_bundle.swagger_ui_path)
 

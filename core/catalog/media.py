@@ -1,21 +1,21 @@
-"""Product images and videos uploaded by staff, stored under ``app.config["MEDIA_ROOT"]``.
+"""Product images and videos uploaded by staff, and photos plugins store, kept by the media
+backend (:mod:`mallkit.core.storage`: ``MEDIA_ROOT`` on local disk, or an S3 bucket).
 
-Files go to ``<MEDIA_ROOT>/<folder>/<merchant_id>/<random>.<ext>`` (``catalog`` for staff
-uploads; plugins store buyers' photos under their own folder with ``store_media``) and are
-served at ``/api/v1/media/<folder>/<merchant_id>/<name>``. The type is decided by the file's
-first bytes, not by its name, and only common image and video formats are accepted.
+Files get the key ``<folder>/<merchant_id>/<random>.<ext>`` (``catalog`` for staff uploads;
+plugins store buyers' photos under their own folder with ``store_media``) and are served at
+``/api/v1/media/<folder>/<merchant_id>/<name>`` (or at ``MEDIA_PUBLIC_URL`` when set). The
+type is decided by the file's first bytes, not by its name, and only common image and video
+formats are accepted.
 """
 
 from __future__ import annotations
 
 import re
 import secrets
-from pathlib import Path
 from typing import IO
 
-from flask import current_app
-
 from mallkit.core.errors import ValidationError
+from mallkit.core.storage import storage
 
 MAX_IMAGE_BYTES = 10 * 1024 * 1024
 URL_PREFIX = "/api/v1/media/"
@@ -33,8 +33,15 @@ _SIGNATURES = (
 )
 
 
-def media_root() -> Path:
-    return Path(current_app.config["MEDIA_ROOT"]).resolve()
+CONTENT_TYPES = {
+    "jpg": "image/jpeg",
+    "png": "image/png",
+    "gif": "image/gif",
+    "webp": "image/webp",
+    "mp4": "video/mp4",
+    "mov": "video/quicktime",
+    "webm": "video/webm",
+}
 
 
 def is_folder(name: str) -> bool:
@@ -83,8 +90,7 @@ def store(
         raise ValidationError(
             "images are at most 10 MB", code="file_too_large", errors={"file": ["At most 10 MB."]}
         )
-    relative = Path(folder) / str(int(merchant_id)) / f"{secrets.token_hex(16)}.{ext}"
-    target = media_root() / relative
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_bytes(data)
-    return {"url": URL_PREFIX + relative.as_posix(), "kind": kind, "size": len(data)}
+    key = f"{folder}/{int(merchant_id)}/{secrets.token_hex(16)}.{ext}"
+    backend = storage()
+    backend.save(key, data, CONTENT_TYPES[ext])
+    return {"url": backend.public_url(key) or URL_PREFIX + key, "kind": kind, "size": len(data)}

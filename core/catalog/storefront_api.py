@@ -3,7 +3,7 @@ of an active store are ever shown; no sign-in needed."""
 
 from __future__ import annotations
 
-from flask import abort, send_from_directory
+from flask import abort
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
@@ -24,6 +24,7 @@ from mallkit.core.catalog.schemas import (
     TagOut,
 )
 from mallkit.core.errors import NotFound
+from mallkit.core.storage import storage
 
 blp = Blueprint(
     "catalog", __name__, url_prefix="/api/v1", description="Catalog: browsing and search for buyers"
@@ -153,6 +154,9 @@ class Media(MethodView):
     def get(self, filename):
         """An uploaded image or video (a product's, or a photo a plugin stored)."""
         folder, _, rest = filename.partition("/")
-        if not media.is_folder(folder) or not rest:
+        if not media.is_folder(folder) or not rest or ".." in filename.split("/"):
             abort(404)
-        return send_from_directory(media.media_root(), filename, max_age=7 * 86400)
+        backend = storage()
+        if not backend.exists(filename):
+            abort(404)
+        return backend.serve(filename, max_age=7 * 86400)
