@@ -17,8 +17,8 @@ periodic platform job (``core.retention.purge``, hourly by default) removes
 It deletes in batches of ``RETENTION_BATCH_SIZE`` (1,000) rows, found through an index and
 deleted by primary key, each batch its own short transaction, so it never holds a lock on a
 hot table for long: on PostgreSQL a batch locks only the rows it deletes (finished tasks no
-worker claims), on SQLite it holds the write lock for one batch. The age of a finished task is its ``run_at``,
-which the ``(status, run_at)`` index the workers claim through already covers.
+worker claims), on SQLite it holds the write lock for one batch. The age of a finished task
+is its ``run_at``, which the ``(status, run_at)`` index the workers claim through covers.
 """
 
 from __future__ import annotations
