@@ -135,6 +135,15 @@ LIVE = (PENDING, RUNNING)
 ScheduledTask.add_index(
     ScheduledTask.index(ScheduledTask.dedupe_key, name="scheduled_task_dedupe_key_any")
 )
+# Abandoned tasks are found through this (migration 0020): only running rows are in it, so a
+# long history of finished tasks never slows a claim; due ones through (status, run_at).
+ScheduledTask.add_index(
+    ScheduledTask.index(
+        ScheduledTask.locked_until,
+        where=ScheduledTask.status == RUNNING,
+        name="scheduled_task_running",
+    )
+)
 ScheduledTask.add_index(
     ScheduledTask.index(
         ScheduledTask.dedupe_key,

@@ -27,7 +27,6 @@ from mallkit.core.tasks.queue import (
     DEFAULT_RETRY_MAX_SECONDS,
     DONE,
     FAILED,
-    LIVE,
     PENDING,
     RUNNING,
     JobHandler,
@@ -55,15 +54,43 @@ def _lease() -> dt.timedelta:
     return dt.timedelta(seconds=_setting("TASK_LEASE_SECONDS", DEFAULT_LEASE_SECONDS))
 
 
+def _due(now: dt.datetime) -> pw.Expression:
+    return (ScheduledTask.status == PENDING) & (ScheduledTask.run_at <= now)
+
+
+def _abandoned(now: dt.datetime) -> pw.Expression:
+    """A running task whose lease ran out: its worker died or was killed."""
+    return (ScheduledTask.status == RUNNING) & (ScheduledTask.locked_until < now)
+
+
 def _claimable(now: dt.datetime) -> pw.Expression:
-    due = (ScheduledTask.status == PENDING) & (ScheduledTask.run_at <= now)
-    # A running task whose lease ran out was abandoned: its worker died or was killed.
-    abandoned = (ScheduledTask.status == RUNNING) & (ScheduledTask.locked_until < now)
-    # The leading ``status IN (pending, running)`` keeps the claim a seek on the (status,
-    # run_at) index for each live status, whatever the size of the finished history: with the
-    # OR alone, SQLite's planner scans the whole table once ANALYZE has taught it that
-    # ``status`` hardly narrows anything (bench/tasks.py: 570 ms a claim at 1M finished rows).
-    return ScheduledTask.status.in_(LIVE) & (due | abandoned)
+    return _due(now) | _abandoned(now)
+
+
+def _candidates(now: dt.datetime, limit: int) -> list[tuple[dt.datetime, int]]:
+    """``(run_at, id)`` of up to ``limit`` claimable tasks, oldest first.
+
+    Two plain queries — due ones through the ``(status, run_at)`` index, abandoned ones
+    through the partial index over running tasks (``scheduled_task_running``, migration
+    0020) — so a claim reads only live rows however many finished ones the table holds.
+    (One query with an OR let SQLite's planner, once ANALYZE had seen a table of mostly
+    finished tasks, scan the whole table: 250 ms a claim at a million rows, bench/tasks.py.)"""
+    found: list[tuple[dt.datetime, int]] = []
+    for condition, order in (
+        (_due(now), (ScheduledTask.run_at, ScheduledTask.id)),
+        (_abandoned(now), (ScheduledTask.locked_until, ScheduledTask.id)),
+    ):
+        query = (
+            ScheduledTask.select(ScheduledTask.run_at, ScheduledTask.id)
+            .where(condition)
+            .order_by(*order)
+            .limit(limit)
+        )
+        if is_postgres():
+            # Rows another worker is claiming, or running right now, are skipped, not waited on.
+            query = query.for_update(skip_locked=True)
+        found.extend(query.tuples())
+    return sorted(found)[:limit]
 
 
 @contextmanager
@@ -87,16 +114,7 @@ def claim_due(
     expired lease are claimed again. The first half of :func:`run_due`."""
     now = now or utcnow()
     with transaction():
-        query = (
-            ScheduledTask.select(ScheduledTask.id)
-            .where(_claimable(now))
-            .order_by(ScheduledTask.run_at, ScheduledTask.id)
-            .limit(max(limit, 0))
-        )
-        if is_postgres():
-            # Rows another worker is claiming, or running right now, are skipped, not waited on.
-            query = query.for_update(skip_locked=True)
-        ids = [row[0] for row in query.tuples()]
+        ids = [task_id for _, task_id in _candidates(now, max(limit, 0))]
         if not ids:
             return []
         # On SQLite BEGIN IMMEDIATE already serialises claims; the condition is repeated so the
