@@ -28,6 +28,7 @@ plugin runs only for merchants that enabled it; platform-level plugins always ru
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import TYPE_CHECKING, Any
 
 import pluggy
@@ -217,6 +218,24 @@ def on_existing_account_sign_up(user: User) -> None:
 
     When: after the refused sign-up, outside any transaction. Isolated: an exception is
     logged and changes nothing. Applies: platform-wide.
+    """
+
+
+@hookspec(firstresult=True)
+def send_verification_code(
+    channel: str, recipient: str, code: str, purpose: str, expires_at: dt.datetime, locale: str
+) -> bool | None:
+    """Deliver a one-time verification code (sign in or sign up by code, password reset).
+
+    When: after the transaction that stored the code (only its HMAC) has committed, outside
+    any transaction, in the request that asked for it. The code is never stored in clear, so
+    send it now rather than queue it in the task table; a failure is logged by the core and
+    the person asks again. Returns: first non-None result — ``True`` once a plugin has sent
+    it; return ``None`` for channels you do not handle. Parameters: ``channel`` — ``"email"``
+    or ``"sms"``; ``recipient`` — the address or phone number, normalised; ``purpose`` —
+    ``"sign_in"`` or ``"reset_password"``; ``expires_at`` — UTC; ``locale`` — the asker's
+    language (``zh-CN``, ``en``). Codes are transactional: send them whatever the person's
+    marketing opt-outs and quiet hours. Applies: platform-wide.
     """
 
 

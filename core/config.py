@@ -20,6 +20,12 @@ DEFAULTS: dict[str, Any] = {
     "LOGIN_RATE_LIMIT": "50 per hour",
     "LOGIN_ADDRESS_RATE_LIMIT": "100 per 10 minutes",
     "PASSWORD_CHECK_RATE_LIMIT": "5 per 10 minutes",
+    # One-time verification codes (core/accounts/codes.py, docs/security.md)
+    "CODE_RECIPIENT_RATE_LIMIT": "1 per minute;5 per hour;10 per day",
+    "CODE_ADDRESS_RATE_LIMIT": "20 per hour",
+    "CODE_CHECK_RATE_LIMIT": "30 per 10 minutes",
+    "VERIFICATION_CODE_TTL_SECONDS": 600,
+    "VERIFICATION_CODE_MAX_TRIES": 5,
     # Platform admins must sign in with two factors (core/accounts/two_factor.py); the demo
     # and the test kit turn it off.
     "REQUIRE_ADMIN_2FA": True,
@@ -42,6 +48,8 @@ DEFAULTS: dict[str, Any] = {
 # Environment values that are not plain strings are parsed as JSON (lists, numbers, booleans).
 _JSON_KEYS = {
     "TOKEN_TTL_SECONDS",
+    "VERIFICATION_CODE_TTL_SECONDS",
+    "VERIFICATION_CODE_MAX_TRIES",
     "PLUGINS_DISABLED",
     "REQUIRE_ADMIN_2FA",
     "PAYMENT_GATEWAYS",

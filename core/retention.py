@@ -8,7 +8,8 @@ periodic platform job (``core.retention.purge``, hourly by default) removes
   ``failed`` after ``RETENTION_FAILED_TASK_DAYS`` (30; operators retry them until then);
 - idempotency records after ``RETENTION_IDEMPOTENCY_DAYS`` (7): a retry with the same key
   after that runs again, as with Stripe's 24 hours;
-- access tokens at once when expired or revoked (they can never be used again);
+- access tokens at once when expired or revoked (they can never be used again), and
+  one-time verification codes a day after they expired;
 - payment gateway logs after the merchant's record-keeping period
   (``record_keeping_days`` in its order settings, at least 1,095 days — the PRC E-Commerce
   Law's three years for transaction records — by default 1,095); logs with no merchant after
@@ -30,6 +31,7 @@ from typing import Any
 import peewee as pw
 from flask import current_app, has_app_context
 
+from mallkit.core.accounts.codes import VerificationCode
 from mallkit.core.accounts.models import AccessToken
 from mallkit.core.db import transaction, utcnow
 from mallkit.core.idempotency import IdempotencyKey
@@ -141,6 +143,9 @@ def purge(now: dt.datetime | None = None) -> dict[str, int]:
             AccessToken,
             (AccessToken.expires_at < now) | AccessToken.revoked_at.is_null(False),
             batch,
+        ),
+        "verification_codes": _delete_in_batches(
+            VerificationCode, VerificationCode.expires_at < now - dt.timedelta(days=1), batch
         ),
         "payment_logs": _payment_logs(now, batch),
     }

@@ -6,9 +6,12 @@ from flask import request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from mallkit.core.accounts import auth, service, two_factor
+from mallkit.core.accounts import auth, codes, service, two_factor
 from mallkit.core.accounts.limits import (
     device_token,
+    limit_code_address,
+    limit_code_check,
+    limit_code_recipient,
     limit_login,
     limit_login_address,
     limit_login_pair,
@@ -21,6 +24,10 @@ from mallkit.core.accounts.schemas import (
     AddressIn,
     AddressOut,
     AddressPatch,
+    CodePasswordResetIn,
+    CodeRequestedOut,
+    CodeRequestIn,
+    CodeSignInIn,
     LoginIn,
     MeOut,
     PasswordIn,
@@ -102,6 +109,57 @@ class Login(MethodView):
         never lock you out (docs/security.md)."""
         user = service.authenticate(data["login"], data["password"], data.get("otp"))
         return {**_token_response(user), "device_token": device_token(login_key())}
+
+
+CODE_SENT = "if this e-mail or phone can receive a code for this, one is on its way"
+
+
+@blp.route("/auth/codes")
+class Codes(MethodView):
+    decorators = [limit_code_recipient, limit_code_address]
+
+    @blp.doc(security=[])
+    @blp.arguments(CodeRequestIn)
+    @blp.response(202, CodeRequestedOut)
+    @blp.alt_response(429, response="DEFAULT_ERROR", description="Too many codes asked for")
+    def post(self, data):
+        """Send a one-time code by e-mail or SMS: ``sign_in`` (signs in, or signs up an
+        e-mail or phone that has no account) or ``reset_password``. The answer is the same
+        whether or not the account exists. A new code retires the earlier ones; each lives
+        ten minutes and takes five wrong tries (docs/security.md, "Verification codes")."""
+        expires_at = codes.request_code(data["login"], data["purpose"], locale=data["locale"])
+        return {"message": CODE_SENT, "expires_at": expires_at}
+
+
+@blp.route("/auth/codes/sign-in")
+class CodeSignIn(MethodView):
+    decorators = [limit_code_check]
+
+    @blp.doc(security=[])
+    @blp.arguments(CodeSignInIn)
+    @blp.response(200, TokenOut)
+    @blp.alt_response(401, response="DEFAULT_ERROR", description="Wrong or expired code")
+    @blp.alt_response(429, response="DEFAULT_ERROR", description="Too many wrong codes")
+    def post(self, data):
+        """Sign in with a ``sign_in`` code; an e-mail or phone without an account gets one.
+        A code works once."""
+        user = codes.sign_in(data["login"], data["code"], otp=data.get("otp"), name=data["name"])
+        return _token_response(user)
+
+
+@blp.route("/auth/codes/reset-password")
+class CodePasswordReset(MethodView):
+    decorators = [limit_code_check]
+
+    @blp.doc(security=[])
+    @blp.arguments(CodePasswordResetIn)
+    @blp.response(204)
+    @blp.alt_response(401, response="DEFAULT_ERROR", description="Wrong or expired code")
+    @blp.alt_response(429, response="DEFAULT_ERROR", description="Too many wrong codes")
+    def post(self, data):
+        """Set a new password with a ``reset_password`` code; every token of the account is
+        revoked (sign in again)."""
+        codes.reset_password(data["login"], data["code"], data["new_password"])
 
 
 @blp.route("/auth/logout")

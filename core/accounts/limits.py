@@ -18,6 +18,12 @@ sign-in normalises it (``13-912345678`` and ``13912345678`` are one account).
   default ``5 per 10 minutes``): wrong current passwords on ``POST /me/password`` and wrong
   codes on the ``/me/2fa/...`` operations, per account.
 
+- **Verification codes** (:mod:`mallkit.core.accounts.codes`): asking for a code, per
+  recipient (``CODE_RECIPIENT_RATE_LIMIT``, default ``1 per minute;5 per hour;10 per day``,
+  whatever the address asking) and per address (``CODE_ADDRESS_RATE_LIMIT``, default
+  ``20 per hour``); wrong codes per address (``CODE_CHECK_RATE_LIMIT``, default ``30 per 10
+  minutes``), besides each code's own five tries.
+
 Counts are kept by the shared :data:`mallkit.core.limits.limiter`.
 """
 
@@ -105,4 +111,18 @@ limit_password_check = limiter.shared_limit(
     scope="password-check",
     key_func=_password_key,
     deduct_when=_wrong_old_password,
+)
+
+
+limit_code_recipient = limiter.shared_limit(
+    _config("CODE_RECIPIENT_RATE_LIMIT"), scope="code-recipient", key_func=login_key
+)
+limit_code_address = limiter.shared_limit(
+    _config("CODE_ADDRESS_RATE_LIMIT"), scope="code-address", key_func=get_remote_address
+)
+limit_code_check = limiter.shared_limit(
+    _config("CODE_CHECK_RATE_LIMIT"),
+    scope="code-check",
+    key_func=get_remote_address,
+    deduct_when=_failed,
 )

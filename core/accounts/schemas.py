@@ -136,3 +136,44 @@ class TwoFactorOut(Schema):
 
 class RegisteredOut(Schema):
     message = fields.String(metadata={"description": "The same for a new and an existing account"})
+
+
+class CodeRequestIn(Schema):
+    login = fields.String(
+        required=True,
+        validate=validate.Length(min=3, max=254),
+        metadata={"description": "E-mail address (the code comes by e-mail) or phone (by SMS)"},
+    )
+    purpose = fields.String(
+        required=True,
+        validate=validate.OneOf(["sign_in", "reset_password"]),
+        metadata={"description": "sign_in: sign in, or sign up when there is no account"},
+    )
+    locale = fields.String(
+        load_default="zh-CN", validate=validate.Regexp(r"^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{2,8})?$")
+    )
+
+
+class CodeRequestedOut(Schema):
+    message = fields.String()
+    expires_at = UtcDateTime(metadata={"description": "When a code sent now stops working"})
+
+
+class CodeSignInIn(Schema):
+    login = fields.String(required=True, validate=validate.Length(min=3, max=254))
+    code = fields.String(required=True, load_only=True, validate=validate.Length(max=20))
+    otp = fields.String(
+        validate=validate.Length(min=6, max=20),
+        metadata={"description": "With two-factor sign-in on: the authenticator's code"},
+    )
+    name = fields.String(
+        load_default="",
+        validate=validate.Length(max=100),
+        metadata={"description": "The name of an account created by this sign-in"},
+    )
+
+
+class CodePasswordResetIn(Schema):
+    login = fields.String(required=True, validate=validate.Length(min=3, max=254))
+    code = fields.String(required=True, load_only=True, validate=validate.Length(max=20))
+    new_password = fields.String(required=True, load_only=True, validate=validate.Length(max=128))

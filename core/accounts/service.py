@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import operator
 import re
+import secrets
 from functools import reduce
 from typing import Any
 
@@ -80,14 +81,15 @@ def register(
     *,
     email: str | None = None,
     phone: str | None = None,
-    password: str,
+    password: str | None,
     name: str = "",
     is_platform_admin: bool = False,
     share_code: str | None = None,
 ) -> User:
     """Create an account. ``on_user_registered`` hooks run inside the transaction, after the
     sign-up is attributed to the live share ``share_code`` (a stale code is ignored); the
-    ``user_registered`` signal is sent after it commits."""
+    ``user_registered`` signal is sent after it commits. ``password`` None (signing up with a
+    one-time code, :mod:`mallkit.core.accounts.codes`) stores a random one nobody knows."""
     if not email and not phone:
         raise ValidationError(
             "an e-mail address or a phone number is required",
@@ -95,7 +97,10 @@ def register(
         )
     email = email.strip().lower() if email else None
     phone = normalise_login(phone)[1] if phone else None
-    check_password_policy(password, email, phone)
+    if password is None:
+        password = secrets.token_urlsafe(32)
+    else:
+        check_password_policy(password, email, phone)
     with transaction():
         same = [
             c
