@@ -383,7 +383,7 @@ def propose(
     # Raw SQL: this runs in every pricing of every cart; peewee's query building cost more
     # than the query itself (bench/promotions.py).
     query = UserCoupon.raw(
-        f"SELECT id, starts_at, ends_at, rules FROM user_coupon WHERE {where}"
+        f"SELECT id, template_id, starts_at, ends_at, rules FROM user_coupon WHERE {where}"
         f" AND user_id = {p} AND merchant_id = {p} AND status = {p} ORDER BY ends_at, id",
         *params,
         buyer_id,
@@ -397,7 +397,7 @@ def propose(
         else {}
     )
     out = []
-    for coupon_id, starts_at, ends_at, rules in rows:
+    for coupon_id, template_id, starts_at, ends_at, rules in rows:
         state = "expired" if ends_at <= now else "not valid yet" if starts_at > now else ""
         saving, keys, reason = (0, [], state) if state else evaluate(rules, lines, lineage)
         group = "coupon" if one_per_order or not chosen else f"coupon:{coupon_id}"
@@ -411,7 +411,11 @@ def propose(
                 stacking=group,
                 usable=not reason,
                 reason=reason,
-                data={"user_coupon_id": coupon_id, "type": rules.get("type")},
+                data={
+                    "user_coupon_id": coupon_id,
+                    "template_id": template_id,
+                    "type": rules.get("type"),
+                },
                 threshold=rules.get("threshold", 0),
             )
         )

@@ -1,0 +1,111 @@
+"""The event collector: validation, identity, rate limit, share attribution, server events."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from mallkit.core.shares import service as shares
+from mallkit.core.testing import make_product, pay_order, place_order, skus_of
+from mallkit.plugins.analytics.models import Event
+from tests.plugins.analytics.conftest import local, post_events, today
+
+
+def test_a_storefront_batch_is_stored_with_the_store_day_and_no_more_than_ids(
+    client, merchant, analytics
+):
+    product = make_product(merchant)
+    at = local(today() - dt.timedelta(days=1), 23, 30)
+    r = post_events(
+        client,
+        merchant,
+        [
+            {"kind": "page_view", "source": "search", "at": at},
+            {"kind": "product_view", "product_id": product.id, "utm_campaign": "双11"},
+        ],
+    )
+    assert r.status_code == 202, r.json
+    assert r.json == {"accepted": 2}
+    rows = list(Event.select().order_by(Event.id))
+    assert [(e.kind, e.visitor, e.user_id) for e in rows] == [
+        ("page_view", "ddevice-0001", None),
+        ("product_view", "ddevice-0001", None),
+    ]
+    assert rows[0].day == today() - dt.timedelta(days=1)  # 23:30 store time, 15:30 UTC
+    assert rows[0].source == "search" and rows[1].utm_campaign == "双11"
+
+
+def test_a_signed_in_buyer_is_known_by_the_token_not_the_body(client, merchant, buyer, analytics):
+    r = post_events(client, merchant, [{"kind": "search", "query": "连衣裙"}], buyer.headers, None)
+    assert r.status_code == 202
+    event = Event.get()
+    assert (event.visitor, event.user_id, event.query) == (
+        f"u{buyer.user.id}",
+        buyer.user.id,
+        "连衣裙",
+    )
+
+
+def test_bad_batches_are_refused_whole(client, merchant, other_merchant, analytics):
+    foreign = make_product(other_merchant)
+    product = make_product(merchant)
+    cases = [
+        ([{"kind": "page_view"}], None, "device_id_required"),
+        ([{"kind": "order_paid"}], "device-0001", "validation_error"),
+        ([{"kind": "ad_click"}], "device-0001", "invalid_events"),
+        (
+            [
+                {"kind": "page_view"},
+                {"kind": "page_view", "at": dt.datetime.utcnow() - dt.timedelta(days=8)},
+            ],
+            "device-0001",
+            "invalid_events",
+        ),
+        ([{"kind": "product_view", "product_id": foreign.id}], "device-0001", "unknown_products"),
+        ([{"kind": "page_view"}] * 51, "device-0001", "validation_error"),
+        ([{"kind": "page_view"}], "x", "validation_error"),
+    ]
+    for events, device, code in cases:
+        r = post_events(client, merchant, [dict(e) for e in events], device_id=device)
+        assert r.status_code == 422 and r.json["code"] == code, (events, r.json)
+    assert Event.select().count() == 0
+    assert (
+        post_events(
+            client, merchant, [{"kind": "product_view", "product_id": product.id}]
+        ).status_code
+        == 202
+    )
+
+
+def test_the_collector_is_rate_limited_per_address(client, merchant, enable_plugin):
+    with enable_plugin("analytics", merchant, {"events_per_minute": 10}):
+        assert post_events(client, merchant, [{"kind": "page_view"}] * 6).status_code == 202
+        r = post_events(client, merchant, [{"kind": "page_view"}] * 6)
+        assert r.status_code == 429 and r.json["code"] == "events_rate_limited"
+    assert Event.select().count() == 6
+
+
+def test_a_store_without_the_plugin_has_no_collector(client, merchant):
+    assert post_events(client, merchant, [{"kind": "page_view"}]).status_code == 404
+
+
+def test_a_share_code_of_the_store_makes_the_source_share(client, merchant, buyer, analytics):
+    product = make_product(merchant)
+    link = shares.create_share(
+        buyer.user.id, merchant.id, "product", product.id, utm={"utm_campaign": "春季"}
+    )
+    r = post_events(client, merchant, [{"kind": "page_view", "share_code": link.code}])
+    assert r.status_code == 202
+    event = Event.get()
+    assert (event.source, event.utm_campaign, event.share_code) == ("share", "春季", link.code)
+    post_events(client, merchant, [{"kind": "page_view", "share_code": "nosuchcode"}])
+    assert Event.select().where(Event.share_code == "").get().source == "direct"
+
+
+def test_orders_placed_and_paid_are_recorded_server_side(merchant, buyer, analytics):
+    (sku,) = skus_of(make_product(merchant, prices=(5000,)))
+    order = pay_order(place_order(buyer, [(sku, 2)]))
+    rows = [(e.kind, e.user_id, e.order_id, e.amount) for e in Event.select().order_by(Event.id)]
+    assert rows == [
+        ("order_placed", buyer.user.id, order.id, order.total),
+        ("order_paid", buyer.user.id, order.id, order.paid_amount),
+    ]
