@@ -249,6 +249,34 @@ def extend_store_profile(merchant: Merchant) -> dict[str, Any] | None:
     """
 
 
+@hookspec
+def validate_address(address: dict[str, Any]) -> None:
+    """Refuse a delivery address that does not exist (an unknown province, a city of another
+    province).
+
+    When: when a buyer saves an address book entry (the entry as it will be saved) and when a
+    checkout gives an address inline. Raise ``ValidationError`` naming the wrong fields
+    (``errors={"city": [...]}``); nothing is written. Check only the countries you know.
+    Parameters: ``address`` — ``recipient``, ``phone``, ``country`` (ISO code, ``"CN"`` when
+    empty), ``province``, ``city``, ``district``, ``detail``, ``postal_code``.
+    Applies: platform-wide (an address book belongs to no store). The ``freight`` plugin
+    checks mainland Chinese addresses against its region data.
+    """
+
+
+@hookspec(firstresult=True)
+def locate_address(address: dict[str, Any]) -> dict[str, Any] | None:
+    """Say where an address is: its region codes and coordinates.
+
+    When: by plugins that price or route by region (freight rows, the nearest warehouse),
+    through :func:`mallkit.core.plugin_api.locate_address`. Read only.
+    Returns: first non-None result: ``{"country", "province_code", "province",
+    "city_code", "city", "lng", "lat"}`` (codes as strings; ``city_code`` may be ``""``
+    when only the province is known); ``None`` when you do not know the address.
+    Applies: platform-wide. The ``freight`` plugin answers for mainland China.
+    """
+
+
 # --------------------------------------------------------------------------------------------
 # Pricing: proposals the core sorts and applies in the fixed order of docs/rules.md.
 # --------------------------------------------------------------------------------------------
@@ -284,12 +312,22 @@ def propose_adjustments(
 
 @hookspec
 def propose_shipping_quotes(
-    merchant: Merchant, lines: list[CheckoutLine], address: dict[str, Any] | None
+    merchant: Merchant,
+    buyer: User | None,
+    lines: list[CheckoutLine],
+    address: dict[str, Any] | None,
 ) -> list[ShippingQuote]:
     """Quote freight for the lines to an address.
 
     When: at checkout preview and place. Returns: collects all; the buyer picks one by
-    ``code`` (cheapest deliverable by default). Applies: merchant-scoped.
+    ``code`` (cheapest deliverable by default). A quote with ``deliverable=False`` and a
+    ``reason`` naming the region makes the checkout refuse (``undeliverable``) with that
+    reason when no quote is deliverable. ``delivery_days`` is shown in the preview.
+    Parameters: ``buyer`` — who checks out (``None`` for an anonymous price), for perks such
+    as free shipping (since API 1.3; take only the parameters you need);
+    ``address`` — the delivery address (``province``, ``city``, ... as the buyer wrote them;
+    :func:`locate_address` gives their region codes), ``None`` before one is chosen.
+    Applies: merchant-scoped.
     """
 
 

@@ -27,6 +27,8 @@ Groups, each documented in ``docs/plugins.md``:
 - the core's rows a plugin reads: :class:`Merchant`, :class:`User`, :class:`Product`,
   :class:`Sku`, :class:`Order`, :class:`OrderLine`, :class:`PaymentAttempt`, :class:`Refund`,
   :class:`ScheduledTask`, :class:`ShareLink`;
+- addresses: :func:`locate_address` (an address's region codes and coordinates, from the
+  ``locate_address`` hook; since API 1.3);
 - catalog: :func:`category_lineage` (a category's ancestors, for scopes that include
   sub-categories), :func:`store_media` (save an uploaded image under the plugin's folder of
   the media store, since API 1.2), :func:`foreign_catalog_ids` (which ids are not the
@@ -64,6 +66,7 @@ from mallkit.core import simkit
 from mallkit.core.accounts.auth import current_user, require_admin, require_staff, require_user
 from mallkit.core.accounts.merchants.models import Merchant
 from mallkit.core.accounts.models import User
+from mallkit.core.accounts.service import locate_address
 from mallkit.core.api import PeeweePage, Rendered, Schema, UtcDateTime
 from mallkit.core.app import create_app
 from mallkit.core.audit import record as record_audit
@@ -204,6 +207,8 @@ __all__ = [
     "ShareLink",
     "Sku",
     "User",
+    # addresses
+    "locate_address",
     # catalog
     "category_lineage",
     "foreign_catalog_ids",

@@ -193,14 +193,47 @@ def own_address(user: User, address_id: int) -> Address:
     return address
 
 
+ADDRESS_FIELDS = (
+    "recipient",
+    "phone",
+    "country",
+    "province",
+    "city",
+    "district",
+    "detail",
+    "postal_code",
+)
+
+
+def validate_address(address: dict[str, Any]) -> None:
+    """Ask the ``validate_address`` hooks (a region plugin checks province and city against
+    its region data); a ``ValidationError`` names the wrong fields. Nothing is written."""
+    full = {k: address.get(k, "") for k in ADDRESS_FIELDS}
+    full["country"] = full["country"] or "CN"
+    get_host().hook.validate_address(address=full)
+
+
+def locate_address(address: dict[str, Any] | None) -> dict[str, Any] | None:
+    """Where an address is: ``{"country", "province_code", "province", "city_code", "city",
+    "lng", "lat"}`` from the first ``locate_address`` hook that knows it, else ``None``."""
+    if not address:
+        return None
+    full = {k: address.get(k, "") for k in ADDRESS_FIELDS}
+    full["country"] = full["country"] or "CN"
+    return get_host().hook.locate_address(address=full)
+
+
 def save_address(user: User, data: dict[str, Any], address_id: int | None = None) -> Address:
-    """Create or update an address; the first one, or one marked default, becomes default."""
+    """Create or update an address; the first one, or one marked default, becomes default.
+    The ``validate_address`` hooks check the address as it will be saved."""
     with transaction():
         if address_id is not None:
             address = own_address(user, address_id)
             if data:
+                validate_address({**{k: getattr(address, k) for k in ADDRESS_FIELDS}, **data})
                 Address.update(**data).where(Address.id == address.id).execute()
         else:
+            validate_address(data)
             first = not Address.select().where(Address.user == user.id).exists()
             data = {**data, "is_default": bool(data.get("is_default")) or first}
             address = Address.create(user=user.id, **data)

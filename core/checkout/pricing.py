@@ -159,6 +159,7 @@ class PricedOrder:
                 "amount": q.amount,
                 "deliverable": q.deliverable,
                 "reason": q.reason,
+                "delivery_days": list(q.delivery_days) if q.delivery_days else None,
             }
 
         return {
@@ -327,7 +328,7 @@ def price(
     # 3. shipping
     quotes = _flatten(
         hook.propose_shipping_quotes(
-            merchant=merchant, lines=view_lines, address=context.get("address")
+            merchant=merchant, buyer=buyer, lines=view_lines, address=context.get("address")
         )
     )
     deliverable = [q for q in quotes if q.deliverable]

@@ -153,7 +153,10 @@ class ShippingQuote:
     """A way to deliver the lines with its freight in minor units.
 
     ``code`` is what the buyer picks (``shipping_code``); the cheapest deliverable quote is the
-    default. ``deliverable=False`` with ``reason`` refuses delivery (an excluded region).
+    default. ``deliverable=False`` with ``reason`` refuses delivery (an excluded region): the
+    checkout's ``undeliverable`` error carries the reason, so name the region in it.
+    ``delivery_days`` — ``(fewest, most)`` days the delivery is expected to take, shown in
+    the checkout preview (``None``: no estimate; since API 1.3).
     When no plugin quotes, the core's ``checkout_defaults`` plugin offers free delivery
     (``core``/``standard``)."""
 
@@ -163,3 +166,4 @@ class ShippingQuote:
     amount: int
     deliverable: bool = True
     reason: str = ""
+    delivery_days: tuple[int, int] | None = None

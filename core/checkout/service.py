@@ -16,6 +16,7 @@ from typing import Any
 from mallkit.core import signals
 from mallkit.core.accounts.merchants.models import Merchant
 from mallkit.core.accounts.models import Address, User
+from mallkit.core.accounts.service import validate_address
 from mallkit.core.catalog import stock
 from mallkit.core.checkout import cart, pricing
 from mallkit.core.checkout.models import CartLine
@@ -65,7 +66,9 @@ def _address(buyer: User, data: dict[str, Any]) -> dict[str, Any] | None:
             )
         return {k: getattr(row, k) for k in ADDRESS_FIELDS}
     if data.get("address"):
-        return {k: data["address"].get(k, "") for k in ADDRESS_FIELDS}
+        address = {k: data["address"].get(k, "") for k in ADDRESS_FIELDS}
+        validate_address(address)
+        return address
     return None
 
 
@@ -216,10 +219,11 @@ def prepare(buyer: User, data: dict[str, Any]) -> CheckoutPlan:
         _price(buyer, group, address, preview=False)
         _check_gifts(group)
         if group.priced.shipping is None:
+            reasons = [q.reason for q in group.priced.shipping_options if q.reason]
             raise Conflict(
-                "this store does not deliver to the address",
+                "; ".join(reasons) or "this store does not deliver to the address",
                 code="undeliverable",
-                errors={str(group.merchant.id): ["Not deliverable."]},
+                errors={str(group.merchant.id): reasons or ["Not deliverable."]},
             )
     return CheckoutPlan(address, groups, shares.find_live_share(data.get("share_code")))
 

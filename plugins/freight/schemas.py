@@ -1,0 +1,138 @@
+"""Request and response schemas of the freight API."""
+
+from __future__ import annotations
+
+from marshmallow import ValidationError, fields, validate, validates_schema
+
+from mallkit.core.plugin_api import Schema, UtcDateTime
+from mallkit.plugins.freight.models import PIECE, WEIGHT
+
+MAX_UNIT = 1_000_000  # pieces, or grams (1 t)
+MAX_PRICE = 10_000_000  # fen
+CODE = fields.String(validate=validate.Regexp(r"^\d{6}$"))
+
+
+def _int(low: int, high: int, **kwargs):
+    return fields.Integer(strict=True, validate=validate.Range(min=low, max=high), **kwargs)
+
+
+class FreightDeliveryDays(fields.List):
+    def __init__(self, **kwargs):
+        super().__init__(
+            fields.Integer(strict=True, validate=validate.Range(min=0, max=60)),
+            validate=validate.Length(equal=2),
+            load_default=None,
+            allow_none=True,
+            metadata={"description": "[fewest, most] days to deliver; null: no estimate"},
+            **kwargs,
+        )
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        out = super()._deserialize(value, attr, data, **kwargs)
+        if out is not None and len(out) == 2 and out[0] > out[1]:
+            raise ValidationError("Fewest first.")
+        return out
+
+
+class FreightRowFields(Schema):
+    first_unit = _int(1, MAX_UNIT, required=True, metadata={"description": "Pieces or grams"})
+    first_price = _int(0, MAX_PRICE, required=True, metadata={"description": "Fen"})
+    extra_unit = _int(1, MAX_UNIT, required=True, metadata={"description": "Pieces or grams"})
+    extra_price = _int(0, MAX_PRICE, required=True, metadata={"description": "Fen"})
+    delivery_days = FreightDeliveryDays()
+
+
+class FreightRegionRow(FreightRowFields):
+    regions = fields.List(
+        CODE,
+        required=True,
+        validate=validate.Length(min=1, max=400),
+        metadata={"description": "Province or city codes (GET /freight/regions)"},
+    )
+
+
+class FreightFreeRule(Schema):
+    regions = fields.List(
+        CODE,
+        load_default=list,
+        validate=validate.Length(max=400),
+        metadata={"description": "Province or city codes; empty: everywhere"},
+    )
+    min_amount = _int(
+        1,
+        MAX_PRICE * 100,
+        load_default=None,
+        allow_none=True,
+        metadata={"description": "Free from this amount (fen) of the template's lines"},
+    )
+    min_quantity = _int(
+        1,
+        MAX_UNIT,
+        load_default=None,
+        allow_none=True,
+        metadata={"description": "Free from this many pieces of the template's lines"},
+    )
+
+    @validates_schema
+    def _one(self, data, **kwargs):
+        if data.get("min_amount") is None and data.get("min_quantity") is None:
+            raise ValidationError("Give min_amount, min_quantity or both.", "min_amount")
+
+
+class FreightTemplateIn(Schema):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=60))
+    method = fields.String(
+        load_default=PIECE,
+        validate=validate.OneOf((PIECE, WEIGHT)),
+        metadata={"description": "piece: units are pieces; weight: grams (SKU weight)"},
+    )
+    is_default = fields.Boolean(
+        load_default=False, metadata={"description": "For products that picked no template"}
+    )
+    rows = fields.List(
+        fields.Nested(FreightRegionRow), load_default=list, validate=validate.Length(max=100)
+    )
+    default_row = fields.Nested(FreightRowFields, required=True)
+    free = fields.List(
+        fields.Nested(FreightFreeRule), load_default=list, validate=validate.Length(max=50)
+    )
+    undeliverable = fields.List(CODE, load_default=list, validate=validate.Length(max=400))
+
+
+class FreightRowOut(FreightRowFields):
+    regions = fields.List(fields.String())
+    region_names = fields.List(fields.String())
+
+
+class FreightTemplateOut(Schema):
+    id = fields.Integer()
+    merchant_id = fields.Integer()
+    name = fields.String()
+    method = fields.String()
+    is_default = fields.Boolean()
+    rows = fields.List(fields.Nested(FreightRowOut))
+    default_row = fields.Nested(FreightRowFields)
+    free = fields.List(fields.Nested(FreightFreeRule))
+    undeliverable = fields.List(fields.String())
+    updated_at = UtcDateTime()
+
+
+class FreightProductTemplateIn(Schema):
+    template_id = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
+
+
+class FreightProductTemplateOut(Schema):
+    product_id = fields.Integer()
+    template_id = fields.Integer(allow_none=True, metadata={"description": "null: the default"})
+    template_name = fields.String(allow_none=True)
+
+
+class FreightCityOut(Schema):
+    code = fields.String()
+    name = fields.String()
+
+
+class FreightProvinceOut(Schema):
+    code = fields.String()
+    name = fields.String()
+    cities = fields.List(fields.Nested(FreightCityOut))
