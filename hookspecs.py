@@ -565,6 +565,32 @@ def allocate_stock(
     """
 
 
+@hookspec(firstresult=True)
+def release_stock(
+    merchant: Merchant,
+    sku: Sku,
+    quantity: int,
+    reference: StockReference,
+    reason: str,
+    actor_id: int | None,
+) -> Allocation | None:
+    """Put ``quantity`` of a SKU taken for a document back into stock — where it was taken
+    from.
+
+    When: when an order is cancelled after its stock was taken, or a refund restocks its
+    lines, inside that transaction, once per SKU (through
+    :func:`mallkit.core.catalog.stock.release`). The built-in default (``catalog_defaults``,
+    ``trylast``) increments the SKU's own stock; a warehouse plugin answers first for what it
+    allocated for ``reference`` (writing the SKU's movement through ``increment_stock``).
+    Returns: first non-None result wins; an ``Allocation`` saying where it went back
+    (``None`` leaves the SKU to the next one).
+    Parameters: ``reason`` — ``"cancel"`` or ``"refund"`` (a stock ledger reason);
+    ``reference`` — the ``StockReference`` the stock was allocated for; ``actor_id`` — who
+    caused it (``None`` for the system).
+    Applies: merchant-scoped (the order's merchant).
+    """
+
+
 @hookspec
 def on_low_stock(merchant: Merchant, sku: Sku, stock: int, threshold: int) -> None:
     """React to a SKU's stock falling to its low-stock threshold (notify the merchant).

@@ -1,8 +1,9 @@
 """catalog_defaults: the core's default catalog behaviour, written as a plugin on the same
 hooks a third-party plugin uses (one of :data:`mallkit.core.plugins.DEFAULT_PLUGINS`).
 
-``allocate_stock`` takes the ordered quantity off the SKU's own stock, registered ``trylast``
-so a warehouse plugin that answers first replaces it. Platform-level: it runs for every
+``allocate_stock`` takes the ordered quantity off the SKU's own stock and ``release_stock``
+puts it back, both registered ``trylast`` so a warehouse plugin that answers first replaces
+them. Platform-level: it runs for every
 merchant. Leave it out with the ``PLUGINS_DISABLED`` setting when a plugin of yours
 allocates every SKU.
 """
@@ -32,6 +33,20 @@ def allocate_stock(merchant, sku, quantity, reference):
     return stock.Allocation(
         sku_id=sku.id, quantity=quantity, source="sku", movement_ids=(movement.id,)
     )
+
+
+@hookimpl(trylast=True)
+def release_stock(merchant, sku, quantity, reference, reason, actor_id):
+    """Put the quantity back on the SKU's own stock."""
+    movement = stock.increment(
+        sku.id, quantity, reason=reason, reference=reference, actor_id=actor_id
+    )
+    return stock.Allocation(
+        sku_id=sku.id, quantity=quantity, source="sku", movement_ids=(movement.id,)
+    )
+
+
+release_stock.takes_sku_stock = True
 
 
 # While this is the only allocator, checkout takes all of an order's SKUs in one batch

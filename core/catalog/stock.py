@@ -506,3 +506,43 @@ def allocate(
                 raise Conflict("no stock allocator answered", code="no_allocator")
             allocations.append(result)
         return allocations
+
+
+def release(
+    merchant: Merchant,
+    lines: Lines,
+    reference: StockReference,
+    *,
+    reason: str = "cancel",
+    actor_id: int | None = None,
+) -> list[Allocation]:
+    """Put stock taken for a document back (a cancelled order, a refund with restock) through
+    the ``release_stock`` hook, so an allocator that took it from somewhere (a warehouse)
+    puts it back there. When the built-in default is the only one answering, the lines go
+    back together through :func:`increment_many`. All or nothing."""
+    deltas = _merge(lines, 1)
+    _check_reason(reason)
+    caller = merchant_plugins(merchant.id).hook.release_stock
+    with transaction():
+        if all(getattr(i.function, "takes_sku_stock", False) for i in caller.get_hookimpls()):
+            movements = increment_many(
+                deltas, reason=reason, reference=reference, actor_id=actor_id
+            )
+            return [Allocation(m.sku_id, m.quantity, "sku", (m.id,)) for m in movements]
+        skus = {s.id: s for s in Sku.select().where(Sku.id.in_(list(deltas)))}
+        released = []
+        for sku_id in sorted(deltas):
+            if sku_id not in skus:
+                raise SkuNotFound("SKU not found", errors={str(sku_id): ["No such SKU."]})
+            result = caller(
+                merchant=merchant,
+                sku=skus[sku_id],
+                quantity=deltas[sku_id],
+                reference=reference,
+                reason=reason,
+                actor_id=actor_id,
+            )
+            if result is None:
+                raise Conflict("no stock allocator answered", code="no_allocator")
+            released.append(result)
+        return released

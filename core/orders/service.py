@@ -7,6 +7,7 @@ import datetime as dt
 from typing import Any
 
 from mallkit.core import audit
+from mallkit.core.accounts.merchants.models import Merchant
 from mallkit.core.catalog import stock
 from mallkit.core.db import database, is_postgres, transaction, utcnow
 from mallkit.core.errors import Conflict, NotFound, ValidationError
@@ -117,13 +118,15 @@ def reload(order: Order) -> Order:
 def restore_stock(
     order: Order, quantities: dict[int, int], reason: str, actor: Actor | None = None
 ) -> None:
-    """Put ``{sku_id: quantity}`` back, with ledger rows referencing the order."""
+    """Put ``{sku_id: quantity}`` back, with ledger rows referencing the order, through the
+    ``release_stock`` hook (a warehouse plugin puts it back where it came from)."""
     quantities = {k: v for k, v in quantities.items() if v > 0}
     if quantities:
-        stock.increment_many(
+        stock.release(
+            Merchant.get_by_id(order.merchant_id),
             quantities,
+            stock.StockReference("order", order.number),
             reason=reason,
-            reference=stock.StockReference("order", order.number),
             actor_id=actor.id if actor else None,
         )
 

@@ -1,0 +1,124 @@
+"""Request and response schemas of the warehouses API."""
+
+from __future__ import annotations
+
+from marshmallow import fields, validate
+
+from mallkit.core.plugin_api import Schema, UtcDateTime
+
+CODE = fields.String(validate=validate.Regexp(r"^\d{6}$"))
+
+
+class WarehouseIn(Schema):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=60))
+    priority = fields.Integer(
+        load_default=0,
+        strict=True,
+        validate=validate.Range(min=-1000, max=1000),
+        metadata={"description": "Higher is tried first"},
+    )
+    regions = fields.List(
+        CODE,
+        load_default=list,
+        validate=validate.Length(max=400),
+        metadata={"description": "Province or city codes served; empty: everywhere"},
+    )
+    province = fields.String(load_default="", validate=validate.Length(max=50))
+    city = fields.String(load_default="", validate=validate.Length(max=50))
+    active = fields.Boolean(load_default=True)
+
+
+class WarehousePatch(Schema):
+    name = fields.String(validate=validate.Length(min=1, max=60))
+    priority = fields.Integer(strict=True, validate=validate.Range(min=-1000, max=1000))
+    regions = fields.List(CODE, validate=validate.Length(max=400))
+    province = fields.String(validate=validate.Length(max=50))
+    city = fields.String(validate=validate.Length(max=50))
+    active = fields.Boolean()
+
+
+class WarehouseOut(Schema):
+    id = fields.Integer()
+    merchant_id = fields.Integer()
+    name = fields.String()
+    priority = fields.Integer()
+    regions = fields.List(fields.String())
+    province = fields.String()
+    city = fields.String()
+    lng = fields.Float(allow_none=True)
+    lat = fields.Float(allow_none=True)
+    active = fields.Boolean()
+
+
+class WarehouseStockIn(Schema):
+    quantity = fields.Integer(
+        required=True, strict=True, validate=validate.Range(min=0, max=10_000_000)
+    )
+
+
+class WarehouseStockOut(Schema):
+    warehouse_id = fields.Integer()
+    sku_id = fields.Integer()
+    quantity = fields.Integer()
+    updated_at = UtcDateTime()
+
+
+class WarehouseMovementOut(Schema):
+    id = fields.Integer()
+    warehouse_id = fields.Integer()
+    sku_id = fields.Integer()
+    quantity = fields.Integer()
+    balance_after = fields.Integer()
+    reason = fields.String()
+    reference_type = fields.String()
+    reference_id = fields.String()
+    actor_id = fields.Integer(allow_none=True)
+    created_at = UtcDateTime()
+
+
+class WarehouseMovementArgs(Schema):
+    sku_id = fields.Integer(load_default=None, validate=validate.Range(min=1, max=2**31 - 1))
+
+
+class WarehouseAllocationArgs(Schema):
+    order_id = fields.Integer(required=True, validate=validate.Range(min=1, max=2**31 - 1))
+
+
+class WarehouseAllocationOut(Schema):
+    sku_id = fields.Integer()
+    warehouse_id = fields.Integer()
+    quantity = fields.Integer()
+    released = fields.Integer()
+
+
+class WarehouseTransferLineIn(Schema):
+    sku_id = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
+    quantity = fields.Integer(
+        required=True, strict=True, validate=validate.Range(min=1, max=10_000_000)
+    )
+
+
+class WarehouseTransferIn(Schema):
+    source_id = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
+    target_id = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
+    lines = fields.List(
+        fields.Nested(WarehouseTransferLineIn),
+        required=True,
+        validate=validate.Length(min=1, max=200),
+    )
+    note = fields.String(load_default="", validate=validate.Length(max=255))
+
+
+class WarehouseTransferOut(Schema):
+    id = fields.Integer()
+    number = fields.String()
+    source_id = fields.Integer()
+    target_id = fields.Integer()
+    status = fields.String(
+        metadata={"description": "draft, approved, shipped, received, cancelled"}
+    )
+    lines = fields.List(fields.Dict())
+    note = fields.String()
+    history = fields.List(fields.Dict())
+    created_at = UtcDateTime()
+    updated_at = UtcDateTime()
