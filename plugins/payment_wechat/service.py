@@ -12,6 +12,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import segno
+from flask import has_request_context, request
 
 from mallkit.core.plugin_api import (
     Acknowledgement,
@@ -127,7 +128,9 @@ class WeChatChannel(PaymentChannel):
                 )
             body["payer"] = {"openid": openid}
         if method == "h5":
-            ip = params.get("client_ip")
+            # WeChat wants the payer's own address; a browser does not know it, the server
+            # that hears the request does (behind a proxy: the app's ProxyFix settings)
+            ip = params.get("client_ip") or (request.remote_addr if has_request_context() else None)
             if not isinstance(ip, str) or not 3 <= len(ip) <= 45:
                 raise ValidationError(
                     "H5 needs the payer's IP", errors={"params": {"client_ip": ["Required."]}}

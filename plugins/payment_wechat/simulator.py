@@ -316,6 +316,7 @@ class WeChatPaySimulator:
                     "description": data["description"],
                     "prepay_id": "wx" + secrets.token_hex(16),
                     "payer": data.get("payer") or {"openid": "o" + secrets.token_hex(13)},
+                    "scene_info": data.get("scene_info"),
                 }
                 self.transactions[key] = trade
         cashier = f"{self.public_url}/cashier/{merchant.mchid}/{out_no}"
@@ -420,7 +421,9 @@ class WeChatPaySimulator:
 
     def public_transaction(self, trade: dict[str, Any]) -> dict[str, Any]:
         out = {
-            k: v for k, v in trade.items() if k not in ("notify_url", "description", "prepay_id")
+            k: v
+            for k, v in trade.items()
+            if k not in ("notify_url", "description", "prepay_id", "scene_info")
         }
         out["amount"] = {
             **trade["amount"],
@@ -498,12 +501,19 @@ class WeChatPaySimulator:
     # -- the cashier page ---------------------------------------------------------------------
 
     def cashier(self, request: Request, rest: str) -> Response:
+        """The page ``code_url``/``h5_url`` opens. Like WeChat's H5 pay, ``?redirect_url=``
+        (an http(s) URL) is where the buyer is sent back once they have paid."""
         mchid, _, out_no = rest.partition("/")
         trade = self.transactions.get((mchid, out_no))
         if trade is None:
             return Response("no such order", 404)
+        back = request.args.get("redirect_url", "")
+        if not back.startswith(("http://", "https://")):
+            back = ""
         if request.method == "POST" and trade["trade_state"] == "NOTPAY":
             self.pay(out_no, mchid)
+            if back:
+                return Response("", 302, headers={"Location": back})
         total = trade["amount"]["total"]
         state = html.escape(trade["trade_state_desc"])
         button = (
@@ -511,9 +521,15 @@ class WeChatPaySimulator:
             if trade["trade_state"] == "NOTPAY"
             else ""
         )
+        link = (
+            f'<p><a href="{html.escape(back)}">返回商家 / Back to the store</a></p>'
+            if back and not button
+            else ""
+        )
         page = (
             "<!doctype html><meta charset=utf-8><title>WeChat Pay simulator</title>"
+            '<meta name="viewport" content="width=device-width, initial-scale=1">'
             f"<h1>微信支付 (simulator)</h1><p>{html.escape(trade['description'])}</p>"
-            f"<p>¥{total // 100}.{total % 100:02d} — {state}</p>{button}"
+            f"<p>¥{total // 100}.{total % 100:02d} — {state}</p>{button}{link}"
         )
         return Response(page, 200, content_type="text/html; charset=utf-8")

@@ -92,3 +92,12 @@ def test_store_profile_is_public_and_hides_inactive_stores(client, merchant):
     Merchant.update(is_active=False).execute()
     assert client.get(f"/api/v1/stores/{merchant.id}").status_code == 404
     assert client.get("/api/v1/stores/999").status_code == 404
+
+
+def test_store_profile_lists_the_plugins_the_store_has_on(app, client, merchant, enable_plugin):
+    before = client.get(f"/api/v1/stores/{merchant.id}").json["plugins"]
+    assert "coupons" not in before
+    with enable_plugin("coupons", merchant):
+        after = client.get(f"/api/v1/stores/{merchant.id}").json["plugins"]
+        assert "coupons" in after and after == sorted(after)
+    assert client.get(f"/api/v1/stores/{merchant.id}").json["plugins"] == before

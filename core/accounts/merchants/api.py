@@ -202,10 +202,12 @@ class Store(MethodView):
         merchant = service.get_merchant(merchant_id)
         if not merchant.is_active:
             raise NotFound("merchant not found", code="merchant_not_found")
+        view = merchant_plugins(merchant_id)
         extensions: dict = {}
-        for fragment in merchant_plugins(merchant_id).hook.extend_store_profile(merchant=merchant):
+        for fragment in view.hook.extend_store_profile(merchant=merchant):
             extensions.update(fragment)
         merchant.extensions = extensions
+        merchant.plugins = sorted(view.enabled)
         return merchant
 
 

@@ -47,6 +47,13 @@ class StoreOut(Schema):
     extensions = fields.Dict(
         metadata={"description": "Fields added by the store's plugins, keyed by plugin name"}
     )
+    plugins = fields.List(
+        fields.String(),
+        metadata={
+            "description": "The plugins the store has on, by name: a storefront shows a "
+            "plugin's screens (group buy, live chat ...) only when its name is here"
+        },
+    )
 
 
 class StaffIn(Schema):

@@ -7,6 +7,7 @@ import base64
 import datetime as dt
 import json
 import urllib.error
+import urllib.parse
 import urllib.request
 
 import pytest
@@ -110,6 +111,37 @@ def test_jsapi_h5_and_app_modes(client, buyer, merchant, shop, wechat):
     wechat.outbox.deliver_due()
     assert Order.get_by_id(order.id).status == "paid"
     assert PaymentAttempt.get(PaymentAttempt.number == number).status == "paid"
+
+
+def test_h5_takes_the_payer_address_from_the_request_and_returns_to_the_store(
+    client, buyer, merchant, shop, wechat
+):
+    """A browser cannot know its own address: without ``client_ip`` the request's is sent.
+    The cashier sends the buyer back to ``redirect_url`` after paying, like WeChat's H5."""
+    order = place(buyer, shop)
+    r = pay(client, buyer, order, "h5")
+    assert r.status_code == 201, r.json
+    number = r.json["number"]
+    trade = wechat.transactions[(MCHID, number)]
+    assert trade["scene_info"]["payer_client_ip"] == "127.0.0.1"
+    back = "http://shop.example/shop/pay/result"
+    cashier = r.json["channel_data"]["h5_url"] + "?redirect_url=" + urllib.parse.quote(back)
+    assert "返回商家" not in urllib.request.urlopen(cashier, timeout=5).read().decode()
+    opener = urllib.request.build_opener(NoRedirect)
+    with pytest.raises(urllib.error.HTTPError) as answer:
+        opener.open(urllib.request.Request(cashier, data=b"", method="POST"), timeout=5)
+    assert answer.value.code == 302 and answer.value.headers["Location"] == back
+    assert wechat.transactions[(MCHID, number)]["trade_state"] == "SUCCESS"
+    wechat.outbox.deliver_due()
+    assert Order.get_by_id(order.id).status == "paid"
+    # paid already: the page says so and links back; a second press pays nothing twice
+    page = urllib.request.urlopen(cashier, timeout=5).read().decode()
+    assert "返回商家" in page and "Pay</button>" not in page
+
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
 
 
 @pytest.mark.parametrize("fault", FAULTS)
