@@ -94,9 +94,7 @@ def _payment_logs(now: dt.datetime, batch: int) -> int:
     is one pass, so the condition stays a plain range on the ``at`` index)."""
     periods = {
         max(int(days), RECORD_KEEPING_MIN_DAYS)
-        for (days,) in OrderSettings.select(OrderSettings.record_keeping_days)
-        .distinct()
-        .tuples()
+        for (days,) in OrderSettings.select(OrderSettings.record_keeping_days).distinct().tuples()
     }
     default = RECORD_KEEPING_MIN_DAYS
     total = 0

@@ -111,9 +111,7 @@ class S3Storage:
             import boto3
             from botocore.config import Config
         except ImportError as exc:  # pragma: no cover - depends on the install
-            raise RuntimeError(
-                "MEDIA_STORAGE=s3 needs boto3: pip install 'mallkit[s3]'"
-            ) from exc
+            raise RuntimeError("MEDIA_STORAGE=s3 needs boto3: pip install 'mallkit[s3]'") from exc
         self.bucket = bucket
         self.prefix = prefix.strip("/") + "/" if prefix.strip("/") else ""
         self.public_base_url = (public_base_url or "").rstrip("/") or None

@@ -146,5 +146,12 @@ class CheckoutIn(Schema):
 
 class CheckoutPreviewOut(Schema):
     address = fields.Dict(allow_none=True)
-    merchants = fields.List(fields.Dict())
+    merchants = fields.List(
+        fields.Dict(),
+        metadata={
+            "description": "Per store: totals, ``lines`` (with ``product_name``, ``sku_name``, "
+            "``image_url`` and the price breakdown), ``applied`` and ``unusable`` offers, "
+            "``shipping_options``, ``shipping`` and ``payment_channels``"
+        },
+    )
     total = fields.Integer()

@@ -163,7 +163,7 @@ def preview(buyer: User, data: dict[str, Any]) -> dict[str, Any]:
             {
                 "merchant_id": group.merchant.id,
                 "merchant_name": group.merchant.name,
-                **group.priced.to_dict(),
+                **_described(group, group.priced.to_dict()),
                 "payment_channels": [
                     {"code": c.code, "title": c.title, "methods": list(c.methods)}
                     for c in enabled_channels(group.merchant.id)
@@ -171,6 +171,19 @@ def preview(buyer: User, data: dict[str, Any]) -> dict[str, Any]:
             }
         )
     return {"address": address, "merchants": out, "total": sum(m["total"] for m in out)}
+
+
+def _described(group: StoreCheckout, priced: dict[str, Any]) -> dict[str, Any]:
+    """The priced lines with what a buyer reads on the confirm page: product and SKU names
+    and the picture (gift lines of 满赠 included)."""
+    missing = [line["sku_id"] for line in priced["lines"] if line["sku_id"] not in group.skus]
+    skus = {**group.skus, **(cart.load_skus(missing) if missing else {})}
+    for line in priced["lines"]:
+        sku = skus.get(line["sku_id"])
+        line["product_name"] = sku.product.name if sku else ""
+        line["sku_name"] = cart.sku_name(sku) if sku else ""
+        line["image_url"] = (sku.image_url or sku.product.cover_url) if sku else ""
+    return priced
 
 
 def _check_gifts(group: StoreCheckout) -> None:

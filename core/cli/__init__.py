@@ -485,8 +485,14 @@ def demo(host, port, database, no_serve) -> None:
     from mallkit.core.cli.demo_store import attach_services, seed
 
     # The demo's admin signs in with a password alone; production admins use two factors.
+    # Share links open in the storefront (``/shop/s/<code>``).
     app = create_app(
-        {"DATABASE_URL": database, "SECRET_KEY": _demo_secret(), "REQUIRE_ADMIN_2FA": False}
+        {
+            "DATABASE_URL": database,
+            "SECRET_KEY": _demo_secret(),
+            "REQUIRE_ADMIN_2FA": False,
+            "SHARE_BASE_URL": f"http://{host}:{port}/shop",
+        }
     )
     credentials = seed(app)
     if not no_serve:  # e.g. WeChat Pay and Alipay against their gateway simulators under /_sim/
@@ -494,7 +500,10 @@ def demo(host, port, database, no_serve) -> None:
     click.echo("mallkit demo is ready.\n")
     for line in credentials:
         click.echo("  " + line)
-    click.echo(f"\n  API:  http://{host}:{port}/api/v1\n  Docs: http://{host}:{port}/api/docs\n")
+    click.echo(
+        f"\n  Shop: http://{host}:{port}/shop/  (the storefront; open it at phone width)"
+        f"\n  API:  http://{host}:{port}/api/v1\n  Docs: http://{host}:{port}/api/docs\n"
+    )
     if not no_serve:
         _run_server(app, host, port, worker=True)  # unpaid demo orders cancel themselves
 

@@ -34,7 +34,10 @@ class WebApp:
     folder: str
 
 
-WEB_APPS: list[WebApp] = []
+WEB_APPS: list[WebApp] = [
+    # the demo storefront (docs/storefront.md): a phone-first H5 shop on the public REST API
+    WebApp("shop", "shop", "shop"),
+]
 
 
 def _blueprint(name: str, root: Path, url_prefix: str, *, spa: bool) -> Blueprint:

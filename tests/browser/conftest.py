@@ -122,9 +122,20 @@ def live_server(tmp_path_factory) -> Iterator[str]:
     env.pop("MALLKIT_DATABASE_URL", None)
     log = open(workdir / "server.log", "w")  # noqa: SIM115 - closed below
     process = subprocess.Popen(
-        [sys.executable, "-c", "from mallkit.core.cli import main; main()", "demo",
-         "--port", str(port), "--database", f"sqlite:///{workdir / 'demo.db'}"],
-        cwd=workdir, env=env, stdout=log, stderr=subprocess.STDOUT,
+        [
+            sys.executable,
+            "-c",
+            "from mallkit.core.cli import main; main()",
+            "demo",
+            "--port",
+            str(port),
+            "--database",
+            f"sqlite:///{workdir / 'demo.db'}",
+        ],
+        cwd=workdir,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 120
@@ -183,8 +194,11 @@ def page(browser):
 def mobile_page(browser):
     """A 375 px wide phone-sized context (the storefront's target)."""
     context = browser.new_context(
-        viewport={"width": 375, "height": 812}, device_scale_factor=2, is_mobile=True,
-        has_touch=True, locale="zh-CN",
+        viewport={"width": 375, "height": 812},
+        device_scale_factor=2,
+        is_mobile=True,
+        has_touch=True,
+        locale="zh-CN",
     )
     page = context.new_page()
     errors: list[str] = []

@@ -54,12 +54,8 @@ def test_changing_to_a_weak_password_is_refused(client, buyer):
 def test_an_unknown_login_costs_a_password_check_too(client, buyer, monkeypatch):
     checked = []
     real = auth.check_password_hash
-    monkeypatch.setattr(
-        auth, "check_password_hash", lambda h, p: checked.append(h) or real(h, p)
-    )
+    monkeypatch.setattr(auth, "check_password_hash", lambda h, p: checked.append(h) or real(h, p))
     unknown = client.post("/api/v1/auth/login", json={"login": "no@x.io", "password": "x" * 9})
-    wrong = client.post(
-        "/api/v1/auth/login", json={"login": buyer.user.email, "password": "x" * 9}
-    )
+    wrong = client.post("/api/v1/auth/login", json={"login": buyer.user.email, "password": "x" * 9})
     assert unknown.status_code == wrong.status_code == 401 and unknown.json == wrong.json
     assert len(checked) == 2  # one hash checked for each, the unknown one against a dummy

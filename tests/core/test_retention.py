@@ -59,7 +59,10 @@ def test_idempotency_records_tokens_and_settings_driven_payment_logs(app):
 
     def log(merchant_id, age_days):
         return PaymentLog.create(
-            merchant_id=merchant_id, channel="c", action="notify", verdict="ok",
+            merchant_id=merchant_id,
+            channel="c",
+            action="notify",
+            verdict="ok",
             at=NOW - age_days * DAY,
         ).id
 

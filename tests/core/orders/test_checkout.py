@@ -101,6 +101,12 @@ def test_a_cart_spanning_merchants_becomes_one_order_per_merchant(
     )
     assert preview.status_code == 200
     assert [m["total"] for m in preview.json["merchants"]] == [3980, 1500]
+    # each line says what it is, for the buyer's confirm page
+    line = preview.json["merchants"][1]["lines"][0]
+    assert line["sku_id"] == other_skus[0].id
+    assert line["product_name"] == other_skus[0].product.name
+    assert line["sku_name"] == " / ".join(other_skus[0].specs.values())
+    assert line["image_url"] == (other_skus[0].image_url or other_skus[0].product.cover_url)
     assert counts() == before  # a preview writes nothing
     r = client.post(
         "/api/v1/checkout/place", json={"address_id": address.id}, headers=buyer.headers
