@@ -54,7 +54,8 @@ Groups, each documented in ``docs/plugins.md``:
   chosen lines and quantities, since API 1.2), tasks (:func:`schedule_task`,
   :func:`cancel_task`), the audit log (:func:`record_audit`), share links
   (:func:`create_share`, :func:`get_share`, :func:`share_url`, :func:`attribute_order`,
-  :func:`order_source`; docs/shares.md);
+  :func:`order_source`; docs/shares.md), the store's staff (:func:`merchant_staff`, since
+  API 1.3);
 - REST schemas of the core a plugin's routes answer with: :class:`PaymentAttemptOut`;
 - tooling: :func:`create_app` (for a plugin's CLI commands), :mod:`simkit`, the
   gateway-simulator kit.
@@ -65,6 +66,7 @@ from __future__ import annotations
 from mallkit.core import simkit
 from mallkit.core.accounts.auth import current_user, require_admin, require_staff, require_user
 from mallkit.core.accounts.merchants.models import Merchant
+from mallkit.core.accounts.merchants.service import staff_users as merchant_staff
 from mallkit.core.accounts.models import User
 from mallkit.core.accounts.service import locate_address
 from mallkit.core.api import PeeweePage, Rendered, Schema, UtcDateTime
@@ -265,6 +267,7 @@ __all__ = [
     "create_share",
     "get_share",
     "merchant_order",
+    "merchant_staff",
     "order_source",
     "place_virtual_order",
     "record_audit",

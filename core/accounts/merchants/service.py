@@ -186,3 +186,16 @@ def update_security(merchant: Merchant, data: dict[str, Any], user, address: str
             after=data,
         )
     return Merchant.get_by_id(merchant.id)
+
+
+def staff_users(merchant_id: int, *roles: str) -> list[User]:
+    """The store's active staff accounts in ``roles`` (every role when none is given), by
+    user id — whom a plugin tells about the store's affairs (low stock, a complaint)."""
+    query = (
+        User.select()
+        .join(StaffMember, on=StaffMember.user == User.id)
+        .where((StaffMember.merchant == merchant_id) & User.is_active)
+    )
+    if roles:
+        query = query.where(StaffMember.role.in_(roles))
+    return list(query.order_by(User.id))
