@@ -17,6 +17,7 @@ from mallkit.core.plugin_api import JobHandler, MigrationSource, PluginMeta
 from mallkit.hookspecs import hookimpl
 from mallkit.plugins.bargain import service
 from mallkit.plugins.bargain.api import blp
+from mallkit.plugins.bargain.hookspecs import BargainSpecs
 
 
 class BargainConfig(Schema):
@@ -38,6 +39,11 @@ meta = PluginMeta(
     level="merchant",
     category="marketing",
 )
+
+
+@hookimpl
+def register_hookspecs():
+    return [BargainSpecs]
 
 
 @hookimpl

@@ -26,6 +26,7 @@ from mallkit.core.plugin_api import (
     Sku,
     ValidationError,
     create_share,
+    merchant_plugins,
     schedule_task,
     transaction,
     utcnow,
@@ -254,7 +255,7 @@ def help_cut(bargain_id: int, helper_id: int, *, share: str | None = None) -> He
             if won:
                 try:
                     with transaction():
-                        return Help.create(
+                        help_ = Help.create(
                             bargain=bargain.id,
                             merchant_id=bargain.merchant_id,
                             activity_id=activity.id,
@@ -271,6 +272,11 @@ def help_cut(bargain_id: int, helper_id: int, *, share: str | None = None) -> He
                 except pw.IntegrityError:
                     # The same helper's other request took the slot: the whole help rolls back.
                     raise Conflict("you already helped", code="help_limit") from None
+                if k == bargain.helpers_needed:
+                    merchant_plugins(bargain.merchant_id).hook.on_bargain_finished(
+                        bargain=Bargain.get_by_id(bargain.id)
+                    )
+                return help_
         bargain = Bargain.get_by_id(bargain.id)
     raise Conflict("the bargain is busy; try again", code="bargain_busy")
 

@@ -156,3 +156,43 @@ def test_verification_codes_arrive_by_email_and_sms_and_are_logged_masked(
     assert all(code not in m.body + m.subject and sms_code not in m.body for m in logged)
     assert all("******" in m.body for m in logged)
     assert User.select().where(User.email == "fresh@example.com").count() == 1
+
+
+def test_the_starter_is_told_once_when_their_bargain_reaches_the_floor(
+    notify, merchant, buyer, enable_plugin
+):
+    import datetime as dt
+
+    from mallkit.core.db import utcnow
+    from mallkit.plugins.bargain import service as bargains
+
+    (sku,) = skus_of(make_product(merchant, prices=(10000,)))
+    with enable_plugin("bargain", merchant):
+        activity = bargains.create_activity(
+            merchant.id,
+            {
+                "title": "砍一刀",
+                "sku_id": sku.id,
+                "start_price": 10000,
+                "floor_price": 100,
+                "helpers_needed": 2,
+                "helps_per_user": 1,
+                "helps_per_day": 0,
+                "bargains_per_user": 1,
+                "validity_minutes": 60,
+                "initiator_may_cut": False,
+                "floor_only": True,
+                "allow_discounts": False,
+                "starts_at": utcnow() - dt.timedelta(hours=1),
+                "ends_at": utcnow() + dt.timedelta(days=1),
+            },
+        )
+        bargain = bargains.start(activity, buyer.user.id)
+        helpers = [make_account(email=f"h{i}@example.com") for i in range(2)]
+        bargains.help_cut(bargain.id, helpers[0].user.id)
+        run_tasks()
+        assert not Message.select().where(Message.event == "bargain_finished").exists()
+        bargains.help_cut(bargain.id, helpers[1].user.id)
+        run_tasks()
+    (told,) = Message.select().where(Message.event == "bargain_finished")
+    assert told.user_id == buyer.user.id and told.channel == "inbox" and "1.00" in told.body
