@@ -61,7 +61,7 @@ class EmailChannel:
     def _connect(self) -> smtplib.SMTP:
         host = setting("NOTIFY_SMTP_HOST", "")
         if not host:
-            raise DeliveryError("no SMTP server is configured (NOTIFY_SMTP_HOST)")
+            raise DeliveryError("no SMTP server is configured (NOTIFY_SMTP_HOST)", permanent=True)
         port = int(setting("NOTIFY_SMTP_PORT", 25))
         tls = setting("NOTIFY_SMTP_TLS", "none")
         timeout = float(setting("NOTIFY_SMTP_TIMEOUT", 10))
@@ -191,7 +191,7 @@ class SmsChannel:
     def provider(self) -> SmsProvider:
         url = setting("NOTIFY_SMS_URL", "")
         if not url:
-            raise DeliveryError("no SMS gateway is configured (NOTIFY_SMS_URL)")
+            raise DeliveryError("no SMS gateway is configured (NOTIFY_SMS_URL)", permanent=True)
         kind = PROVIDERS[setting("NOTIFY_SMS_PROVIDER", "http")]
         return kind(url, timeout=float(setting("NOTIFY_SMS_TIMEOUT", 5)))
 
