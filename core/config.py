@@ -12,7 +12,7 @@ from typing import Any
 
 DEFAULTS: dict[str, Any] = {
     "DATABASE_URL": "sqlite:///mallkit.db",
-    "SECRET_KEY": None,
+    "SECRET_KEY": None,  # required outside TESTING and DEMO (ConfigurationError)
     "MEDIA_ROOT": "media",
     "TOKEN_TTL_SECONDS": 30 * 24 * 3600,
     # Failed sign-ins (core/accounts/limits.py, docs/security.md)
@@ -43,10 +43,32 @@ DEFAULTS: dict[str, Any] = {
     "TASK_POLL_INTERVAL": 1.0,  # seconds between a worker's polls for due scheduled tasks
     "TASK_LEASE_SECONDS": 300,  # a task claimed by a worker that died runs again after this
     "TASK_RECURRING_SWEEP_SECONDS": 600,  # how often a worker checks recurring jobs are scheduled
+    # Health and observability (core/observability.py)
+    "WORKER_STALE_SECONDS": 60,  # /readyz: a task worker must have reported within this
+    "READYZ_REQUIRE_WORKER": True,
+    "METRICS_TOKEN": None,  # /metrics answers only with this bearer token when set
+    "LOG_FORMAT": None,  # json | text: the app configures logging; unset: left to the runner
+    "LOG_LEVEL": "INFO",
 }
 
 # Environment values that are not plain strings are parsed as JSON (lists, numbers, booleans).
+MISSING_SECRET_KEY = (
+    "MALLKIT_SECRET_KEY is not set. mallkit refuses to start without it (outside the demo and "
+    "tests): it encrypts plugin secrets and signs sign-in state, and every process of one "
+    "platform (app workers, task workers, `mallkit db upgrade`) must share the same key. "
+    "Generate one with `python3 -c 'import secrets; print(secrets.token_urlsafe(48))'`, keep it "
+    "with your other secrets, and set it in the environment (or SECRET_KEY in the MALLKIT_CONFIG "
+    "file); changing it later makes stored plugin secrets unreadable."
+)
+
+
+class ConfigurationError(RuntimeError):
+    """Settings mallkit cannot start with; the message says what to set."""
+
+
 _JSON_KEYS = {
+    "TESTING",
+    "DEMO",
     "TOKEN_TTL_SECONDS",
     "VERIFICATION_CODE_TTL_SECONDS",
     "VERIFICATION_CODE_MAX_TRIES",
@@ -60,6 +82,8 @@ _JSON_KEYS = {
     "TASK_POLL_INTERVAL",
     "TASK_LEASE_SECONDS",
     "TASK_RECURRING_SWEEP_SECONDS",
+    "WORKER_STALE_SECONDS",
+    "READYZ_REQUIRE_WORKER",
 }
 
 
@@ -82,9 +106,11 @@ def load_settings(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         settings[key] = json.loads(raw) if key in _JSON_KEYS else raw
     settings.update({k.upper(): v for k, v in (overrides or {}).items()})
     if not settings.get("SECRET_KEY"):
-        # A random key works for a single demo process; tokens stay valid (they are stored
-        # hashed), but plugin secrets encrypted with it are unreadable after a restart, so
-        # production must set MALLKIT_SECRET_KEY.
+        if not (settings.get("TESTING") or settings.get("DEMO")):
+            raise ConfigurationError(MISSING_SECRET_KEY)
+        # A test or demo process may run on a random key: tokens stay valid (they are stored
+        # hashed), but plugin secrets encrypted with it are unreadable after a restart and in
+        # any other process.
         settings["SECRET_KEY"] = secrets.token_urlsafe(32)
         settings["SECRET_KEY_GENERATED"] = True
     return settings

@@ -20,8 +20,12 @@ class Context:
     def app(self):
         if self._app is None:
             from mallkit.core.app import create_app
+            from mallkit.core.config import ConfigurationError
 
-            self._app = create_app()
+            try:
+                self._app = create_app()
+            except ConfigurationError as exc:  # a message, not a traceback
+                raise click.ClickException(str(exc)) from exc
         return self._app
 
     def migrated_app(self):
@@ -454,18 +458,16 @@ def worker(ctx, interval, once) -> None:
 
     Run as many workers as you like against one database: each task runs once.
     """
-    import logging
-
+    from mallkit.core.observability import configure_logging
     from mallkit.core.tasks.worker import Worker
 
     task_worker = Worker(ctx.app, interval=interval)
     if once:
         click.echo(f"{task_worker.run_once()} task(s) run")
         return
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)  # no line per poll
+    # JSON lines on stderr unless LOG_FORMAT says text (docs/deployment.md)
+    config = ctx.app.config
+    configure_logging(config.get("LOG_FORMAT") or "json", config.get("LOG_LEVEL") or "INFO")
     task_worker.run_forever()
 
 
@@ -490,6 +492,7 @@ def demo(host, port, database, no_serve) -> None:
         {
             "DATABASE_URL": database,
             "SECRET_KEY": _demo_secret(),
+            "DEMO": True,
             "REQUIRE_ADMIN_2FA": False,
             "SHARE_BASE_URL": f"http://{host}:{port}/shop",
         }

@@ -7,6 +7,7 @@ from click.testing import CliRunner
 from mallkit.core import cli as cli_module
 from mallkit.core import db as dbm
 from mallkit.core import migrate
+from mallkit.core.testing import TEST_SECRET
 
 
 def test_upgrade_twice_applies_nothing_the_second_time(app):
@@ -67,6 +68,7 @@ def test_plugins_add_cli_commands(app, merchant, mallkit_database_url, monkeypat
 
     Visit.create(merchant_id=merchant.id)
     monkeypatch.setenv("MALLKIT_DATABASE_URL", mallkit_database_url)
+    monkeypatch.setenv("MALLKIT_SECRET_KEY", TEST_SECRET)
     r = CliRunner().invoke(cli_module.cli, ["hello-visits", "--merchant", str(merchant.id)])
     assert r.exit_code == 0, r.output
     assert r.output.strip() == f"merchant {merchant.id}: 1 visit(s)"
@@ -90,6 +92,7 @@ def test_commands_on_a_database_never_migrated_say_to_run_db_upgrade(tmp_path, m
     """No traceback: a message naming ``mallkit db upgrade`` and exit status 1."""
     url = f"sqlite:///{tmp_path / 'never-migrated.db'}"
     monkeypatch.setenv("MALLKIT_DATABASE_URL", url)
+    monkeypatch.setenv("MALLKIT_SECRET_KEY", TEST_SECRET)
     runner = CliRunner()
     commands = [
         ["plugins", "enable", "hello", "--merchant", "1"],

@@ -54,7 +54,7 @@ def test_a_plugin_that_fails_to_import_stops_start_up_naming_it(monkeypatch, mal
 
     monkeypatch.setattr("mallkit.core.plugins.entry_points", fake)
     with pytest.raises(PluginLoadError, match="'broken'.*failed to import"):
-        create_app({"DATABASE_URL": mallkit_database_url})
+        create_app({"DATABASE_URL": mallkit_database_url, "TESTING": True})
 
 
 def test_incompatible_plugin_is_refused_naming_it():
@@ -65,7 +65,7 @@ def test_incompatible_plugin_is_refused_naming_it():
 
 def test_misspelt_hook_is_caught_at_start_up(mallkit_database_url):
     with pytest.raises(PluginLoadError, match="misspelt.*on_plugin_enabeld"):
-        create_app({"DATABASE_URL": mallkit_database_url}, plugins=[misspelt])
+        create_app({"DATABASE_URL": mallkit_database_url, "TESTING": True}, plugins=[misspelt])
 
 
 def test_an_isolated_hook_takes_no_wrappers():
