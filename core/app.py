@@ -7,9 +7,9 @@ from pathlib import Path
 from typing import Any
 
 import swagger_ui_bundle
-from flask import Flask, send_from_directory
+from flask import Flask, request, send_from_directory
 
-from mallkit.core import __version__, db
+from mallkit.core import __version__, db, observability
 from mallkit.core.accounts.api import blp as accounts_blp
 from mallkit.core.accounts.merchants.api import blp as merchants_blp
 from mallkit.core.api import MallkitApi, install_error_handlers, install_request_guards
@@ -79,6 +79,7 @@ def create_app(config: dict[str, Any] | None = None, *, plugins: list | None = N
 
     api = MallkitApi(app)
     app.extensions["mallkit"] = Mallkit(plugins=host, api=api)
+    observability.install(app)  # first: request ids on every answer, errors included
     install_request_guards(app, api)
     install_security_headers(app)
     install_error_handlers(app)
@@ -125,7 +126,8 @@ def _install_db_lifecycle(app: Flask) -> None:
 
     @app.before_request
     def _connect() -> None:
-        db.database.connect(reuse_if_open=True)
+        if request.endpoint not in observability.PROBES:  # they connect when they must
+            db.database.connect(reuse_if_open=True)
 
     @app.teardown_request
     def _close(exc: BaseException | None) -> None:

@@ -20,8 +20,20 @@ PAGE_POLICY = (
     "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
     "img-src 'self' data:; frame-ancestors 'none'"
 )
-EXPOSED = ["Retry-After", "X-Pagination", "RateLimit-Limit", "RateLimit-Remaining"]
-ALLOWED_HEADERS = ["Authorization", "Content-Type", "Idempotency-Key", "X-Mallkit-Device"]
+EXPOSED = [
+    "Retry-After",
+    "X-Pagination",
+    "RateLimit-Limit",
+    "RateLimit-Remaining",
+    "X-Request-Id",
+]
+ALLOWED_HEADERS = [
+    "Authorization",
+    "Content-Type",
+    "Idempotency-Key",
+    "X-Mallkit-Device",
+    "X-Request-Id",
+]
 
 
 def install_security_headers(app: Flask) -> None:

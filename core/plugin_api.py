@@ -57,6 +57,8 @@ Groups, each documented in ``docs/plugins.md``:
   :func:`order_source`; docs/shares.md), the store's staff (:func:`merchant_staff`, since
   API 1.3);
 - REST schemas of the core a plugin's routes answer with: :class:`PaymentAttemptOut`;
+- operations: :func:`count_notification_verdict` (a notification's outcome in ``/metrics``,
+  since API 1.3);
 - tooling: :func:`create_app` (for a plugin's CLI commands), :mod:`simkit`, the
   gateway-simulator kit.
 """
@@ -111,6 +113,7 @@ from mallkit.core.errors import (
     ValidationError,
 )
 from mallkit.core.idempotency import request_key as idempotency_key
+from mallkit.core.metrics import count_notification_verdict
 from mallkit.core.money import Money, apportion
 from mallkit.core.orders.machine import SYSTEM, Actor, OrderTransition
 from mallkit.core.orders.machine import transition as transition_order
@@ -279,6 +282,8 @@ __all__ = [
     "share_url",
     "start_payment",
     "transition_order",
+    # operations
+    "count_notification_verdict",
     # tooling
     "create_app",
     "simkit",

@@ -8,7 +8,9 @@ from typing import Any
 
 from flask import current_app, has_request_context, request
 
+from mallkit.core import metrics
 from mallkit.core.accounts.merchants.models import Merchant
+from mallkit.core.db import on_commit
 from mallkit.core.errors import Conflict, NotFound
 from mallkit.core.payments.channel import ChannelContext, PaymentChannel
 from mallkit.core.payments.models import PaymentLog
@@ -78,3 +80,5 @@ def record_log(
         detail=detail,
     )
     log.info("payment %s %s %s: %s %s", channel, action, reference, verdict, detail or "")
+    if action == "notify":  # counted once the log row commits
+        on_commit(lambda: metrics.count_payment_notification(channel, verdict))

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import fields, validate
 
 from mallkit.core.accounts import auth
 from mallkit.core.api import PeeweePage, Schema, UtcDateTime
+from mallkit.core.tasks import heartbeat
 from mallkit.core.tasks import queue as tasks
 from mallkit.core.tasks.queue import ScheduledTask
 
@@ -69,3 +71,50 @@ class AdminTaskRetry(MethodView):
         ``task_key_taken`` when a newer task with its dedupe key is still to run."""
         admin = auth.require_admin()
         return tasks.retry(task_id, actor_id=admin.id)
+
+
+class KindLag(Schema):
+    kind = fields.String()
+    due = fields.Integer()
+    oldest_due_seconds = fields.Float(metadata={"description": "how long its oldest has waited"})
+
+
+class WorkerOut(Schema):
+    worker_id = fields.String()
+    hostname = fields.String()
+    pid = fields.Integer()
+    started_at = UtcDateTime()
+    seen_at = UtcDateTime()
+
+
+class QueueOut(Schema):
+    due = fields.Integer(metadata={"description": "pending tasks whose time has come"})
+    oldest_due_seconds = fields.Float(
+        metadata={"description": "the lag: how long the oldest due task has waited (0: none)"}
+    )
+    scheduled = fields.Integer(metadata={"description": "pending tasks due later"})
+    running = fields.Integer()
+    abandoned = fields.Integer(
+        metadata={"description": "running tasks whose lease ran out (their worker died)"}
+    )
+    failed = fields.Integer()
+    due_by_kind = fields.List(fields.Nested(KindLag))
+    workers = fields.List(
+        fields.Nested(WorkerOut),
+        metadata={"description": "workers seen within WORKER_STALE_SECONDS"},
+    )
+    last_heartbeat_seconds = fields.Float(
+        allow_none=True, metadata={"description": "since any worker last reported; None: never"}
+    )
+
+
+@blp.route("/admin/tasks/queue")
+class AdminTaskQueue(MethodView):
+    @blp.response(200, QueueOut)
+    def get(self):
+        """The durable task queue's lag: tasks due now and how long the oldest has waited, by
+        kind; scheduled, running, abandoned and failed counts; the live task workers
+        (platform admin)."""
+        auth.require_admin()
+        stale = float(current_app.config.get("WORKER_STALE_SECONDS") or 60)
+        return heartbeat.queue_stats(stale_seconds=stale)

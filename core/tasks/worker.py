@@ -29,7 +29,8 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 from flask import Flask
 
-from mallkit.core.tasks import recurring
+from mallkit.core.db import utcnow
+from mallkit.core.tasks import heartbeat, recurring
 from mallkit.core.tasks.runner import _connected, run_due
 
 log = logging.getLogger("mallkit.worker")
@@ -69,6 +70,8 @@ class Worker:
         self.batch_size = batch_size
         self.sweep_interval = recurring.sweep_interval(app.config)
         self._next_sweep = 0.0  # the first poll schedules recurring jobs
+        self._next_beat = 0.0  # the first poll reports this worker alive
+        self.started_at = utcnow()
         self._stopping = threading.Event()
         self.scheduler = BackgroundScheduler(
             timezone=dt.UTC,
@@ -98,6 +101,7 @@ class Worker:
         """
         total = 0
         with self.app.app_context():
+            self._beat()
             self._sweep()
             while not self._stopping.is_set():
                 try:
@@ -111,6 +115,24 @@ class Worker:
                 if claimed < self.batch_size:
                     break
         return total
+
+    def _beat(self) -> None:
+        """Report this worker alive (``worker_heartbeat``), every ``BEAT_SECONDS`` at most."""
+        if time.monotonic() < self._next_beat:
+            return
+        self._next_beat = time.monotonic() + heartbeat.BEAT_SECONDS
+        try:
+            with _connected():
+                heartbeat.beat(self.worker_id, started_at=self.started_at)
+        except Exception:
+            log.exception("worker %s: recording the heartbeat failed", self.worker_id)
+
+    def _forget(self) -> None:
+        try:
+            with self.app.app_context(), _connected():
+                heartbeat.forget(self.worker_id)
+        except Exception:
+            log.exception("worker %s: removing the heartbeat failed", self.worker_id)
 
     def _sweep(self) -> None:
         """Schedule recurring jobs that lack their next occurrence, every sweep interval."""
@@ -137,6 +159,7 @@ class Worker:
         self._stopping.set()
         if self.scheduler.running:
             self.scheduler.shutdown(wait=wait)
+            self._forget()
         log.info("worker %s stopped", self.worker_id)
 
     def run_forever(self) -> None:
