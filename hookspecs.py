@@ -50,6 +50,7 @@ if TYPE_CHECKING:
         PricingContext,
         ShippingQuote,
     )
+    from mallkit.core.console import ConsolePage
     from mallkit.core.orders.machine import Actor, OrderTransition
     from mallkit.core.orders.models import Order
     from mallkit.core.payments.channel import PaymentChannel
@@ -632,6 +633,20 @@ def on_chat_message_offline(
     (HTML-escaped), ``payload``, ``created_at``); ``recipient_id`` — the user to notify, or
     ``None`` for the store's queue; ``unread`` — how many messages that side has not read.
     Applies: merchant-scoped (the conversation's store).
+    """
+
+
+@hookspec
+def register_console_pages() -> list[ConsolePage]:
+    """Add pages to the web console (``/console/``): menu entries with a list, its columns,
+    row actions and forms — described, so the plugin ships no front-end code — or a small ES
+    module of the plugin's own (``component``, served from its ``console/`` folder).
+
+    When: when the console asks which pages to show (``GET /merchants/{id}/console``,
+    ``GET /admin/console``). Returns: collects all; a list of ``ConsolePage``.
+    Applies: platform-wide; the core shows a merchant-scope page only to staff of stores that
+    enabled the plugin and whose role is in the page's ``roles``, and platform-scope pages
+    to platform admins. The routes the page calls check permissions as always.
     """
 
 

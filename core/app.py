@@ -16,6 +16,8 @@ from mallkit.core.api import MallkitApi, install_error_handlers, install_request
 from mallkit.core.catalog.api import BLUEPRINTS as catalog_blueprints
 from mallkit.core.checkout.api import blp as cart_blp
 from mallkit.core.config import load_settings
+from mallkit.core.console import blp as console_blp
+from mallkit.core.console import install_plugin_assets
 from mallkit.core.http_headers import install_security_headers
 from mallkit.core.limits import init_limits
 from mallkit.core.orders.api import blp as orders_blp
@@ -93,6 +95,7 @@ def create_app(config: dict[str, Any] | None = None, *, plugins: list | None = N
     api.register_blueprint(payments_blp)
     api.register_blueprint(shares_blp)
     api.register_blueprint(tasks_blp)
+    api.register_blueprint(console_blp)
     for catalog_blp in catalog_blueprints:
         api.register_blueprint(catalog_blp)
     with app.app_context():
@@ -101,6 +104,7 @@ def create_app(config: dict[str, Any] | None = None, *, plugins: list | None = N
                 api.register_blueprint(blp)
     tasks.init_app(app)  # a job kind registered twice stops start-up here
     install_web_apps(app)
+    install_plugin_assets(app)
     init_storage(app)
 
     assets = Path(swagger_ui_bundle.swagger_ui_path)

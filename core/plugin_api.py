@@ -16,6 +16,8 @@ Groups, each documented in ``docs/plugins.md``:
 
 - declaring a plugin: :class:`PluginMeta`, :class:`MigrationSource`, :func:`plugin_blueprint`,
   :func:`merchant_plugins`, :func:`configure_plugin`;
+- console pages (``register_console_pages``, docs/console.md): :class:`ConsolePage`,
+  :class:`ConsoleColumn`, :class:`ConsoleAction`, :class:`ConsoleForm` (since API 1.3);
 - value types the hooks exchange: :class:`PriceCandidate`, :class:`Adjustment`,
   :class:`ShippingQuote`, :class:`CheckoutLine`, :class:`CheckoutOrder`,
   :class:`PricingContext`, :class:`OrderTransition`, :class:`JobHandler` (durable tasks;
@@ -92,6 +94,7 @@ from mallkit.core.checkout.proposals import (
     PricingContext,
     ShippingQuote,
 )
+from mallkit.core.console import ConsoleAction, ConsoleColumn, ConsoleForm, ConsolePage
 from mallkit.core.db import (
     BaseModel,
     JSONField,
@@ -177,6 +180,11 @@ __all__ = [
     "configure_plugin",
     "merchant_plugins",
     "plugin_blueprint",
+    # console pages (register_console_pages)
+    "ConsoleAction",
+    "ConsoleColumn",
+    "ConsoleForm",
+    "ConsolePage",
     # value types the hooks exchange
     "Actor",
     "Adjustment",

@@ -32,6 +32,7 @@ from mallkit.core import __version__
 from mallkit.core.db import transaction
 from mallkit.core.errors import NotFound, PluginLoadError
 from mallkit.core.plugin_store import load_merchant_plugins, settings_version
+from mallkit.core.schema_json import json_schema
 
 ENTRY_POINT_GROUP = "mallkit.plugins"
 log = logging.getLogger("mallkit.plugins")
@@ -118,6 +119,7 @@ class LoadedPlugin:
             "distribution": self.distribution,
             "config_fields": sorted(m.config_schema().fields) if m.config_schema else [],
             "secret_fields": sorted(m.secret_fields()),
+            "config_schema": json_schema(m.config_schema),
         }
 
 

@@ -505,6 +505,7 @@ def demo(host, port, database, no_serve) -> None:
         click.echo("  " + line)
     click.echo(
         f"\n  Shop: http://{host}:{port}/shop/  (the storefront; open it at phone width)"
+        f"\n  Console: http://{host}:{port}/console/  (sign in as the admin, owner or agent above)"
         f"\n  API:  http://{host}:{port}/api/v1\n  Docs: http://{host}:{port}/api/docs\n"
     )
     if not no_serve:

@@ -10,7 +10,7 @@ from flask import Flask
 from mallkit.core import migrate, plugin_settings
 from mallkit.core.accounts import service as accounts
 from mallkit.core.accounts.merchants import service as merchants
-from mallkit.core.accounts.merchants.models import Merchant
+from mallkit.core.accounts.merchants.models import Merchant, StaffMember
 from mallkit.core.accounts.models import Address, User
 from mallkit.core.accounts.service import save_address
 from mallkit.core.catalog.models import Sku
@@ -27,6 +27,7 @@ OWNER = ("owner@demo.mallkit.dev", "demo-owner-1")
 BUYER = ("buyer@demo.mallkit.dev", "demo-buyer-1")
 # A second buyer, for plugins that show two buyers together (a promoter and their team).
 FRIEND = ("friend@demo.mallkit.dev", "demo-friend-1")
+AGENT = ("agent@demo.mallkit.dev", "demo-agent-1")  # customer-service staff (role agent)
 STORE = "Demo Store 演示商城"
 
 
@@ -119,6 +120,11 @@ def seed(app: Flask) -> list[str]:
                 plugin_settings.enable(merchant, name, None)
             except MallkitError as exc:
                 notes.append(f"plugin {name} left off: {exc.message}")
+        agent = _user(*AGENT, "Demo agent")
+        if not StaffMember.select().where(
+            (StaffMember.merchant == merchant.id) & (StaffMember.user == agent.id)
+        ).exists():
+            merchants.add_staff(merchant, AGENT[0], "agent")
         _catalog(merchant)
         buyer = User.get(User.email == BUYER[0])
         if not Address.select().where(Address.user == buyer.id).exists():
@@ -139,6 +145,7 @@ def seed(app: Flask) -> list[str]:
     lines = [
         f"platform admin  {ADMIN[0]} / {ADMIN[1]}",
         f"merchant owner  {OWNER[0]} / {OWNER[1]}  (merchant id {merchant.id}: {STORE})",
+        f"store agent     {AGENT[0]} / {AGENT[1]}  (staff role agent: orders, chats)",
         f"buyer           {BUYER[0]} / {BUYER[1]}",
         f"second buyer    {FRIEND[0]} / {FRIEND[1]}",
         f"plugins on      {', '.join(enabled) or '(none installed)'}",

@@ -37,6 +37,7 @@ class WebApp:
 WEB_APPS: list[WebApp] = [
     # the demo storefront (docs/storefront.md): a phone-first H5 shop on the public REST API
     WebApp("shop", "shop", "shop"),
+    WebApp("console", "console", "console"),  # merchant and platform console (docs/console.md)
 ]
 
 

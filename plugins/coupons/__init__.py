@@ -40,6 +40,13 @@ def register_blueprints(app):
 
 
 @hookimpl
+def register_console_pages():
+    from mallkit.plugins.coupons.console import PAGES
+
+    return PAGES
+
+
+@hookimpl
 def grant_coupon(merchant, buyer, template_id, channel):
     coupon = service.grant(merchant.id, template_id, buyer.id, channel)
     return {"coupon_id": coupon.id, "template_id": template_id, "name": coupon.template.name}

@@ -19,6 +19,7 @@ from mallkit.core.accounts.merchants.schemas import (
     MerchantOut,
     MerchantPluginOut,
     MerchantSettingsIn,
+    MerchantStatusIn,
     PluginConfigIn,
     PluginConfigRequiredIn,
     PluginOut,
@@ -68,6 +69,25 @@ class AdminMerchants(MethodView):
                     errors={"owner_login": ["No such account."]},
                 )
         return service.create_merchant(data, owner=owner, actor_id=admin.id)
+
+
+@blp.route("/admin/merchants/<int:merchant_id>")
+class AdminMerchant(MethodView):
+    @blp.response(200, MerchantOut)
+    def get(self, merchant_id):
+        """One merchant (platform admin)."""
+        auth.require_admin()
+        return service.get_merchant(merchant_id)
+
+    @blp.arguments(MerchantStatusIn)
+    @blp.response(200, MerchantOut)
+    def patch(self, data, merchant_id):
+        """Suspend (``is_active: false``) or reinstate a merchant (platform admin; audited).
+        A suspended store is hidden from buyers and takes no orders; its staff keep access."""
+        admin = auth.require_admin()
+        return service.set_active(
+            service.get_merchant(merchant_id), data["is_active"], actor_id=admin.id
+        )
 
 
 @blp.route("/admin/plugins")

@@ -30,6 +30,13 @@ class MerchantCreateIn(MerchantSettingsIn):
     )
 
 
+class MerchantStatusIn(Schema):
+    is_active = fields.Boolean(
+        required=True,
+        metadata={"description": "false suspends the store: hidden from buyers, no new orders"},
+    )
+
+
 class MerchantOut(MerchantSettingsIn):
     id = fields.Integer()
     is_active = fields.Boolean()
@@ -88,6 +95,13 @@ class PluginOut(Schema):
     distribution = fields.String()
     config_fields = fields.List(fields.String())
     secret_fields = fields.List(fields.String())
+    config_schema = fields.Dict(
+        allow_none=True,
+        metadata={
+            "description": "The config schema as JSON Schema (null: takes no configuration); "
+            'secret fields carry "x-secret": true'
+        },
+    )
 
 
 class MerchantPluginOut(PluginOut):

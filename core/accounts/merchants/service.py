@@ -68,6 +68,28 @@ def update_settings(merchant: Merchant, changes: dict[str, Any], *, actor_id=Non
     return Merchant.get_by_id(merchant.id)
 
 
+def set_active(merchant: Merchant, active: bool, *, actor_id=None) -> Merchant:
+    """Suspend or reinstate a store; recorded in the audit log when it changes."""
+    with transaction():
+        # a conditional update: of two concurrent requests only one changes the row and audits
+        changed = (
+            Merchant.update(is_active=active)
+            .where((Merchant.id == merchant.id) & (Merchant.is_active != active))
+            .execute()
+        )
+        if changed:
+            audit.record(
+                "merchant.reinstate" if active else "merchant.suspend",
+                actor_id=actor_id,
+                merchant_id=merchant.id,
+                target_type="merchant",
+                target_id=merchant.id,
+                before={"is_active": not active},
+                after={"is_active": active},
+            )
+    return Merchant.get_by_id(merchant.id)
+
+
 def add_staff(merchant: Merchant, login: str, role: str, *, actor_id=None) -> StaffMember:
     """Make the user with this e-mail/phone staff of the merchant."""
     field, value = normalise_login(login)

@@ -2,7 +2,8 @@
 
 Shows every part of a plugin: ``meta`` with a config schema (``api_token`` is a secret), a
 migration folder for its own table, a blueprint made with ``plugin_blueprint`` (404 for
-merchants that have not enabled it) and a merchant-scoped hook.
+merchants that have not enabled it), a merchant-scoped hook and a page in the web console
+(``register_console_pages`` with its own small component, ``console/greeting.js``).
 """
 
 from pathlib import Path
@@ -12,6 +13,7 @@ from flask.views import MethodView
 from marshmallow import Schema, fields, validate
 
 from mallkit.core.plugin_api import (
+    ConsolePage,
     MigrationSource,
     PluginMeta,
     create_app,
@@ -80,3 +82,18 @@ def register_cli_commands(cli):
         with create_app().app_context():
             count = Visit.select().where(Visit.merchant_id == merchant_id).count()
         click.echo(f"merchant {merchant_id}: {count} visit(s)")
+
+
+@hookimpl
+def register_console_pages():
+    return [
+        ConsolePage(
+            key="greeting",
+            title="问候",
+            title_en="Greeting",
+            group="plugins",
+            component="greeting.js",
+            description="示例插件：店铺的问候语及其展示次数。",
+            description_en="The example plugin: the store's greeting and how often it was served.",
+        )
+    ]

@@ -1,0 +1,184 @@
+"""The web console's server side: the pages plugins add (``register_console_pages``, through
+the coupons plugin and the example hello plugin), plugin config schemas as JSON Schema, the
+console's files, and suspending a merchant."""
+
+from __future__ import annotations
+
+import pytest
+from marshmallow import Schema, fields, validate
+
+from mallkit.core.accounts.merchants.service import add_staff
+from mallkit.core.audit import AuditLog
+from mallkit.core.console import ConsoleColumn, ConsoleForm, ConsolePage
+from mallkit.core.schema_json import json_schema
+from mallkit.core.testing import concurrently, make_account
+
+
+def pages(client, merchant, account):
+    answer = client.get(f"/api/v1/merchants/{merchant.id}/console", headers=account.headers)
+    assert answer.status_code == 200, answer.json
+    return answer.json
+
+
+def test_staff_see_the_pages_of_the_plugins_their_store_enabled(
+    client, merchant, owner, enable_plugin
+):
+    ids = [p["id"] for p in pages(client, merchant, owner)["pages"]]
+    assert "coupons/templates" not in ids and "hello/greeting" not in ids
+    with enable_plugin("coupons", merchant), enable_plugin("hello", merchant):
+        answer = pages(client, merchant, owner)
+        assert answer["role"] == "owner"
+        by_id = {p["id"]: p for p in answer["pages"]}
+        coupons = by_id["coupons/templates"]
+        assert coupons["path"] == "/merchants/{merchant_id}/coupon-templates"
+        assert {"field": "amount", "title": {"zh": "面额", "en": "Amount"}, "kind": "money"} in (
+            coupons["columns"]
+        )
+        form = coupons["create"]
+        assert form["money"] == ["threshold", "amount", "cap"]
+        assert form["schema"]["properties"]["type"]["enum"] == [
+            "full_reduction",
+            "discount",
+            "no_threshold",
+        ]
+        assert "name" in form["schema"]["required"]
+        assert by_id["hello/greeting"]["component"] == "/web/plugins/hello/greeting.js"
+
+
+def test_pages_follow_the_role(client, merchant, owner, enable_plugin):
+    agent = make_account(email="agent@console.test")
+    add_staff(merchant, agent.user.email, "agent")
+    with enable_plugin("coupons", merchant), enable_plugin("hello", merchant):
+        answer = pages(client, merchant, agent)
+        ids = [p["id"] for p in answer["pages"]]
+        assert answer["role"] == "agent"
+        assert "hello/greeting" in ids  # every role
+        assert "coupons/templates" not in ids  # owner and manager only
+
+
+def test_nobody_else_reads_a_store_console(client, merchant, other_merchant, buyer, admin):
+    url = f"/api/v1/merchants/{merchant.id}/console"
+    assert client.get(url).status_code == 401
+    assert client.get(url, headers=buyer.headers).status_code == 403
+    stranger = other_merchant.owner_account
+    assert client.get(url, headers=stranger.headers).status_code == 403
+    answer = client.get(url, headers=admin.headers)
+    assert answer.status_code == 200 and answer.json["role"] == "admin"
+    assert client.get("/api/v1/merchants/999999/console", headers=admin.headers).status_code == 404
+
+
+def test_the_platform_console_is_for_platform_admins(client, admin, owner):
+    assert client.get("/api/v1/admin/console", headers=owner.headers).status_code == 403
+    answer = client.get("/api/v1/admin/console", headers=admin.headers)
+    assert answer.status_code == 200
+    assert answer.json["role"] == "admin"
+    assert all(p["scope"] == "platform" for p in answer.json["pages"])
+
+
+def test_plugin_config_schema_is_served_as_json_schema(client, merchant, owner, enable_plugin):
+    with enable_plugin("hello", merchant, {"greeting": "hi", "api_token": "s3cret"}):
+        plugins = client.get(f"/api/v1/merchants/{merchant.id}/plugins", headers=owner.headers).json
+    hello = next(p for p in plugins if p["name"] == "hello")
+    schema = hello["config_schema"]
+    assert schema["properties"]["greeting"] == {
+        "type": "string",
+        "default": "你好",
+        "minLength": 1,
+        "maxLength": 50,
+    }
+    assert schema["properties"]["api_token"]["x-secret"] is True
+    assert hello["config"]["api_token"] == "********"  # masked, never the secret
+    no_config = next(p for p in plugins if p["config_fields"] == [])
+    assert no_config["config_schema"] is None or no_config["config_schema"]["properties"] == {}
+
+
+def test_json_schema_of_nested_and_validated_fields():
+    class Line(Schema):
+        sku_id = fields.Integer(required=True)
+
+    class Form(Schema):
+        count = fields.Integer(required=True, validate=validate.Range(min=1, max=9))
+        kind = fields.String(validate=validate.OneOf(["a", "b"]))
+        lines = fields.List(fields.Nested(Line))
+        token = fields.String(metadata={"secret": True})
+
+    schema = json_schema(Form)
+    assert schema["required"] == ["count"]
+    assert schema["properties"]["count"]["minimum"] == 1
+    assert schema["properties"]["count"]["maximum"] == 9
+    assert schema["properties"]["kind"]["enum"] == ["a", "b"]
+    assert schema["properties"]["lines"]["items"]["properties"]["sku_id"]["type"] == "integer"
+    assert schema["properties"]["token"]["x-secret"] is True
+    schema["properties"].clear()  # a copy: the cache is not changed
+    assert json_schema(Form)["properties"]
+
+
+def test_console_page_descriptions_are_checked():
+    with pytest.raises(ValueError, match="either a list path or a component"):
+        ConsolePage(key="x", title="X")
+    with pytest.raises(ValueError, match="scope"):
+        ConsolePage(key="x", title="X", path="/x", scope="galaxy")
+    with pytest.raises(ValueError, match="roles"):
+        ConsolePage(key="x", title="X", path="/x", roles=("janitor",))
+    with pytest.raises(ValueError, match="kind"):
+        ConsoleColumn("x", "X", kind="sparkles")
+
+    class In(Schema):
+        a = fields.Integer(required=True)
+        b = fields.String()
+
+    assert list(ConsoleForm(In, only=("b",)).to_dict()["schema"]["properties"]) == ["b"]
+
+
+def test_the_console_and_plugin_modules_are_served(client):
+    index = client.get("/console/")
+    assert index.status_code == 200 and b'src="/console/app.js"' in index.data
+    deep = client.get("/console/m/1/orders/5")  # the app routes in the browser
+    assert deep.status_code == 200 and deep.data == index.data
+    for name in ("app.js", "lib.js", "texts.js", "console.css", "pages/orders.js"):
+        assert client.get(f"/console/{name}").status_code == 200, name
+    assert client.get("/console/nothing.js").status_code == 404
+    module = client.get("/web/plugins/hello/greeting.js")
+    assert module.status_code == 200
+    assert module.mimetype in {"text/javascript", "application/javascript"}
+    assert client.get("/web/plugins/hello/../__init__.py").status_code == 404
+    assert client.get("/web/plugins/hello/nothing.js").status_code == 404
+    assert client.get("/web/plugins/nobody/greeting.js").status_code == 404
+
+
+def test_a_platform_admin_suspends_and_reinstates_a_merchant(client, admin, merchant, owner):
+    url = f"/api/v1/admin/merchants/{merchant.id}"
+    assert client.patch(url, json={"is_active": False}, headers=owner.headers).status_code == 403
+    assert client.patch(url, json={}, headers=admin.headers).status_code == 422
+    answer = client.patch(url, json={"is_active": False}, headers=admin.headers)
+    assert answer.status_code == 200 and answer.json["is_active"] is False
+    assert client.get(f"/api/v1/stores/{merchant.id}").status_code == 404
+    assert client.get(url, headers=admin.headers).json["is_active"] is False
+    answer = client.patch(url, json={"is_active": True}, headers=admin.headers)
+    assert answer.json["is_active"] is True
+    actions = [
+        row.action
+        for row in AuditLog.select()
+        .where(AuditLog.merchant_id == merchant.id)
+        .order_by(AuditLog.id)
+    ]
+    assert actions[-2:] == ["merchant.suspend", "merchant.reinstate"]
+    assert (
+        client.patch(
+            "/api/v1/admin/merchants/999999", json={"is_active": False}, headers=admin.headers
+        ).status_code
+        == 404
+    )
+
+
+def test_suspending_twice_at_once_is_recorded_once(app, admin, merchant):
+    from mallkit.core.accounts.merchants import service
+
+    results = concurrently(
+        app, lambda i: service.set_active(merchant, False, actor_id=admin.user.id), 5
+    )
+    assert all(not isinstance(r, Exception) for r in results), results
+    suspended = AuditLog.select().where(
+        (AuditLog.merchant_id == merchant.id) & (AuditLog.action == "merchant.suspend")
+    )
+    assert suspended.count() == 1
