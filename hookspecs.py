@@ -364,6 +364,18 @@ def on_order_placed(
 
 
 @hookspec
+def on_shipment_created(order: Order, shipment: Any) -> None:
+    """React to a parcel of the order being shipped (subscribe its tracking number).
+
+    When: inside the shipping transaction, after the ``Shipment`` and its lines are written
+    and before the order becomes ``shipped`` (a partial shipment calls it too). Vetoes:
+    raising refuses the shipment and nothing is written. Call carriers after commit (schedule
+    a task). Parameters: ``shipment`` — the ``Shipment`` (``id``, ``carrier``,
+    ``tracking_number``, ``shipped_at``). Applies: merchant-scoped (the order's merchant).
+    """
+
+
+@hookspec
 def validate_order_transition(order: Order, source: str, target: str, actor: Actor) -> None:
     """Guard an order state change (a group order may not ship before the group succeeds).
 

@@ -28,7 +28,7 @@ Groups, each documented in ``docs/plugins.md``:
   by the platform, since API 1.2);
 - the core's rows a plugin reads: :class:`Merchant`, :class:`User`, :class:`Product`,
   :class:`Sku`, :class:`Order`, :class:`OrderLine`, :class:`PaymentAttempt`, :class:`Refund`,
-  :class:`ScheduledTask`, :class:`ShareLink`;
+  :class:`ScheduledTask`, :class:`ShareLink`, :class:`Shipment` (a parcel, since API 1.3);
 - addresses: :func:`locate_address` (an address's region codes and coordinates, from the
   ``locate_address`` hook; since API 1.3);
 - catalog: :func:`category_lineage` (a category's ancestors, for scopes that include
@@ -50,6 +50,7 @@ Groups, each documented in ``docs/plugins.md``:
 - errors: :class:`MallkitError` and its subclasses (:class:`OutOfStock` for allocators);
 - the service verbs plugins legitimately call: orders (:func:`buyer_order`,
   :func:`merchant_order`, :func:`cancel_order`, :func:`transition_order`,
+  :func:`restart_auto_confirm` (the auto-confirm countdown from a delivery, since API 1.3),
   :func:`place_virtual_order`), payments
   (:func:`start_payment`, :func:`record_payment`, :func:`channel_context`,
   :func:`record_payment_log`), refunds (:func:`refund_order`; :func:`refund_lines` for
@@ -120,8 +121,8 @@ from mallkit.core.metrics import count_notification_verdict
 from mallkit.core.money import Money, apportion
 from mallkit.core.orders.machine import SYSTEM, Actor, OrderTransition
 from mallkit.core.orders.machine import transition as transition_order
-from mallkit.core.orders.models import Order, OrderLine
-from mallkit.core.orders.service import buyer_order, merchant_order
+from mallkit.core.orders.models import Order, OrderLine, Shipment
+from mallkit.core.orders.service import buyer_order, merchant_order, restart_auto_confirm
 from mallkit.core.orders.service import cancel as cancel_order
 from mallkit.core.orders.virtual import place_virtual_order
 from mallkit.core.payments.channel import (
@@ -218,6 +219,7 @@ __all__ = [
     "Refund",
     "ScheduledTask",
     "ShareLink",
+    "Shipment",
     "Sku",
     "User",
     # addresses
@@ -286,6 +288,7 @@ __all__ = [
     "record_payment_log",
     "refund_lines",
     "refund_order",
+    "restart_auto_confirm",
     "schedule_task",
     "share_url",
     "start_payment",

@@ -9,10 +9,10 @@ from typing import Any
 from mallkit.core import audit
 from mallkit.core.accounts.merchants.models import Merchant
 from mallkit.core.catalog import stock
-from mallkit.core.db import database, is_postgres, transaction, utcnow
+from mallkit.core.db import as_utc, database, is_postgres, transaction, utcnow
 from mallkit.core.errors import Conflict, NotFound, ValidationError
 from mallkit.core.money import apportion
-from mallkit.core.orders.machine import Actor, record_event, transition
+from mallkit.core.orders.machine import SYSTEM, Actor, record_event, transition
 from mallkit.core.orders.models import (
     STOCK_AT_PAY,
     STOCK_AT_PLACE,
@@ -223,6 +223,7 @@ def ship(
                     errors={str(line_id): ["More than is left to ship."]},
                 )
             ShipmentLine.create(shipment=shipment, order_line=line_id, quantity=quantity)
+        merchant_plugins(order.merchant_id).hook.on_shipment_created(order=order, shipment=shipment)
         left = (
             OrderLine.select()
             .where(
@@ -255,6 +256,31 @@ def ship(
                 dedupe_key=f"{AUTO_CONFIRM}:{order.id}",
             )
     return shipment
+
+
+def restart_auto_confirm(order: Order, start: dt.datetime | None = None) -> dt.datetime | None:
+    """Start the auto-confirm countdown again from ``start`` (default now): the order is
+    confirmed ``auto_confirm_days`` after it — a tracking plugin calls it when the parcel is
+    delivered. Only a ``shipped`` order has a countdown; returns when it now ends, or None
+    (not shipped). Idempotent: the same ``start`` gives the same end. Inside the caller's
+    transaction."""
+    with transaction():
+        order = reload(order)
+        if order.status != "shipped":
+            return None
+        days = settings_for(order.merchant_id).auto_confirm_days
+        run_at = (as_utc(start) if start else utcnow()) + dt.timedelta(days=days)
+        key = f"{AUTO_CONFIRM}:{order.id}"
+        if not tasks.reschedule(key, run_at):
+            tasks.schedule(
+                AUTO_CONFIRM,
+                run_at=run_at,
+                payload={"order_id": order.id},
+                merchant_id=order.merchant_id,
+                dedupe_key=key,
+            )
+        record_event(order, "auto_confirm_restarted", SYSTEM, data={"at": run_at.isoformat()})
+    return run_at
 
 
 def change_price(order: Order, new_total: int, actor: Actor, reason: str = "") -> Order:

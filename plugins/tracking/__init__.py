@@ -1,0 +1,91 @@
+"""tracking (物流跟踪): every parcel a store ships is subscribed with a tracking carrier (an
+interface: subscribe, query, parse push; the built-in ``sim`` carrier talks to the local
+tracking simulator); signed pushes build the parcel's trail, shown to the buyer and the
+staff; "delivered" starts the order's auto-confirm countdown. See docs/plugins/tracking.md.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from marshmallow import Schema, fields, validate, validates
+
+from mallkit.core.plugin_api import JobHandler, MigrationSource, PluginMeta, check_gateway
+from mallkit.hookspecs import hookimpl
+from mallkit.plugins.tracking import service
+from mallkit.plugins.tracking.api import blp
+from mallkit.plugins.tracking.hookspecs import TrackingSpecs
+from mallkit.plugins.tracking.simcarrier import OFFICIAL
+
+
+class TrackingConfig(Schema):
+    carrier = fields.String(
+        load_default="sim",
+        validate=validate.Regexp(r"^[a-z][a-z0-9_]{0,31}$"),
+        metadata={"description": "The tracking carrier: sim, or one a plugin registers"},
+    )
+    gateway_url = fields.Url(
+        required=True,
+        require_tld=False,
+        schemes={"http", "https"},
+        metadata={"description": "The carrier's API address (allowed by the platform)"},
+    )
+    customer = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    key = fields.String(
+        required=True, validate=validate.Length(min=16, max=128), metadata={"secret": True}
+    )
+    callback_base_url = fields.Url(
+        load_default="",
+        require_tld=False,
+        schemes={"http", "https"},
+        metadata={"description": "Public base URL for pushes (default: the app's)"},
+    )
+
+    @validates("gateway_url")
+    def _gateway(self, value, **kwargs):
+        check_gateway(value, OFFICIAL)
+
+
+meta = PluginMeta(
+    name="tracking",
+    version="1.0.0",
+    title="Parcel tracking (物流跟踪)",
+    description="Parcels subscribed with a carrier; signed pushes build the trail; delivery "
+    "starts the auto-confirm countdown.",
+    mallkit=">=0.1,<1",
+    config_schema=TrackingConfig,
+    level="merchant",
+    category="logistics",
+)
+
+
+@hookimpl
+def register_hookspecs():
+    return [TrackingSpecs]
+
+
+@hookimpl
+def register_migrations():
+    return [MigrationSource("tracking", Path(__file__).parent / "migrations")]
+
+
+@hookimpl
+def register_blueprints(app):
+    return [blp]
+
+
+@hookimpl
+def register_job_handlers():
+    return [JobHandler(service.SUBSCRIBE, service.subscribe)]
+
+
+@hookimpl
+def on_shipment_created(order, shipment):
+    service.on_shipment_created(order, shipment)
+
+
+@hookimpl
+def extend_demo(app, merchant, base_url):
+    from mallkit.plugins.tracking import demo  # only ``mallkit demo`` loads the simulator
+
+    return demo.attach(app, merchant, base_url)
