@@ -1,0 +1,307 @@
+"""Outgoing webhooks: signed deliveries checked by a receiver written here, retries after a
+receiver error, auto-disable, redelivery, secret rotation, and addresses that are refused."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+import hmac
+import json
+import threading
+import time
+
+import pytest
+from werkzeug.wrappers import Request, Response
+
+from mallkit.core import db as dbm
+from mallkit.core import simkit
+from mallkit.core.testing import (
+    make_product,
+    pay_order,
+    place_order,
+    refund_order,
+    run_tasks,
+    skus_of,
+)
+from mallkit.plugins.webhooks.models import Delivery, Endpoint
+
+STORE = "/api/v1/merchants/{}/webhooks"
+
+
+class TestReceiver:
+    """An integrator's endpoint: checks the Standard Webhooks signature itself."""
+
+    def __init__(self) -> None:
+        self.secrets: list[str] = []
+        self.calls: list[dict] = []
+        self.fail = 0
+        self.lock = threading.Lock()
+
+    def verified(self, headers, body: bytes) -> bool:
+        message_id = headers["webhook-id"]
+        timestamp = headers["webhook-timestamp"]
+        if abs(time.time() - int(timestamp)) > 300:
+            return False
+        for secret in self.secrets:
+            key = base64.b64decode(secret[len("whsec_") :])
+            mac = hmac.new(key, f"{message_id}.{timestamp}.".encode() + body, hashlib.sha256)
+            expected = "v1," + base64.b64encode(mac.digest()).decode()
+            if any(
+                hmac.compare_digest(expected, s) for s in headers["webhook-signature"].split(" ")
+            ):
+                return True
+        return False
+
+    def __call__(self, environ, start_response):
+        request = Request(environ)
+        body = request.get_data()
+        with self.lock:
+            record = {
+                "id": request.headers.get("webhook-id"),
+                "signature": request.headers.get("webhook-signature"),
+                "verified": self.verified(request.headers, body),
+                "body": json.loads(body),
+            }
+            self.calls.append(record)
+            failing = self.fail > 0
+            if failing:
+                self.fail -= 1
+        status = 500 if failing else (204 if record["verified"] else 401)
+        return Response("", status)(environ, start_response)
+
+
+@pytest.fixture(scope="module")
+def receiver_server():
+    receiver = TestReceiver()
+    server = simkit.LoopbackServer(receiver)
+    yield server, receiver
+    server.stop()
+
+
+@pytest.fixture
+def receiver(app, receiver_server):
+    server, receiver = receiver_server
+    receiver.secrets.clear()
+    receiver.calls.clear()
+    receiver.fail = 0
+    receiver.url = f"{server.url}/hooks"
+    app.config["WEBHOOK_ALLOWED_TARGETS"] = [receiver.url]
+    return receiver
+
+
+def register(client, merchant, owner, url, types=("order.paid",)):
+    r = client.post(
+        STORE.format(merchant.id) + "/endpoints",
+        json={"url": url, "event_types": list(types)},
+        headers=owner.headers,
+    )
+    assert r.status_code == 201, r.json
+    return r.json
+
+
+def test_a_paid_order_is_posted_signed_and_the_receiver_verifies_it(
+    client, merchant, owner, buyer, receiver
+):
+    endpoint = register(client, merchant, owner, receiver.url, ("order.paid", "order.refunded"))
+    assert endpoint["secret"].startswith("whsec_")
+    receiver.secrets.append(endpoint["secret"])
+    listed = client.get(STORE.format(merchant.id) + "/endpoints", headers=owner.headers).json
+    assert "secret" not in listed[0]  # shown once
+    (sku,) = skus_of(make_product(merchant, prices=(19900,)))
+    order = pay_order(place_order(buyer, [(sku, 2)]))
+    refund_order(order, {order.lines[0]: 1})
+    run_tasks()
+    assert [c["verified"] for c in receiver.calls] == [True, True]
+    paid, refunded = sorted(receiver.calls, key=lambda c: c["body"]["type"])
+    assert paid["body"]["type"] == "order.paid"
+    assert paid["body"]["data"]["number"] == order.number
+    assert paid["body"]["data"]["paid_amount"] == 39800
+    assert refunded["body"]["data"]["refund"]["amount"] == 19900
+    assert {d.status for d in Delivery.select()} == {"succeeded"}
+    log = client.get(
+        STORE.format(merchant.id) + f"/endpoints/{endpoint['id']}/deliveries", headers=owner.headers
+    ).json
+    assert {d["response_status"] for d in log} == {204}
+
+
+def test_a_wrong_secret_is_caught_by_the_receiver(client, merchant, owner, buyer, receiver):
+    register(client, merchant, owner, receiver.url)
+    receiver.secrets.append("whsec_" + base64.b64encode(b"x" * 32).decode())
+    (sku,) = skus_of(make_product(merchant, prices=(1000,)))
+    pay_order(place_order(buyer, [(sku, 1)]))
+    run_tasks()
+    assert receiver.calls and not receiver.calls[0]["verified"]
+    (delivery,) = Delivery.select()
+    assert delivery.status == "pending" and delivery.response_status == 401
+
+
+def test_a_receiver_error_is_retried_with_the_same_webhook_id(
+    client, merchant, owner, buyer, receiver
+):
+    endpoint = register(client, merchant, owner, receiver.url)
+    receiver.secrets.append(endpoint["secret"])
+    receiver.fail = 2
+    (sku,) = skus_of(make_product(merchant, prices=(1000,)))
+    pay_order(place_order(buyer, [(sku, 1)]))
+    run_tasks()
+    (delivery,) = Delivery.select()
+    assert delivery.status == "pending" and delivery.response_status == 500
+    assert delivery.attempts == 1
+    for hours in (1, 2):
+        run_tasks(at=dbm.utcnow() + dt.timedelta(hours=hours))
+    delivery = Delivery.get_by_id(delivery.id)
+    assert delivery.status == "succeeded" and delivery.attempts == 3
+    assert len({c["id"] for c in receiver.calls}) == 1 and len(receiver.calls) == 3
+    assert Endpoint.get_by_id(endpoint["id"]).failures == 0
+
+
+def test_an_endpoint_that_keeps_failing_is_disabled_and_can_be_redelivered_to(
+    app, client, merchant, owner, buyer, receiver
+):
+    app.config["WEBHOOK_DISABLE_AFTER"] = 3
+    endpoint = register(client, merchant, owner, receiver.url)
+    receiver.secrets.append(endpoint["secret"])
+    receiver.fail = 10
+    (sku,) = skus_of(make_product(merchant, prices=(1000,)))
+    pay_order(place_order(buyer, [(sku, 1)]))
+    at = dbm.utcnow()
+    for _ in range(5):
+        run_tasks(at=at)
+        at += dt.timedelta(hours=2)
+    assert len(receiver.calls) == 3
+    state = client.get(
+        STORE.format(merchant.id) + f"/endpoints/{endpoint['id']}", headers=owner.headers
+    ).json
+    assert state["enabled"] is False and "3 deliveries" in state["disabled_reason"]
+    (delivery,) = Delivery.select()
+    assert delivery.status == "failed"
+    url = STORE.format(merchant.id) + f"/deliveries/{delivery.id}/redeliver"
+    assert client.post(url, headers=owner.headers).status_code == 409  # switch it on first
+    client.patch(
+        STORE.format(merchant.id) + f"/endpoints/{endpoint['id']}",
+        json={"enabled": True},
+        headers=owner.headers,
+    )
+    receiver.fail = 0
+    assert client.post(url, headers=owner.headers).json["status"] == "pending"
+    run_tasks(at=at)
+    assert Delivery.get_by_id(delivery.id).status == "succeeded"
+    assert receiver.calls[-1]["verified"] and receiver.calls[-1]["id"] == receiver.calls[0]["id"]
+
+
+def test_a_rotated_secret_signs_beside_the_old_one_for_a_day(
+    client, merchant, owner, buyer, receiver
+):
+    endpoint = register(client, merchant, owner, receiver.url)
+    rotated = client.post(
+        STORE.format(merchant.id) + f"/endpoints/{endpoint['id']}/rotate-secret",
+        headers=owner.headers,
+    ).json
+    assert rotated["secret"] != endpoint["secret"] and rotated["previous_until"]
+    (sku,) = skus_of(make_product(merchant, prices=(1000,)))
+    for secret in (endpoint["secret"], rotated["secret"]):  # the receiver has either one
+        receiver.secrets[:] = [secret]
+        pay_order(place_order(buyer, [(sku, 1)]))
+        run_tasks()
+        assert receiver.calls[-1]["verified"]
+        assert len(receiver.calls[-1]["signature"].split(" ")) == 2
+    assert len(receiver.calls) == 2
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://127.0.0.1/hook",
+        "https://localhost/hook",
+        "https://10.1.2.3/hook",
+        "https://172.16.0.9/hook",
+        "https://192.168.1.20/hook",
+        "https://169.254.169.254/latest/meta-data",
+        "https://100.64.0.1/hook",
+        "https://0.0.0.0/hook",
+        "https://[::1]/hook",
+        "https://[fd00::1]/hook",
+        "https://[fe80::1]/hook",
+        "https://[::ffff:127.0.0.1]/hook",
+        "http://93.184.216.34/hook",
+        "https://user:pw@93.184.216.34/hook",
+        "ftp://93.184.216.34/hook",
+    ],
+)
+def test_private_loopback_link_local_and_plain_http_targets_are_refused(
+    client, merchant, owner, url
+):
+    r = client.post(
+        STORE.format(merchant.id) + "/endpoints",
+        json={"url": url, "event_types": ["order.paid"]},
+        headers=owner.headers,
+    )
+    assert r.status_code == 422 and r.json["code"] == "webhook_target_refused", (url, r.json)
+    assert Endpoint.select().count() == 0
+
+
+def test_a_public_https_address_is_accepted(client, merchant, owner):
+    r = client.post(
+        STORE.format(merchant.id) + "/endpoints",
+        json={"url": "https://93.184.216.34/hooks", "event_types": ["order.paid"]},
+        headers=owner.headers,
+    )
+    assert r.status_code == 201
+    bad = client.post(
+        STORE.format(merchant.id) + "/endpoints",
+        json={"url": "https://93.184.216.34/hooks", "event_types": ["order.eaten"]},
+        headers=owner.headers,
+    )
+    assert bad.status_code == 422
+
+
+def test_an_address_no_longer_allowed_is_refused_at_delivery(
+    app, client, merchant, owner, buyer, receiver
+):
+    register(client, merchant, owner, receiver.url)
+    app.config["WEBHOOK_ALLOWED_TARGETS"] = []  # now the loopback address is not allowed
+    (sku,) = skus_of(make_product(merchant, prices=(1000,)))
+    pay_order(place_order(buyer, [(sku, 1)]))
+    run_tasks()
+    assert not receiver.calls
+    (delivery,) = Delivery.select()
+    assert delivery.last_error.startswith("refused:")
+
+
+def test_platform_endpoints_hear_every_store_and_only_admins_manage_them(
+    client, admin, merchant, other_merchant, owner, buyer, receiver
+):
+    r = client.post(
+        "/api/v1/admin/webhooks/endpoints",
+        json={"url": receiver.url, "event_types": ["order.placed"]},
+        headers=admin.headers,
+    )
+    assert r.status_code == 201
+    receiver.secrets.append(r.json["secret"])
+    assert client.get("/api/v1/admin/webhooks/endpoints", headers=owner.headers).status_code == 403
+    for store in (merchant, other_merchant):
+        (sku,) = skus_of(make_product(store, prices=(1000,)))
+        place_order(buyer, [(sku, 1)])
+    run_tasks()
+    assert sorted(c["body"]["data"]["merchant_id"] for c in receiver.calls) == sorted(
+        [merchant.id, other_merchant.id]
+    )
+    assert all(c["verified"] for c in receiver.calls)
+    # a store's staff see only their own endpoints
+    assert client.get(STORE.format(merchant.id) + "/endpoints", headers=owner.headers).json == []
+    assert (
+        client.get(STORE.format(merchant.id) + "/endpoints", headers=buyer.headers).status_code
+        == 404
+    )
+    other = client.get(
+        STORE.format(merchant.id) + f"/endpoints/{r.json['id']}", headers=owner.headers
+    )
+    assert other.status_code == 404
+
+
+def test_the_event_catalog_lists_every_type_and_its_payload_schema(client, app):
+    events = client.get("/api/v1/webhooks/events").json
+    assert {t["type"] for t in events["types"]} >= {"order.paid", "order.refunded", "stock.low"}
+    schemas = app.extensions["mallkit"].api.spec.to_dict()["components"]["schemas"]
+    assert {"WebhookOrderEvent", "WebhookRefundEvent", "WebhookLowStockEvent"} <= set(schemas)
