@@ -47,6 +47,7 @@ from mallkit.core.plugin_api import (
     Order,
     User,
     ValidationError,
+    count_notification_verdict,
     merchant_plugins,
     merchant_staff,
     schedule_task,
@@ -82,9 +83,9 @@ DEFAULT_MAX_ATTEMPTS = 8
 STAFF_EVENTS = {"low_stock"}
 STAFF_ROLES = ("owner", "manager")
 
-# Observers of each delivery verdict ("sent", "failed", "retry", "skipped"), by channel: the
-# metrics of the platform, when it counts them (see __init__.py).
-VERDICT_OBSERVERS: list[Any] = []
+# How the delivery log's channels and verdicts are named in /metrics.
+METRIC_CHANNELS = {"email": "email", "sms": "sms", "inbox": "in_app"}
+METRIC_VERDICTS = {"sent": "sent", "failed": "failed", "retry": "retrying", "skipped": "suppressed"}
 
 
 def config(merchant_id: int | None) -> dict[str, Any]:
@@ -343,11 +344,8 @@ def _record(*, skipped: str, send_after: dt.datetime, **fields: Any) -> Message 
 
 
 def observe(channel: str, verdict: str) -> None:
-    for observer in VERDICT_OBSERVERS:
-        try:
-            observer(channel, verdict)
-        except Exception:
-            log.exception("notification verdict observer failed")
+    """Count a delivery verdict in ``/metrics`` (``mallkit_notifications_total``)."""
+    count_notification_verdict(METRIC_CHANNELS[channel], METRIC_VERDICTS[verdict])
 
 
 def deliver(task: Any) -> None:

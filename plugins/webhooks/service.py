@@ -33,6 +33,7 @@ from mallkit.core.plugin_api import (
     NotFound,
     Order,
     ValidationError,
+    count_notification_verdict,
     schedule_task,
     transaction,
     utcnow,
@@ -198,6 +199,7 @@ def deliver(task: Any) -> None:
             last_attempt_at=now,
         ).where(Delivery.id == delivery.id).execute()
     if ok:
+        count_notification_verdict("webhook", "sent")
         _finish(delivery, SUCCEEDED)
         with transaction():
             Endpoint.update(failures=0).where(Endpoint.id == endpoint.id).execute()
@@ -205,8 +207,10 @@ def deliver(task: Any) -> None:
     last = task.attempts >= (task.max_attempts or int(setting("WEBHOOK_MAX_ATTEMPTS", 30)))
     disabled = _count_failure(endpoint)
     if last or disabled:
+        count_notification_verdict("webhook", "failed")
         _finish(delivery, FAILED, error=error)
         return
+    count_notification_verdict("webhook", "retrying")
     raise RuntimeError(error)  # the task runner retries with backoff
 
 

@@ -245,3 +245,21 @@ def test_low_stock_is_told_to_the_stores_owner_and_managers(
     (mail,) = [m for m in mailbox.to(owner.user.email) if "库存不足" in m["Subject"]]
     assert "库存剩 4" in mail.get_payload(decode=True).decode()
     assert by("low_stock", "inbox")[0].user_id == owner.user.id
+
+
+def test_each_delivery_verdict_is_counted_in_the_metrics(notify, client, merchant, buyer):
+    from tests.core.test_observability import _sample
+
+    before = client.get("/metrics").get_data(as_text=True)
+    (sku,) = skus_of(make_product(merchant, prices=(1000,)))
+    pay_order(place_order(buyer, [(sku, 1)]))
+    run_tasks()
+    after = client.get("/metrics").get_data(as_text=True)
+
+    def delta(channel, verdict):
+        labels = {"channel": channel, "verdict": verdict}
+        return _sample(after, "mallkit_notifications_total", **labels) - _sample(
+            before, "mallkit_notifications_total", **labels
+        )
+
+    assert delta("email", "sent") == 2 and delta("in_app", "sent") == 2

@@ -305,3 +305,24 @@ def test_the_event_catalog_lists_every_type_and_its_payload_schema(client, app):
     assert {t["type"] for t in events["types"]} >= {"order.paid", "order.refunded", "stock.low"}
     schemas = app.extensions["mallkit"].api.spec.to_dict()["components"]["schemas"]
     assert {"WebhookOrderEvent", "WebhookRefundEvent", "WebhookLowStockEvent"} <= set(schemas)
+
+
+def test_webhook_verdicts_are_counted_in_the_metrics(client, merchant, owner, buyer, receiver):
+    from tests.core.test_observability import _sample
+
+    endpoint = register(client, merchant, owner, receiver.url)
+    receiver.secrets.append(endpoint["secret"])
+    receiver.fail = 1
+    before = client.get("/metrics").get_data(as_text=True)
+    (sku,) = skus_of(make_product(merchant, prices=(1000,)))
+    pay_order(place_order(buyer, [(sku, 1)]))
+    run_tasks()
+    run_tasks(at=dbm.utcnow() + dt.timedelta(hours=1))
+    after = client.get("/metrics").get_data(as_text=True)
+    for verdict in ("retrying", "sent"):
+        labels = {"channel": "webhook", "verdict": verdict}
+        assert (
+            _sample(after, "mallkit_notifications_total", **labels)
+            - _sample(before, "mallkit_notifications_total", **labels)
+            == 1
+        )
