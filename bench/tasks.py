@@ -114,9 +114,7 @@ def run_backend(kind: str, done: int, tasks: int) -> None:
 
     backend = Backend(kind)
     try:
-        app = create_app(
-            {"DATABASE_URL": backend.url, "SECRET_KEY": "bench"}, plugins=[_plugin()]
-        )
+        app = create_app({"DATABASE_URL": backend.url, "SECRET_KEY": "bench"}, plugins=[_plugin()])
         migrate.upgrade(app.extensions["mallkit"].plugins)
         with app.app_context(), database.connection_context():
             _measure(200, "warm")
@@ -148,9 +146,7 @@ def run_backend(kind: str, done: int, tasks: int) -> None:
         thread.join()
 
         print(f"{backend.label}:")
-        print(
-            f"  filled {done:,} finished tasks in {fill:.1f} s ({rows:,} rows in the table)"
-        )
+        print(f"  filled {done:,} finished tasks in {fill:.1f} s ({rows:,} rows in the table)")
         print(
             f"  claim + run, empty table: {empty_rate:,.0f} tasks/s, claim p50 "
             f"{_p(empty_claims, 50) * 1e3:.2f} ms p95 {_p(empty_claims, 95) * 1e3:.2f} ms"

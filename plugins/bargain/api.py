@@ -8,6 +8,7 @@ from flask.views import MethodView
 
 from mallkit.core.plugin_api import (
     PeeweePage,
+    Rendered,
     User,
     plugin_blueprint,
     require_staff,
@@ -132,6 +133,21 @@ class StartBargain(MethodView):
         user = require_user()
         activity = service.get_activity(merchant_id, activity_id)
         return bargain_view(service.start(activity, user.id))
+
+
+@blp.route("/merchants/<int:merchant_id>/bargain/me/bargains")
+class MyBargains(MethodView):
+    @blp.response(200, BargainOut(many=True))
+    @blp.paginate(PeeweePage)
+    def get(self, merchant_id):
+        """Your bargains at this store, newest first (to come back to one, and buy it)."""
+        user = require_user()
+        mine = Bargain.select().where(
+            (Bargain.merchant_id == merchant_id) & (Bargain.user_id == user.id)
+        )
+        return Rendered(
+            mine.order_by(Bargain.id.desc()), lambda rows: [bargain_view(b) for b in rows]
+        )
 
 
 @blp.route("/merchants/<int:merchant_id>/bargain/bargains/<int:bargain_id>")

@@ -7,6 +7,7 @@ from __future__ import annotations
 from flask.views import MethodView
 
 from mallkit.core.plugin_api import (
+    NotFound,
     PeeweePage,
     User,
     plugin_blueprint,
@@ -148,6 +149,22 @@ class GroupDetail(MethodView):
     def get(self, merchant_id, group_id):
         """A group for its share page (members' names masked)."""
         return group_detail(service.get_group(merchant_id, group_id))
+
+
+@blp.route("/merchants/<int:merchant_id>/groupbuy/orders/<int:order_id>/group")
+class OrderGroup(MethodView):
+    @blp.response(200, GroupDetailOut)
+    def get(self, merchant_id, order_id):
+        """The group of one of your group orders (its buyer, or the store's staff): where
+        to share from after paying."""
+        user = require_user()
+        missing = NotFound("no group for this order", code="group_not_found")
+        member = service.member_of_order(merchant_id, order_id)
+        if member is None or member.user_id != user.id:
+            require_staff(merchant_id, not_staff=missing)  # staff see any order's group
+        if member is None:
+            raise missing
+        return group_detail(member.group)
 
 
 @blp.route("/merchants/<int:merchant_id>/groupbuy/groups/<int:group_id>/share")

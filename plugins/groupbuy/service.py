@@ -646,6 +646,11 @@ def get_group(merchant_id: int, group_id: int) -> Group:
     return group
 
 
+def member_of_order(merchant_id: int, order_id: int) -> Member | None:
+    """The seat an order of this store holds in a group (None: no group order)."""
+    return Member.get_or_none((Member.order_id == order_id) & (Member.merchant_id == merchant_id))
+
+
 def share_for(group: Group, user_id: int) -> ShareLink:
     """The user's share link for a group they are in (one per group and member): a core
     share link of kind ``"group"``."""

@@ -9,11 +9,12 @@ from __future__ import annotations
 import datetime as dt
 import re
 import secrets
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
-from tests.browser.conftest import OWNER
+from tests.browser.conftest import BUYER, FRIEND, OWNER
 
 SHOTS = Path(__file__).resolve().parents[2] / "docs" / "storefront"
 STORE = 1
@@ -47,6 +48,44 @@ def register(page, base: str, name: str, handle: str) -> tuple[str, str]:
     page.get_by_role("button", name="注册并登录").click()
     page.wait_for_selector(f".me-name:has-text('{name}')")
     return email, password
+
+
+@contextmanager
+def phone(browser):
+    """Another person's phone: a fresh 375 px context of its own (JavaScript errors fail)."""
+    context = browser.new_context(
+        viewport={"width": 375, "height": 812},
+        device_scale_factor=2,
+        is_mobile=True,
+        has_touch=True,
+        locale="zh-CN",
+    )
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    try:
+        yield page
+    finally:
+        context.close()
+    assert not errors, errors
+
+
+def sign_in(page, base: str, login: str, password: str) -> None:
+    page.goto(base + "/shop/login?next=/me")
+    page.fill("input[name=login]", login)
+    page.fill("input[name=password]", password)
+    page.get_by_role("button", name="登录", exact=True).click()
+    page.wait_for_selector(".me-name")
+
+
+def pay_with_wechat(page) -> None:
+    """From the checkout page: choose WeChat Pay, place, pay in the simulator's cashier."""
+    page.get_by_role("radio", name="微信支付").check()
+    page.get_by_role("button", name="提交订单").click()
+    page.wait_for_url(re.compile(r"/_sim/wechat/cashier/"))
+    page.get_by_role("button", name="确认支付 / Pay").click()
+    page.wait_for_url(re.compile(r"/shop/pay/result"))
+    page.wait_for_selector(".result-title[data-status=paid]", timeout=20000)
 
 
 def add_address(page) -> None:
@@ -162,3 +201,169 @@ def test_a_buyer_registers_searches_buys_two_skus_with_the_best_coupon_and_pays_
     card = page.locator(f".order-card[data-order='{order['id']}']")
     assert card.locator(".status").inner_text() == "待发货"
     shot(page, "orders")
+
+
+def test_a_second_buyer_joins_a_group_through_the_share_link_and_the_group_succeeds(
+    mobile_page, browser, live_server, api, owner
+):
+    start, end = window()
+    product = api.call("GET", "/api/v1/products/2")
+    sku = product["skus"][0]
+    activity = api.call(
+        "POST",
+        f"/api/v1/merchants/{STORE}/groupbuy/activities",
+        {
+            "title": "保温杯两人团",
+            "product_id": product["id"],
+            "prices": {str(sku["id"]): 9900},
+            "group_size": 2,
+            "time_limit_minutes": 60,
+            "starts_at": start,
+            "ends_at": end,
+        },
+        token=owner,
+    )
+    page = mobile_page
+    sign_in(page, live_server, *BUYER)
+    page.goto(live_server + f"/shop/product/{product['id']}")
+    page.locator(".group-activity").get_by_role("button", name="发起拼团").click()
+    page.wait_for_selector(".checkout-line")
+    assert page.locator(".action-bar .price").inner_text() == "¥99.00"
+    pay_with_wechat(page)
+    page.get_by_role("link", name="去邀请好友拼团").click()
+    page.wait_for_selector(".group-state:has-text('还差 1 人成团')")
+    page.get_by_role("button", name="邀请好友参团").click()
+    link = page.locator(".share-url").input_value()
+    assert re.fullmatch(re.escape(live_server) + r"/shop/s/[A-Za-z0-9_-]+", link), link
+    shot(page, "group-leader")
+
+    with phone(browser) as friend:
+        sign_in(friend, live_server, *FRIEND)
+        friend.goto(link)
+        friend.wait_for_selector(".group-page[data-status=open]")
+        shot(friend, "group-share")
+        friend.get_by_role("button", name=re.compile("一键参团")).click()
+        friend.wait_for_selector(".checkout")
+        if friend.locator("input[name=recipient]").count():
+            add_address(friend)
+        friend.wait_for_selector(".checkout-line")
+        pay_with_wechat(friend)
+        friend_token = api.login(*FRIEND)
+        orders = api.call("GET", "/api/v1/orders?status=paid", token=friend_token)
+        joined = [o for o in orders if o["lines"][0]["activity"]]
+        assert joined and joined[0]["total"] == 9900
+
+    # the leader's page: the group is complete, both orders paid
+    page.reload()
+    page.wait_for_selector(".group-page[data-status=succeeded]")
+    assert page.locator(".group-state").inner_text() == "拼团成功"
+    shot(page, "group-succeeded")
+    leader = api.login(*BUYER)
+    groups = api.call(
+        "GET", f"/api/v1/merchants/{STORE}/groupbuy/activities/{activity['id']}/groups"
+    )
+    assert groups == []  # none waiting any more
+    mine = api.call("GET", "/api/v1/orders?page_size=5", token=leader)
+    group_order = next(o for o in mine if o["lines"][0]["activity"])
+    assert group_order["status"] == "paid"
+    group = api.call(
+        "GET", f"/api/v1/merchants/{STORE}/groupbuy/orders/{group_order['id']}/group", token=leader
+    )
+    assert group["status"] == "succeeded" and group["paid"] == 2
+
+
+def test_a_bargain_is_helped_by_two_users_and_bought_at_the_floor(
+    mobile_page, browser, live_server, api, owner
+):
+    start, end = window()
+    product = api.call("GET", "/api/v1/products/3")
+    sku = product["skus"][0]
+    api.call(
+        "POST",
+        f"/api/v1/merchants/{STORE}/bargain/activities",
+        {
+            "title": "咖啡豆砍到 1 元",
+            "sku_id": sku["id"],
+            "start_price": sku["price"],
+            "floor_price": 100,
+            "helpers_needed": 2,
+            "starts_at": start,
+            "ends_at": end,
+        },
+        token=owner,
+    )
+    page = mobile_page
+    register(page, live_server, "砍价发起人", "starter")
+    page.goto(live_server + f"/shop/product/{product['id']}")
+    page.locator(".bargain-activity").get_by_role("button", name="发起砍价").click()
+    page.wait_for_selector(".bargain-page[data-status=active]")
+    page.get_by_role("button", name="邀请好友帮砍").click()
+    link = page.locator(".share-url").input_value()
+
+    with phone(browser) as first:
+        sign_in(first, live_server, *FRIEND)
+        first.goto(link)
+        first.get_by_role("button", name="帮TA砍一刀").click()
+        first.wait_for_selector(".toast:has-text('你砍掉了')")
+        shot(first, "bargain-help")
+    with phone(browser) as second:
+        register(second, live_server, "帮砍好友", "helper")
+        second.goto(link)
+        second.get_by_role("button", name="帮TA砍一刀").click()
+        second.wait_for_selector(".toast:has-text('你砍掉了')")
+
+    page.reload()
+    page.wait_for_selector(".bargain-page:has-text('已砍到底价')")
+    assert page.locator(".help-row").count() == 2
+    shot(page, "bargain-floor")
+    page.get_by_role("button", name=re.compile("以当前价购买")).click()
+    page.wait_for_selector("input[name=recipient]")
+    add_address(page)
+    page.wait_for_selector(".checkout-line")
+    assert "¥1.00 × 1" in page.locator(".checkout-line").inner_text()
+    shot(page, "bargain-checkout")
+    pay_with_wechat(page)
+    page.goto(live_server + "/shop/orders")
+    page.wait_for_selector(".order-card")
+    assert page.locator(".order-card .status").first.inner_text() == "待发货"
+    starter = page.evaluate("localStorage.getItem('mallkit.shop.token')")
+    (order,) = api.call("GET", "/api/v1/orders", token=starter)
+    (line,) = order["lines"]
+    assert order["status"] == "paid" and line["sale_unit_price"] == 100
+    assert line["activity"]["type"] == "bargain"
+    assert order["total"] == 100 + order["freight"]
+
+
+def test_an_after_sales_application_reaches_the_store(mobile_page, live_server, api, owner):
+    """The merchant console (/console/) is not part of this repository yet: the store's side
+    is checked through the merchant API it would call."""
+    buyer = api.login(*BUYER)
+    (order,) = api.call(
+        "POST",
+        "/api/v1/checkout/place",
+        {"items": [{"sku_id": 2, "quantity": 1}], "address_id": 1},
+        token=buyer,
+        headers={"Idempotency-Key": secrets.token_hex(8)},
+    )
+    api.call("POST", f"/api/v1/orders/{order['id']}/payments", {"channel": "balance"}, token=buyer)
+    page = mobile_page
+    sign_in(page, live_server, *BUYER)
+    page.goto(live_server + f"/shop/orders/{order['id']}")
+    page.wait_for_selector(".order-detail .status[data-status=paid]")
+    page.get_by_role("link", name="申请售后").first.click()
+    page.wait_for_selector("select[name=reason]")
+    page.fill("textarea[name=description]", "不想要了，还没发货")
+    shot(page, "aftersale")
+    page.get_by_role("button", name="提交申请").click()
+    page.wait_for_selector(".aftersale-case")
+    assert "仅退款" in page.locator(".aftersale-case").first.inner_text()
+
+    cases = api.call(
+        "GET",
+        f"/api/v1/merchants/{STORE}/aftersales/staff/cases?order_id={order['id']}",
+        token=owner,
+    )
+    assert len(cases) == 1
+    case = cases[0]
+    assert case["type"] == "refund" and case["status"] == "applied"
+    assert case["description"] == "不想要了，还没发货"

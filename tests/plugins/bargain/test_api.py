@@ -112,3 +112,30 @@ def test_start_help_share_through_http(client, bg, buyer, merchant, sku):
     stranger = make_account(email="stranger@bargain.test")
     r = client.post(f"{base}/bargains/{bargain_id}/share", headers=stranger.headers)
     assert r.status_code == 404 and r.json["code"] == "not_a_participant"
+
+
+def test_a_buyer_lists_their_own_bargains_at_the_store(
+    client, bg, buyer, merchant, other_merchant, sku
+):
+    base = f"/api/v1/merchants/{merchant.id}/bargain"
+    first = make_activity(merchant, sku, helpers_needed=3)
+    second = make_activity(merchant, sku, helpers_needed=2)
+    ids = [
+        client.post(f"{base}/activities/{a.id}/bargains", headers=buyer.headers).json["id"]
+        for a in (first, second)
+    ]
+    friend = make_account(email="lister@bargain.test", name="赵六")
+    client.post(f"{base}/activities/{first.id}/bargains", headers=friend.headers)
+    client.post(f"{base}/bargains/{ids[0]}/helps", json={}, headers=friend.headers)
+    r = client.get(f"{base}/me/bargains", headers=buyer.headers)
+    assert r.status_code == 200
+    assert [b["id"] for b in r.json] == ids[::-1]  # newest first, only mine
+    assert r.json[1]["helps"] == 1 and r.json[1]["current_price"] < 10000
+    assert '"total": 2' in r.headers["X-Pagination"]
+    assert [b["id"] for b in client.get(f"{base}/me/bargains", headers=friend.headers).json] == [
+        ids[-1] + 1
+    ]
+    assert client.get(f"{base}/me/bargains").status_code == 401
+    with plugin_enabled(client.application, "bargain", other_merchant):
+        other = f"/api/v1/merchants/{other_merchant.id}/bargain/me/bargains"
+        assert client.get(other, headers=buyer.headers).json == []

@@ -181,3 +181,43 @@ def test_product_cards_carry_the_group_badge(client, gb, merchant, sku, activity
     assert cards[0]["extensions"]["groupbuy"]["badge"] == "3人团"
     service.close_activity(activity)
     assert "groupbuy" not in client.get(f"/api/v1/products/{sku.product_id}").json["extensions"]
+
+
+def test_a_group_orders_buyer_and_the_stores_staff_find_its_group(
+    client, gb, merchant, other_merchant, owner, sku, activity, people
+):
+    from mallkit.core.accounts import auth
+    from mallkit.core.testing import make_account, plugin_enabled
+
+    leader, friend = people(2)
+    order = buy(leader, sku, activity)
+    url = f"/api/v1/merchants/{merchant.id}/groupbuy/orders/{order.id}/group"
+
+    def bearer(user):
+        return {"Authorization": f"Bearer {auth.issue_token(user)[0]}"}
+
+    r = client.get(url, headers=bearer(leader))
+    assert r.status_code == 200, r.json
+    assert r.json["status"] == "pending" and r.json["joined"] == 1
+    pay(order)
+    r = client.get(url, headers=bearer(leader))
+    assert r.json["status"] == "open" and r.json["seats_left"] == 2 and r.json["seconds_left"] > 0
+    group_id = r.json["id"]
+    assert client.get(url, headers=owner.headers).json["id"] == group_id
+    # anyone else: 404, as if there were no such group
+    for headers in (bearer(friend), other_merchant.owner_account.headers):
+        r = client.get(url, headers=headers)
+        assert r.status_code == 404 and r.json["code"] == "group_not_found"
+    assert client.get(url).status_code == 401
+    # an order that is no group order, and the same order under another store
+    plain = make_account(email="plain@gb.test")
+    r = client.get(
+        f"/api/v1/merchants/{merchant.id}/groupbuy/orders/999999/group", headers=plain.headers
+    )
+    assert r.status_code == 404
+    with plugin_enabled(client.application, "groupbuy", other_merchant):
+        r = client.get(
+            f"/api/v1/merchants/{other_merchant.id}/groupbuy/orders/{order.id}/group",
+            headers=bearer(leader),
+        )
+        assert r.status_code == 404

@@ -5,6 +5,7 @@ import { Cart } from "./cart.js";
 import { Categories, Home, Search } from "./home.js";
 import { BASE, currentPath, html, lang, setLang, t, toastState, useShared } from "./lib.js";
 import { Login, Me, Register } from "./account.js";
+import { ROUTES as ACTIVITY_ROUTES } from "./activities.js";
 import { AfterSale, AfterSales, OrderDetail, Orders, Review } from "./orders.js";
 import { Product } from "./product.js";
 import { render } from "/web/vendor/htm-preact-3.1.1.js";
@@ -28,6 +29,7 @@ const ROUTES = [
   [/^\/login$/, Login, false],
   [/^\/register$/, Register, false],
   [/^\/me$/, Me, true],
+  ...ACTIVITY_ROUTES,
 ];
 
 // Tab icons are inline SVG paths (no icon font, nothing from another origin).

@@ -361,14 +361,19 @@ export function PayResult() {
       })}
     </section>
     <div class="pad stack">
-      ${orders.some((o) => o.status === "awaiting_group")
-        ? html`<a class="btn wide" href=${`${BASE}/orders/${orders.find((o) => o.status === "awaiting_group").id}`}>${t("pay.group")}</a>`
-        : null}
+      ${orders.filter((o) => o.status === "awaiting_group").map((o) => html`<${GroupLink} order=${o} />`)}
       ${!done && !waiting ? html`<a class="btn wide" href=${`${BASE}/pay/${orders[0].id}`}>${t("pay.again")}</a>` : null}
       <a class="btn ghost wide" href=${orders.length === 1 ? `${BASE}/orders/${orders[0].id}` : `${BASE}/orders`}>${t("pay.view_order")}</a>
       <a class="btn ghost wide" href=${`${BASE}/`}>${t("pay.home")}</a>
     </div>
   </div>`;
+}
+
+/** After paying for a group: straight to the group's page, to invite friends. */
+function GroupLink({ order }) {
+  const [group] = useLoad(() => get(`/merchants/${order.merchant_id}/groupbuy/orders/${order.id}/group`), [order.id]);
+  if (!group) return null;
+  return html`<a class="btn wide" href=${`${BASE}/group/${order.merchant_id}/${group.id}`}>${t("pay.group")}</a>`;
 }
 
 export function Addresses() {
