@@ -18,7 +18,7 @@ from mallkit.core.checkout.api import blp as cart_blp
 from mallkit.core.config import load_settings
 from mallkit.core.console import blp as console_blp
 from mallkit.core.console import install_plugin_assets
-from mallkit.core.http_headers import install_security_headers
+from mallkit.core.http_headers import install_proxy_fix, install_security_headers
 from mallkit.core.limits import init_limits
 from mallkit.core.orders.api import blp as orders_blp
 from mallkit.core.payments.api import blp as payments_blp
@@ -84,6 +84,7 @@ def create_app(config: dict[str, Any] | None = None, *, plugins: list | None = N
     observability.install(app)  # first: request ids on every answer, errors included
     install_request_guards(app, api)
     install_security_headers(app)
+    install_proxy_fix(app)
     install_error_handlers(app)
     init_limits(app)
     _install_db_lifecycle(app)

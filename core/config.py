@@ -38,6 +38,8 @@ DEFAULTS: dict[str, Any] = {
     # answers (core/http_headers.py)
     "CORS_ORIGINS": [],
     "HSTS_SECONDS": 31536000,
+    # Reverse proxies in front that set X-Forwarded-For/-Proto (0: clients connect directly)
+    "TRUSTED_PROXY_HOPS": 0,
     "MAX_CONTENT_LENGTH": 32 * 1024 * 1024,  # the largest request body (bytes)
     "DB_POOL_SIZE": 20,
     "TASK_POLL_INTERVAL": 1.0,  # seconds between a worker's polls for due scheduled tasks
@@ -77,6 +79,7 @@ _JSON_KEYS = {
     "PAYMENT_GATEWAYS",
     "CORS_ORIGINS",
     "HSTS_SECONDS",
+    "TRUSTED_PROXY_HOPS",
     "MAX_CONTENT_LENGTH",
     "DB_POOL_SIZE",
     "TASK_POLL_INTERVAL",

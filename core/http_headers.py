@@ -7,6 +7,11 @@
   styles from this origin.
 - ``Strict-Transport-Security`` on answers to HTTPS requests (``HSTS_SECONDS``, default one
   year; 0 turns it off).
+- Behind reverse proxies (``TRUSTED_PROXY_HOPS`` = how many, 0 by default): the client's
+  address and scheme come from the last N hops of ``X-Forwarded-For``/``X-Forwarded-Proto``
+  (werkzeug's ProxyFix), so rate limits, the audit log and admin address allow-lists see the
+  client rather than the proxy, and HSTS sees HTTPS. Never set it without a proxy in front
+  that overwrites those headers: a client could then claim any address.
 - CORS is off unless ``CORS_ORIGINS`` lists the origins allowed to call the API from a
   browser (flask-cors), e.g. a storefront served from another domain.
 """
@@ -34,6 +39,16 @@ ALLOWED_HEADERS = [
     "X-Mallkit-Device",
     "X-Request-Id",
 ]
+
+
+def install_proxy_fix(app: Flask) -> None:
+    hops = int(app.config.get("TRUSTED_PROXY_HOPS") or 0)
+    if hops < 0:
+        raise ValueError("TRUSTED_PROXY_HOPS is the number of proxies in front (0 or more)")
+    if hops:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
 
 
 def install_security_headers(app: Flask) -> None:

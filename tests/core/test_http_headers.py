@@ -49,3 +49,32 @@ def test_a_body_over_the_limit_is_413(app, client, buyer):
         headers=buyer.headers,
     )
     assert r.status_code == 413 and r.json["status"] == 413
+
+
+@pytest.mark.mallkit_fresh_app
+def test_behind_a_trusted_proxy_the_client_address_and_scheme_come_from_it(make_app):
+    def failed_logins(client, forwarded_for: str) -> list[int]:
+        headers = {"X-Forwarded-For": forwarded_for, "X-Forwarded-Proto": "https"}
+        return [
+            client.post(
+                "/api/v1/auth/login",
+                json={"login": f"u{i}@x.io", "password": "bad-guess-1"},
+                headers=headers,
+            ).status_code
+            for i in range(3)
+        ]
+
+    behind = make_app(TRUSTED_PROXY_HOPS=1, LOGIN_ADDRESS_RATE_LIMIT="2 per minute")
+    client = behind.test_client()
+    # Each client address has its own limit; the proxy's own address is not everybody's.
+    assert failed_logins(client, "203.0.113.7") == [401, 401, 429]
+    assert failed_logins(client, "203.0.113.8") == [401, 401, 429]
+    secure = client.get("/api/v1/products", headers={"X-Forwarded-Proto": "https"})
+    assert "Strict-Transport-Security" in secure.headers
+
+    direct = make_app(LOGIN_ADDRESS_RATE_LIMIT="2 per minute")  # no proxy: headers ignored
+    client = direct.test_client()
+    assert failed_logins(client, "203.0.113.7") == [401, 401, 429]
+    assert failed_logins(client, "203.0.113.8") == [429, 429, 429]
+    plain = client.get("/api/v1/products", headers={"X-Forwarded-Proto": "https"})
+    assert "Strict-Transport-Security" not in plain.headers
