@@ -5,6 +5,10 @@ changes nothing and prints the same credentials."""
 
 from __future__ import annotations
 
+import datetime as dt
+import random
+import zoneinfo
+
 from flask import Flask
 
 from mallkit.core import migrate, plugin_settings
@@ -15,6 +19,7 @@ from mallkit.core.accounts.models import Address, User
 from mallkit.core.accounts.service import save_address
 from mallkit.core.catalog.models import Sku
 from mallkit.core.checkout import service as checkout
+from mallkit.core.db import utcnow
 from mallkit.core.errors import MallkitError
 from mallkit.core.orders import service as orders
 from mallkit.core.orders.machine import Actor
@@ -95,6 +100,74 @@ def _sample_order(merchant: Merchant, owner: User, buyer: User) -> None:
     orders.confirm_receipt(Order.get_by_id(order.id), Actor("buyer", buyer.id))
 
 
+# A month of sales by demo shoppers, so reports (the analytics plugin) have history to show.
+SHOPPERS = [
+    ("上海市", "上海市", "浦东新区"),
+    ("浙江省", "杭州市", "西湖区"),
+    ("江苏省", "南京市", "鼓楼区"),
+    ("广东省", "广州市", "天河区"),
+    ("北京市", "北京市", "朝阳区"),
+    ("四川省", "成都市", "武侯区"),
+]
+
+
+def _pay_by_transfer(merchant: Merchant, order: Order) -> None:
+    attempt = payments.start(order, "manual", method="transfer")
+    payments.record_payment(
+        merchant.id,
+        "manual",
+        ChannelPayment(attempt.number, "paid", f"DEMO-{order.number}", order.total, order.currency),
+        "staff",
+    )
+
+
+def _month_of_sales(merchant: Merchant) -> None:
+    """Orders of six demo shoppers (one per province) over the last 30 days, paid by bank
+    transfer and backdated to their day — 1 to 3 a day, always the same ones (a seeded
+    random). Skipped when the store already has orders older than a day."""
+    day_ago = utcnow() - dt.timedelta(days=1)
+    if Order.select().where((Order.merchant == merchant.id) & (Order.placed_at < day_ago)).exists():
+        return
+    rng = random.Random(16)
+    skus = list(Sku.select().where(Sku.merchant == merchant.id).order_by(Sku.id))
+    shoppers = []
+    for n, (province, city, district) in enumerate(SHOPPERS, start=1):
+        shopper = _user(f"shopper{n}@demo.mallkit.dev", f"demo-shopper-{n}", f"顾客{n}")
+        if not Address.select().where(Address.user == shopper.id).exists():
+            save_address(
+                shopper,
+                {
+                    "recipient": f"顾客{n}",
+                    "phone": f"1390000000{n}",
+                    "province": province,
+                    "city": city,
+                    "district": district,
+                    "detail": f"人民路 {n} 号",
+                },
+            )
+        shoppers.append((shopper, Address.get(Address.user == shopper.id)))
+    tz = zoneinfo.ZoneInfo(merchant.timezone)
+    today = dt.datetime.now(tz).date()
+    for days_ago in range(30, 0, -1):
+        day = today - dt.timedelta(days=days_ago)
+        for _ in range(rng.randint(1, 3)):
+            shopper, address = rng.choice(shoppers)
+            items = [
+                {"sku_id": sku.id, "quantity": rng.randint(1, 2)}
+                for sku in rng.sample(skus, rng.randint(1, 2))
+            ]
+            try:
+                (order,) = checkout.place(shopper, {"items": items, "address_id": address.id})
+                _pay_by_transfer(merchant, order)
+            except MallkitError:
+                continue  # sold out: the demo shows fewer orders that day
+            local = dt.datetime.combine(day, dt.time(rng.randint(8, 22), rng.randint(0, 59)), tz)
+            at = local.astimezone(dt.UTC).replace(tzinfo=None)
+            Order.update(placed_at=at, paid_at=at + dt.timedelta(minutes=3)).where(
+                Order.id == order.id
+            ).execute()
+
+
 def seed(app: Flask) -> list[str]:
     """Create (or find) the demo rows; return lines describing how to sign in."""
     host = app.extensions["mallkit"].plugins
@@ -141,6 +214,7 @@ def seed(app: Flask) -> list[str]:
             )
         if "payment_manual" in host.for_merchant(merchant.id).enabled:
             _sample_order(merchant, owner, buyer)
+            _month_of_sales(merchant)
         enabled = sorted(host.for_merchant(merchant.id).enabled)
     lines = [
         f"platform admin  {ADMIN[0]} / {ADMIN[1]}",

@@ -5,19 +5,44 @@ charts) and "recommended for you"; the platform's reports over every store under
 
 from __future__ import annotations
 
-from flask import current_app, request
+import csv
+import datetime as dt
+import io
+
+from flask import Response, current_app, request
 from flask.views import MethodView
 from limits import RateLimitItemPerMinute
 
 from mallkit.core.plugin_api import (
+    NotFound,
     RateLimited,
+    User,
     ValidationError,
     current_user,
     foreign_catalog_ids,
     plugin_blueprint,
+    require_admin,
+    require_staff,
+    schedule_task,
+    transaction,
 )
-from mallkit.plugins.analytics import collector
-from mallkit.plugins.analytics.schemas import AcceptedOut, EventBatchIn
+from mallkit.plugins.analytics import charts, collector, reports
+from mallkit.plugins.analytics.schemas import (
+    AcceptedOut,
+    AggregatedOut,
+    AggregateIn,
+    ChartArgs,
+    ChartOut,
+    CsvArgs,
+    CustomerOut,
+    DashboardOut,
+    EventBatchIn,
+    PlatformArgs,
+    ProductsArgs,
+    RangeArgs,
+    ReportOut,
+    SalesArgs,
+)
 
 blp = plugin_blueprint("analytics", __name__, description="Analytics (数据分析)")
 BASE = "/merchants/<int:merchant_id>/analytics"
@@ -57,3 +82,200 @@ class Events(MethodView):
             merchant_id, user.id if user else None, data["device_id"], data["events"]
         )
         return {"accepted": accepted}
+
+
+# -- reports (staff) --------------------------------------------------------------------------
+
+STAFF = ("owner", "manager")
+REPORT_NAMES = "any(traffic, campaigns, users, products, sales)"
+CHART_NAMES = "any(" + ", ".join(charts.CHARTS) + ")"
+SVG = {"200": {"description": "The chart as SVG", "content": {"image/svg+xml": {}}}}
+CSV = {"200": {"description": "The report's rows as CSV", "content": {"text/csv": {}}}}
+
+
+def staff_of(merchant_id: int) -> User:
+    """The store's owner or a manager (a platform admin too); anyone else gets 404."""
+    return require_staff(merchant_id, *STAFF, not_staff=NotFound("not found"))
+
+
+def run_report(name: str, merchant_id: int | None, args: dict) -> dict:
+    scope = reports.Scope(merchant_id, args.get("start"), args.get("end"))
+    if name == "sales":
+        return reports.sales(scope, args.get("period") or "day")
+    if name == "products":
+        return reports.products(scope, args.get("limit") or 10)
+    return reports.REPORTS[name](scope)
+
+
+def as_csv(report: dict) -> Response:
+    out = io.StringIO()
+    rows = report["rows"]
+    columns = list(rows[0]) if rows else []
+    writer = csv.DictWriter(out, fieldnames=columns, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    filename = f"{report['report']}-{report['start']}-{report['end']}.csv"
+    return Response(
+        out.getvalue(),
+        content_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+@blp.route(f"{BASE}/traffic")
+class Traffic(MethodView):
+    @blp.arguments(RangeArgs, location="query")
+    @blp.response(200, ReportOut)
+    def get(self, args, merchant_id):
+        """A1: visitors and the funnel per source and UTM campaign, ads' CTR (owner, manager)."""
+        staff_of(merchant_id)
+        return run_report("traffic", merchant_id, args)
+
+
+@blp.route(f"{BASE}/campaigns")
+class Campaigns(MethodView):
+    @blp.arguments(RangeArgs, location="query")
+    @blp.response(200, ReportOut)
+    def get(self, args, merchant_id):
+        """A2: coupons, promotions, group buys, bargains and promoters (owner, manager)."""
+        staff_of(merchant_id)
+        return run_report("campaigns", merchant_id, args)
+
+
+@blp.route(f"{BASE}/users")
+class Users(MethodView):
+    @blp.arguments(RangeArgs, location="query")
+    @blp.response(200, ReportOut)
+    def get(self, args, merchant_id):
+        """A3: registered, new, active and dormant customers by region and level."""
+        staff_of(merchant_id)
+        return run_report("users", merchant_id, args)
+
+
+@blp.route(f"{BASE}/customers/<int:user_id>")
+class CustomerProfile(MethodView):
+    @blp.response(200, CustomerOut)
+    def get(self, merchant_id, user_id):
+        """A3: one customer's orders, spend, last order and favourite categories."""
+        staff_of(merchant_id)
+        return reports.customer_profile(merchant_id, user_id)
+
+
+@blp.route(f"{BASE}/products")
+class Products(MethodView):
+    @blp.arguments(ProductsArgs, location="query")
+    @blp.response(200, ReportOut)
+    def get(self, args, merchant_id):
+        """A4: units, revenue, gross profit, turnover; best and slow sellers."""
+        staff_of(merchant_id)
+        return run_report("products", merchant_id, args)
+
+
+@blp.route(f"{BASE}/sales")
+class Sales(MethodView):
+    @blp.arguments(SalesArgs, location="query")
+    @blp.response(200, ReportOut)
+    def get(self, args, merchant_id):
+        """A5: sales by day, week or month of store time, and by region."""
+        staff_of(merchant_id)
+        return run_report("sales", merchant_id, args)
+
+
+@blp.route(f"{BASE}/dashboard")
+class Dashboard(MethodView):
+    @blp.response(200, DashboardOut)
+    def get(self, merchant_id):
+        """A5: today's sales, orders, buyers, visitors and conversion against yesterday."""
+        staff_of(merchant_id)
+        return reports.dashboard(merchant_id)
+
+
+@blp.route(f"{BASE}/reports/<{REPORT_NAMES}:report>.csv")
+class ReportCsv(MethodView):
+    @blp.arguments(CsvArgs, location="query")
+    @blp.doc(responses=CSV)
+    def get(self, args, merchant_id, report):
+        """A report's rows as CSV (the same range and options as its JSON route)."""
+        staff_of(merchant_id)
+        return as_csv(run_report(report, merchant_id, args))
+
+
+def chart_of(name: str, merchant_id: int | None, args: dict) -> dict:
+    if name == "dashboard":
+        if merchant_id is None:
+            raise NotFound("the dashboard is a store's", code="not_found")
+        return charts.chart_data(name, reports.dashboard(merchant_id))
+    return charts.chart_data(name, run_report(name, merchant_id, args))
+
+
+@blp.route(f"{BASE}/charts/<{CHART_NAMES}:chart>")
+class Chart(MethodView):
+    @blp.arguments(ChartArgs, location="query")
+    @blp.response(200, ChartOut)
+    def get(self, args, merchant_id, chart):
+        """A report's chart as data: the figures its SVG shows."""
+        staff_of(merchant_id)
+        return chart_of(chart, merchant_id, args)
+
+
+@blp.route(f"{BASE}/charts/<{CHART_NAMES}:chart>.svg")
+class ChartSvg(MethodView):
+    @blp.arguments(ChartArgs, location="query")
+    @blp.doc(responses=SVG)
+    def get(self, args, merchant_id, chart):
+        """A report's chart as SVG, rendered on the server (for the console and e-mails)."""
+        staff_of(merchant_id)
+        return Response(
+            charts.render_svg(chart_of(chart, merchant_id, args)), content_type="image/svg+xml"
+        )
+
+
+@blp.route(f"{BASE}/aggregate")
+class Aggregate(MethodView):
+    @blp.arguments(AggregateIn)
+    @blp.response(202, AggregatedOut)
+    def post(self, data, merchant_id):
+        """Schedule the aggregation of a range of days again (at most 366; owner, manager),
+        one task per day — after importing old orders, say."""
+        staff_of(merchant_id)
+        start, end = data["start"], data["end"]
+        if end < start or (end - start).days >= reports.MAX_DAYS:
+            raise ValidationError(
+                "the range runs from start to end, at most 366 days",
+                code="invalid_range",
+                errors={"end": ["On or after start, within 366 days."]},
+            )
+        days = [start + dt.timedelta(days=n) for n in range((end - start).days + 1)]
+        with transaction():
+            for day in days:
+                schedule_task(
+                    collector.AGGREGATE_DAY,
+                    payload={"day": day.isoformat()},
+                    merchant_id=merchant_id,
+                    dedupe_key=f"{collector.AGGREGATE_DAY}:{merchant_id}:{day.isoformat()}",
+                )
+        return {"days": days}
+
+
+# -- the platform -----------------------------------------------------------------------------
+
+
+@blp.route(f"/admin/analytics/<{REPORT_NAMES}:report>")
+class PlatformReport(MethodView):
+    @blp.arguments(PlatformArgs, location="query")
+    @blp.response(200, ReportOut)
+    def get(self, args, report):
+        """A report over every store (or one, ``merchant_id``); each store's days are its
+        own store time (platform admins)."""
+        require_admin()
+        return run_report(report, args.get("merchant_id"), args)
+
+
+@blp.route(f"/admin/analytics/reports/<{REPORT_NAMES}:report>.csv")
+class PlatformReportCsv(MethodView):
+    @blp.arguments(PlatformArgs, location="query")
+    @blp.doc(responses=CSV)
+    def get(self, args, report):
+        """A platform report's rows as CSV (platform admins)."""
+        require_admin()
+        return as_csv(run_report(report, args.get("merchant_id"), args))

@@ -51,9 +51,10 @@ class AcceptedOut(Schema):
 
 
 class RangeArgs(Schema):
-    start = fields.Date(load_default=None, metadata={"description": "First day (store time)"})
+    start = fields.Date(
+        load_default=None, metadata={"description": "First day (store time); default: end − 29"}
+    )
     end = fields.Date(load_default=None, metadata={"description": "Last day; default: yesterday"})
-    format = fields.String(load_default="json", validate=validate.OneOf(("json", "csv")))
 
 
 class SalesArgs(RangeArgs):
@@ -64,16 +65,19 @@ class ProductsArgs(RangeArgs):
     limit = fields.Integer(load_default=10, validate=validate.Range(min=1, max=100))
 
 
-class ChartArgs(Schema):
-    start = fields.Date(load_default=None)
-    end = fields.Date(load_default=None)
+class CsvArgs(RangeArgs):
     period = fields.String(load_default="day", validate=validate.OneOf(("day", "week", "month")))
-    format = fields.String(load_default="svg", validate=validate.OneOf(("svg", "json")))
+    limit = fields.Integer(load_default=10, validate=validate.Range(min=1, max=100))
 
 
-class PlatformArgs(RangeArgs):
-    merchant_id = fields.Integer(load_default=None, validate=ID)
-    period = fields.String(load_default="day", validate=validate.OneOf(("day", "week", "month")))
+class ChartArgs(CsvArgs):
+    pass
+
+
+class PlatformArgs(CsvArgs):
+    merchant_id = fields.Integer(
+        load_default=None, validate=ID, metadata={"description": "One store only"}
+    )
 
 
 class AggregateIn(Schema):
@@ -85,15 +89,9 @@ class AggregatedOut(Schema):
     days = fields.List(fields.Date())
 
 
-class RecommendationArgs(Schema):
-    pass
-
-
 class ReportOut(Schema):
-    """A report: its range, totals and rows (fields per report in docs/plugins/analytics.md)."""
-
-    class Meta:
-        unknown = "include"
+    """A report: its range, totals, rows (what the CSV holds) and further sections (fields
+    per report in docs/plugins/analytics.md)."""
 
     report = fields.String()
     start = fields.Date()
@@ -102,3 +100,55 @@ class ReportOut(Schema):
     currency = fields.String()
     totals = fields.Dict()
     rows = fields.List(fields.Dict())
+    sections = fields.Dict()
+
+
+class DayFiguresOut(Schema):
+    day = fields.Date()
+    sales = fields.Integer()
+    orders = fields.Integer()
+    buyers = fields.Integer()
+    visitors = fields.Integer()
+    conversion = fields.Float()
+    average_order_value = fields.Integer()
+
+
+class DashboardOut(Schema):
+    today = fields.Nested(DayFiguresOut)
+    yesterday = fields.Nested(DayFiguresOut)
+    change = fields.Dict(
+        metadata={"description": "Today against yesterday as fractions; null when yesterday was 0"}
+    )
+    timezone = fields.String()
+    currency = fields.String()
+
+
+class CategoryUnitsOut(Schema):
+    category_id = fields.Integer()
+    units = fields.Integer()
+
+
+class CustomerOut(Schema):
+    user_id = fields.Integer()
+    orders = fields.Integer()
+    spend = fields.Integer()
+    first_order_day = fields.Date(allow_none=True)
+    last_order_day = fields.Date(allow_none=True)
+    last_seen_day = fields.Date(allow_none=True)
+    region = fields.String()
+    level = fields.String()
+    favourite_categories = fields.List(fields.Nested(CategoryUnitsOut))
+
+
+class SeriesOut(Schema):
+    title = fields.String()
+    values = fields.List(fields.Integer())
+
+
+class ChartOut(Schema):
+    chart = fields.String()
+    type = fields.String(metadata={"description": "line, bar or horizontal_bar"})
+    title = fields.String()
+    money = fields.Boolean(metadata={"description": "Values are fen (the SVG shows yuan)"})
+    x_labels = fields.List(fields.String())
+    series = fields.List(fields.Nested(SeriesOut))

@@ -1,0 +1,365 @@
+"""The reports A1–A5, the dashboard, CSV and charts on a seeded two-day dataset whose
+figures are worked out by hand below; who may see which store's reports.
+
+The store (Asia/Shanghai) over D1 = the day before yesterday and D2 = yesterday:
+
+- P1 ¥100 (cost ¥60, stock 10), P2 ¥50 (cost ¥20, stock 20), P3 ¥30 (never sold, stock 5).
+- D1 10:00 a device from search views a page. 20:00 buyer A from an ad of campaign 双11
+  views P1 and carts it; 23:50 A orders and pays P1 × 1 (¥100, 上海市).
+- D2 00:05 buyer B from the 双11 ad views P2; 00:10 B orders P2 × 2 with a 满100减20 coupon
+  and pays ¥80 (浙江省). 00:10 store time is 16:10 UTC of D1's UTC date: a UTC cut would
+  put B's order on D1. 09:00 a device from a referral views P2. 11:00 A views a page
+  (direct); 12:00 A orders and pays P1 + P2 (¥150, 上海市); the P2 line (¥50) is refunded.
+- Buyer C paid an order 100 days ago and nothing since: dormant.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+
+import pytest
+
+from mallkit.core.catalog.models import Sku
+from mallkit.core.testing import (
+    TEST_ADDRESS,
+    make_account,
+    make_product,
+    pay_order,
+    place_order,
+    refund_order,
+    skus_of,
+)
+from mallkit.plugins.analytics.aggregate import aggregate_day
+from mallkit.plugins.coupons import service as coupons
+from tests.plugins.analytics.conftest import local, move_order, post_events, today
+
+D2 = None  # set by the fixture (dates move with the clock)
+
+
+@pytest.fixture
+def seeded(client, app, merchant, other_merchant, buyer, other_buyer, enable_plugin):
+    with (
+        enable_plugin("analytics", merchant, {"events_per_minute": 100000}),
+        enable_plugin("coupons", merchant),
+    ):
+        d1, d2 = today() - dt.timedelta(days=2), today() - dt.timedelta(days=1)
+        p1 = make_product(merchant, name="P1", prices=(10000,), stocks=(10,))
+        p2 = make_product(merchant, name="P2", prices=(5000,), stocks=(20,))
+        p3 = make_product(merchant, name="P3", prices=(3000,), stocks=(5,))
+        (s1,), (s2,) = skus_of(p1), skus_of(p2)
+        Sku.update(cost=6000).where(Sku.id == s1.id).execute()
+        Sku.update(cost=2000).where(Sku.id == s2.id).execute()
+        a, b = buyer, other_buyer
+        post_events(
+            client, merchant, [{"kind": "page_view", "source": "search", "at": local(d1, 10)}]
+        )
+        ad = {"source": "ad", "utm_campaign": "双11"}
+        post_events(
+            client,
+            merchant,
+            [
+                {"kind": "product_view", "product_id": p1.id, "at": local(d1, 20), **ad},
+                {"kind": "add_to_cart", "product_id": p1.id, "at": local(d1, 20, 1)},
+            ],
+            a.headers,
+            None,
+        )
+        o1 = pay_order(place_order(a, [(s1, 1)]))
+        move_order(o1, local(d1, 23, 50), local(d1, 23, 50))
+
+        post_events(
+            client,
+            merchant,
+            [{"kind": "product_view", "product_id": p2.id, "at": local(d2, 0, 5), **ad}],
+            b.headers,
+            None,
+        )
+        template = coupons.create_template(
+            merchant.id,
+            {
+                "name": "满100减20",
+                "type": "full_reduction",
+                "threshold": 10000,
+                "amount": 2000,
+                "total": 100,
+                "starts_at": dt.datetime.utcnow() - dt.timedelta(days=5),
+                "ends_at": dt.datetime.utcnow() + dt.timedelta(days=5),
+            },
+        )
+        coupon = coupons.claim(merchant.id, template.id, b.user.id)
+        o2 = place_order(
+            b,
+            [(s2, 2)],
+            options={"coupon_ids": [coupon.id]},
+            address=TEST_ADDRESS | {"province": "浙江省", "city": "杭州市", "district": "西湖区"},
+        )
+        o2 = pay_order(o2)
+        move_order(o2, local(d2, 0, 10), local(d2, 0, 10))
+        post_events(
+            client,
+            merchant,
+            [
+                {
+                    "kind": "product_view",
+                    "product_id": p2.id,
+                    "source": "referral",
+                    "at": local(d2, 9),
+                }
+            ],
+            device_id="device-0002",
+        )
+        post_events(client, merchant, [{"kind": "page_view", "at": local(d2, 11)}], a.headers, None)
+        o3 = pay_order(place_order(a, [(s1, 1), (s2, 1)]))
+        move_order(o3, local(d2, 12), local(d2, 12))
+        line = next(x for x in o3.lines if x.product_id == p2.id)
+        refund_order(o3, {line: 1})
+
+        c = make_account(email="c@analytics.test")
+        o4 = pay_order(place_order(c, [(s2, 1)]))
+        old = today() - dt.timedelta(days=100)
+        move_order(o4, local(old, 12), local(old, 12))
+
+        # Another store's order on D2: the platform sees it, this store never does.
+        (sx,) = skus_of(make_product(other_merchant, prices=(7000,)))
+        ox = pay_order(place_order(a, [(sx, 1)]))
+        move_order(ox, local(d2, 15), local(d2, 15))
+
+        for day in (old, d1, d2):
+            aggregate_day(merchant.id, day)
+        aggregate_day(other_merchant.id, d2)
+        yield {
+            "d1": d1,
+            "d2": d2,
+            "p1": p1,
+            "p2": p2,
+            "p3": p3,
+            "template": template,
+            "a": a,
+            "b": b,
+            "c": c,
+            "o1": o1,
+            "o2": o2,
+            "o3": o3,
+        }
+
+
+def get(client, merchant, path, headers, **params):
+    r = client.get(
+        f"/api/v1/merchants/{merchant.id}/analytics/{path}", query_string=params, headers=headers
+    )
+    assert r.status_code == 200, r.json
+    return r.json
+
+
+def rng(s):
+    return {"start": s["d1"].isoformat(), "end": s["d2"].isoformat()}
+
+
+def test_the_orders_cost_what_the_story_says(seeded):
+    s = seeded
+    assert (s["o1"].total, s["o2"].total, s["o3"].total) == (10000, 8000, 15000)
+
+
+def test_a1_traffic_per_source_and_campaign(client, merchant, owner, seeded):
+    report = get(client, merchant, "traffic", owner.headers, **rng(seeded))
+    cols = (
+        "source",
+        "visitors",
+        "page_views",
+        "product_views",
+        "carts",
+        "orders",
+        "paid",
+        "paid_amount",
+        "conversion",
+    )
+    assert [tuple(r[c] for c in cols) for r in report["rows"]] == [
+        ("ad", 2, 0, 2, 1, 2, 2, 18000, 1.0),
+        ("direct", 1, 1, 0, 0, 1, 1, 15000, 1.0),
+        ("referral", 1, 0, 1, 0, 0, 0, 0, 0.0),
+        ("search", 1, 1, 0, 0, 0, 0, 0, 0.0),
+    ]
+    assert report["totals"]["visitors"] == 5 and report["totals"]["conversion"] == 0.6
+    (campaign,) = report["sections"]["campaigns"]
+    assert (campaign["campaign"], campaign["visitors"], campaign["paid"]) == ("双11", 2, 2)
+
+
+def test_a2_campaigns(client, merchant, owner, seeded):
+    report = get(client, merchant, "campaigns", owner.headers, **rng(seeded))
+    (row,) = report["rows"]
+    assert row == {
+        "kind": "coupon",
+        "campaign_id": seeded["template"].id,
+        "name": "满100减20",
+        "participants": 1,
+        "orders": 1,
+        "paid": 1,
+        "revenue": 8000,
+        "discount": 2000,
+        "new_buyers": 1,
+        "conversion": 1.0,
+    }
+
+
+def test_a3_users_by_region_and_level(client, merchant, owner, seeded):
+    s = seeded
+    report = get(
+        client, merchant, "users", owner.headers, start=s["d1"].isoformat(), end=today().isoformat()
+    )
+    # A and B registered today, first paid in the range, active; C paid 100 days ago.
+    assert report["totals"] == {
+        "customers": 3,
+        "registered": 3,
+        "new": 2,
+        "active": 2,
+        "dormant": 1,
+    }
+    assert [
+        (r["region"], r["new"], r["active"], r["dormant"]) for r in report["sections"]["regions"]
+    ] == [
+        ("上海市", 1, 1, 1),
+        ("浙江省", 1, 1, 0),
+    ]
+    profile = get(client, merchant, f"customers/{s['a'].user.id}", owner.headers)
+    assert (
+        profile["orders"],
+        profile["spend"],
+        profile["first_order_day"],
+        profile["last_order_day"],
+    ) == (2, 20000, s["d1"].isoformat(), s["d2"].isoformat())
+
+
+def test_a4_products_profit_turnover_best_and_slow(client, merchant, owner, seeded):
+    s = seeded
+    report = get(client, merchant, "products", owner.headers, **rng(s))
+    by_id = {r["product_id"]: r for r in report["rows"]}
+    p1, p2 = by_id[s["p1"].id], by_id[s["p2"].id]
+    assert (p1["units"], p1["revenue"], p1["cost"], p1["refunds"], p1["gross_profit"]) == (
+        2,
+        20000,
+        12000,
+        0,
+        8000,
+    )
+    # P2: 2 lines of B's (¥80 after the coupon) + 1 of A's (¥50, refunded); cost 2 kept × ¥20
+    assert (
+        p2["units"],
+        p2["refunded_units"],
+        p2["revenue"],
+        p2["refunds"],
+        p2["cost"],
+        p2["gross_profit"],
+    ) == (3, 1, 13000, 5000, 4000, 4000)
+    assert (p1["views"], p2["views"], p2["visitors"]) == (1, 2, 2)
+    # Stock is read for yesterday (D2) only: P1 10 − 2 − the other order's 0 = 8
+    assert p1["average_stock"] == 8 and p1["turnover"] == 0.25
+    assert [r["name"] for r in report["sections"]["best_sellers"]] == ["P2", "P1"]
+    assert [r["name"] for r in report["sections"]["slow_sellers"]] == ["P3", "P1", "P2"]
+    assert report["totals"]["gross_profit"] == 12000
+
+
+def test_a5_sales_by_day_week_month_and_region(client, merchant, owner, seeded):
+    s = seeded
+    report = get(client, merchant, "sales", owner.headers, **rng(s))
+    assert [
+        (
+            r["period"],
+            r["orders"],
+            r["paid_amount"],
+            r["refunded_amount"],
+            r["units"],
+            r["new_buyers"],
+        )
+        for r in report["rows"]
+    ] == [
+        (s["d1"].isoformat(), 1, 10000, 0, 1, 1),
+        (s["d2"].isoformat(), 2, 23000, 5000, 4, 1),
+    ]
+    assert report["totals"]["paid_amount"] == 33000
+    assert report["totals"]["average_order_value"] == 11000
+    assert [(r["region"], r["paid_amount"]) for r in report["sections"]["regions"]] == [
+        ("上海市", 25000),
+        ("浙江省", 8000),
+    ]
+    for period, fmt in (
+        ("week", lambda d: f"{d.isocalendar()[0]}-W{d.isocalendar()[1]:02d}"),
+        ("month", lambda d: d.strftime("%Y-%m")),
+    ):
+        rows = get(client, merchant, "sales", owner.headers, period=period, **rng(s))["rows"]
+        assert [r["period"] for r in rows] == sorted({fmt(s["d1"]), fmt(s["d2"])})
+        assert sum(r["paid_amount"] for r in rows) == 33000
+
+
+def test_the_dashboard_compares_today_with_yesterday(client, merchant, owner, buyer, seeded):
+    (sku,) = skus_of(seeded["p1"])
+    pay_order(place_order(buyer, [(sku, 1)]))
+    post_events(client, merchant, [{"kind": "page_view"}], device_id="device-0009")
+    aggregate_day(merchant.id, today())
+    report = get(client, merchant, "dashboard", owner.headers)
+    assert report["yesterday"] | {"day": None} == {
+        "day": None,
+        "sales": 23000,
+        "orders": 2,
+        "buyers": 2,
+        "visitors": 3,
+        "conversion": 0.6667,
+        "average_order_value": 11500,
+    }
+    assert (report["today"]["sales"], report["today"]["orders"], report["today"]["visitors"]) == (
+        10000,
+        1,
+        2,
+    )
+    assert report["change"]["orders"] == -0.5
+
+
+def test_csv_and_charts_carry_the_same_figures(client, merchant, owner, seeded):
+    s = seeded
+    base = f"/api/v1/merchants/{merchant.id}/analytics"
+    r = client.get(f"{base}/reports/sales.csv", query_string=rng(s), headers=owner.headers)
+    assert r.status_code == 200 and r.mimetype == "text/csv"
+    rows = list(csv.DictReader(io.StringIO(r.get_data(as_text=True))))
+    assert [(x["period"], x["paid_amount"]) for x in rows] == [
+        (s["d1"].isoformat(), "10000"),
+        (s["d2"].isoformat(), "23000"),
+    ]
+    data = get(client, merchant, "charts/sales", owner.headers, **rng(s))
+    assert data["series"][0] == {"title": "paid", "values": [10000, 23000]}
+    svg = client.get(f"{base}/charts/sales.svg", query_string=rng(s), headers=owner.headers)
+    assert svg.status_code == 200 and svg.mimetype == "image/svg+xml"
+    text = svg.get_data(as_text=True)
+    assert "<svg" in text and "¥230.00" in text and "<script" not in text
+    for chart in ("traffic", "campaigns", "users", "products", "dashboard"):
+        assert client.get(f"{base}/charts/{chart}.svg", headers=owner.headers).status_code == 200
+
+
+def test_a_store_sees_only_its_own_the_platform_sees_all(
+    client, merchant, other_merchant, owner, admin, buyer, seeded
+):
+    s = seeded
+    url = f"/api/v1/merchants/{merchant.id}/analytics/sales"
+    for headers in (other_merchant.owner_account.headers, buyer.headers, {}):
+        assert client.get(url, query_string=rng(s), headers=headers).status_code in (401, 404)
+    assert (
+        client.get(url, query_string=rng(s), headers=admin.headers).json["totals"]["paid_amount"]
+        == 33000
+    )
+    platform = "/api/v1/admin/analytics/sales"
+    assert client.get(platform, query_string=rng(s), headers=owner.headers).status_code == 403
+    everyone = client.get(platform, query_string=rng(s), headers=admin.headers).json
+    assert everyone["totals"]["paid_amount"] == 33000 + 7000
+    one = client.get(
+        platform, query_string=rng(s) | {"merchant_id": other_merchant.id}, headers=admin.headers
+    ).json
+    assert one["totals"]["paid_amount"] == 7000
+
+
+def test_a_bad_range_is_a_clear_error(client, merchant, owner, analytics):
+    r = client.get(
+        f"/api/v1/merchants/{merchant.id}/analytics/sales",
+        query_string={"start": "2026-01-10", "end": "2026-01-01"},
+        headers=owner.headers,
+    )
+    assert r.status_code == 422 and r.json["code"] == "invalid_range"
