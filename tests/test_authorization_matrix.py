@@ -25,6 +25,7 @@ STORE = "/api/v1/merchants/{merchant_id}/"
 # Store routes a buyer calls for their own data (or to act as a buyer of the store).
 BUYER_STORE_ROUTES = {
     ("get", "aftersales/cases"),
+    ("get", "analytics/recommendations"),
     ("get", "bargain/me/bargains"),
     ("get", "complaints"),
     ("get", "distribution/me"),

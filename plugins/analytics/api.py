@@ -11,6 +11,7 @@ import io
 
 from flask import Response, current_app, request
 from flask.views import MethodView
+from flask_smorest import Page
 from limits import RateLimitItemPerMinute
 
 from mallkit.core.plugin_api import (
@@ -23,10 +24,11 @@ from mallkit.core.plugin_api import (
     plugin_blueprint,
     require_admin,
     require_staff,
+    require_user,
     schedule_task,
     transaction,
 )
-from mallkit.plugins.analytics import charts, collector, reports
+from mallkit.plugins.analytics import charts, collector, recommend, reports
 from mallkit.plugins.analytics.schemas import (
     AcceptedOut,
     AggregatedOut,
@@ -40,6 +42,7 @@ from mallkit.plugins.analytics.schemas import (
     PlatformArgs,
     ProductsArgs,
     RangeArgs,
+    RecommendationOut,
     ReportOut,
     SalesArgs,
 )
@@ -255,6 +258,17 @@ class Aggregate(MethodView):
                     dedupe_key=f"{collector.AGGREGATE_DAY}:{merchant_id}:{day.isoformat()}",
                 )
         return {"days": days}
+
+
+@blp.route(f"{BASE}/recommendations")
+class Recommendations(MethodView):
+    @blp.response(200, RecommendationOut(many=True))
+    @blp.paginate(Page)
+    def get(self, merchant_id):
+        """ "Recommended for you": products that go with what you viewed and bought here,
+        then best sellers; never what you bought, nothing out of stock (signed-in buyer)."""
+        user = require_user()
+        return recommend.recommend(merchant_id, user.id)
 
 
 # -- the platform -----------------------------------------------------------------------------

@@ -152,3 +152,11 @@ class ChartOut(Schema):
     money = fields.Boolean(metadata={"description": "Values are fen (the SVG shows yuan)"})
     x_labels = fields.List(fields.String())
     series = fields.List(fields.Nested(SeriesOut))
+
+
+class RecommendationOut(Schema):
+    product_id = fields.Integer()
+    name = fields.String()
+    price = fields.Integer(metadata={"description": "The lowest SKU price (fen)"})
+    image_url = fields.String()
+    reason = fields.String(metadata={"description": "related, best_seller or popular"})
