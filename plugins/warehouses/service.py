@@ -32,6 +32,8 @@ import math
 import uuid
 from typing import Any
 
+from flask import g, has_app_context
+
 from mallkit.core.plugin_api import (
     Allocation,
     Conflict,
@@ -239,26 +241,40 @@ def plan_order(merchant_id: int, address: dict[str, Any] | None) -> list[Warehou
     return sorted(serving, key=lambda w: (-w.priority, _distance((w.lng, w.lat), place), w.id))
 
 
+def _plan_for(merchant_id: int, reference: StockReference) -> list[Warehouse]:
+    """The warehouse order for a document, worked out once per document and request (an
+    order's SKUs are allocated one hook call each)."""
+    cache = g.setdefault("warehouse_plans", {}) if has_app_context() else {}
+    key = (merchant_id, reference.type, str(reference.id))
+    if key not in cache:
+        if len(cache) > 100:  # a long-lived app context (a worker): keep it small
+            cache.clear()
+        address = None
+        if reference.type == "order":
+            order = Order.get_or_none(Order.number == reference.id)
+            address = order.address if order else None
+        cache[key] = plan_order(merchant_id, address)
+    return cache[key]
+
+
 def allocate(merchant, sku, quantity: int, reference: StockReference) -> Allocation | None:
     rows = {r.warehouse_id: r for r in _lock(sku.id)}
     if not rows:
         return None  # not warehoused: the SKU's own stock (the core's default)
-    address = None
-    if reference.type == "order":
-        order = Order.get_or_none(Order.number == reference.id)
-        address = order.address if order else None
     left, taken = quantity, {}
-    for wh in plan_order(merchant.id, address):
+    for wh in _plan_for(merchant.id, reference):
         row = rows.get(wh.id)
         if row is None or left == 0:
             continue
-        for _attempt in range(5):  # another checkout may take it between the read and the update
-            take = min(left, WarehouseStock.get_by_id(row.id).quantity)
+        available = row.quantity  # read under the lock (PostgreSQL) or the write lock (SQLite)
+        for _attempt in range(5):  # should another writer still get there first: read again
+            take = min(left, available)
             if take <= 0:
                 break
             try:
                 _move(row, -take, "sale", reference)
             except OutOfStock:
+                available = WarehouseStock.get_by_id(row.id).quantity
                 continue
             taken[wh.id] = take
             left -= take

@@ -324,3 +324,29 @@ def test_locate_address_gives_codes_and_coordinates(app):
         assert place["province_code"] == "440000" and place["city_code"] == "440300"
         assert 113 < place["lng"] < 115 and 22 < place["lat"] < 23
         assert locate_address({**SHENZHEN, "country": "US"}) is None
+
+
+def test_a_buyer_with_the_free_shipping_perk_pays_no_freight(
+    client, merchant, owner, buyer, other_buyer, freight, enable_plugin
+):
+    """``propose_shipping_quotes`` receives the buyer; a perk plugin answering
+    ``free_shipping`` for one buyer makes that buyer's freight 0."""
+    import types
+
+    from mallkit.core.plugin_api import PluginMeta
+    from mallkit.hookspecs import hookimpl
+
+    perks = types.ModuleType("vip_perks")
+    perks.meta = PluginMeta(name="vip_perks", version="1.0.0", title="VIP perks", level="merchant")
+
+    @hookimpl
+    def buyer_perks(merchant, buyer):
+        return {"free_shipping": buyer.email == "buyer@test.mallkit.dev"}
+
+    perks.buyer_perks = buyer_perks
+    add_template(client, merchant, owner, is_default=True)
+    sku = skus_of(make_product(merchant, prices=(1000,)))[0]
+    with enable_plugin(perks, merchant):
+        vip = preview(client, buyer, [(sku, 2)], CHENGDU)
+        assert vip["freight"] == 0 and "member free shipping" in vip["shipping"]["label"]
+        assert preview(client, other_buyer, [(sku, 2)], CHENGDU)["freight"] == 1500
