@@ -172,6 +172,43 @@ def increment_many(
     )
 
 
+def _lock_query(n: int, by_merchant: bool, lock: bool):
+    """The SKUs a movement touches with their stock and effective low-stock threshold (their
+    own, else the merchant's, else the default), in id order; on PostgreSQL their rows locked
+    in that order, so two movements sharing SKUs queue instead of deadlocking."""
+    effective = pw.fn.COALESCE(
+        Sku.low_stock_threshold, CatalogSettings.low_stock_threshold, DEFAULT_LOW_STOCK_THRESHOLD
+    )
+    where = Sku.id.in_([db.Param(f"i{k}") for k in range(n)])
+    if by_merchant:
+        where &= Sku.merchant == db.Param("merchant")
+    query = (
+        Sku.select(Sku.id, Sku.stock, Sku.product, Sku.merchant, effective)
+        .join(
+            CatalogSettings,
+            pw.JOIN.LEFT_OUTER,
+            on=(CatalogSettings.merchant == Sku.merchant),
+        )
+        .where(where)
+        .order_by(Sku.id)
+    )
+    return query.for_update(of=Sku) if lock else query
+
+
+def _update_query(n: int, guarded: bool):
+    delta = pw.Case(Sku.id, [(db.Param(f"i{k}"), db.Param(f"d{k}")) for k in range(n)])
+    where = Sku.id.in_([db.Param(f"i{k}") for k in range(n)])
+    if guarded:
+        where &= (Sku.stock + delta) >= 0
+    return Sku.update(stock=Sku.stock + delta, updated_at=db.Param("now", Sku.updated_at)).where(
+        where
+    )
+
+
+_LOCK = db.Prepared(_lock_query)
+_UPDATE = db.Prepared(_update_query)
+
+
 def _move(
     deltas: dict[int, int],
     *,
@@ -183,44 +220,64 @@ def _move(
 ) -> list[StockMovement]:
     _check_reason(reason)
     ids = sorted(deltas)
-    with transaction():
-        if db.is_postgres():
-            # Lock in id order first: two orders sharing SKUs then queue instead of deadlocking.
-            list(Sku.select(Sku.id).where(Sku.id.in_(ids)).order_by(Sku.id).for_update().tuples())
-        delta = pw.Case(Sku.id, [(i, deltas[i]) for i in ids])
-        where = Sku.id.in_(ids)
-        if merchant_id is not None:
-            where &= Sku.merchant == merchant_id
-        if any(d < 0 for d in deltas.values()):
-            where &= (Sku.stock + delta) >= 0
-        rows = list(
-            Sku.update(stock=Sku.stock + delta, updated_at=utcnow())
-            .where(where)
-            .returning(Sku.id, Sku.stock, Sku.product, Sku.merchant, Sku.low_stock_threshold)
-            .tuples()
-            .execute()
-        )
-        if len(rows) != len(ids):
-            _refuse(deltas, {r[0] for r in rows}, merchant_id)
+    n = len(ids)
+    values: dict[str, Any] = {"merchant": merchant_id, "now": utcnow()}
+    for k, sku_id in enumerate(ids):
+        values[f"i{k}"] = sku_id
+        values[f"d{k}"] = deltas[sku_id]
+    # No savepoint: the rows are read (and on PostgreSQL locked) first and the movement is
+    # refused before anything is written. On SQLite every transaction holds the write lock
+    # from its BEGIN IMMEDIATE, so the stock read cannot change before the update either.
+    with transaction(savepoint=False):
+        found = {r[0]: r for r in _LOCK.rows(values, n, merchant_id is not None, db.is_postgres())}
+        short = [i for i in ids if i in found and found[i][1] + deltas[i] < 0]
+        if len(found) != n or short:
+            _refuse(deltas, found, short)
+        decreasing = any(d < 0 for d in deltas.values())
+        updated = _UPDATE.execute(values, n, decreasing).rowcount
+        if updated != n:  # cannot happen with the rows locked; never record a partial move
+            raise Conflict("the stock changed during the movement", code="stock_busy")
+        rows = [(i, found[i][1] + deltas[i], found[i][2], found[i][3], found[i][4]) for i in ids]
         return _record(
             rows, deltas, reason=reason, reference=reference, note=note, actor_id=actor_id
         )
 
 
-def _refuse(deltas: dict[int, int], moved: set[int], merchant_id: int | None) -> None:
-    """Raise the right error for the SKUs the conditional update left alone."""
-    missing = [i for i in deltas if i not in moved]
-    query = Sku.select(Sku.id, Sku.stock).where(Sku.id.in_(missing))
-    if merchant_id is not None:
-        query = query.where(Sku.merchant == merchant_id)
-    found = dict(query.tuples())
-    unknown = [i for i in missing if i not in found]
+def _refuse(deltas: dict[int, int], found: dict[int, tuple], short: list[int]) -> None:
+    """Raise the right error for a movement that cannot be applied."""
+    unknown = [i for i in deltas if i not in found]
     if unknown:
         raise SkuNotFound("SKU not found", errors={str(i): ["No such SKU."] for i in unknown})
     raise OutOfStock(
         "not enough stock",
-        errors={str(i): [f"requested {-deltas[i]}, available {found[i]}"] for i in missing},
+        errors={str(i): [f"requested {-deltas[i]}, available {found[i][1]}"] for i in short},
     )
+
+
+_MOVEMENT_FIELDS = (
+    "merchant",
+    "sku",
+    "product",
+    "quantity",
+    "balance_after",
+    "reason",
+    "reference_type",
+    "reference_id",
+    "note",
+    "actor_id",
+    "created_at",
+)
+_INSERT_MOVEMENTS = db.Prepared(
+    lambda n: StockMovement.insert_many(
+        [
+            {
+                name: db.Param(f"{name}{k}", StockMovement._meta.fields[name])
+                for name in _MOVEMENT_FIELDS
+            }
+            for k in range(n)
+        ]
+    ).returning(StockMovement.id)
+)
 
 
 def _record(
@@ -234,8 +291,8 @@ def _record(
 ) -> list[StockMovement]:
     """Write the ledger rows, sales counts and low-stock alerts for an applied movement.
 
-    ``rows`` are ``(sku_id, stock_after, product_id, merchant_id, threshold)`` from the
-    ``UPDATE ... RETURNING``.
+    ``rows`` are ``(sku_id, stock_after, product_id, merchant_id, threshold)`` (the threshold
+    None: the merchant's default).
     """
     reference = reference or StockReference()
     now = utcnow()
@@ -256,10 +313,9 @@ def _record(
         }
         for sku_id, after, p, m, _threshold in rows
     ]
-    ids = [
-        r[0] for r in StockMovement.insert_many(data).returning(StockMovement.id).tuples().execute()
-    ]
-    movements = [StockMovement(id=i, **d) for i, d in zip(ids, data, strict=True)]
+    values = {f"{name}{k}": d[name] for k, d in enumerate(data) for name in _MOVEMENT_FIELDS}
+    ids = [r[0] for r in _INSERT_MOVEMENTS.rows(values, len(data))]
+    movements = [db.instance(StockMovement, {"id": i, **d}) for i, d in zip(ids, data, strict=True)]
     sign = _SALES_SIGN.get(reason)
     if sign:
         _count_sales(rows, deltas, sign)
@@ -267,15 +323,26 @@ def _record(
     return movements
 
 
+def _sales_query(n: int):
+    change = pw.Case(Product.id, [(db.Param(f"p{k}"), db.Param(f"n{k}")) for k in range(n)])
+    new = Product.sales_count + change
+    return Product.update(sales_count=pw.Case(None, ((new < 0, 0),), new)).where(
+        Product.id.in_([db.Param(f"p{k}") for k in range(n)])
+    )
+
+
+_SALES = db.Prepared(_sales_query)
+
+
 def _count_sales(rows: Sequence[tuple], deltas: dict[int, int], sign: int) -> None:
     per_product: dict[int, int] = {}
     for sku_id, _after, product_id, _m, _t in rows:
         per_product[product_id] = per_product.get(product_id, 0) + abs(deltas[sku_id])
-    change = pw.Case(Product.id, [(p, sign * n) for p, n in per_product.items()])
-    new = Product.sales_count + change
-    Product.update(sales_count=pw.Case(None, ((new < 0, 0),), new)).where(
-        Product.id.in_(list(per_product))
-    ).execute()
+    values: dict[str, Any] = {}
+    for k, (product_id, count) in enumerate(per_product.items()):
+        values[f"p{k}"] = product_id
+        values[f"n{k}"] = sign * count
+    _SALES.execute(values, len(per_product))
 
 
 # -- low stock -------------------------------------------------------------------------------
@@ -485,12 +552,13 @@ def allocate(
     """
     deltas = _merge(lines, 1)
     caller = merchant_plugins(merchant.id).hook.allocate_stock
+    if all(getattr(i.function, "takes_sku_stock", False) for i in caller.get_hookimpls()):
+        # All or nothing by itself, without a savepoint (nothing is written before it can fail)
+        movements = decrement_many(
+            deltas, reason="sale", reference=reference, merchant_id=merchant.id
+        )
+        return [Allocation(m.sku_id, -m.quantity, "sku", (m.id,)) for m in movements]
     with transaction():
-        if all(getattr(i.function, "takes_sku_stock", False) for i in caller.get_hookimpls()):
-            movements = decrement_many(
-                deltas, reason="sale", reference=reference, merchant_id=merchant.id
-            )
-            return [Allocation(m.sku_id, -m.quantity, "sku", (m.id,)) for m in movements]
         skus = {
             s.id: s
             for s in Sku.select().where(Sku.id.in_(list(deltas)) & (Sku.merchant == merchant.id))

@@ -40,7 +40,10 @@ from mallkit.core import audit
 from mallkit.core.db import (
     BaseModel,
     JSONField,
+    Param,
+    Prepared,
     as_utc,
+    instance,
     transaction,
     utcnow,
 )
@@ -164,6 +167,35 @@ def _live_by_dedupe_key(dedupe_key: str) -> ScheduledTask | None:
 
 
 _SCHEDULE_TRIES = 5
+_SCHEDULED_FIELDS = (
+    "kind",
+    "merchant_id",
+    "payload",
+    "run_at",
+    "status",
+    "attempts",
+    "max_attempts",
+    "last_error",
+    "dedupe_key",
+    "created_at",
+)
+# The literal predicate of the partial unique index (a parameter would not match it).
+_INSERT_LIVE = Prepared(
+    lambda: (
+        ScheduledTask.insert(
+            {
+                ScheduledTask._meta.fields[f]: Param(f, ScheduledTask._meta.fields[f])
+                for f in _SCHEDULED_FIELDS
+            }
+        )
+        .on_conflict(
+            conflict_target=[ScheduledTask.dedupe_key],
+            conflict_where=pw.SQL("\"status\" IN ('pending', 'running')"),
+            action="NOTHING",
+        )
+        .returning(ScheduledTask.id)
+    )
+)
 
 
 def schedule(
@@ -204,25 +236,39 @@ def schedule(
     when = as_utc(run_at) if run_at is not None else utcnow() + (delay or dt.timedelta(0))
     row = {
         "kind": kind,
-        "run_at": when,
-        "payload": payload or {},
         "merchant_id": merchant_id,
-        "dedupe_key": dedupe_key,
+        "payload": payload or {},
+        "run_at": when,
+        "status": PENDING,
+        "attempts": 0,
         "max_attempts": max_attempts,
+        "last_error": "",
+        "dedupe_key": dedupe_key,
+        "created_at": utcnow(),
     }
     if dedupe_key is None:
         return ScheduledTask.create(**row)
-    # Insert first (a new key is the common case); the partial unique index answers the rest.
+    # Insert first (a new key is the common case). ON CONFLICT DO NOTHING on the partial
+    # unique index answers the rest without a savepoint: on PostgreSQL it waits for a racing
+    # insert of the key to commit or roll back, then inserts or does nothing.
     for attempt in range(_SCHEDULE_TRIES):
-        try:
-            with transaction():  # a savepoint: a unique violation must not abort the caller's
-                return ScheduledTask.create(**row)
-        except pw.IntegrityError:
-            existing = _live_by_dedupe_key(dedupe_key)
-            if existing is not None:
-                return existing
-            if attempt == _SCHEDULE_TRIES - 1:
-                raise
+        inserted = _INSERT_LIVE.one(row)
+        if inserted is not None:
+            return instance(
+                ScheduledTask,
+                {
+                    "id": inserted[0],
+                    **row,
+                    "locked_by": None,
+                    "locked_until": None,
+                    "finished_at": None,
+                },
+            )
+        existing = _live_by_dedupe_key(dedupe_key)
+        if existing is not None:
+            return existing
+        if attempt == _SCHEDULE_TRIES - 1:
+            raise Conflict("the task's dedupe key stays contended", code="task_key_busy")
     raise AssertionError("unreachable")  # pragma: no cover
 
 
