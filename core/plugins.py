@@ -370,9 +370,11 @@ class PluginHost:
             self._views[removed] = view
         return view
 
-    def for_merchant(self, merchant_id: int) -> MerchantPlugins:
-        """The merchant's plugin view; one indexed read checks it is current."""
-        version = settings_version(merchant_id)
+    def for_merchant(self, merchant_id: int, version: int | None = None) -> MerchantPlugins:
+        """The merchant's plugin view; one indexed read checks it is current (none when the
+        caller has just read ``version``, the merchant's ``plugin_settings_version``)."""
+        if version is None:
+            version = settings_version(merchant_id)
         if version is None:
             raise NotFound(f"merchant {merchant_id} not found", code="merchant_not_found")
         cached = self._merchant_cache.get(merchant_id)
@@ -409,6 +411,16 @@ def merchant_plugins(merchant_id: int) -> MerchantPlugins:
             view = memo[merchant_id] = get_host().for_merchant(merchant_id)
         return view
     return get_host().for_merchant(merchant_id)
+
+
+def prime_merchant_plugins(merchant_id: int, version: int) -> None:
+    """Memoise the merchant's view on this request from the ``plugin_settings_version`` just
+    read with the merchant's row (the cart and checkout read it with the SKUs): the view then
+    costs no read of its own."""
+    if has_request_context():
+        memo = request.environ.setdefault("mallkit.merchant_plugins", {})
+        if merchant_id not in memo:
+            memo[merchant_id] = get_host().for_merchant(merchant_id, version)
 
 
 def order_hooks(order: Any) -> Any:

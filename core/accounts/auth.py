@@ -27,7 +27,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from mallkit.core.accounts.merchants.models import Merchant, StaffMember
 from mallkit.core.accounts.models import AccessToken, User
-from mallkit.core.db import utcnow
+from mallkit.core.db import Param, Prepared, instance, utcnow
 from mallkit.core.errors import Forbidden, MallkitError, Unauthorized
 
 TOKEN_PREFIX = "mk_"
@@ -101,6 +101,18 @@ def current_token() -> str | None:
     return _bearer()
 
 
+_USER_COLUMNS = tuple(User._meta.sorted_fields)
+_USER_NAMES = [f.name for f in _USER_COLUMNS]
+_TOKEN = Prepared(
+    lambda: (
+        AccessToken.select(AccessToken.revoked_at, AccessToken.expires_at, *_USER_COLUMNS)
+        .join(User)
+        .where(AccessToken.token_hash == Param("hash"))
+        .limit(1)
+    )
+)
+
+
 def current_user(optional: bool = False) -> User | None:
     """The signed-in user of this request (memoised), or ``None`` when ``optional``."""
     if "mallkit.user" in request.environ:
@@ -109,20 +121,12 @@ def current_user(optional: bool = False) -> User | None:
         user = None
         token = _bearer()
         if token:
-            row = (
-                AccessToken.select(AccessToken, User)
-                .join(User)
-                .where(AccessToken.token_hash == _digest(token))
-                .first()
-            )
-            now = utcnow()
-            if (
-                row is not None
-                and row.revoked_at is None
-                and row.expires_at > now
-                and row.user.is_active
-            ):
-                user = row.user
+            row = _TOKEN.one({"hash": _digest(token)})  # on every request: SQL built once
+            if row is not None:
+                revoked_at, expires_at = row[0], row[1]
+                found = instance(User, dict(zip(_USER_NAMES, row[2:], strict=True)))
+                if revoked_at is None and expires_at > utcnow() and found.is_active:
+                    user = found
         request.environ["mallkit.user"] = user
     if user is None and not optional:
         raise Unauthorized("a valid bearer token is required", code="unauthorized")

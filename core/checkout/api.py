@@ -17,7 +17,7 @@ from mallkit.core.checkout.schemas import (
     CheckoutIn,
     CheckoutPreviewOut,
 )
-from mallkit.core.orders.schemas import OrderOut, orders_by_id
+from mallkit.core.orders.schemas import OrderOut, order_view, orders_by_id
 
 blp = Blueprint("cart", __name__, url_prefix="/api/v1", description="Cart and checkout")
 
@@ -106,13 +106,19 @@ class Place(MethodView):
         key = idempotency.request_key()
 
         answer = idempotency.replay(user.id, "checkout", key, data)
+        placed: list = []
         if answer is None:
             prepared = checkout.prepare(user, data)  # reads and pricing, before the write lock
 
             def work():
-                orders = checkout.place(user, data, checkout_key=key or "", prepared=prepared)
-                return [o.id for o in orders], 201
+                placed[:] = checkout.place(
+                    user, data, checkout_key=key or "", prepared=prepared, savepoint=False
+                )
+                return [o.id for o in placed], 201
 
             answer = idempotency.run_once(user.id, "checkout", key, data, work)
         order_ids, _ = answer
+        if placed and [o.id for o in placed] == order_ids:
+            if all(hasattr(o, "lines_loaded") for o in placed):  # as just written
+                return [order_view(o) for o in placed]
         return orders_by_id(order_ids, shipments=False)  # a new order has none

@@ -5,15 +5,19 @@ from __future__ import annotations
 
 from typing import Any
 
+import peewee as pw
+
 from mallkit.core.accounts.merchants.models import Merchant
 from mallkit.core.accounts.models import User
+from mallkit.core.catalog.errors import ProductUnavailable, SkuNotFound
 from mallkit.core.catalog.models import Product, Sku
-from mallkit.core.catalog.service import sellable_sku
 from mallkit.core.catalog.visibility import is_on_shelf
 from mallkit.core.checkout import pricing
 from mallkit.core.checkout.models import MAX_QUANTITY, CartLine
-from mallkit.core.db import transaction, utcnow
+from mallkit.core.db import Param, Prepared, instance, transaction, utcnow
 from mallkit.core.errors import NotFound, ValidationError
+from mallkit.core.orders.models import OrderSettings
+from mallkit.core.plugins import prime_merchant_plugins
 
 # The columns the cart and checkout read (less SQL to build on the hot path). The merchant is
 # loaded whole: it is handed to plugins.
@@ -43,17 +47,114 @@ PRODUCT_COLUMNS = (
 )
 
 
-def load_skus(sku_ids: list[int]) -> dict[int, Sku]:
-    """SKUs with their product (the columns above) and merchant, in one query."""
-    if not sku_ids:
-        return {}
-    rows = (
-        Sku.select(*SKU_COLUMNS, *PRODUCT_COLUMNS, Merchant)
-        .join(Product)
-        .join(Merchant)
-        .where(Sku.id.in_(sorted(set(sku_ids))))
+MERCHANT_COLUMNS = tuple(Merchant._meta.sorted_fields)
+SETTINGS_COLUMNS = tuple(OrderSettings._meta.sorted_fields)
+CART_COLUMNS = tuple(CartLine._meta.sorted_fields)
+
+
+def _select(model: type, with_settings: bool) -> Any:
+    """SKUs with their product and merchant (and the merchant's order settings), from
+    ``model`` (Sku, or CartLine for the cart's lines with their SKUs)."""
+    columns = (*SKU_COLUMNS, *PRODUCT_COLUMNS, *MERCHANT_COLUMNS)
+    if with_settings:
+        columns += SETTINGS_COLUMNS
+    if model is CartLine:
+        query = CartLine.select(*CART_COLUMNS, *columns).join(Sku, on=(CartLine.sku == Sku.id))
+    else:
+        query = Sku.select(*columns)
+    query = query.join_from(Sku, Product, on=(Sku.product == Product.id)).join_from(
+        Product, Merchant, on=(Product.merchant == Merchant.id)
     )
-    return {s.id: s for s in rows}
+    if with_settings:
+        query = query.join_from(
+            Merchant,
+            OrderSettings,
+            pw.JOIN.LEFT_OUTER,
+            on=(OrderSettings.merchant == Merchant.id),
+        )
+    return query
+
+
+def _skus_query(n: int, with_settings: bool):
+    return _select(Sku, with_settings).where(Sku.id.in_([Param(f"s{k}") for k in range(n)]))
+
+
+def _cart_query(kind: str | int, with_settings: bool):
+    """The buyer's cart lines with their SKUs: all (``"all"``), the selected ones
+    (``"selected"``) or ``kind`` given ones (``line{k}`` parameters)."""
+    where = CartLine.user == Param("user")
+    if kind == "selected":
+        where &= CartLine.selected == True  # noqa: E712  (SQL)
+    elif kind != "all":
+        where &= CartLine.id.in_([Param(f"line{k}") for k in range(kind)])
+    return _select(CartLine, with_settings).where(where).order_by(CartLine.id)
+
+
+_SKUS = Prepared(_skus_query)
+_CART = Prepared(_cart_query)
+
+
+def _names(columns: tuple) -> list[str]:
+    return [c.name for c in columns]
+
+
+_SKU_NAMES = _names(SKU_COLUMNS)
+_PRODUCT_NAMES = _names(PRODUCT_COLUMNS)
+_MERCHANT_NAMES = _names(MERCHANT_COLUMNS)
+_SETTINGS_NAMES = _names(SETTINGS_COLUMNS)
+_CART_NAMES = _names(CART_COLUMNS)
+
+
+def _sku_from(row: tuple, at: int, with_settings: bool) -> Sku:
+    """The Sku (product, merchant, settings attached) of a row from ``at``."""
+    a, b = at, at + len(_SKU_NAMES)
+    c = b + len(_PRODUCT_NAMES)
+    d = c + len(_MERCHANT_NAMES)
+    merchant = instance(Merchant, dict(zip(_MERCHANT_NAMES, row[c:d], strict=True)))
+    prime_merchant_plugins(merchant.id, merchant.plugin_settings_version)
+    if with_settings:
+        values = row[d : d + len(_SETTINGS_NAMES)]
+        merchant.order_settings_loaded = (
+            instance(OrderSettings, dict(zip(_SETTINGS_NAMES, values, strict=True)))
+            if values[0] is not None
+            else OrderSettings(merchant=merchant.id)
+        )
+    product = instance(Product, dict(zip(_PRODUCT_NAMES, row[b:c], strict=True)), merchant=merchant)
+    return instance(Sku, dict(zip(_SKU_NAMES, row[a:b], strict=True)), product=product)
+
+
+def load_skus(sku_ids: list[int], *, with_settings: bool = False) -> dict[int, Sku]:
+    """SKUs with their product (the columns above) and merchant, in one query whose SQL is
+    built once; ``with_settings``: the merchant's order settings too
+    (``merchant.order_settings_loaded``)."""
+    ids = sorted(set(sku_ids))
+    if not ids:
+        return {}
+    rows = _SKUS.rows({f"s{k}": i for k, i in enumerate(ids)}, len(ids), with_settings)
+    return {row[0]: _sku_from(row, 0, with_settings) for row in rows}
+
+
+def cart_lines(
+    user_id: int,
+    *,
+    selected: bool = False,
+    line_ids: list[int] | None = None,
+    with_settings: bool = False,
+) -> list[tuple[CartLine, Sku]]:
+    """The buyer's cart lines (all, the selected ones, or ``line_ids``) each with its SKU
+    (product, merchant), in id order, in one query."""
+    values: dict[str, Any] = {"user": user_id}
+    kind: str | int = "selected" if selected else "all"
+    if line_ids is not None:
+        ids = sorted(set(line_ids))
+        values.update({f"line{k}": i for k, i in enumerate(ids)})
+        kind = len(ids)
+    out = []
+    width = len(_CART_NAMES)
+    for row in _CART.rows(values, kind, with_settings):
+        line = instance(CartLine, dict(zip(_CART_NAMES, row[:width], strict=True)))
+        out.append((line, _sku_from(row, width, with_settings)))
+    return out
 
 
 def availability(sku: Sku | None, quantity: int, now=None) -> tuple[bool, str]:
@@ -97,27 +198,54 @@ def _check_quantity(quantity: int) -> None:
         )
 
 
+def _upsert_query():
+    new = {f: Param(f.name, f) for f in CART_COLUMNS if f is not CartLine.id}
+    total = CartLine.quantity + pw.EXCLUDED.quantity
+    return (
+        CartLine.insert(new)
+        .on_conflict(
+            conflict_target=[CartLine.user, CartLine.sku],
+            update={
+                CartLine.quantity: total,
+                CartLine.selected: True,
+                CartLine.updated_at: pw.EXCLUDED.updated_at,
+            },
+            where=(total <= MAX_QUANTITY),
+        )
+        .returning(*CART_COLUMNS)
+    )
+
+
+_UPSERT = Prepared(_upsert_query)
+
+
 def add(user: User, sku_id: int, quantity: int) -> CartLine:
-    """Add ``quantity`` of a SKU (to the line already there, if any)."""
+    """Add ``quantity`` of a SKU (to the line already there, if any): one upsert."""
     _check_quantity(quantity)
-    sku = sellable_sku(sku_id)
-    with transaction():
-        line = CartLine.get_or_none((CartLine.user == user.id) & (CartLine.sku == sku.id))
-        if line is None:
-            line = CartLine.create(
-                user=user.id,
-                merchant=sku.merchant_id,
-                sku=sku.id,
-                quantity=quantity,
-                added_unit_price=sku.price,
-            )
-        else:
-            total = line.quantity + quantity
-            _check_quantity(total)
-            CartLine.update(quantity=total, selected=True, updated_at=utcnow()).where(
-                CartLine.id == line.id
-            ).execute()
-    return CartLine.get_by_id(line.id)
+    sku = load_skus([sku_id]).get(sku_id)
+    # The rules of catalog.service.sellable_sku, on the SKU the cart reads anyway.
+    if sku is None or sku.deleted_at is not None:
+        raise SkuNotFound("SKU not found")
+    if not is_on_shelf(sku.product, utcnow()) or not sku.product.merchant.is_active:
+        raise ProductUnavailable(
+            "this product is not on sale", errors={"sku_id": [f"SKU {sku_id} is not on sale."]}
+        )
+    now = utcnow()
+    row = _UPSERT.one(
+        {
+            "user": user.id,
+            "merchant": sku.merchant_id,
+            "sku": sku.id,
+            "quantity": quantity,
+            "selected": True,
+            "added_unit_price": sku.price,
+            "created_at": now,
+            "updated_at": now,
+        }
+    )
+    if row is None:  # the line is there and the sum would pass the limit: nothing changed
+        _check_quantity(MAX_QUANTITY + 1)
+    return instance(CartLine, dict(zip(_CART_NAMES, row, strict=True)))
 
 
 def own_line(user: User, line_id: int) -> CartLine:
@@ -161,12 +289,9 @@ def remove(user: User, line_ids: list[int] | None = None) -> int:
 
 def read(user: User) -> dict[str, Any]:
     """The cart grouped by merchant, every line re-priced and flagged when unavailable."""
-    lines = list(CartLine.select().where(CartLine.user == user.id).order_by(CartLine.id))
-    skus = load_skus([line.sku_id for line in lines])
     now = utcnow()
     groups: dict[int, dict[str, Any]] = {}
-    for line in lines:
-        sku = skus.get(line.sku_id)
+    for line, sku in cart_lines(user.id):  # one query, whatever the cart's size
         available, reason = availability(sku, line.quantity, now)
         merchant = sku.product.merchant if sku else Merchant.get_by_id(line.merchant_id)
         group = groups.setdefault(merchant.id, {"merchant": merchant, "lines": []})

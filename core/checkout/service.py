@@ -20,7 +20,7 @@ from mallkit.core.accounts.service import validate_address
 from mallkit.core.catalog import stock
 from mallkit.core.checkout import cart, pricing
 from mallkit.core.checkout.models import CartLine
-from mallkit.core.db import transaction, utcnow
+from mallkit.core.db import insert, transaction, utcnow
 from mallkit.core.errors import Conflict, ValidationError
 from mallkit.core.orders.machine import Actor, record_event
 from mallkit.core.orders.models import STOCK_AT_PLACE, Order, OrderLine
@@ -79,15 +79,17 @@ def _groups(buyer: User, data: dict[str, Any]) -> list[StoreCheckout]:
             (f"i{n}", item["sku_id"], item["quantity"], None, item.get("activity"))
             for n, item in enumerate(data["items"])
         ]
+        skus = cart.load_skus([w[1] for w in wanted], with_settings=True)
     else:
-        query = CartLine.select().where(CartLine.user == buyer.id)
-        if data.get("cart_line_ids"):
-            query = query.where(CartLine.id.in_(data["cart_line_ids"]))
-        else:
-            query = query.where(CartLine.selected == True)  # noqa: E712
-        wanted = [
-            (f"c{c.id}", c.sku_id, c.quantity, c.id, None) for c in query.order_by(CartLine.id)
-        ]
+        # The cart's lines with their SKUs in one query.
+        lines = cart.cart_lines(
+            buyer.id,
+            selected=not data.get("cart_line_ids"),
+            line_ids=data.get("cart_line_ids") or None,
+            with_settings=True,
+        )
+        wanted = [(f"c{c.id}", c.sku_id, c.quantity, c.id, None) for c, _sku in lines]
+        skus = {sku.id: sku for _c, sku in lines}
         if data.get("cart_line_ids") and len(wanted) != len(set(data["cart_line_ids"])):
             raise ValidationError(
                 "some cart lines are not in your cart",
@@ -95,7 +97,6 @@ def _groups(buyer: User, data: dict[str, Any]) -> list[StoreCheckout]:
             )
     if not wanted:
         raise ValidationError("there is nothing to check out", code="empty_checkout")
-    skus = cart.load_skus([w[1] for w in wanted])
     now = utcnow()
     errors: dict[str, list[str]] = {}
     groups: dict[int, StoreCheckout] = {}
@@ -247,14 +248,19 @@ def place(
     *,
     checkout_key: str = "",
     prepared: CheckoutPlan | None = None,
+    savepoint: bool = True,
 ) -> list[Order]:
     """Place one order per merchant; all or nothing. Call inside ``run_once`` for
     ``Idempotency-Key`` support; pass what :func:`prepare` returned to keep the pricing out
     of the write transaction. Stock is the only thing re-checked inside it, and it is the
-    conditional decrement itself."""
+    conditional decrement itself. ``savepoint=False`` when the caller's transaction rolls back
+    on any error anyway (``run_once`` does): no savepoint of its own inside it.
+
+    The orders returned carry their new lines (``lines_loaded``, as written), so they can be
+    shown without reading them back."""
     prepared = prepared or prepare(buyer, data)
     orders: list[Order] = []
-    with transaction():
+    with transaction(savepoint=savepoint):
         for group in prepared.groups:
             orders.append(
                 _create_order(buyer, group, prepared.address, data, checkout_key, prepared.share)
@@ -276,7 +282,8 @@ def _create_order(
     share: Any = None,
 ) -> Order:
     merchant, priced = group.merchant, group.priced
-    settings = settings_for(merchant.id)
+    # Read with the SKUs (cart.load_skus(with_settings=True)), else now.
+    settings = getattr(merchant, "order_settings_loaded", None) or settings_for(merchant.id)
     draft = {
         "merchant_id": merchant.id,
         "buyer_id": buyer.id,
@@ -289,25 +296,32 @@ def _create_order(
     merchant_plugins(merchant.id).hook.validate_checkout(
         merchant=merchant, buyer=buyer, order=draft
     )
-    order = Order.create(
-        number=new_number(),
-        merchant=merchant.id,
-        buyer=buyer.id,
-        currency=priced.currency,
-        subtotal=priced.subtotal,
-        discount_total=priced.discount_total,
-        freight=priced.freight,
-        total=priced.total,
-        address=address,
-        buyer_note=(group.options.get("note") or data.get("buyer_note") or "")[:500],
-        shipping_method=priced.shipping.code if priced.shipping else "",
-        pricing={k: v for k, v in priced.to_dict().items() if k in ("applied", "shipping")},
-        checkout_key=checkout_key[:64],
-        plugins=sorted(merchant_plugins(merchant.id).enabled),
-        # Set up front: the allocation below either succeeds or rolls everything back.
-        stock_deducted=settings.stock_deduct == STOCK_AT_PLACE,
-        **shares.source_fields(share, merchant.id),  # the store's own share link only
-    )
+    order = insert(
+        Order,
+        [
+            {
+                "number": new_number(),
+                "merchant": merchant.id,
+                "buyer": buyer.id,
+                "currency": priced.currency,
+                "subtotal": priced.subtotal,
+                "discount_total": priced.discount_total,
+                "freight": priced.freight,
+                "total": priced.total,
+                "address": address,
+                "buyer_note": (group.options.get("note") or data.get("buyer_note") or "")[:500],
+                "shipping_method": priced.shipping.code if priced.shipping else "",
+                "pricing": {
+                    k: v for k, v in priced.to_dict().items() if k in ("applied", "shipping")
+                },
+                "checkout_key": checkout_key[:64],
+                "plugins": sorted(merchant_plugins(merchant.id).enabled),
+                # Set up front: the allocation below either succeeds or rolls everything back.
+                "stock_deducted": settings.stock_deduct == STOCK_AT_PLACE,
+                **shares.source_fields(share, merchant.id),  # the store's own share link only
+            }
+        ],
+    )[0]
     rows = []
     for p in priced.lines:
         sku = group.skus[p.sku_id]
@@ -337,7 +351,7 @@ def _create_order(
                 "pay_amount": p.pay_amount,
             }
         )
-    OrderLine.insert_many(rows).execute()
+    order.lines_loaded = insert(OrderLine, rows)  # what the response renders, not read back
     record_event(
         order, "placed", Actor("buyer", buyer.id), data={"total": priced.total, "lines": len(rows)}
     )
@@ -361,5 +375,5 @@ def _create_order(
     signals.send_after_commit(signals.order_placed, order, buyer_id=buyer.id)
     if order.total == 0:
         payments.settle_free_order(order)
-        order = Order.get_by_id(order.id)
+        order = Order.get_by_id(order.id)  # paid now: read back (its lines too, when shown)
     return order

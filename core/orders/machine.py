@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from mallkit.core import signals
-from mallkit.core.db import transaction, utcnow
+from mallkit.core.db import insert, transaction, utcnow
 from mallkit.core.errors import Conflict
 from mallkit.core.orders.models import Order, OrderEvent
 from mallkit.core.plugins import get_host, merchant_plugins, order_hooks
@@ -140,13 +140,18 @@ def record_event(
     order: Order, action: str, actor: Actor, *, reason: str = "", data: dict[str, Any] | None = None
 ) -> OrderEvent:
     """An event that is not a state change (price change, note, shipment ...)."""
-    return OrderEvent.create(
-        order=order.id,
-        actor_type=actor.type,
-        actor_id=actor.id,
-        action=action,
-        from_status=order.status,
-        to_status=order.status,
-        reason=reason,
-        data=data or {},
-    )
+    return insert(  # SQL built once: every placed order writes one
+        OrderEvent,
+        [
+            {
+                "order": order.id,
+                "actor_type": actor.type,
+                "actor_id": actor.id,
+                "action": action,
+                "from_status": order.status,
+                "to_status": order.status,
+                "reason": reason,
+                "data": data or {},
+            }
+        ],
+    )[0]

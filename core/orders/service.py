@@ -9,7 +9,16 @@ from typing import Any
 from mallkit.core import audit
 from mallkit.core.accounts.merchants.models import Merchant
 from mallkit.core.catalog import stock
-from mallkit.core.db import as_utc, database, is_postgres, transaction, utcnow
+from mallkit.core.db import (
+    Param,
+    Prepared,
+    as_utc,
+    database,
+    instance,
+    is_postgres,
+    transaction,
+    utcnow,
+)
 from mallkit.core.errors import Conflict, NotFound, ValidationError
 from mallkit.core.money import apportion
 from mallkit.core.orders.machine import SYSTEM, Actor, record_event, transition
@@ -56,10 +65,20 @@ def next_counter() -> int:
     ).fetchone()[0]
 
 
+_SETTINGS_FIELDS = tuple(OrderSettings._meta.sorted_fields)
+_SETTINGS = Prepared(
+    lambda: OrderSettings.select(*_SETTINGS_FIELDS).where(
+        OrderSettings.merchant == Param("merchant")
+    )
+)
+
+
 def settings_for(merchant_id: int) -> OrderSettings:
     """The merchant's order settings (defaults when never saved; not written)."""
-    row = OrderSettings.get_or_none(OrderSettings.merchant == merchant_id)
-    return row or OrderSettings(merchant=merchant_id)
+    row = _SETTINGS.one({"merchant": merchant_id})  # on every checkout: SQL built once
+    if row is None:
+        return OrderSettings(merchant=merchant_id)
+    return instance(OrderSettings, {f.name: v for f, v in zip(_SETTINGS_FIELDS, row, strict=True)})
 
 
 def update_settings(merchant_id: int, changes: dict[str, Any], *, actor_id=None) -> OrderSettings:

@@ -263,6 +263,82 @@ def test_queries_per_checkout_do_not_grow_with_the_lines(
     assert measured[1] == measured[10] == measured[50], measured
 
 
+MAX_STATEMENTS_PER_CHECKOUT = 12
+
+
+def test_a_checkout_runs_at_most_twelve_statements_whatever_its_lines(
+    app, client, buyer, merchant, address
+):
+    """Service level (the benchmark's figure) for 1, 10 and 50 lines given as items and from
+    the cart; the HTTP place from the cart with its sign-in read as well."""
+    from mallkit.core.checkout import service as checkout
+
+    product = make_product(merchant, "多款", prices=tuple(range(100, 150)), stocks=(100,) * 50)
+    all_skus = skus_of(product)
+    measured = {}
+    with app.test_request_context():
+        warm = [{"sku_id": all_skus[0].id, "quantity": 1}]
+        checkout.place(buyer.user, {"items": warm, "address_id": address.id})
+    for n in (1, 10, 50):
+        with app.test_request_context():
+            items = [{"sku_id": s.id, "quantity": 1} for s in all_skus[:n]]
+            with count_queries() as q:
+                checkout.place(buyer.user, {"items": items, "address_id": address.id})
+            measured[f"items {n}"] = q.count
+        for s in all_skus[:n]:
+            add(client, buyer, s)
+        with app.test_request_context():
+            with count_queries() as q:
+                orders = checkout.place(buyer.user, {"address_id": address.id})
+            measured[f"cart {n}"] = q.count
+        assert len(orders[0].lines_loaded) == n
+    for s in all_skus[:10]:
+        add(client, buyer, s)
+    with count_queries() as q:
+        r = client.post(
+            "/api/v1/checkout/place", json={"address_id": address.id}, headers=buyer.headers
+        )
+    assert r.status_code == 201, r.json
+    measured["http cart 10"] = q.count
+    assert max(measured.values()) <= MAX_STATEMENTS_PER_CHECKOUT + 1, measured
+    assert all(v <= MAX_STATEMENTS_PER_CHECKOUT for k, v in measured.items() if k != "http cart 10")
+    assert len({v for k, v in measured.items() if k.startswith("items")}) == 1, measured
+    assert len({v for k, v in measured.items() if k.startswith("cart")}) == 1, measured
+    # What the HTTP answer shows is what was written.
+    (order,) = r.json
+    stored = OrderLine.select().where(OrderLine.order == order["id"]).order_by(OrderLine.id)
+    assert [ln["id"] for ln in order["lines"]] == [ln.id for ln in stored]
+    assert [ln["pay_amount"] for ln in order["lines"]] == [ln.pay_amount for ln in stored]
+    assert order["total"] == Order.get_by_id(order["id"]).total
+
+
+def test_adding_a_cart_line_costs_the_same_statements_whatever_the_cart_size(
+    client, buyer, merchant
+):
+    product = make_product(merchant, "多款", prices=tuple(range(100, 130)), stocks=(100,) * 30)
+    all_skus = skus_of(product)
+    measured = []
+    for n, sku in enumerate(all_skus):
+        with count_queries() as q:
+            cart = add(client, buyer, sku)
+        assert cart["count"] == n + 1
+        measured.append(q.count)
+    with count_queries() as q:
+        cart = add(client, buyer, all_skus[0])  # onto the line already there
+    measured.append(q.count)
+    assert cart["merchants"][0]["lines"][0]["quantity"] == 2
+    assert len(set(measured[1:])) == 1 and measured[-1] <= 5, measured
+
+
+def test_a_cart_add_past_the_quantity_limit_changes_nothing(client, buyer, merchant, skus):
+    add(client, buyer, skus[0], 9000)
+    r = client.post(
+        "/api/v1/cart/lines", json={"sku_id": skus[0].id, "quantity": 1000}, headers=buyer.headers
+    )
+    assert r.status_code == 422 and "quantity" in r.json["errors"], r.json
+    assert [c.quantity for c in CartLine.select()] == [9000]
+
+
 def test_activity_lines_reach_the_plugins_and_a_late_refusal_writes_nothing(
     client, buyer, merchant, skus, address, enable_plugin
 ):
