@@ -31,6 +31,8 @@ meta = PluginMeta(
 def _publish(event_type: str, merchant_id: int, key: str, data: dict) -> None:
     """Queue the event without ever failing the change it rides on."""
     try:
+        if not service.listening(merchant_id):  # a plain read: no savepoint needed for it
+            return
         with transaction():
             service.publish(event_type, merchant_id, key, data)
     except Exception:

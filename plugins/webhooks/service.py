@@ -83,7 +83,8 @@ def order_data(order: Order) -> dict[str, Any]:
     }
 
 
-def _listening(merchant_id: int) -> bool:
+def listening(merchant_id: int) -> bool:
+    """Whether an enabled endpoint (the store's or the platform's) may want its events."""
     return (
         Endpoint.select(Endpoint.id)
         .where(
@@ -99,7 +100,7 @@ def publish(event_type: str, merchant_id: int, key: str, data: dict[str, Any]) -
     docstring); ``key`` names the occurrence (``order.paid:17``)."""
     if event_type not in EVENT_TYPES:
         raise ValueError(f"unknown webhook event {event_type!r}")
-    if not _listening(merchant_id):
+    if not listening(merchant_id):
         return
     schedule_task(
         EVENT_TASK,
