@@ -11,7 +11,8 @@ The life of an event:
    ``channels`` setting, a template for the event, the person's opt-outs, an address), in
    which words (the store's template or the built-in one, rendered in the sandbox). Each
    message is a ``Message`` row — unique on (event key, channel, recipient), so an event
-   fanned out again makes no second message — plus one ``notifications.deliver`` task.
+   fanned out again makes no second message — plus one ``notifications.deliver`` task (not
+   for the in-app inbox: its row is the delivery, ``sent`` as it is written).
    The rows and tasks commit together with the event task becoming ``done``: however many
    workers run, an event fans out once.
 3. **Deliver** (:func:`deliver`, outside any transaction, it calls out): a compare-and-set
@@ -50,6 +51,7 @@ from mallkit.core.plugin_api import (
     count_notification_verdict,
     merchant_plugins,
     merchant_staff,
+    on_commit,
     schedule_task,
     transaction,
     utcnow,
@@ -328,6 +330,14 @@ def _record(*, skipped: str, send_after: dt.datetime, **fields: Any) -> Message 
         return None
     if skipped:
         observe(fields["channel"], "skipped")
+        return message
+    if fields["channel"] == "inbox":
+        # Nothing leaves the database: the message is delivered as it is written, in the
+        # fan-out's transaction (no task, no second write).
+        Message.update(status=SENT, sent_at=utcnow(), attempts=1).where(
+            Message.id == message.id
+        ).execute()
+        on_commit(lambda: observe("inbox", "sent"))
         return message
     schedule_task(
         DELIVER_TASK,

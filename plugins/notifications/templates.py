@@ -12,6 +12,7 @@ HTML-escaped here; front-ends escape it when they display it.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import jinja2
@@ -320,13 +321,19 @@ def default(event: str, channel: str, locale: str) -> tuple[str, str] | None:
     return by_locale.get(locale) or by_locale["zh-CN"]
 
 
+@functools.lru_cache(maxsize=1024)
+def _compiled(source: str) -> jinja2.Template:
+    """Templates compiled once per process: a fan-out renders the same few again and again."""
+    return _env.from_string(source)
+
+
 def render(subject: str, body: str, context: dict[str, Any]) -> tuple[str, str]:
     """Render one template; ``ValidationError`` (``template_error``) when it does not
     compile, uses a name it is not given, or reaches for what the sandbox refuses."""
     try:
         return (
-            _env.from_string(subject).render(context).strip(),
-            _env.from_string(body).render(context).strip(),
+            _compiled(subject).render(context).strip(),
+            _compiled(body).render(context).strip(),
         )
     except jinja2.TemplateSyntaxError as exc:
         raise ValidationError(

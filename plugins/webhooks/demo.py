@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from mallkit.core.plugin_api import simkit
-from mallkit.plugins.webhooks import service, signing
+from mallkit.plugins.webhooks import service, signing, targets
 from mallkit.plugins.webhooks.models import Endpoint
 from mallkit.plugins.webhooks.receiver import Receiver
 
@@ -15,7 +15,8 @@ PATH = "/_sim/webhook-receiver"
 
 def attach(app: Any, merchant: Any, base_url: str) -> list[str]:
     url = f"{base_url}{PATH}"
-    allowed = list(app.config.get("WEBHOOK_ALLOWED_TARGETS", []))
+    with app.app_context():
+        allowed = targets.allowed_prefixes()
     app.config["WEBHOOK_ALLOWED_TARGETS"] = [*allowed, url]
     endpoint = Endpoint.get_or_none((Endpoint.merchant_id == merchant.id) & (Endpoint.url == url))
     if endpoint is None:

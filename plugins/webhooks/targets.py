@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import http.client
 import ipaddress
+import json
 import socket
 import ssl
 from dataclasses import dataclass
@@ -32,10 +33,17 @@ class TargetRefused(Exception):
     """The address may not be called."""
 
 
+def allowed_prefixes() -> list[str]:
+    """``WEBHOOK_ALLOWED_TARGETS``: a list, or from the environment a JSON list or a
+    comma-separated string."""
+    value = current_app.config.get("WEBHOOK_ALLOWED_TARGETS") or []
+    if isinstance(value, str):
+        value = json.loads(value) if value.lstrip().startswith("[") else value.split(",")
+    return [str(prefix).strip() for prefix in value if str(prefix).strip()]
+
+
 def _allowed_prefix(url: str) -> bool:
-    return any(
-        url.startswith(prefix) for prefix in current_app.config.get("WEBHOOK_ALLOWED_TARGETS", [])
-    )
+    return any(url.startswith(prefix) for prefix in allowed_prefixes())
 
 
 def public(address: str) -> bool:
