@@ -50,6 +50,13 @@ def register_blueprints(app):
 
 
 @hookimpl
+def register_console_pages():
+    from mallkit.plugins.freight.console import PAGES
+
+    return PAGES
+
+
+@hookimpl
 def propose_shipping_quotes(merchant, buyer, lines, address):
     return service.quote(merchant, buyer, lines, address)
 

@@ -37,6 +37,13 @@ def register_blueprints(app):
 
 
 @hookimpl
+def register_console_pages():
+    from mallkit.plugins.warehouses.console import PAGES
+
+    return PAGES
+
+
+@hookimpl
 def allocate_stock(merchant, sku, quantity, reference):
     return service.allocate(merchant, sku, quantity, reference)
 

@@ -350,3 +350,14 @@ def test_a_buyer_with_the_free_shipping_perk_pays_no_freight(
         vip = preview(client, buyer, [(sku, 2)], CHENGDU)
         assert vip["freight"] == 0 and "member free shipping" in vip["shipping"]["label"]
         assert preview(client, other_buyer, [(sku, 2)], CHENGDU)["freight"] == 1500
+
+
+def test_the_console_page_lists_the_templates(client, merchant, owner, freight):
+    tpl = add_template(client, merchant, owner)
+    pages = client.get(f"/api/v1/merchants/{merchant.id}/console", headers=owner.headers).json
+    page = {p["id"]: p for p in pages["pages"]}["freight/templates"]
+    assert page["create"]["schema"]["properties"]["method"]["enum"] == ["piece", "weight"]
+    listed = client.get(
+        "/api/v1" + page["path"].replace("{merchant_id}", str(merchant.id)), headers=owner.headers
+    ).json
+    assert [t["id"] for t in listed] == [tpl["id"]]

@@ -286,3 +286,22 @@ def test_only_the_store_staff_see_its_warehouses(
     assert r.status_code == 422
     moves = client.get(base(merchant, f"/{sh}/movements"), headers=owner.headers).json
     assert moves[0]["reason"] == "stocktake" and moves[0]["balance_after"] == 3
+
+
+def test_the_console_lists_warehouses_and_transfers_with_their_steps(client, merchant, owner, two):
+    sh, gz, sku = two
+    pages = client.get(f"/api/v1/merchants/{merchant.id}/console", headers=owner.headers).json
+    by_id = {p["id"]: p for p in pages["pages"]}
+    transfers = by_id["warehouses/transfers"]
+    assert {a["key"]: a["when"] for a in transfers["actions"]}["ship"] == {"status": ["approved"]}
+    # The list path and an action path answer as the console calls them.
+    path = transfers["path"].replace("{merchant_id}", str(merchant.id))
+    created = client.post(
+        f"/api/v1{path}",
+        json={"source_id": sh, "target_id": gz, "lines": [{"sku_id": sku.id, "quantity": 1}]},
+        headers=owner.headers,
+    ).json
+    approve = next(a for a in transfers["actions"] if a["key"] == "approve")["path"]
+    url = approve.replace("{merchant_id}", str(merchant.id)).replace("{id}", str(created["id"]))
+    assert client.post(f"/api/v1{url}", headers=owner.headers).json["status"] == "approved"
+    assert "warehouses/warehouses" in by_id
