@@ -62,6 +62,10 @@ Groups, each documented in ``docs/plugins.md``:
 - REST schemas of the core a plugin's routes answer with: :class:`PaymentAttemptOut`;
 - operations: :func:`count_notification_verdict` (a notification's outcome in ``/metrics``,
   since API 1.3);
+- accounts, for sign-in plugins (WeChat login, since API 1.3): :func:`find_account`,
+  :func:`register_user`, :func:`sign_in_verified` (a phone or e-mail proven with a one-time
+  code), :func:`sign_in_answer` (the bearer token answer of ``/auth/login``) and its schema
+  :class:`SignInOut`;
 - tooling: :func:`create_app` (for a plugin's CLI commands), :mod:`simkit`, the
   gateway-simulator kit.
 """
@@ -69,11 +73,20 @@ Groups, each documented in ``docs/plugins.md``:
 from __future__ import annotations
 
 from mallkit.core import simkit
-from mallkit.core.accounts.auth import current_user, require_admin, require_staff, require_user
+from mallkit.core.accounts.auth import (
+    current_user,
+    require_admin,
+    require_staff,
+    require_user,
+    sign_in_answer,
+)
+from mallkit.core.accounts.codes import sign_in as sign_in_verified
 from mallkit.core.accounts.merchants.models import Merchant
 from mallkit.core.accounts.merchants.service import staff_users as merchant_staff
 from mallkit.core.accounts.models import User
-from mallkit.core.accounts.service import locate_address
+from mallkit.core.accounts.schemas import TokenOut as SignInOut
+from mallkit.core.accounts.service import find_account, locate_address
+from mallkit.core.accounts.service import register as register_user
 from mallkit.core.api import PeeweePage, Rendered, Schema, UtcDateTime
 from mallkit.core.app import create_app
 from mallkit.core.audit import record as record_audit
@@ -175,6 +188,12 @@ PLUGIN_API_VERSION = "1.3"
 
 __all__ = [
     "PLUGIN_API_VERSION",
+    # accounts, for sign-in plugins
+    "SignInOut",
+    "find_account",
+    "register_user",
+    "sign_in_answer",
+    "sign_in_verified",
     # declaring a plugin
     "MigrationSource",
     "PluginMeta",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from flask import request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
@@ -53,8 +52,7 @@ blp = Blueprint("accounts", __name__, url_prefix="/api/v1", description="Account
 
 
 def _token_response(user):
-    token, expires_at = auth.issue_token(user, user_agent=request.headers.get("User-Agent", ""))
-    return {"token": token, "expires_at": expires_at, "user": user}
+    return auth.token_answer(user)
 
 
 def _me(user):

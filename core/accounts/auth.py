@@ -70,6 +70,20 @@ def issue_token(
     return token, expires_at
 
 
+def token_answer(user: User) -> dict:
+    """A new bearer token for ``user`` as the sign-in routes answer it: ``token``,
+    ``expires_at``, ``user`` (``TokenOut``)."""
+    token, expires_at = issue_token(user, user_agent=request.headers.get("User-Agent", ""))
+    return {"token": token, "expires_at": expires_at, "user": user}
+
+
+def sign_in_answer(user: User) -> dict:
+    """Sign ``user`` in another way than a password or a code (a plugin's: WeChat): their
+    last sign-in time is recorded and they get the same bearer token ``/auth/login`` gives."""
+    User.update(last_login_at=utcnow()).where(User.id == user.id).execute()
+    return token_answer(user)
+
+
 def revoke_token(token: str) -> None:
     AccessToken.update(revoked_at=utcnow()).where(
         (AccessToken.token_hash == _digest(token)) & AccessToken.revoked_at.is_null()

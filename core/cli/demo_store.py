@@ -194,9 +194,11 @@ def seed(app: Flask) -> list[str]:
             except MallkitError as exc:
                 notes.append(f"plugin {name} left off: {exc.message}")
         agent = _user(*AGENT, "Demo agent")
-        if not StaffMember.select().where(
-            (StaffMember.merchant == merchant.id) & (StaffMember.user == agent.id)
-        ).exists():
+        if (
+            not StaffMember.select()
+            .where((StaffMember.merchant == merchant.id) & (StaffMember.user == agent.id))
+            .exists()
+        ):
             merchants.add_staff(merchant, AGENT[0], "agent")
         _catalog(merchant)
         buyer = User.get(User.email == BUYER[0])

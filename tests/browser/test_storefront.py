@@ -367,3 +367,40 @@ def test_an_after_sales_application_reaches_the_store(mobile_page, live_server, 
     case = cases[0]
     assert case["type"] == "refund" and case["status"] == "applied"
     assert case["description"] == "不想要了，还没发货"
+
+
+def test_a_new_buyer_signs_in_with_wechat_on_h5_and_is_recognised_next_time(
+    mobile_page, live_server, api
+):
+    page = mobile_page
+    page.goto(live_server + "/shop/login?next=/me")
+    page.get_by_role("button", name="微信登录").click()
+    page.wait_for_url(re.compile(r"/_sim/wechat-login/connect/oauth2/authorize"))
+    page.fill("input[name=nickname]", "微信小王")
+    shot(page, "wechat-consent")
+    page.get_by_role("button", name="允许 / Allow").click()
+    # first time: prove a phone by SMS (sent through the demo's SMS simulator)
+    phone = "138" + str(secrets.randbelow(10**8)).zfill(8)
+    page.wait_for_selector("input[name=phone]")
+    page.fill("input[name=phone]", phone)
+    page.get_by_role("button", name="获取验证码").click()
+    page.wait_for_selector(".toast:has-text('验证码已发送')")
+    texts = [m["text"] for m in api.call("GET", "/_sim/sms/messages") if m["to"].endswith(phone)]
+    code = re.search(r"\d{6}", texts[-1]).group(0)
+    page.fill("input[name=code]", code)
+    shot(page, "wechat-bind-phone")
+    page.get_by_role("button", name="验证并登录").click()
+    page.wait_for_selector(".me-name:has-text('微信小王')")
+    token = page.evaluate("localStorage.getItem('mallkit.shop.token')")
+    me = api.call("GET", "/api/v1/me", token=token)
+    assert me["phone"] == phone and me["name"] == "微信小王"
+
+    # signed out and back with WeChat: the same account, no phone asked
+    page.get_by_role("button", name="退出登录").click()
+    page.goto(live_server + "/shop/login?next=/me")
+    page.get_by_role("button", name="微信登录").click()
+    page.wait_for_url(re.compile(r"/_sim/wechat-login/"))
+    page.get_by_role("button", name="允许 / Allow").click()
+    page.wait_for_selector(".me-name:has-text('微信小王')")
+    again = page.evaluate("localStorage.getItem('mallkit.shop.token')")
+    assert again != token and api.call("GET", "/api/v1/me", token=again)["id"] == me["id"]

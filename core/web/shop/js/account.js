@@ -1,10 +1,11 @@
 // Signing in and registering, and the buyer's own page.
 import {
   BASE, Header, Loading, api, get, hasPlugin, html, lang, navigate, post, problem, query, setLang,
-  setToken, t, toast, token, useLoad, useState, yuan,
+  setToken, t, toast, token, useEffect, useLoad, useState, yuan,
 } from "./lib.js";
 
 const DEMO_STORE = 1;
+const WECHAT = "mallkit.shop.wechat"; // the state and the page to come back to, across WeChat's page
 
 function afterSignIn() {
   const next = query().get("next");
@@ -14,7 +15,12 @@ function afterSignIn() {
 export function Login() {
   const [form, setForm] = useState({ login: "", password: "" });
   const [busy, setBusy] = useState(false);
-  const [wechat] = useLoad(() => get("/auth/wechat/h5/authorize-url?state=shop").catch(() => null));
+  // "Sign in with WeChat" shows only where the platform has set it up (404 otherwise)
+  const [state] = useState(() => Array.from(crypto.getRandomValues(new Uint8Array(8)), (b) => b.toString(16).padStart(2, "0")).join(""));
+  const [wechat] = useLoad(() => {
+    const back = `${location.origin}${BASE}/wechat`;
+    return get(`/auth/wechat/h5/authorize-url?redirect_uri=${encodeURIComponent(back)}&state=${state}`).catch(() => null);
+  });
   const submit = async (event) => {
     event.preventDefault();
     setBusy(true);
@@ -28,7 +34,7 @@ export function Login() {
     }
   };
   const withWechat = () => {
-    sessionStorage.setItem("mallkit.shop.next", query().get("next") || "/");
+    sessionStorage.setItem(WECHAT, JSON.stringify({ state, next: query().get("next") || "/me" }));
     location.href = wechat.url;
   };
   return html`<div class="page auth">
@@ -44,6 +50,58 @@ export function Login() {
         ? html`<button type="button" class="btn wide wechat" onClick=${withWechat}>${t("login.wechat")}</button>`
         : null}
       <a class="link center" href=${`${BASE}/register${location.search}`}>${t("login.register")}</a>
+    </form>
+  </div>`;
+}
+
+/** Where WeChat's consent page sends the buyer back (``?code=&state=``): sign in, or prove a
+ * phone by SMS code when this WeChat user has no account yet. */
+export function WeChatReturn() {
+  const params = query();
+  const saved = JSON.parse(sessionStorage.getItem(WECHAT) || "{}");
+  const [answer, error] = useLoad(async () => {
+    if (!params.get("code") || params.get("state") !== saved.state) throw new Error("state");
+    return post("/auth/wechat/h5", { code: params.get("code") });
+  });
+  const [form, setForm] = useState({ phone: "", code: "" });
+  const [sent, setSent] = useState(false);
+  const finish = (signedIn) => {
+    setToken(signedIn.token);
+    sessionStorage.removeItem(WECHAT);
+    navigate(saved.next && saved.next.startsWith("/") ? saved.next : "/me", { replace: true });
+  };
+  useEffect(() => {
+    if (answer && answer.status === "signed_in") finish(answer);
+  }, [answer]);
+  if (!answer || answer.status === "signed_in") return html`<div class="page"><${Header} title=${t("login.wechat")} /><${Loading} error=${error} /></div>`;
+  const sendCode = async () => {
+    try {
+      await post("/auth/codes", { login: form.phone, purpose: "sign_in", locale: lang() === "zh" ? "zh-CN" : "en" });
+      setSent(true);
+      toast(t("wechat.code_sent"));
+    } catch (e) {
+      toast(problem(e));
+    }
+  };
+  const bind = async (event) => {
+    event.preventDefault();
+    try {
+      finish(await post("/auth/wechat/bind", { ticket: answer.ticket, phone: form.phone, code: form.code }));
+    } catch (e) {
+      toast(problem(e));
+    }
+  };
+  return html`<div class="page auth">
+    <${Header} title=${t("wechat.bind_title")} />
+    <form class="card form" onSubmit=${bind}>
+      <p class="muted">${t("wechat.bind_why")}</p>
+      <label class="field"><span>${t("address.phone")}</span>
+        <input name="phone" type="tel" autocomplete="tel" value=${form.phone} onInput=${(e) => setForm({ ...form, phone: e.target.value })} /></label>
+      <button type="button" class="btn ghost" disabled=${!form.phone} onClick=${sendCode}>${sent ? t("wechat.resend") : t("wechat.send_code")}</button>
+      <label class="field"><span>${t("wechat.code")}</span>
+        <input name="code" inputmode="numeric" autocomplete="one-time-code" maxlength="6" value=${form.code}
+          onInput=${(e) => setForm({ ...form, code: e.target.value })} /></label>
+      <button type="submit" class="btn wide" disabled=${!form.code}>${t("wechat.bind")}</button>
     </form>
   </div>`;
 }

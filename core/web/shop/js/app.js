@@ -4,7 +4,7 @@ import { Addresses, Checkout, PayOrder, PayResult } from "./checkout.js";
 import { Cart } from "./cart.js";
 import { Categories, Home, Search } from "./home.js";
 import { BASE, currentPath, html, lang, setLang, t, toastState, useShared } from "./lib.js";
-import { Login, Me, Register } from "./account.js";
+import { Login, Me, Register, WeChatReturn } from "./account.js";
 import { ROUTES as ACTIVITY_ROUTES } from "./activities.js";
 import { AfterSale, AfterSales, OrderDetail, Orders, Review } from "./orders.js";
 import { Product } from "./product.js";
@@ -28,6 +28,7 @@ const ROUTES = [
   [/^\/addresses$/, Addresses, false],
   [/^\/login$/, Login, false],
   [/^\/register$/, Register, false],
+  [/^\/wechat$/, WeChatReturn, false],
   [/^\/me$/, Me, true],
   ...ACTIVITY_ROUTES,
 ];
