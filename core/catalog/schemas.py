@@ -450,6 +450,13 @@ class UploadIn(Schema):
     file = Upload(required=True)
 
 
+class ImportOptionsIn(Schema):
+    skip_bad_rows = fields.Boolean(
+        load_default=False,
+        metadata={"description": "Leave out products with a bad row and import the rest"},
+    )
+
+
 class UploadOut(Schema):
     url = fields.String()
     kind = fields.String()

@@ -7,12 +7,20 @@ Another merchant's object answers 404.
 
 from __future__ import annotations
 
+import io
+import json
+import logging
+import queue
+import threading
+
+from flask import Response, current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from mallkit.core import db
 from mallkit.core.accounts import auth
 from mallkit.core.api import PeeweePage
-from mallkit.core.catalog import browse, categories, media, service, stock
+from mallkit.core.catalog import browse, categories, importer, media, service, stock
 from mallkit.core.catalog.models import (
     Brand,
     LowStockAlert,
@@ -33,6 +41,7 @@ from mallkit.core.catalog.schemas import (
     CategoryNodeOut,
     CategoryOut,
     CategoryPatch,
+    ImportOptionsIn,
     MovementArgs,
     MovementOut,
     ProductIn,
@@ -60,6 +69,7 @@ from mallkit.core.catalog.schemas import (
 from mallkit.core.catalog.search import search
 from mallkit.core.catalog.visibility import on_shelf_expression
 from mallkit.core.db import utcnow
+from mallkit.core.errors import ValidationError
 
 blp = Blueprint(
     "catalog_staff",
@@ -69,6 +79,7 @@ blp = Blueprint(
 )
 
 WRITERS = ("owner", "manager")
+log = logging.getLogger("mallkit.catalog")
 
 
 def _writer(merchant_id: int):
@@ -396,3 +407,107 @@ class Media(MethodView):
         ``images``/``video_url``."""
         _writer(merchant_id)
         return media.store(merchant_id, files["file"].stream)
+
+
+# -- CSV import and export -------------------------------------------------------------------
+
+NDJSON = {
+    "200": {
+        "description": "One JSON object per line as the import goes: ``{done, total}`` (SKU "
+        "rows handled so far), then ``{report: {committed, created_products, created_skus, "
+        "skipped_products, errors: [{line, field, message}]}}`` — or ``{error}`` if it "
+        "stopped unexpectedly",
+        "content": {"application/x-ndjson": {}},
+    }
+}
+
+
+@blp.route("/merchants/<int:merchant_id>/products/import")
+class ProductImport(MethodView):
+    @blp.arguments(UploadIn, location="files")
+    @blp.arguments(ImportOptionsIn, location="form")
+    @blp.doc(responses=NDJSON)
+    def post(self, files, options, merchant_id):
+        """Import products from a CSV file (owner or manager; the format of docs/catalog.md),
+        streaming the progress and then the report with every bad row. Nothing is written
+        when a row is bad, unless ``skip_bad_rows``."""
+        _writer(merchant_id)
+        try:
+            text = files["file"].read().decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise ValidationError(
+                "the file is not UTF-8 text", errors={"file": ["Not a UTF-8 CSV file."]}
+            ) from exc
+        total = max(sum(1 for line in text.splitlines() if line.strip()) - 1, 0)
+        app = current_app._get_current_object()
+        events: queue.Queue = queue.Queue()
+
+        def work() -> None:
+            with app.app_context():
+                db.database.connect(reuse_if_open=True)
+                try:
+                    report = importer.import_csv(
+                        merchant_id,
+                        io.StringIO(text, newline=""),
+                        skip_bad_rows=options["skip_bad_rows"],
+                        progress=lambda n: events.put(("progress", n)),
+                    )
+                    events.put(("report", report))
+                except Exception:  # reported to the caller; the import rolled back
+                    log.exception("catalog import for merchant %s failed", merchant_id)
+                    events.put(("error", "the import stopped unexpectedly; nothing was imported"))
+                finally:
+                    db.database.close()
+
+        worker = threading.Thread(target=work, name=f"catalog-import-{merchant_id}", daemon=True)
+        worker.start()
+
+        def stream():
+            done = 0
+            yield json.dumps({"done": 0, "total": total}) + "\n"
+            while True:
+                kind, value = events.get()
+                if kind == "progress":
+                    done += value
+                    yield json.dumps({"done": done, "total": total}) + "\n"
+                elif kind == "report":
+                    report = {
+                        "committed": value.committed,
+                        "created_products": value.created_products,
+                        "created_skus": value.created_skus,
+                        "skipped_products": value.skipped_products,
+                        "errors": [
+                            {"line": e.line, "field": e.field, "message": e.message}
+                            for e in value.errors
+                        ],
+                    }
+                    yield json.dumps({"report": report}, ensure_ascii=False) + "\n"
+                    return
+                else:
+                    yield json.dumps({"error": value}) + "\n"
+                    return
+
+        return Response(stream(), mimetype="application/x-ndjson")
+
+
+@blp.route("/merchants/<int:merchant_id>/products/export")
+class ProductExport(MethodView):
+    @blp.doc(
+        responses={
+            "200": {
+                "description": "The catalog as CSV (the import format)",
+                "content": {"text/csv": {}},
+            }
+        }
+    )
+    def get(self, merchant_id):
+        """The store's live products as CSV, one row per SKU, in the import format (owner or
+        manager)."""
+        _writer(merchant_id)
+        out = io.StringIO()
+        importer.export_csv(merchant_id, out)
+        return Response(
+            "\ufeff" + out.getvalue(),
+            content_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="products-{merchant_id}.csv"'},
+        )

@@ -79,3 +79,10 @@ def extend_demo(app, merchant, base_url):
     from mallkit.plugins.aftersales import demo  # only the demo loads it
 
     return demo.attach(app, merchant, base_url)
+
+
+@hookimpl
+def register_console_pages():
+    from mallkit.plugins.aftersales.console import PAGES
+
+    return PAGES

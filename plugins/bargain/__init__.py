@@ -79,3 +79,10 @@ def on_order_placed(merchant, buyer, order, lines):
 @hookimpl
 def on_order_state_changed(order, source, target, actor):
     service.on_state_changed(order, source, target)
+
+
+@hookimpl
+def register_console_pages():
+    from mallkit.plugins.bargain.console import PAGES
+
+    return PAGES

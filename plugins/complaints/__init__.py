@@ -48,3 +48,10 @@ def register_job_handlers():
 @hookimpl
 def order_lines_on_hold(order):
     return service.lines_on_hold(order)
+
+
+@hookimpl
+def register_console_pages():
+    from mallkit.plugins.complaints.console import PAGES
+
+    return PAGES

@@ -79,3 +79,10 @@ def on_order_refunded(order, refund, lines, full):
 @hookimpl
 def extend_demo(app, merchant, base_url):
     return demo.seed(merchant)
+
+
+@hookimpl
+def register_console_pages():
+    from mallkit.plugins.distribution.console import PAGES
+
+    return PAGES

@@ -43,3 +43,10 @@ def extend_product(merchant, product, data):
 @hookimpl
 def extend_demo(app, merchant, base_url):
     return demo.attach(app, merchant, base_url)
+
+
+@hookimpl
+def register_console_pages():
+    from mallkit.plugins.faq.console import PAGES
+
+    return PAGES

@@ -37,3 +37,10 @@ def register_blueprints(app):
 @hookimpl
 def extend_demo(app, merchant, base_url):
     return demo.attach(app, merchant, base_url)
+
+
+@hookimpl
+def register_console_pages():
+    from mallkit.plugins.feedback.console import PAGES
+
+    return PAGES

@@ -96,3 +96,10 @@ def on_order_state_changed(order, source, target, actor):
 def extend_product(merchant, product, data):
     badge = service.product_badge(merchant.id, product.id)
     return {"groupbuy": badge} if badge else None
+
+
+@hookimpl
+def register_console_pages():
+    from mallkit.plugins.groupbuy.console import PAGES
+
+    return PAGES

@@ -93,3 +93,10 @@ def on_order_refunded(order, refund, lines, full):
 @hookimpl
 def extend_demo(app, merchant, base_url):
     return demo.attach(app, merchant, base_url)
+
+
+@hookimpl
+def register_console_pages():
+    from mallkit.plugins.invoices.console import PAGES
+
+    return PAGES

@@ -51,3 +51,10 @@ def register_blueprints(app):
 @hookimpl
 def extend_demo(app, merchant, base_url):
     return demo.extend(app, merchant, base_url)
+
+
+@hookimpl
+def register_console_pages():
+    from mallkit.plugins.livechat.console import PAGES
+
+    return PAGES

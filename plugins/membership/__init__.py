@@ -181,3 +181,10 @@ def segment_members(merchant, segment_id):
 @hookimpl
 def extend_demo(app, merchant, base_url):
     return _extend_demo(app, merchant, base_url)
+
+
+@hookimpl
+def register_console_pages():
+    from mallkit.plugins.membership.console import PAGES
+
+    return PAGES

@@ -75,3 +75,10 @@ def on_order_placed(merchant, buyer, order, lines):
 def on_order_state_changed(order, source, target, actor):
     if target == "cancelled" and source == "pending_payment":
         service.give_back(order)
+
+
+@hookimpl
+def register_console_pages():
+    from mallkit.plugins.promotions.console import PAGES
+
+    return PAGES

@@ -109,3 +109,10 @@ def extend_store_profile(merchant):
 @hookimpl
 def extend_demo(app, merchant, base_url):
     return demo.attach(app, merchant, base_url)
+
+
+@hookimpl
+def register_console_pages():
+    from mallkit.plugins.reviews.console import PAGES
+
+    return PAGES

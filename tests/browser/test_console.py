@@ -5,6 +5,8 @@ change to the console)."""
 
 from __future__ import annotations
 
+import base64
+import re
 import uuid
 from pathlib import Path
 
@@ -12,13 +14,19 @@ import pytest
 
 from tests.browser.conftest import ADMIN, BUYER, OWNER
 
+expect = pytest.importorskip("playwright.sync_api").expect
 SHOTS = Path(__file__).resolve().parents[2] / "docs" / "console"
 AGENT = ("agent@demo.mallkit.dev", "demo-agent-1")
+# a 2×2 red PNG for the image upload
+PNG = base64.b64decode(
+    "iVBORw0KGgoAAAANSUhEUgAAAAIAAAACCAIAAAD91JpzAAAAEElEQVR4nGP4z8AARAwQCgAf7gP9i18U1AAAAABJRU5ErkJggg=="
+)
 
 
 def shot(page, name: str) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.wait_for_load_state("networkidle")
+    page.evaluate("window.scrollTo(0, 0)")  # the sticky top bar stays on top of the picture
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
 
 
@@ -258,3 +266,159 @@ def test_a_platform_admin_enables_coupons_and_the_coupons_page_appears(page, liv
         shot(owner_page, "plugin-coupons")
     finally:
         owner_page.context.close()
+
+
+def test_merchant_creates_a_product_with_two_specs_sets_stock_sees_the_alert_and_ships(
+    page, live_server, api
+):
+    name = f"测试卫衣 {uuid.uuid4().hex[:6]}"
+    sign_in(page, live_server, OWNER)
+    page.click("nav.menu a[data-page=products]")
+    page.click("[data-action=new-product]")
+    page.fill("#p-name", name)
+    page.fill("[data-spec='0'] input >> nth=0", "颜色")
+    page.fill("[data-spec='0'] input >> nth=1", "红, 蓝")
+    page.click("[data-action=add-spec]")
+    page.fill("[data-spec='1'] input >> nth=0", "尺码")
+    page.fill("[data-spec='1'] input >> nth=1", "M，L")
+    assert page.locator(".sku-table tbody tr").count() == 4
+    page.fill("input[name=price-0]", "99.5")
+    page.click("th button.link >> nth=0")  # the same price for every SKU
+    for i in range(4):
+        page.fill(f"input[name=stock-{i}]", "0")
+        page.fill(f"input[name=threshold-{i}]", "5")
+    page.set_input_files(
+        ".upload input[type=file]",
+        files=[{"name": "red.png", "mimeType": "image/png", "buffer": PNG}],
+    )
+    page.wait_for_selector(".thumb-box img")
+    shot(page, "product-editor")
+    page.click(".product-form button[type=submit]")
+    page.wait_for_url(re.compile(r"/console/m/1/products/\d+$"))
+
+    owner = api.login(*OWNER)
+    product = next(
+        p
+        for p in api.call("GET", "/api/v1/merchants/1/products?q=" + name.split()[1], token=owner)
+        if p["name"] == name
+    )
+    detail = api.call("GET", f"/api/v1/merchants/1/products/{product['id']}", token=owner)
+    assert [s["name"] for s in detail["specs"]] == ["颜色", "尺码"]
+    assert sorted(
+        ((s["specs"]["颜色"], s["specs"]["尺码"]), s["price"]) for s in detail["skus"]
+    ) == [
+        (("红", "L"), 9950),
+        (("红", "M"), 9950),
+        (("蓝", "L"), 9950),
+        (("蓝", "M"), 9950),
+    ]
+    assert detail["images"] and detail["images"][0].startswith("/api/v1/media/")
+    red_m = next(s for s in detail["skus"] if s["specs"] == {"颜色": "红", "尺码": "M"})
+
+    # set the stock on the stock page
+    page.click("[data-action=product-stock]")
+    row = page.locator("tr", has_text=red_m["code"])
+    row.locator("[data-action=adjust]").click()
+    page.fill("#stock-delta", "6")
+    page.click(".modal button[type=submit]")
+    page.wait_for_selector(".modal", state="detached")
+    expect(row.locator("[data-stock]")).to_have_attribute("data-stock", "6")
+
+    # a buyer orders two through the API: 6 → 4, under the threshold of 5
+    order = place_order(api, red_m["id"], 2)
+    page.click("nav.menu a[data-page=dashboard]")
+    alert = page.locator("#stock-alerts tr", has_text=name)
+    alert.wait_for()
+    assert "红" in alert.inner_text() and "M" in alert.inner_text()
+    shot(page, "dashboard")
+
+    api.call(
+        "POST",
+        f"/api/v1/merchants/1/orders/{order['id']}/manual-payment",
+        {"reference": "BANK-" + order["number"], "amount": order["total"]},
+        token=owner,
+    )
+    page.click("nav.menu a[data-page=orders]")
+    page.click(f"text={order['number']}")
+    page.click("[data-action=ship]")
+    page.fill("#order-carrier", "顺丰")
+    page.fill("#order-tracking_number", "SF" + order["number"][-10:])
+    page.click(".modal button[type=submit]")
+    page.wait_for_selector(".shipment")
+    shipped = api.call("GET", f"/api/v1/merchants/1/orders/{order['id']}", token=owner)
+    assert shipped["status"] == "shipped"
+    assert shipped["shipments"][0]["carrier"] == "顺丰"
+
+    page.click("nav.menu a[data-page=stock]")
+    page.click("[data-tab=movements]")
+    page.wait_for_selector("table")
+    shot(page, "stock")
+
+
+CSV_HEADER = "product_key,name,specs,sku_code,price_fen,stock\n"
+
+
+def test_csv_import_shows_progress_and_the_bad_rows(page, live_server, tmp_path):
+    key = uuid.uuid4().hex[:6]
+    bad = tmp_path / "bad.csv"
+    bad.write_text(
+        CSV_HEADER
+        + f"I{key},导入杯子,颜色:白,CUP-{key}-W,3900,10\n"
+        + f"J{key},,颜色:黑,CUP-{key}-B,12.5,1\n",  # line 3: no name, money not in fen
+        encoding="utf-8",
+    )
+    sign_in(page, live_server, OWNER)
+    page.click("nav.menu a[data-page=import]")
+    page.set_input_files("#import-file", str(bad))
+    page.click("form button[type=submit]")
+    report = page.locator("#import-report")
+    report.wait_for()
+    assert page.locator("#import-progress [role=progressbar]").get_attribute("aria-valuenow")
+    errors = report.locator("tbody tr")
+    assert errors.count() >= 2
+    assert all(row.startswith("3") for row in errors.all_inner_texts())
+    assert "未导入" in report.locator(".alert").inner_text()
+    shot(page, "import")
+    page.check("text=跳过有错误的商品")
+    page.click("form button[type=submit]")
+    expect(report.locator(".alert.ok")).to_contain_text("导入完成：1 个商品")
+
+
+def test_every_plugin_page_renders(page, live_server):
+    sign_in(page, live_server, OWNER)
+    plugin_pages = [p for p in menu(page) if "/" in p]
+    assert len(plugin_pages) >= 15
+    for key in plugin_pages:
+        page.click(f"nav.menu a[data-page='{key}']")
+        page.wait_for_selector(
+            ".plugin-page table, .plugin-page .empty, .plugin-page .card", timeout=10000
+        )
+        assert not page.locator(".plugin-page [role=alert]").count(), key
+    page.click("nav.menu a[data-page='aftersales/cases']")
+    page.wait_for_selector(".plugin-page table")
+    shot(page, "plugin-aftersales")
+
+
+def test_platform_admin_pages(page, live_server, api):
+    admin = api.login(*ADMIN)
+    merchant = api.call(
+        "POST", "/api/v1/admin/merchants", {"name": f"待停用 {uuid.uuid4().hex[:4]}"}, token=admin
+    )
+    sign_in(page, live_server, ADMIN)
+    assert {"merchants", "tasks", "audit", "complaints/arbitration"} <= set(menu(page))
+    row = page.locator("tr", has_text=merchant["name"])
+    page.once("dialog", lambda dialog: dialog.accept())
+    row.locator("[data-action=suspend]").click()
+    expect(row.locator("[data-action=resume]")).to_be_visible()
+    assert (
+        api.call("GET", f"/api/v1/admin/merchants/{merchant['id']}", token=admin)["is_active"]
+        is False
+    )
+    shot(page, "platform-merchants")
+    page.click("nav.menu a[data-page=audit]")
+    expect(page.locator("tr", has_text="merchant.suspend").first).to_be_visible()
+    page.click("nav.menu a[data-page=tasks]")
+    page.wait_for_selector(".tabs")
+    page.click("nav.menu a[data-page='complaints/arbitration']")
+    page.wait_for_selector(".plugin-page table, .plugin-page .empty")
+    shot(page, "platform-arbitration")

@@ -12,6 +12,11 @@ const OWNER = ["owner", "admin"];
 export const MERCHANT_PAGES = [
   ["dashboard", "dashboard", "Dashboard", "nav.dashboard", "store", ALL],
   ["orders", "orders", "Orders", "nav.orders", "orders", ALL],
+  ["products", "catalog", "Products", "nav.products", "catalog", ALL],
+  ["categories", "catalog", "Categories", "nav.categories", "catalog", WRITERS],
+  ["brands", "catalog", "Brands", "nav.brands", "catalog", WRITERS],
+  ["import", "catalog", "Import", "nav.import", "catalog", WRITERS],
+  ["stock", "stock", "Stock", "nav.stock", "catalog", ALL],
   ["plugins", "settings", "Plugins", "nav.plugins", "settings", OWNER],
   ["staff", "settings", "Staff", "nav.staff", "settings", OWNER],
   ["settings", "settings", "StoreSettings", "nav.settings", "settings", WRITERS],

@@ -264,6 +264,7 @@ export function formPayload(schema, values, money, { keepEmpty = false } = {}) {
       else if (type === "string" && keepEmpty) body[name] = "";
       continue;
     }
+    if (prop.format === "binary") { body[name] = v; continue; }
     if ((money || []).includes(name)) {
       const fen = toFen(v);
       if (Number.isNaN(fen)) { errors[name] = [t("form.money")]; continue; }
@@ -303,7 +304,9 @@ export function SchemaFields({ schema, values, setValues, errors, money, labels,
     const type = Array.isArray(prop.type) ? prop.type.find((x) => x !== "null") : prop.type;
     const isMoney = (money || []).includes(name);
     let input;
-    if (type === "boolean") {
+    if (prop.format === "binary") {
+      input = html`<input id=${id} name=${name} type="file" onChange=${(e) => set(name, e.target.files[0] || "")} />`;
+    } else if (type === "boolean") {
       input = html`<label class="check"><input id=${id} name=${name} type="checkbox" checked=${!!values[name]} onChange=${(e) => set(name, e.target.checked)} /> ${label}</label>`;
     } else if (prop.enum) {
       input = html`<select id=${id} name=${name} value=${values[name]} onChange=${(e) => set(name, e.target.value)}>

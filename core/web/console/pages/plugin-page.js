@@ -7,7 +7,17 @@ import {
 
 /** Fill ``{merchant_id}`` and ``{field}`` placeholders of a route path. */
 function fill(path, merchantId, row) {
-  return path.replace(/\{(\w+)\}/g, (_, name) => (name === "merchant_id" ? merchantId : encodeURIComponent(pick(row || {}, name))));
+  // platform pages have no store of their own: a row's merchant_id names it
+  return path.replace(/\{(\w+)\}/g, (_, name) => encodeURIComponent(name === "merchant_id" && merchantId ? merchantId : pick(row || {}, name)));
+}
+
+/** A form with a file field is sent as multipart (the route reads it from ``files``). */
+function asBody(form, body) {
+  const props = (form && form.schema && form.schema.properties) || {};
+  if (!Object.values(props).some((p) => p.format === "binary")) return body;
+  const data = new FormData();
+  for (const [k, v] of Object.entries(body || {})) data.append(k, v);
+  return data;
 }
 
 function Component({ page, ...props }) {
@@ -49,7 +59,7 @@ export function PluginPage(props) {
     reload();
   };
   const trigger = (action, row) => {
-    if (action.form) setDialog({ title: t(action.title), form: action.form, submit: (body) => run(action, row, body) });
+    if (action.form) setDialog({ title: t(action.title), form: action.form, submit: (body) => run(action, row, asBody(action.form, body)) });
     else if (!action.confirm || confirm(t("common.confirm"))) run(action, row).catch((e) => toast(e.message, "bad"));
   };
   const visible = (action, row) => Object.entries(action.when || {}).every(([field, values]) => values.includes(pick(row, field)));

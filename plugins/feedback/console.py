@@ -1,0 +1,58 @@
+"""The feedback plugin's pages in the web console (``register_console_pages``)."""
+
+from __future__ import annotations
+
+from mallkit.core.plugin_api import ConsoleAction, ConsoleColumn, ConsoleForm, ConsolePage
+from mallkit.plugins.feedback.schemas import FeedbackAnswerIn, FeedbackArgs
+
+COLUMNS = (
+    ConsoleColumn("category", "类别", "Category", kind="status"),
+    ConsoleColumn("text", "内容", "Text"),
+    ConsoleColumn("contact", "联系方式", "Contact"),
+    ConsoleColumn("status", "状态", "Status", kind="status"),
+    ConsoleColumn("answer", "答复", "Answer"),
+    ConsoleColumn("created_at", "时间", "When", kind="datetime"),
+)
+
+
+def _page(key, title, title_en, base, scope, group):
+    return ConsolePage(
+        key=key,
+        title=title,
+        title_en=title_en,
+        scope=scope,
+        group=group,
+        path=base + "/manage",
+        columns=COLUMNS,
+        filters=ConsoleForm(FeedbackArgs),
+        actions=(
+            ConsoleAction(
+                "answer",
+                "答复",
+                "Answer",
+                path=base + "/{id}/answer",
+                form=ConsoleForm(FeedbackAnswerIn),
+            ),
+            ConsoleAction(
+                "close",
+                "关闭",
+                "Close",
+                path=base + "/{id}/close",
+                confirm=True,
+                when={"status": ["open", "answered"]},
+            ),
+        ),
+    )
+
+
+PAGES = [
+    _page(
+        "feedback",
+        "意见反馈",
+        "Feedback",
+        "/merchants/{merchant_id}/feedback",
+        "merchant",
+        "service",
+    ),
+    _page("platform", "平台意见反馈", "Platform feedback", "/feedback", "platform", "platform"),
+]
