@@ -1,7 +1,7 @@
 // The console's shell: sign-in, the layout (menu by role, the store's plugin pages), routing.
 import { render } from "/web/vendor/htm-preact-3.1.1.js";
 import {
-  html, useState, useEffect, api, get, session, t, LANG, setLang, go, Link, Toasts, Loading, Failure, ApiError,
+  html, useState, useEffect, api, get, prefetch, session, t, LANG, setLang, go, Link, Toasts, Loading, Failure, ApiError,
 } from "/console/lib.js";
 
 // Core pages: [path, module, export, text key, group, roles]. Roles: who sees the entry
@@ -215,5 +215,20 @@ function App() {
   if (me === null) return html`<${SignIn} onSignedIn=${refresh} />`;
   return html`<${Shell} me=${me} onSignOut=${signOut} />`;
 }
+
+// Start what the first screen needs at once, in parallel: who is signed in, the store's
+// plugin pages and the page's module (the orders page also starts its first list).
+(() => {
+  const route = parse(location.pathname);
+  prefetch("/me");
+  if (route.scope === "m") prefetch(`/merchants/${route.merchantId}/console`);
+  if (route.scope === "platform") prefetch("/admin/console");
+  const table = route.scope === "m" ? MERCHANT_PAGES : PLATFORM_PAGES;
+  const entry = table.find((row) => row[0] === route.page);
+  if (entry) load(entry[1]);
+  if (route.scope === "m" && route.page === "orders" && !route.rest.length && !location.search) {
+    prefetch(`/merchants/${route.merchantId}/orders?page=1&page_size=20`, { page: true });
+  }
+})();
 
 render(html`<${App} />`, document.getElementById("app"));

@@ -93,7 +93,23 @@ export async function api(method, path, body, options = {}) {
   }
   return data;
 }
-export const get = (path, options) => api("GET", path, undefined, options);
+const early = new Map();
+/** Start a GET now (while the app is still starting); the next ``get`` of it takes the answer. */
+export function prefetch(path, options) {
+  if (session.token && !early.has(path)) {
+    const promise = api("GET", path, undefined, options);
+    promise.catch(() => {}); // handled by whoever takes it
+    early.set(path, promise);
+  }
+}
+export const get = (path, options) => {
+  if (early.has(path)) {
+    const promise = early.get(path);
+    early.delete(path);
+    return promise;
+  }
+  return api("GET", path, undefined, options);
+};
 
 export function query(params) {
   const q = new URLSearchParams();

@@ -15,7 +15,7 @@ export function Orders({ merchantId, base, rest }) {
   const [draft, setDraft] = useState(filters);
   const [page, setPage] = useState(1);
   const [data, error] = useLoad(
-    () => get(`/merchants/${merchantId}/orders${query({ ...filters, page, page_size: PAGE_SIZE })}`, { page: true }),
+    () => get(`/merchants/${merchantId}/orders${query({ ...filters, page, page_size: PAGE_SIZE })}`, { page: true }),  // prefetched by app.js for the first page
     [merchantId, filters, page],
   );
   const setStatus = (status) => { setFilters({ ...filters, status }); setDraft({ ...draft, status }); setPage(1); };
