@@ -404,3 +404,78 @@ def test_a_new_buyer_signs_in_with_wechat_on_h5_and_is_recognised_next_time(
     page.wait_for_selector(".me-name:has-text('微信小王')")
     again = page.evaluate("localStorage.getItem('mallkit.shop.token')")
     assert again != token and api.call("GET", "/api/v1/me", token=again)["id"] == me["id"]
+
+
+def test_the_member_and_promoter_centres_chat_and_the_inbox(mobile_page, live_server, api, owner):
+    page = mobile_page
+    sign_in(page, live_server, *BUYER)
+    # member centre: the demo buyer is a 金卡 member; signing in for today once
+    page.get_by_role("link", name="会员中心").click()
+    page.wait_for_selector(".level-name:has-text('金卡会员')")
+    button = page.locator(".member .btn.wide")
+    if button.inner_text() == "每日签到":
+        button.click()
+        page.wait_for_selector(".toast:has-text('签到成功')")
+    page.wait_for_selector(".member .btn.wide:has-text('今日已签到')")
+    shot(page, "member")
+    me = api.call("GET", f"/api/v1/merchants/{STORE}/membership/me", token=api.login(*BUYER))
+    assert me["signed_today"] is True
+
+    # promoter centre: the demo buyer is a promoter; a share link and the poster
+    page.goto(live_server + "/shop/me")
+    page.get_by_role("link", name="推广中心").click()
+    page.wait_for_selector(".promoter-code")
+    page.get_by_role("button", name="生成推广链接和海报").click()
+    page.wait_for_selector("img.poster")
+    assert "/shop/s/" in page.locator(".share-url").input_value()
+    page.wait_for_function(
+        "() => { const i = document.querySelector('img.poster'); return i && i.complete"
+        " && i.naturalWidth > 0 }",
+        timeout=10000,
+    )
+    shot(page, "promoter")
+
+    # chat with the store: the message reaches the store's inbox
+    words = "请问保温杯能保温多久？" + secrets.token_hex(2)
+    page.goto(live_server + "/shop/chat/1")
+    page.fill("input[name=message]", words)
+    page.get_by_role("button", name="发送").click()
+    page.wait_for_selector(f".bubble.mine:has-text('{words}')")
+    shot(page, "chat")
+    inbox = api.call(
+        "GET", f"/api/v1/merchants/{STORE}/livechat/staff/inbox?box=all", token=owner
+    )
+    assert inbox, "the store sees the conversation"
+
+    # notifications inbox: the buyer's in-app messages (orders paid earlier in this session)
+    page.goto(live_server + "/shop/notifications")
+    page.wait_for_selector(".notice, .empty")
+    shot(page, "notifications")
+
+    # English on the 我的 page, and back
+    page.goto(live_server + "/shop/me")
+    page.get_by_role("button", name="English").click()
+    page.wait_for_selector("nav.menu a:has-text('My orders')")
+    assert page.locator(".tab-bar").inner_text().split() == ["Home", "Categories", "Cart", "Me"]
+    shot(page, "me-english")
+    page.get_by_role("button", name="中文").click()
+    page.wait_for_selector("nav.menu a:has-text('我的订单')")
+
+
+def test_every_word_has_both_languages_and_no_screen_shows_a_key(mobile_page, live_server):
+    page = mobile_page
+    page.goto(live_server + "/shop/")
+    missing = page.evaluate(
+        """async () => {
+            const { WORDS } = await import('/shop/js/words.js');
+            return Object.entries(WORDS).filter(([, w]) => !w.zh || !w.en).map(([k]) => k);
+        }"""
+    )
+    assert missing == []
+    for path in ("/shop/", "/shop/categories", "/shop/search?q=杯", "/shop/product/1", "/shop/me"):
+        page.goto(live_server + path)
+        page.wait_for_timeout(800)
+        text = page.locator("body").inner_text()
+        keys = re.findall(r"\\b[a-z]+\\.[a-z_]+\\b", text)
+        assert not keys, (path, keys)
+        assert page.evaluate("document.documentElement.scrollWidth") <= 375, path

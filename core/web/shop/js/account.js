@@ -159,6 +159,10 @@ export function Me() {
     }
     return names;
   });
+  const [unread] = useLoad(async () => {
+    if (!signedIn || !(plugins && plugins.notifications)) return 0;
+    return (await get("/me/notifications/unread-count").catch(() => ({ unread: 0 }))).unread || 0;
+  }, [signedIn, plugins && plugins.notifications]);
   const logout = async () => {
     await api("POST", "/auth/logout").catch(() => null);
     setToken(null);
@@ -181,7 +185,7 @@ export function Me() {
       ${on.coupons ? html`<a href=${`${BASE}/coupons?store=${DEMO_STORE}`}>${t("me.coupons")}</a>` : null}
       <a href=${`${BASE}/addresses`}>${t("me.addresses")}</a>
       ${on.livechat ? html`<a href=${`${BASE}/chat/${DEMO_STORE}`}>${t("me.chat")}</a>` : null}
-      ${on.notifications ? html`<a href=${`${BASE}/notifications`}>${t("me.notifications")}</a>` : null}
+      ${on.notifications ? html`<a href=${`${BASE}/notifications`}>${t("me.notifications")}${unread ? html`<span class="badge">${unread}</span>` : null}</a>` : null}
       <button type="button" class="menu-button" onClick=${() => setLang(lang() === "zh" ? "en" : "zh")}>${t("me.language")}</button>
       ${signedIn ? html`<button type="button" class="menu-button" onClick=${logout}>${t("me.logout")}</button>` : null}
     </nav>

@@ -1,19 +1,11 @@
 // Share links, group buy (拼团), bargain (砍价) and the coupon centre.
 import {
-  BASE, Countdown, Empty, Header, Loading, Price, couponText, get, html, navigate, post, problem,
+  BASE, Countdown, Empty, Header, Loading, Price, couponText, deviceId, get, html, navigate, post, problem,
   query, requireSignIn, t, toast, token, useLoad, useState, yuan,
 } from "./lib.js";
 
 const SHARE = "mallkit.shop.share"; // the share link that brought this visitor (attribution)
 
-function visitorId() {
-  let id = localStorage.getItem("mallkit.shop.device");
-  if (!id) {
-    id = Array.from(crypto.getRandomValues(new Uint8Array(12)), (b) => b.toString(16).padStart(2, "0")).join("");
-    localStorage.setItem("mallkit.shop.device", id);
-  }
-  return id;
-}
 
 /** ``/shop/s/<code>``: where every share link lands. Count the visit, remember the code for
  * sign-up and checkout attribution, and open what it points at. */
@@ -21,7 +13,7 @@ export function ShareLanding({ code }) {
   const [, error] = useLoad(async () => {
     const share = await get(`/shares/${encodeURIComponent(code)}`);
     sessionStorage.setItem(SHARE, code);
-    post(`/shares/${encodeURIComponent(code)}/visits`, token() ? {} : { device_id: visitorId() }).catch(() => null);
+    post(`/shares/${encodeURIComponent(code)}/visits`, token() ? {} : { device_id: deviceId() }).catch(() => null);
     const where = {
       group: `/group/${share.merchant_id}/${share.target_id}?share=${code}`,
       bargain: `/bargain/${share.merchant_id}/${share.target_id}?share=${code}`,

@@ -6,6 +6,7 @@ import { Categories, Home, Search } from "./home.js";
 import { BASE, currentPath, html, lang, setLang, t, toastState, useShared } from "./lib.js";
 import { Login, Me, Register, WeChatReturn } from "./account.js";
 import { ROUTES as ACTIVITY_ROUTES } from "./activities.js";
+import { ROUTES as CENTRE_ROUTES } from "./centres.js";
 import { AfterSale, AfterSales, OrderDetail, Orders, Review } from "./orders.js";
 import { Product } from "./product.js";
 import { render } from "/web/vendor/htm-preact-3.1.1.js";
@@ -31,6 +32,7 @@ const ROUTES = [
   [/^\/wechat$/, WeChatReturn, false],
   [/^\/me$/, Me, true],
   ...ACTIVITY_ROUTES,
+  ...CENTRE_ROUTES,
 ];
 
 // Tab icons are inline SVG paths (no icon font, nothing from another origin).

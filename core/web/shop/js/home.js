@@ -1,7 +1,7 @@
 // Home, category browsing and search.
 import {
   BASE, Empty, Header, Loading, ProductCard, fenOf, get, hasPlugin, html, navigate, query, t,
-  useEffect, useLoad, useState,
+  token, track, useEffect, useLoad, useState,
 } from "./lib.js";
 
 const DEMO_STORE = 1; // the home page features this store's activities (the demo's store)
@@ -17,40 +17,46 @@ function Grid({ products }) {
   return html`<div class="grid">${products.map((p) => html`<${ProductCard} key=${p.id} product=${p} />`)}</div>`;
 }
 
-/** Ad slots, when the store has an ads plugin on (an optional plugin: nothing shows without it). */
-function AdSlot({ merchantId, slot }) {
+/** Where an ad leads inside the shop. */
+function adHref(link) {
+  if (!link) return null;
+  if (link.type === "product") return `${BASE}/product/${link.target}`;
+  if (link.type === "category") return `${BASE}/search?category_id=${link.target}`;
+  return /^https?:\/\//.test(link.target || "") ? link.target : null;
+}
+
+/** A placement of the store's ads plugin (home banner, search top ...); nothing without it.
+ * Impressions and clicks go to the analytics collector with the ad's ``track`` fields. */
+export function AdSlot({ merchantId, placement }) {
   const [ads] = useLoad(async () => {
     if (!(await hasPlugin(merchantId, "ads"))) return [];
-    try {
-      return await get(`/merchants/${merchantId}/ads/slots/${slot}`);
-    } catch {
-      return []; // a slot the store has not set up
-    }
-  }, [merchantId, slot]);
-  const items = Array.isArray(ads) ? ads : (ads && ads.ads) || [];
-  if (!items.length) return null;
-  return html`<div class="ads" data-slot=${slot}>
-    ${items.map((ad) => html`<a class="ad" href=${ad.link_url || ad.url || "#"}>
-      ${ad.image_url ? html`<img src=${ad.image_url} alt=${ad.title || ""} />` : html`<span>${ad.title}</span>`}
+    const found = await get(`/merchants/${merchantId}/ads/${placement}`).catch(() => []);
+    if (found.length) track(merchantId, ...found.map((ad) => ({ kind: "ad_impression", ...ad.track })));
+    return found;
+  }, [merchantId, placement]);
+  if (!ads || !ads.length) return null;
+  return html`<div class="ads" data-placement=${placement}>
+    ${ads.map((ad) => html`<a class="ad" href=${adHref(ad.link) || "#"}
+      onClick=${() => track(merchantId, { kind: "ad_click", source: "ad", ...ad.track })}>
+      ${ad.image_url ? html`<img src=${ad.image_url} alt=${ad.title} />` : null}
+      <span class="ad-title">${ad.title}</span>
     </a>`)}
   </div>`;
 }
 
-/** Recommendations, when the store has the analytics plugin on. */
+/** "猜你喜欢" from the store's analytics plugin (signed-in buyers). */
 function Recommended({ merchantId }) {
   const [items] = useLoad(async () => {
-    if (!(await hasPlugin(merchantId, "analytics"))) return [];
-    try {
-      const answer = await get(`/merchants/${merchantId}/analytics/recommendations`);
-      return Array.isArray(answer) ? answer : answer.products || answer.items || [];
-    } catch {
-      return [];
-    }
+    if (!token() || !(await hasPlugin(merchantId, "analytics"))) return [];
+    return get(`/merchants/${merchantId}/analytics/recommendations?page_size=6`).catch(() => []);
   }, [merchantId]);
   if (!items || !items.length) return null;
-  return html`<section>
+  const products = items.map((r) => ({
+    id: r.product_id, name: r.name, price_min: r.price, image: r.image_url, subtitle: "", sales_count: null,
+  }));
+  return html`<section class="recommended">
     <h2 class="section-title">${t("home.recommended")}</h2>
-    <${Grid} products=${items} />
+    <${Grid} products=${products} />
   </section>`;
 }
 
@@ -80,7 +86,7 @@ export function Home() {
       <div class="brand">${t("app.title")}</div>
       <${SearchBox} />
     </div>
-    <${AdSlot} merchantId=${DEMO_STORE} slot="home_banner" />
+    <${AdSlot} merchantId=${DEMO_STORE} placement="home_banner" />
     <${Shortcuts} merchantId=${DEMO_STORE} />
     <${Recommended} merchantId=${DEMO_STORE} />
     ${hot && hot.length
@@ -157,6 +163,7 @@ export function Search() {
   const [results, error] = useLoad(() => get(`/products?${search}`, { paged: true }), [search.toString()]);
 
   const go = (q) => {
+    if (q) track(DEMO_STORE, { kind: "search", query: q.slice(0, 100) });
     setText(q);
     setSuggestions([]);
     setFilters({ ...filters, q, sort: q ? "relevance" : filters.sort });
@@ -177,6 +184,7 @@ export function Search() {
           ${suggestions.map((s) => html`<li role="option" onClick=${() => go(s)}>${s}</li>`)}
         </ul>`
       : null}
+    ${filters.q ? html`<${AdSlot} merchantId=${DEMO_STORE} placement="search_top" />` : null}
     <div class="sorts">
       ${SORTS.filter((s) => s !== "relevance" || filters.q).map((s) => html`<button type="button"
         class=${filters.sort === s ? "on" : ""} onClick=${() => setFilters({ ...filters, sort: s })}>

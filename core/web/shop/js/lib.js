@@ -209,6 +209,30 @@ export async function hasPlugin(merchantId, name) {
   }
 }
 
+// -- analytics: what the buyer looked at, when the store counts it -------------------------
+
+/** This browser's opaque id for anonymous analytics and share visits (no personal data). */
+export function deviceId() {
+  let id = localStorage.getItem("mallkit.shop.device");
+  if (!id) {
+    id = Array.from(crypto.getRandomValues(new Uint8Array(12)), (b) => b.toString(16).padStart(2, "0")).join("");
+    localStorage.setItem("mallkit.shop.device", id);
+  }
+  return id;
+}
+
+/** Report storefront events (``product_view``, ``search``, ``add_to_cart``, ``ad_impression``
+ * ...) to the store's analytics plugin; nothing is sent where it is off, and a failure never
+ * bothers the buyer. */
+export async function track(merchantId, ...events) {
+  if (!(await hasPlugin(merchantId, "analytics"))) return;
+  const body = { events };
+  if (!token()) body.device_id = deviceId();
+  const share = sessionStorage.getItem("mallkit.shop.share");
+  if (share) for (const e of events) e.share_code = e.share_code || share;
+  post(`/merchants/${merchantId}/analytics/events`, body).catch(() => null);
+}
+
 // -- toasts --------------------------------------------------------------------------------
 
 let toastTimer = null;
@@ -282,7 +306,7 @@ export function ProductCard({ product }) {
       ${product.subtitle ? html`<div class="muted small">${product.subtitle}</div>` : null}
       <div class="row">
         <${Price} fen=${product.price_min} />
-        <span class="muted small">${t("sold", { n: product.sales_count })}</span>
+        ${product.sales_count === null ? null : html`<span class="muted small">${t("sold", { n: product.sales_count })}</span>`}
       </div>
     </div>
   </a>`;

@@ -1,9 +1,10 @@
 // The product page: pictures, the SKU picker, prices (member and activity prices), offers,
 // coupons to claim, reviews, and the group-buy and bargain entries.
 import {
-  BASE, Countdown, Header, couponText, Loading, Price, Stepper, get, hasPlugin, html, idempotencyKey,
+  BASE, Countdown, Header, couponText, track, Loading, Price, Stepper, get, hasPlugin, html, idempotencyKey,
   navigate, post, problem, requireSignIn, t, toast, token, useEffect, useLoad, useState, yuan,
 } from "./lib.js";
+import { AdSlot } from "./home.js";
 
 /** The SKU whose specs match every chosen value, or null. */
 function matching(product, chosen) {
@@ -185,6 +186,9 @@ export function Product({ id }) {
   useEffect(() => {
     if (product) setChosen(firstInStock(product));
   }, [product && product.id]);
+  useEffect(() => {
+    if (product) track(product.merchant_id, { kind: "product_view", product_id: product.id });
+  }, [product && product.id]);
   const sku = product ? matching(product, chosen) : null;
   const personal = usePersonalPrice(sku);
   if (!product) return html`<div class="page"><${Header} title=${t("product.title")} /><${Loading} error=${error} /></div>`;
@@ -198,6 +202,7 @@ export function Product({ id }) {
     }
     try {
       await post("/cart/lines", { sku_id: sku.id, quantity });
+      track(product.merchant_id, { kind: "add_to_cart", product_id: product.id });
       toast(t("product.added"));
     } catch (error) {
       toast(problem(error));
@@ -220,6 +225,7 @@ export function Product({ id }) {
       ${product.subtitle ? html`<p class="muted">${product.subtitle}</p>` : null}
     </div>
     <${Activities} product=${product} sku=${sku} />
+    <${AdSlot} merchantId=${product.merchant_id} placement="product_detail" />
     <${Promotions} product=${product} />
     <${Coupons} product=${product} />
     ${care ? html`<div class="cell"><span class="cell-label">${t("product.warranty")}</span><span>${care.warranty}</span></div>` : null}
