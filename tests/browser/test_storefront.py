@@ -334,9 +334,9 @@ def test_a_bargain_is_helped_by_two_users_and_bought_at_the_floor(
     assert order["total"] == 100 + order["freight"]
 
 
-def test_an_after_sales_application_reaches_the_store(mobile_page, live_server, api, owner):
-    """The merchant console (/console/) is not part of this repository yet: the store's side
-    is checked through the merchant API it would call."""
+def test_an_after_sales_application_appears_in_the_merchant_console(
+    mobile_page, browser, live_server, api, owner
+):
     buyer = api.login(*BUYER)
     (order,) = api.call(
         "POST",
@@ -357,16 +357,30 @@ def test_an_after_sales_application_reaches_the_store(mobile_page, live_server, 
     page.get_by_role("button", name="提交申请").click()
     page.wait_for_selector(".aftersale-case")
     assert "仅退款" in page.locator(".aftersale-case").first.inner_text()
-
-    cases = api.call(
+    (case,) = api.call(
         "GET",
         f"/api/v1/merchants/{STORE}/aftersales/staff/cases?order_id={order['id']}",
         token=owner,
     )
-    assert len(cases) == 1
-    case = cases[0]
     assert case["type"] == "refund" and case["status"] == "applied"
     assert case["description"] == "不想要了，还没发货"
+
+    # the store's staff see it in the web console's after-sales page
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="zh-CN")
+    console = context.new_page()
+    try:
+        console.goto(live_server + "/console/")
+        console.fill("#login", OWNER[0])
+        console.fill("#password", OWNER[1])
+        console.click("form button[type=submit]")
+        console.wait_for_selector("nav.menu")
+        console.click("nav.menu a[data-page='aftersales/cases']")
+        row = console.locator(".plugin-page table tr", has_text=case["number"])
+        row.wait_for(timeout=10000)
+        assert str(order["id"]) in row.inner_text()
+        shot(console, "aftersale-in-console")
+    finally:
+        context.close()
 
 
 def test_a_new_buyer_signs_in_with_wechat_on_h5_and_is_recognised_next_time(
@@ -442,9 +456,7 @@ def test_the_member_and_promoter_centres_chat_and_the_inbox(mobile_page, live_se
     page.get_by_role("button", name="发送").click()
     page.wait_for_selector(f".bubble.mine:has-text('{words}')")
     shot(page, "chat")
-    inbox = api.call(
-        "GET", f"/api/v1/merchants/{STORE}/livechat/staff/inbox?box=all", token=owner
-    )
+    inbox = api.call("GET", f"/api/v1/merchants/{STORE}/livechat/staff/inbox?box=all", token=owner)
     assert inbox, "the store sees the conversation"
 
     # notifications inbox: the buyer's in-app messages (orders paid earlier in this session)
