@@ -3,6 +3,9 @@
     .venv/bin/python bench/catalog.py                      # SQLite temp file
     .venv/bin/python bench/catalog.py --database-url postgresql://postgres@127.0.0.1:5432/test
 
+Runs at 1,000 products first (``--baseline``), then at 100,000 (``--products``), and prints
+each request's p50 and p95 at the big size as a ratio to the small one (goal: p50 <= 2).
+
 Seeds 100,000 products with 300,000 SKUs (bulk inserts; the search tokens are computed as the
 catalog service computes them) across 20 stores, then sends list, filter, search and detail
 requests through the Flask test client and prints p50/p95 latencies, plus the number of SQL
@@ -152,34 +155,54 @@ def main(argv: list[str] | None = None) -> int:
         "--database-url", default=None, help="postgresql://... (default: a temporary SQLite file)"
     )
     parser.add_argument("--products", type=int, default=100_000)
+    parser.add_argument(
+        "--baseline",
+        type=int,
+        default=1000,
+        help="also run with this many products first and print each p50 as a ratio to it "
+        "(0: no baseline)",
+    )
     parser.add_argument("--skus-per-product", type=int, default=3)
     parser.add_argument("--requests", type=int, default=100, help="per kind of request")
     args = parser.parse_args(argv)
-    rng = random.Random(7)
+    sizes = ([args.baseline] if args.baseline else []) + [args.products]
+    results = {size: one_size(args, size) for size in sizes}
+    if args.baseline:
+        base, big = results[args.baseline], results[args.products]
+        print(f"\n## p50 at {args.products:,} products / p50 at {args.baseline:,} (goal <= 2)\n")
+        print("| request | ratio p50 | ratio p95 |")
+        print("|---|---:|---:|")
+        for kind in big:
+            print(
+                f"| {kind} | {big[kind][0] / base[kind][0]:.2f} "
+                f"| {big[kind][1] / base[kind][1]:.2f} |"
+            )
+    return 0
 
+
+def one_size(args, products: int) -> dict:
+    rng = random.Random(7)
     backend = (
         Backend("postgresql", base=args.database_url) if args.database_url else Backend("sqlite")
     )
     url, label = backend.url, backend.label
-
     try:
         app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench"})
         migrate.upgrade(app.extensions["mallkit"].plugins)
         with app.app_context(), dbm.database.connection_context():
-            data = seed(args.products, args.skus_per_product, rng)
-        print(f"# mallkit catalog benchmark — {label}")
+            data = seed(products, args.skus_per_product, rng)
+        print(f"\n# mallkit catalog benchmark — {label}, {products:,} products")
         print(
-            f"seeded {args.products:,} products / {data['skus']:,} SKUs in "
+            f"seeded {products:,} products / {data['skus']:,} SKUs in "
             f"{data['seconds']:.1f} s (bulk insert, search tokens and FTS index included)"
         )
         print(f"python {sys.version.split()[0]}, {args.requests} requests per kind\n")
-        run(app, data, args.requests, rng)
+        return run(app, data, args.requests, rng)
     finally:
         backend.drop()
-    return 0
 
 
-def run(app, data: dict, n: int, rng: random.Random) -> None:
+def run(app, data: dict, n: int, rng: random.Random) -> dict:
     client = app.test_client()
     counter = QueryCounter()
     merchants, roots, brands = data["merchants"], data["roots"], data["brands"]
@@ -215,6 +238,7 @@ def run(app, data: dict, n: int, rng: random.Random) -> None:
         return f"/api/v1/products/{rng.choice(visible)}"
 
     kinds = {"list": list_url, "filter": filter_url, "search": search_url, "detail": detail_url}
+    results: dict[str, tuple[float, float]] = {}
     print("| request | p50 ms | p95 ms | queries (page 20) | queries (page 100) |")
     print("|---|---:|---:|---:|---:|")
     for kind, make in kinds.items():
@@ -235,10 +259,13 @@ def run(app, data: dict, n: int, rng: random.Random) -> None:
             counter.count = 0
             r = client.get(url if kind == "detail" else f"{url}&page_size={size}")
             counts.append(f"{counter.count} ({len(r.get_json()) if kind != 'detail' else 1} rows)")
+        p50, p95 = statistics.median(timings), percentile(timings, 95)
+        results[kind] = (p50, p95)
         print(
-            f"| {kind} | {statistics.median(timings):.1f} | {percentile(timings, 95):.1f} "
+            f"| {kind} | {p50:.1f} | {p95:.1f} "
             f"| {counts[0]} | {counts[1] if kind != 'detail' else '-'} |"
         )
+    return results
 
 
 if __name__ == "__main__":

@@ -12,7 +12,8 @@ from typing import Any
 
 import marshmallow as ma
 from flask import Flask, jsonify, request
-from flask_smorest import Api, Page
+from flask_smorest import Api, Blueprint, Page
+from flask_smorest.pagination import PaginationMetadataSchema
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 from werkzeug.routing import IntegerConverter
 
@@ -181,6 +182,55 @@ class PeeweePage(Page):
     def item_count(self) -> int:
         collection = self.collection
         return (collection.query if isinstance(collection, Rendered) else collection).count()
+
+
+# Lists that grow with the catalog count their matches up to this many: an exact COUNT reads
+# every match (100,000 visible products: most of a list request's time).
+COUNT_CAP = 1000
+
+
+class CappedCount(int):
+    """An item count that stopped at :data:`COUNT_CAP`: there are more items than that."""
+
+
+def capped_count(query: Any, cap: int | None = None) -> int:
+    """The rows of a peewee ``query``, counted up to ``cap`` (default :data:`COUNT_CAP`; a
+    :class:`CappedCount` of ``cap`` when there are more): ``SELECT COUNT(*) FROM (... LIMIT
+    cap + 1)``."""
+    cap = COUNT_CAP if cap is None else cap
+    counted = query.order_by().limit(cap + 1).count()
+    return CappedCount(cap) if counted > cap else counted
+
+
+class CappedPaginationMetadataSchema(PaginationMetadataSchema):
+    total = ma.fields.Int(
+        metadata={
+            "description": f"Total number of items, counted up to {COUNT_CAP:,}: when "
+            "``capped`` is true there are more (pages past the count are still served)."
+        }
+    )
+    capped = ma.fields.Bool(
+        metadata={"description": f"Present and true when more than {COUNT_CAP:,} items match."}
+    )
+
+
+class CappedCountBlueprint(Blueprint):
+    """A blueprint whose paginated lists may count up to :data:`COUNT_CAP`
+    (:func:`capped_count`): the ``X-Pagination`` header then says ``"capped": true``, its
+    ``total`` and pages stop at the cap, and the OpenAPI document says so."""
+
+    @staticmethod
+    def _make_pagination_metadata(page, page_size, item_count):
+        data = Blueprint._make_pagination_metadata(page, page_size, item_count)
+        if isinstance(item_count, CappedCount):
+            data["capped"] = True
+        return data
+
+    def _document_pagination_metadata(self, spec, resp_doc):
+        resp_doc.setdefault("headers", {})[self.PAGINATION_HEADER_NAME] = {
+            "description": "Pagination metadata (the total counted up to a cap)",
+            "schema": CappedPaginationMetadataSchema,
+        }
 
 
 class IdConverter(IntegerConverter):

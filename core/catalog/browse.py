@@ -64,10 +64,14 @@ def browse(filters: dict[str, Any]) -> pw.ModelSelect:
     q = (filters.get("q") or "").strip()
     finder = search(q) if q else None
     sort = filters.get("sort") or ("relevance" if finder else "newest")
-    rank = finder.rank.alias("rank") if finder and not finder.empty else None
+    # A search ranks and pages through its first RANK_CAP matches only (docs/catalog.md).
+    matches = finder.candidates().alias("matches") if finder and not finder.empty else None
+    rank = matches.c.rank.alias("rank") if matches is not None else None
     query = visible_products(*([rank] if rank is not None else []))
-    if finder:
-        query = finder.apply(query)
+    if matches is not None:
+        query = query.join_from(Product, matches, on=(matches.c.id == Product.id))
+    elif finder:
+        query = query.where(pw.SQL("1 = 0"))  # nothing searchable in the text
     if filters.get("merchant_id") is not None:
         query = query.where(Product.merchant == filters["merchant_id"])
     if filters.get("category_id") is not None:

@@ -112,9 +112,18 @@ def query_tokens(text: str) -> list[QueryToken]:
     return list(out)[:MAX_QUERY_TOKENS]
 
 
+# A buyer's search ranks (and pages through) at most this many matches: the first ones the
+# full-text index gives, each ranked. Ranking every match grew with the catalog (a common
+# word matches thousands of products in a big one); a search past this many matches is too
+# broad to read anyway and is meant to be refined.
+RANK_CAP = 1000
+
+
 class Search:
     """One search: ``query = search.apply(query)`` filters a ``Product`` query to the matches,
-    and ``search.rank`` is an expression to order by (higher is better)."""
+    and ``search.rank`` is an expression to order by (higher is better);
+    ``search.candidates()`` is the capped alternative the storefront uses: a subquery of at
+    most :data:`RANK_CAP` matches, ``(id, rank)``, to join."""
 
     def __init__(self, text: str) -> None:
         self.tokens = query_tokens(text)
@@ -128,6 +137,11 @@ class Search:
 
     @property
     def rank(self) -> pw.Node:
+        raise NotImplementedError
+
+    def candidates(self, cap: int | None = None) -> pw.SelectQuery:
+        """At most ``cap`` (default :data:`RANK_CAP`) matches with their rank:
+        ``(id, rank)``."""
         raise NotImplementedError
 
 
@@ -155,6 +169,17 @@ class SqliteSearch(Search):
         # bm25 is lower-is-better; flip it so every backend ranks higher-is-better.
         return pw.fn.bm25(getattr(self.fts, FTS_TABLE), NAME_WEIGHT, 1.0) * -1
 
+    def candidates(self, cap: int | None = None) -> pw.SelectQuery:
+        fts = self.fts.alias("fts_match")
+        hidden = getattr(fts, FTS_TABLE)
+        return (
+            fts.select(
+                fts.rowid.alias("id"), (pw.fn.bm25(hidden, NAME_WEIGHT, 1.0) * -1).alias("rank")
+            )
+            .where(pw.NodeList((hidden, pw.SQL("MATCH"), pw.Value(self.match()))))
+            .limit(RANK_CAP if cap is None else cap)
+        )
+
 
 class PostgresSearch(Search):
     """tsvector: generated columns ``search_tsv`` (all tokens, GIN-indexed) and
@@ -179,6 +204,19 @@ class PostgresSearch(Search):
         return pw.fn.ts_rank(
             pw.Column(Product, "search_name_tsv"), q
         ) * NAME_WEIGHT + pw.fn.ts_rank(pw.Column(Product, "search_tsv"), q)
+
+    def candidates(self, cap: int | None = None) -> pw.SelectQuery:
+        found = Product.alias("fts_match")
+        q = self._query()
+        rank = pw.fn.ts_rank(pw.Column(found, "search_name_tsv"), q) * NAME_WEIGHT + pw.fn.ts_rank(
+            pw.Column(found, "search_tsv"), q
+        )
+        # No ORDER BY here: the LIMIT stops the index scan, and only the rows kept are ranked.
+        return (
+            found.select(found.id.alias("id"), rank.alias("rank"))
+            .where(pw.NodeList((pw.Column(found, "search_tsv"), pw.SQL("@@"), q)))
+            .limit(RANK_CAP if cap is None else cap)
+        )
 
 
 def search(text: str) -> Search:

@@ -5,10 +5,9 @@ from __future__ import annotations
 
 from flask import abort
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from mallkit.core.accounts.merchants.models import Merchant
-from mallkit.core.api import PeeweePage
+from mallkit.core.api import CappedCountBlueprint, PeeweePage, capped_count
 from mallkit.core.catalog import browse, categories, media
 from mallkit.core.catalog.models import Brand, Product, Tag
 from mallkit.core.catalog.schemas import (
@@ -26,7 +25,7 @@ from mallkit.core.catalog.schemas import (
 from mallkit.core.errors import NotFound
 from mallkit.core.storage import storage
 
-blp = Blueprint(
+blp = CappedCountBlueprint(
     "catalog", __name__, url_prefix="/api/v1", description="Catalog: browsing and search for buyers"
 )
 
@@ -40,8 +39,9 @@ class CardPage(PeeweePage):
 
     @property
     def item_count(self) -> int:
-        # Count ids only: the card columns (the per-row in-stock check) cost nothing here.
-        return self.collection.select(Product.id).count()
+        # Count ids only (the card columns, the per-row in-stock check, cost nothing here), and
+        # up to COUNT_CAP: an exact count read every visible product of a big catalog.
+        return capped_count(self.collection.select(Product.id))
 
 
 def _active_store(merchant_id: int) -> None:

@@ -117,6 +117,44 @@ def test_sorting_and_pagination(client, shop):
     assert r.status_code == 422 and r.json["code"] == "validation_error"
 
 
+def test_a_big_list_counts_up_to_the_cap_and_says_so(client, shop, monkeypatch):
+    import json
+
+    from mallkit.core import api
+
+    monkeypatch.setattr(api, "COUNT_CAP", 3)
+    r = client.get("/api/v1/products?page_size=2")
+    meta = json.loads(r.headers["X-Pagination"])
+    assert meta == {
+        "total": 3,
+        "total_pages": 2,
+        "first_page": 1,
+        "last_page": 2,
+        "page": 1,
+        "next_page": 2,
+        "capped": True,
+    }
+    # A page past the count is still served.
+    r = client.get("/api/v1/products?page=3&page_size=2&sort=price_asc")
+    assert [p["name"] for p in r.json] == ["iPhone 15 Pro 手机"]  # the 5th cheapest
+    assert json.loads(r.headers["X-Pagination"])["capped"] is True
+    monkeypatch.setattr(api, "COUNT_CAP", 5)  # exactly at the cap: exact, not capped
+    meta = json.loads(client.get("/api/v1/products").headers["X-Pagination"])
+    assert meta["total"] == 5 and "capped" not in meta
+
+
+def test_a_search_ranks_its_first_matches_only(client, shop, monkeypatch):
+    import json
+
+    from mallkit.core.catalog import search
+
+    assert len(names(client, "/api/v1/products?q=运动")) == 2
+    monkeypatch.setattr(search, "RANK_CAP", 1)
+    r = client.get("/api/v1/products?q=运动")
+    assert len(r.json) == 1 and r.json[0]["name"] in ("男子运动鞋 Air Zoom", "运动袜 三双装")
+    assert json.loads(r.headers["X-Pagination"])["total"] == 1
+
+
 def test_suggestions(client, shop):
     r = client.get("/api/v1/products/suggest?q=运")
     assert r.status_code == 200
