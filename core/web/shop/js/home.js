@@ -203,7 +203,7 @@ export function Search() {
         </div>`
       : null}
     ${results
-      ? html`<p class="muted small pad">${t("search.results", { n: results.total })}</p><${Grid} products=${results.items} />`
+      ? html`<p class="muted small pad">${t("search.results", { n: results.capped ? `${results.total}+` : results.total })}</p><${Grid} products=${results.items} />`
       : html`<${Loading} error=${error} />`}
   </div>`;
 }

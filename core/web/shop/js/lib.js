@@ -47,7 +47,8 @@ export async function api(method, path, body, { headers = {}, paged = false } = 
   if (!answer.ok) throw new ApiError(answer.status, data);
   if (paged) {
     const pagination = JSON.parse(answer.headers.get("X-Pagination") || "{}");
-    return { items: data, total: pagination.total ?? data.length };
+    // A big catalog's lists count up to a cap and say "capped" (docs/catalog.md).
+    return { items: data, total: pagination.total ?? data.length, capped: !!pagination.capped };
   }
   return data;
 }
