@@ -15,7 +15,7 @@ from marshmallow import EXCLUDE, Schema
 
 from mallkit.core.plugin_api import JobHandler, MigrationSource, PluginMeta
 from mallkit.hookspecs import hookimpl
-from mallkit.plugins.bargain import service
+from mallkit.plugins.bargain import demo, service
 from mallkit.plugins.bargain.api import blp
 from mallkit.plugins.bargain.hookspecs import BargainSpecs
 
@@ -86,3 +86,8 @@ def register_console_pages():
     from mallkit.plugins.bargain.console import PAGES
 
     return PAGES
+
+
+@hookimpl
+def extend_demo(app, merchant, base_url):
+    return demo.attach(app, merchant)

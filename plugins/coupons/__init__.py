@@ -13,7 +13,7 @@ from pathlib import Path
 
 from mallkit.core.plugin_api import JobHandler, MigrationSource, PluginMeta
 from mallkit.hookspecs import hookimpl
-from mallkit.plugins.coupons import service
+from mallkit.plugins.coupons import demo, service
 from mallkit.plugins.coupons.api import blp
 from mallkit.plugins.coupons.schemas import CouponsConfig
 
@@ -88,3 +88,8 @@ def on_order_state_changed(order, source, target, actor):
 @hookimpl(optionalhook=True)  # declared by the aftersales plugin, when it is installed
 def on_aftersale_completed(case, order, refund):
     service.after_aftersale(order, refund)
+
+
+@hookimpl
+def extend_demo(app, merchant, base_url):
+    return demo.attach(app, merchant)

@@ -17,7 +17,7 @@ from marshmallow import EXCLUDE, Schema
 
 from mallkit.core.plugin_api import JobHandler, MigrationSource, OrderTransition, PluginMeta
 from mallkit.hookspecs import hookimpl
-from mallkit.plugins.groupbuy import service
+from mallkit.plugins.groupbuy import demo, service
 from mallkit.plugins.groupbuy.api import blp
 from mallkit.plugins.groupbuy.hookspecs import GroupbuySpecs
 
@@ -103,3 +103,8 @@ def register_console_pages():
     from mallkit.plugins.groupbuy.console import PAGES
 
     return PAGES
+
+
+@hookimpl
+def extend_demo(app, merchant, base_url):
+    return demo.attach(app, merchant)

@@ -38,7 +38,7 @@ export function AdSlot({ merchantId, placement }) {
   return html`<div class="ads" data-placement=${placement}>
     ${ads.map((ad) => html`<a class="ad" href=${adHref(ad.link) || "#"}
       onClick=${() => track(merchantId, { kind: "ad_click", source: "ad", ...ad.track })}>
-      ${ad.image_url ? html`<img src=${ad.image_url} alt=${ad.title} />` : null}
+      ${ad.image_url ? html`<img src=${ad.image_url} alt="" onError=${(e) => e.target.remove()} />` : null}
       <span class="ad-title">${ad.title}</span>
     </a>`)}
   </div>`;
