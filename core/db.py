@@ -12,7 +12,7 @@ import datetime as dt
 import json
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import contextmanager
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlparse
@@ -240,7 +240,10 @@ class Prepared:
             query = self.build(*shape)
             sql, params = db.get_sql_context().sql(query).query()
             template = tuple(params)
-            readers = tuple(_reader(n) for n in (getattr(query, "_returning", None) or ()))
+            returning = getattr(query, "_returning", None) or ()
+            readers = tuple(
+                (i, r) for i, r in enumerate(_reader(n) for n in returning) if r is not None
+            )
             hit = (sql, template, readers)
             if len(self._compiled) < self.MAX_SHAPES:
                 self._compiled[key] = hit
@@ -251,18 +254,22 @@ class Prepared:
         sql, template, _ = self.compile(*shape)
         return database.execute_sql(sql, _bind(template, values or {}))
 
-    def rows(self, values: dict[str, Any] | None = None, *shape: Any) -> list[tuple]:
-        """Run it and return its rows as tuples of Python values."""
+    def rows(self, values: dict[str, Any] | None = None, *shape: Any) -> list[Sequence]:
+        """Run it and return its rows (tuples or lists) of Python values."""
         sql, template, readers = self.compile(*shape)
         rows = database.execute_sql(sql, _bind(template, values or {})).fetchall()
-        if not any(readers):
+        if not readers:
             return rows
-        return [
-            tuple(v if r is None or v is None else r(v) for r, v in zip(readers, row, strict=False))
-            for row in rows
-        ]
+        out = []
+        for row in rows:
+            values = list(row)
+            for i, read in readers:
+                if values[i] is not None:
+                    values[i] = read(values[i])
+            out.append(values)
+        return out
 
-    def one(self, values: dict[str, Any] | None = None, *shape: Any) -> tuple | None:
+    def one(self, values: dict[str, Any] | None = None, *shape: Any) -> Sequence | None:
         rows = self.rows(values, *shape)
         return rows[0] if rows else None
 

@@ -37,7 +37,7 @@ class Cart(MethodView):
 
 @blp.route("/cart/lines")
 class CartLines(MethodView):
-    @blp.arguments(CartAddIn)
+    @blp.arguments(CartAddIn())  # an instance: not built again on every request
     @blp.response(200, CartOut)
     def post(self, data):
         """Add a SKU (added to the line already there)."""
@@ -76,7 +76,7 @@ class CartSelect(MethodView):
 
 @blp.route("/checkout/preview")
 class Preview(MethodView):
-    @blp.arguments(CheckoutIn)
+    @blp.arguments(CheckoutIn())
     @blp.response(200, CheckoutPreviewOut)
     def post(self, data):
         """Totals per store, applied and unusable offers, shipping options, payment channels.
@@ -86,7 +86,7 @@ class Preview(MethodView):
 
 @blp.route("/checkout/place")
 class Place(MethodView):
-    @blp.arguments(CheckoutIn)
+    @blp.arguments(CheckoutIn())
     @blp.response(201, OrderOut(many=True))
     @blp.doc(
         parameters=[

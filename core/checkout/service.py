@@ -20,7 +20,7 @@ from mallkit.core.accounts.service import validate_address
 from mallkit.core.catalog import stock
 from mallkit.core.checkout import cart, pricing
 from mallkit.core.checkout.models import CartLine
-from mallkit.core.db import insert, transaction, utcnow
+from mallkit.core.db import Param, Prepared, insert, transaction, utcnow
 from mallkit.core.errors import Conflict, ValidationError
 from mallkit.core.orders.machine import Actor, record_event
 from mallkit.core.orders.models import STOCK_AT_PLACE, Order, OrderLine
@@ -55,16 +55,28 @@ class StoreCheckout:
     priced: pricing.PricedOrder | None = None
 
 
+_ADDRESS = Prepared(
+    lambda: Address.select(*(getattr(Address, f) for f in ADDRESS_FIELDS)).where(
+        (Address.id == Param("id")) & (Address.user == Param("user"))
+    )
+)
+_DELETE_CART_LINES = Prepared(
+    lambda n: CartLine.delete().where(
+        (CartLine.user == Param("user")) & CartLine.id.in_([Param(f"line{k}") for k in range(n)])
+    )
+)
+
+
 def _address(buyer: User, data: dict[str, Any]) -> dict[str, Any] | None:
     if data.get("address_id") is not None:
-        row = Address.get_or_none((Address.id == data["address_id"]) & (Address.user == buyer.id))
+        row = _ADDRESS.one({"id": data["address_id"], "user": buyer.id})
         if row is None:
             raise ValidationError(
                 "address not found",
                 code="address_not_found",
                 errors={"address_id": ["Not in your address book."]},
             )
-        return {k: getattr(row, k) for k in ADDRESS_FIELDS}
+        return dict(zip(ADDRESS_FIELDS, row, strict=True))
     if data.get("address"):
         address = {k: data["address"].get(k, "") for k in ADDRESS_FIELDS}
         validate_address(address)
@@ -267,9 +279,8 @@ def place(
             )
         cart_ids = [i for g in prepared.groups for i in g.cart_line_ids]
         if cart_ids:
-            CartLine.delete().where(
-                (CartLine.user == buyer.id) & CartLine.id.in_(cart_ids)
-            ).execute()
+            values = {"user": buyer.id, **{f"line{k}": i for k, i in enumerate(cart_ids)}}
+            _DELETE_CART_LINES.execute(values, len(cart_ids))
     return orders
 
 

@@ -21,6 +21,8 @@ from mallkit.core.plugin_api import (
     Merchant,
     NotFound,
     OrderLine,
+    Param,
+    Prepared,
     Product,
     User,
     ValidationError,
@@ -433,6 +435,22 @@ def check_choice(order: dict[str, Any]) -> None:
         )
 
 
+# On every checkout with a coupon: built once.
+_CONSUME = Prepared(
+    lambda: UserCoupon.update(
+        status=USED,
+        order_id=Param("order"),
+        used_at=Param("now", UserCoupon.used_at),
+        order_total=Param("total"),
+    ).where(
+        (UserCoupon.id == Param("coupon"))
+        & (UserCoupon.user_id == Param("user"))
+        & (UserCoupon.status == UNUSED)
+        & (UserCoupon.ends_at > Param("now", UserCoupon.ends_at))
+    )
+)
+
+
 def consume(order: Any, buyer_id: int) -> None:
     """Mark the order's applied coupons used — each exactly once. A coupon used by another
     order meanwhile refuses this checkout (and everything it wrote)."""
@@ -441,16 +459,15 @@ def consume(order: Any, buyer_id: int) -> None:
         if applied.get("source") != PLUGIN:
             continue
         coupon_id = applied.get("data", {}).get("user_coupon_id")
-        taken = (
-            UserCoupon.update(status=USED, order_id=order.id, used_at=now, order_total=order.total)
-            .where(
-                (UserCoupon.id == coupon_id)
-                & (UserCoupon.user_id == buyer_id)
-                & (UserCoupon.status == UNUSED)
-                & (UserCoupon.ends_at > now)
-            )
-            .execute()
-        )
+        taken = _CONSUME.execute(
+            {
+                "order": order.id,
+                "now": now,
+                "total": order.total,
+                "coupon": coupon_id,
+                "user": buyer_id,
+            }
+        ).rowcount
         if not taken:
             raise Conflict(
                 "this coupon has just been used or has expired",

@@ -24,13 +24,15 @@ from mallkit.core.plugin_api import (
     Conflict,
     Merchant,
     NotFound,
+    Param,
+    Prepared,
     PriceCandidate,
     Product,
     Sku,
     ValidationError,
     as_utc,
-    database,
     foreign_catalog_ids,
+    instance,
     merchant_plugins,
     transaction,
     utcnow,
@@ -182,23 +184,32 @@ def update(merchant_id: int, promotion_id: int, changes: dict[str, Any]) -> Prom
     return Promotion.get_by_id(promotion.id)
 
 
+_FIELDS = tuple(Promotion._meta.sorted_fields)
+_NAMES = [f.name for f in _FIELDS]
+_ACTIVE = Prepared(
+    lambda: Promotion.select(*_FIELDS)
+    .where(
+        (Promotion.merchant_id == Param("merchant"))
+        & (Promotion.status == "active")
+        & (Promotion.starts_at <= Param("opens", Promotion.starts_at))
+        & (Promotion.ends_at > Param("now", Promotion.ends_at))
+    )
+    .order_by(Promotion.priority.desc(), Promotion.id)
+)
+
+
 def active(merchant_id: int, now=None, early_minutes: int = 0) -> list[Promotion]:
     """The merchant's promotions running now, highest priority first. ``early_minutes``: a
     buyer's early access (``buyer_perks``) — a 限时折扣 starting within that many minutes
     counts as running for them."""
     now = now or utcnow()
     opens = now + dt.timedelta(minutes=early_minutes)
-    p = database.param
-    # Raw SQL: this runs in every pricing; peewee's query building cost more than the query
-    # (bench/promotions.py).
-    rows = Promotion.raw(
-        f"SELECT * FROM promotion WHERE merchant_id = {p} AND status = {p}"
-        f" AND starts_at <= {p} AND ends_at > {p} ORDER BY priority DESC, id",
-        merchant_id,
-        "active",
-        opens,
-        now,
-    )
+    # Built once: this runs in every pricing, and peewee's query building (and its row
+    # objects) cost more than the query (bench/promotions.py).
+    rows = [
+        instance(Promotion, dict(zip(_NAMES, row, strict=True)))
+        for row in _ACTIVE.rows({"merchant": merchant_id, "opens": opens, "now": now})
+    ]
     return [r for r in rows if r.starts_at <= now or r.type == "discount"]
 
 
