@@ -196,3 +196,54 @@ def test_the_starter_is_told_once_when_their_bargain_reaches_the_floor(
         run_tasks()
     (told,) = Message.select().where(Message.event == "bargain_finished")
     assert told.user_id == buyer.user.id and told.channel == "inbox" and "1.00" in told.body
+
+
+def test_offline_chat_messages_are_told_once_per_conversation_in_ten_minutes(
+    notify, merchant, buyer, mailbox, texts
+):
+    from mallkit.core.db import transaction
+    from mallkit.core.plugins import get_host
+
+    hook = get_host().for_merchant(merchant.id).hook
+    for n in (1, 2, 3):
+        with transaction():
+            hook.on_chat_message_offline(
+                merchant=merchant,
+                message={"id": n, "conversation_id": 7, "text": "有货吗？&lt;急&gt;"},
+                recipient_id=buyer.user.id,
+                unread=n,
+            )
+    run_tasks()
+    (mail,) = mailbox.to(buyer.user.email)
+    assert "1 条未读" in mail["Subject"] and mail.get_content().strip() == "有货吗？<急>"
+    assert len(texts.received("13900000001")) == 1
+
+
+def test_after_sale_changes_are_told_to_the_buyer_per_status(notify, merchant, buyer):
+    import types
+
+    from mallkit.core.db import transaction
+    from mallkit.core.plugins import get_host
+
+    (sku,) = skus_of(make_product(merchant, prices=(1000,)))
+    order = pay_order(place_order(buyer, [(sku, 1)]))
+    hook = get_host().for_merchant(merchant.id).hook
+    case = types.SimpleNamespace(
+        id=3,
+        number="AS1",
+        merchant_id=merchant.id,
+        buyer_id=buyer.user.id,
+        type="refund",
+        status="approved",
+    )
+    with transaction():
+        hook.on_aftersale_approved(case=case, order=order)
+        hook.on_aftersale_approved(case=case, order=order)  # the same change twice
+    case.status = "closed"
+    with transaction():
+        hook.on_aftersale_closed(case=case, order=order)
+    run_tasks()
+    told = Message.select().where(
+        (Message.event == "aftersale_updated") & (Message.channel == "inbox")
+    )
+    assert sorted(m.body.split("：")[-1] for m in told) == ["approved。", "closed。"]

@@ -326,3 +326,28 @@ def test_webhook_verdicts_are_counted_in_the_metrics(client, merchant, owner, bu
             - _sample(before, "mallkit_notifications_total", **labels)
             == 1
         )
+
+
+def test_the_demo_posts_order_events_to_its_own_receiver(app, client):
+    from mallkit.core.accounts.merchants.models import Merchant
+    from mallkit.core.accounts.models import User
+    from mallkit.core.cli import demo_store as demo
+
+    server = simkit.LoopbackServer(app)  # the demo server
+    try:
+        demo.seed(app)
+        lines = demo.attach_services(app, server.url, [])
+        assert any(line.startswith("webhooks") for line in lines), lines
+        merchant = Merchant.get(Merchant.name == demo.STORE)
+        (endpoint,) = Endpoint.select().where(Endpoint.merchant_id == merchant.id)
+        assert endpoint.url == f"{server.url}/_sim/webhook-receiver"
+        (sku,) = skus_of(make_product(merchant, prices=(1000,)))
+        order = place_order(User.get(User.email == demo.BUYER[0]), [(sku, 1)])
+        run_tasks()
+        delivery = Delivery.get(Delivery.event_key == f"order.placed:{order.id}")
+        assert delivery.status == "succeeded" and delivery.response_status == 204
+        listed = client.get("/_sim/webhook-receiver").json
+        mine = [r for r in listed if r["webhook_id"] == delivery.message_id]
+        assert mine and mine[0]["verified"] is True and mine[0]["type"] == "order.placed"
+    finally:
+        server.stop()
