@@ -247,3 +247,35 @@ def test_after_sale_changes_are_told_to_the_buyer_per_status(notify, merchant, b
         (Message.event == "aftersale_updated") & (Message.channel == "inbox")
     )
     assert sorted(m.body.split("：")[-1] for m in told) == ["approved。", "closed。"]
+
+
+def test_group_endings_and_settled_commission_reach_the_people_concerned(
+    notify, merchant, buyer, other_buyer, texts
+):
+    import types
+
+    from mallkit.core.db import transaction
+    from mallkit.core.plugins import get_host
+
+    User.update(phone="13900000002").where(User.id == other_buyer.user.id).execute()
+    (sku,) = skus_of(make_product(merchant, prices=(1000,)))
+    mine = pay_order(place_order(buyer, [(sku, 1)]))
+    theirs = pay_order(place_order(other_buyer, [(sku, 1)]))
+    hook = get_host().for_merchant(merchant.id).hook
+    group = types.SimpleNamespace(id=1, merchant_id=merchant.id)
+    members = [
+        types.SimpleNamespace(order_id=mine.id, user_id=buyer.user.id),
+        types.SimpleNamespace(order_id=theirs.id, user_id=other_buyer.user.id),
+    ]
+    commission = types.SimpleNamespace(id=9, merchant_id=merchant.id, settled=1250)
+    with transaction():
+        hook.on_group_failed(group=group, members=members)
+        hook.on_commission_settled(
+            commission=commission, promoter=types.SimpleNamespace(user_id=other_buyer.user.id)
+        )
+    run_tasks()
+    texted = {t["to"]: t["text"] for t in texts.received()}
+    assert mine.number in texted["13900000001"] and theirs.number in texted["13900000002"]
+    assert all("拼团未成团" in text for text in texted.values())
+    (settled,) = Message.select().where(Message.event == "commission_settled")
+    assert settled.user_id == other_buyer.user.id and "¥12.50" in settled.body
