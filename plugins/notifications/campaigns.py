@@ -97,7 +97,12 @@ def create(merchant_id: int, data: dict[str, Any], actor_id: int) -> Campaign:
         )
     if data["kind"] == "winback":
         data["audience"].setdefault("dormant_days", 90)
-    service.templates.check("campaign", data["subject"], data["body"])
+    sample = {
+        "store": {"name": "示例店铺"},
+        "buyer": {"name": "小明"},
+        "coupon": {"coupon_id": 1, "template_id": 1, "name": "满100减20"},
+    }
+    service.templates.render(data["subject"], data["body"], sample)
     with transaction():
         campaign = Campaign.create(
             merchant_id=merchant_id,
@@ -163,18 +168,22 @@ def send(campaign: Campaign, user_ids: list[int], occasion: str) -> tuple[int, i
                     )
             except MallkitError as exc:
                 log.info("campaign %s: no coupon for user %s: %s", campaign.id, user.id, exc)
+        values = {"store": {"name": merchant.name}, "buyer": {"name": user.name}}
+        if coupon:
+            values["coupon"] = coupon
+        try:
+            subject, body = service.templates.render(campaign.subject, campaign.body, values)
+        except ValidationError as exc:  # e.g. it names the coupon and none could be given
+            log.info("campaign %s: not sent to user %s: %s", campaign.id, user.id, exc.errors)
+            continue
         service.publish(
             "campaign",
             campaign.merchant_id,
             f"campaign:{campaign.id}:{occasion}:{user.id}",
             user_ids=[user.id],
             context={
-                "subject": service.templates.render(
-                    campaign.subject, "", {"buyer": {"name": user.name}}
-                )[0],
-                "body": service.templates.render(
-                    "", campaign.body, {"buyer": {"name": user.name}, "coupon": coupon or {}}
-                )[1],
+                "subject": subject,
+                "body": body,
                 "coupon": coupon or {},
                 "unsubscribe_url": _unsubscribe_url(user.id),
             },

@@ -156,3 +156,31 @@ def test_birthday_greetings_go_out_on_the_day(notify, app, merchant, owner, buye
     run_tasks()
     (greeting,) = Message.select().where(Message.event == "campaign")
     assert greeting.user_id == buyer.user.id and "生日快乐" in greeting.body
+
+
+def test_a_win_back_campaign_gives_each_recipient_a_coupon(
+    notify, client, merchant, owner, buyer, enable_plugin
+):
+    from mallkit.plugins.coupons.models import UserCoupon
+    from tests.plugins.coupons.conftest import template
+
+    _buyers_with_orders(merchant, buyer, [1])
+    with enable_plugin("coupons", merchant):
+        coupon = template(merchant, name="回来看看", per_user=1)
+        r = client.post(
+            BASE.format(merchant.id),
+            json={
+                "name": "回来看看",
+                "audience": {},
+                "channels": ["inbox"],
+                "body": "送你一张 {{ coupon.name }} 券",
+                "coupon_template_id": coupon.id,
+            },
+            headers=owner.headers,
+        )
+        assert r.status_code == 201, r.json
+        run_tasks()
+    (granted,) = UserCoupon.select().where(UserCoupon.user_id == buyer.user.id)
+    assert granted.template_id == coupon.id
+    (told,) = Message.select().where(Message.event == "campaign")
+    assert told.body == "送你一张 回来看看 券"
