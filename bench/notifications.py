@@ -9,8 +9,8 @@ receiver). Printed per backend and worker count:
 - the delay from an event's commit to each message's delivery (``sent_at`` /
   ``delivered_at``): p50 and p95, per channel;
 - the baseline, measured in the same run with the same workers: no-op tasks/s. An event costs
-  five tasks (two fan-outs, three deliveries), so baseline ÷ 5 is the ceiling the pipeline's
-  own work is compared with.
+  four tasks (two fan-outs, the e-mail and webhook deliveries; in-app is written delivered),
+  so baseline ÷ 4 is the ceiling the pipeline's own work is compared with.
 
     python bench/notifications.py [--backend sqlite|postgresql|both] [--events 10000]
         [--workers 1,2]
@@ -33,7 +33,7 @@ from common import Backend, pg_reachable
 
 NOOP = "bench.noop"
 SECRET = "bench-secret"
-TASKS_PER_EVENT = 5
+TASKS_PER_EVENT = 4  # two fan-outs, the e-mail and the webhook delivery (in-app needs none)
 
 
 def _plugin() -> types.ModuleType:
