@@ -25,6 +25,7 @@ from mallkit.core.plugin_api import (
     ShareLink,
     Sku,
     User,
+    is_postgres,
     merchant_plugins,
     transaction,
     utcnow,
@@ -59,6 +60,16 @@ def aggregate_day(merchant_id: int, day: dt.date) -> dict[str, int]:
     tz = timezone_of(merchant_id)
     lo, hi = day_bounds(tz, day)
     with transaction():
+        # One aggregation of a merchant-day at a time (the nightly run and a refresh may
+        # meet): the day's row is created if need be and locked first, so a second run waits
+        # and then rebuilds from what the first committed (SQLite serialises writers anyway).
+        AggregatedDay.insert(
+            merchant_id=merchant_id, day=day, aggregated_at=utcnow(), events=0
+        ).on_conflict_ignore().execute()
+        if is_postgres():
+            AggregatedDay.select(AggregatedDay.id).where(
+                (AggregatedDay.merchant_id == merchant_id) & (AggregatedDay.day == day)
+            ).for_update().execute()
         events = list(
             Event.select(
                 Event.kind,

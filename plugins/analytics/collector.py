@@ -160,7 +160,7 @@ def refresh_days(
         }
     minutes = int(config(merchant_id).get("refresh_minutes", 10))
     for day in sorted(days):
-        if day < today and _as_date(day) not in {_as_date(d) for d in done}:
+        if day < today and day not in done:
             continue
         schedule_task(
             AGGREGATE_DAY,
@@ -169,10 +169,6 @@ def refresh_days(
             merchant_id=merchant_id,
             dedupe_key=f"{AGGREGATE_DAY}:{merchant_id}:{day.isoformat()}",
         )
-
-
-def _as_date(value: Any) -> dt.date:
-    return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
 
 
 def record_server(

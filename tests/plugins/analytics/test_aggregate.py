@@ -225,3 +225,17 @@ def test_raw_events_past_retention_are_purged_aggregates_stay(client, merchant, 
         assert purge_events(merchant.id, today() + dt.timedelta(days=1)) == 1
         assert Event.select().count() == 1
         assert rows(DailyTraffic, merchant, old, "visitors") == [(1,)]
+
+
+def test_runs_of_one_day_racing_each_other_leave_one_set_of_rows(
+    app, client, merchant, buyer, analytics
+):
+    from mallkit.core.testing import concurrently
+
+    funnel_day(client, merchant, buyer)
+    aggregate_day(merchant.id, today())
+    expected = rows(DailyTraffic, merchant, today(), "source", "visitors", "paid_amount")
+    results = concurrently(app, lambda i: aggregate_day(merchant.id, today()), 4)
+    assert not [r for r in results if isinstance(r, Exception)], results
+    assert rows(DailyTraffic, merchant, today(), "source", "visitors", "paid_amount") == expected
+    assert AggregatedDay.select().count() == 1
