@@ -363,3 +363,42 @@ def test_a_bad_range_is_a_clear_error(client, merchant, owner, analytics):
         headers=owner.headers,
     )
     assert r.status_code == 422 and r.json["code"] == "invalid_range"
+
+
+def test_an_agent_is_refused_the_reports(client, merchant, analytics):
+    from mallkit.core.accounts.merchants.service import add_staff
+
+    agent = make_account(email="agent@analytics.test")
+    add_staff(merchant, agent.user.email, "agent")
+    r = client.get(f"/api/v1/merchants/{merchant.id}/analytics/sales", headers=agent.headers)
+    assert r.status_code == 403 and r.json["code"] == "role_required"
+
+
+def test_staff_can_have_days_aggregated_again(client, merchant, owner, analytics):
+    from mallkit.core.tasks.queue import ScheduledTask
+
+    url = f"/api/v1/merchants/{merchant.id}/analytics/aggregate"
+    body = {"start": "2026-10-01", "end": "2026-10-03"}
+    r = client.post(url, json=body, headers=owner.headers)
+    assert r.status_code == 202 and r.json["days"] == ["2026-10-01", "2026-10-02", "2026-10-03"]
+    assert client.post(url, json=body, headers=owner.headers).status_code == 202
+    days = sorted(
+        t.payload["day"]
+        for t in ScheduledTask.select().where(ScheduledTask.kind == "analytics.aggregate_day")
+    )
+    assert days == ["2026-10-01", "2026-10-02", "2026-10-03"]  # once each
+    bad = client.post(url, json={"start": "2026-10-03", "end": "2026-10-01"}, headers=owner.headers)
+    assert bad.status_code == 422 and bad.json["code"] == "invalid_range"
+
+
+def test_a_customer_the_store_never_saw_is_not_found(client, merchant, owner, buyer, analytics):
+    r = client.get(
+        f"/api/v1/merchants/{merchant.id}/analytics/customers/{buyer.user.id}",
+        headers=owner.headers,
+    )
+    assert r.status_code == 404 and r.json["code"] == "customer_not_found"
+
+
+def test_the_platform_exports_csv(client, admin, merchant, analytics):
+    r = client.get("/api/v1/admin/analytics/reports/traffic.csv", headers=admin.headers)
+    assert r.status_code == 200 and r.mimetype == "text/csv"
