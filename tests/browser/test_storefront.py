@@ -491,3 +491,54 @@ def test_every_word_has_both_languages_and_no_screen_shows_a_key(mobile_page, li
         keys = re.findall(r"\\b[a-z]+\\.[a-z_]+\\b", text)
         assert not keys, (path, keys)
         assert page.evaluate("document.documentElement.scrollWidth") <= 375, path
+
+
+def test_a_buyer_confirms_receipt_reviews_and_cancels_an_unpaid_order(
+    mobile_page, live_server, api, owner
+):
+    buyer = api.login(*BUYER)
+
+    def place(sku_id: int) -> dict:
+        (order,) = api.call(
+            "POST",
+            "/api/v1/checkout/place",
+            {"items": [{"sku_id": sku_id, "quantity": 1}], "address_id": 1},
+            token=buyer,
+            headers={"Idempotency-Key": secrets.token_hex(8)},
+        )
+        return order
+
+    shipped = place(3)
+    api.call(
+        "POST", f"/api/v1/orders/{shipped['id']}/payments", {"channel": "balance"}, token=buyer
+    )
+    api.call(
+        "POST",
+        f"/api/v1/merchants/{STORE}/orders/{shipped['id']}/ship",
+        {"carrier": "SF", "tracking_number": "SF" + str(secrets.randbelow(10**10)).zfill(10)},
+        token=owner,
+    )
+    unpaid = place(4)
+
+    page = mobile_page
+    sign_in(page, live_server, *BUYER)
+    page.goto(live_server + f"/shop/orders/{shipped['id']}")
+    page.get_by_role("button", name="确认收货").click()
+    page.wait_for_selector(".order-detail .status[data-status=completed]")
+    page.get_by_role("link", name="评价").first.click()
+    words = "颜色正，面料舒服 " + secrets.token_hex(2)
+    page.fill("textarea[name=text]", words)
+    page.get_by_role("button", name="4").first.click()  # four stars for the product
+    shot(page, "review")
+    page.get_by_role("button", name="发表评价").click()
+    page.wait_for_selector(f".review:has-text('{words}')")
+    reviews = api.call(
+        "GET", f"/api/v1/merchants/{STORE}/reviews/products/{shipped['lines'][0]['product_id']}"
+    )
+    mine = next(r for r in reviews if r["text"] == words)
+    assert mine["rating"] == 4 and mine["service_rating"] == 5
+
+    page.goto(live_server + f"/shop/orders/{unpaid['id']}")
+    page.get_by_role("button", name="取消订单").click()
+    page.wait_for_selector(".order-detail .status[data-status=cancelled]")
+    assert api.call("GET", f"/api/v1/orders/{unpaid['id']}", token=buyer)["status"] == "cancelled"
