@@ -26,6 +26,8 @@ def attach(app, merchant, base_url: str) -> list[str]:
         "seller_id": "2088102177296610",
         "gateway_url": sim.public_url + "/gateway.do",
         "notify_base_url": base_url,
+        # page and wap pay come back to the demo storefront's result page (docs/storefront.md)
+        "return_url": base_url + "/shop/pay/result",
     }
     try:
         with app.app_context():

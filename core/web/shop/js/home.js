@@ -38,7 +38,10 @@ export function AdSlot({ merchantId, placement }) {
   return html`<div class="ads" data-placement=${placement}>
     ${ads.map((ad) => html`<a class="ad" href=${adHref(ad.link) || "#"}
       onClick=${() => track(merchantId, { kind: "ad_click", source: "ad", ...ad.track })}>
-      ${ad.image_url ? html`<img src=${ad.image_url} alt="" onError=${(e) => e.target.remove()} />` : null}
+      ${ad.image_url
+        ? html`<img src=${ad.image_url} alt="" onLoad=${(e) => e.target.parentNode.classList.add("with-image")}
+            onError=${(e) => e.target.remove()} />`
+        : null}
       <span class="ad-title">${ad.title}</span>
     </a>`)}
   </div>`;
