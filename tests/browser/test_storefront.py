@@ -542,3 +542,51 @@ def test_a_buyer_confirms_receipt_reviews_and_cancels_an_unpaid_order(
     page.get_by_role("button", name="取消订单").click()
     page.wait_for_selector(".order-detail .status[data-status=cancelled]")
     assert api.call("GET", f"/api/v1/orders/{unpaid['id']}", token=buyer)["status"] == "cancelled"
+
+
+def test_the_cart_flags_unavailable_lines_and_checkout_says_why_a_coupon_does_not_apply(
+    mobile_page, live_server, api, owner
+):
+    tag = secrets.token_hex(2)
+    made = [
+        api.call(
+            "POST",
+            f"/api/v1/merchants/{STORE}/products",
+            {"name": f"{name} {tag}", "is_on_shelf": True, "skus": [{"price": price, "stock": 5}]},
+            token=owner,
+        )
+        for name, price in (("帆布袋", 1990), ("钥匙扣", 990))
+    ]
+    page = mobile_page
+    register(page, live_server, "购物车测试", "carts")
+    for product in made:
+        page.goto(live_server + f"/shop/product/{product['id']}")
+        page.get_by_role("button", name="加入购物车").click()
+        page.wait_for_selector(".toast:has-text('已加入购物车')")
+    # a coupon the cart cannot reach: 满 150 减 20 of the demo's coupon centre
+    page.goto(live_server + "/shop/coupons")
+    page.locator(".coupon-card", has_text="满¥150.00减¥20.00").get_by_role("button").click()
+    page.wait_for_selector(".toast:has-text('已领取')")
+    # the store takes one product off the shelf
+    api.call(
+        "POST",
+        f"/api/v1/merchants/{STORE}/products/shelf",
+        {"product_ids": [made[1]["id"]], "on_shelf": False},
+        token=owner,
+    )
+    page.goto(live_server + "/shop/cart")
+    gone = page.locator(".cart-line.unavailable")
+    gone.wait_for()
+    assert "商品已下架" in gone.inner_text() and "钥匙扣" in gone.inner_text()
+    assert gone.locator("input[type=checkbox]").is_disabled()
+    shot(page, "cart-unavailable")
+    page.get_by_role("button", name=re.compile("去结算")).click()
+    page.wait_for_selector("input[name=recipient]")
+    add_address(page)
+    page.wait_for_selector(".checkout-line")
+    assert page.locator(".checkout-line").count() == 1  # only what can be bought
+    page.locator(".coupon-cell .cell-button").click()
+    unusable = page.locator(".coupons-list .unusable")
+    unusable.wait_for()
+    assert "不可用" in unusable.inner_text() and "short" in unusable.inner_text()
+    shot(page, "checkout-unusable-coupon")

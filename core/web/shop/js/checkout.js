@@ -146,6 +146,13 @@ export function Checkout() {
   const buyNow = query().get("mode") === "buy";
   const items = buyNow ? JSON.parse(sessionStorage.getItem("mallkit.shop.buy") || "null") : null;
   const [addresses, addressError, reloadAddresses] = useLoad(() => get("/me/addresses"));
+  // from the cart: the selected lines that can be bought (an unavailable one would refuse
+  // the whole checkout; the cart shows why it is out)
+  const [lineIds] = useLoad(async () => {
+    if (buyNow) return null;
+    const cart = await get("/cart");
+    return cart.merchants.flatMap((m) => m.lines).filter((l) => l.selected && l.available).map((l) => l.id);
+  });
   const [coupons] = useLoad(() => get("/me/coupons?page_size=100").catch(() => []));
   const [addressId, setAddressId] = useState(null);
   const [options, setOptions] = useState({}); // merchant id → {coupon: id|null, points, shipping_code}
@@ -163,6 +170,7 @@ export function Checkout() {
   const body = () => {
     const request = { address_id: addressId, buyer_note: note };
     if (items) request.items = items;
+    else if (lineIds) request.cart_line_ids = lineIds;
     request.merchants = Object.entries(options).map(([merchantId, o]) => {
       const entry = { merchant_id: Number(merchantId), points: o.points || 0 };
       if (o.coupon) entry.coupon_ids = [o.coupon];
@@ -175,7 +183,7 @@ export function Checkout() {
   };
 
   useEffect(() => {
-    if (!addresses || (addresses.length && addressId === null)) return;
+    if (!addresses || (addresses.length && addressId === null) || (!buyNow && !lineIds)) return;
     let live = true;
     post("/checkout/preview", body()).then(
       async (answer) => {
@@ -198,7 +206,7 @@ export function Checkout() {
     return () => {
       live = false;
     };
-  }, [addresses, addressId, JSON.stringify(options), note]);
+  }, [addresses, addressId, lineIds, JSON.stringify(options), note]);
 
   const setOption = (merchantId, change) =>
     setOptions({ ...options, [merchantId]: { ...(options[merchantId] || {}), ...change } });
