@@ -208,7 +208,8 @@ def chart_of(name: str, merchant_id: int | None, args: dict) -> dict:
         if merchant_id is None:
             raise NotFound("the dashboard is a store's", code="not_found")
         return charts.chart_data(name, reports.dashboard(merchant_id))
-    return charts.chart_data(name, run_report(name, merchant_id, args))
+    report = "traffic" if name == "ads" else name
+    return charts.chart_data(name, run_report(report, merchant_id, args))
 
 
 @blp.route(f"{BASE}/charts/<{CHART_NAMES}:chart>")

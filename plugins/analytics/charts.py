@@ -22,7 +22,7 @@ STYLE = Style(
     colors=("#1677ff", "#52c41a", "#faad14", "#f5222d", "#722ed1", "#13c2c2"),
 )
 SCRIPT = re.compile(r"<script\b.*?</script>", re.S)
-CHARTS = ("sales", "traffic", "campaigns", "users", "products", "dashboard")
+CHARTS = ("sales", "traffic", "ads", "campaigns", "users", "products", "dashboard")
 
 
 def chart_data(name: str, report: dict[str, Any]) -> dict[str, Any]:
@@ -50,6 +50,19 @@ def chart_data(name: str, report: dict[str, Any]) -> dict[str, Any]:
             "x_labels": [r["source"] for r in rows],
             "series": [
                 {"title": step, "values": [r[step] for r in rows]} for step in reports.FUNNEL
+            ],
+        }
+    if name == "ads":
+        rows = report["sections"]["ads"]
+        return {
+            "chart": "ads",
+            "type": "bar",
+            "title": "Ad impressions and clicks",
+            "money": False,
+            "x_labels": [f"#{r['creative_id']} {r['placement']}" for r in rows],
+            "series": [
+                {"title": "impressions", "values": [r["impressions"] for r in rows]},
+                {"title": "clicks", "values": [r["clicks"] for r in rows]},
             ],
         }
     if name == "campaigns":

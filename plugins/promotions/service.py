@@ -187,14 +187,16 @@ def update(merchant_id: int, promotion_id: int, changes: dict[str, Any]) -> Prom
 _FIELDS = tuple(Promotion._meta.sorted_fields)
 _NAMES = [f.name for f in _FIELDS]
 _ACTIVE = Prepared(
-    lambda: Promotion.select(*_FIELDS)
-    .where(
-        (Promotion.merchant_id == Param("merchant"))
-        & (Promotion.status == "active")
-        & (Promotion.starts_at <= Param("opens", Promotion.starts_at))
-        & (Promotion.ends_at > Param("now", Promotion.ends_at))
+    lambda: (
+        Promotion.select(*_FIELDS)
+        .where(
+            (Promotion.merchant_id == Param("merchant"))
+            & (Promotion.status == "active")
+            & (Promotion.starts_at <= Param("opens", Promotion.starts_at))
+            & (Promotion.ends_at > Param("now", Promotion.ends_at))
+        )
+        .order_by(Promotion.priority.desc(), Promotion.id)
     )
-    .order_by(Promotion.priority.desc(), Promotion.id)
 )
 
 

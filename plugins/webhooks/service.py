@@ -87,12 +87,14 @@ def order_data(order: Order) -> dict[str, Any]:
 
 # Asked on every order event (every checkout): built once.
 _LISTENING = Prepared(
-    lambda: Endpoint.select(Endpoint.id)
-    .where(
-        Endpoint.enabled
-        & ((Endpoint.merchant_id == Param("merchant")) | Endpoint.merchant_id.is_null())
+    lambda: (
+        Endpoint.select(Endpoint.id)
+        .where(
+            Endpoint.enabled
+            & ((Endpoint.merchant_id == Param("merchant")) | Endpoint.merchant_id.is_null())
+        )
+        .limit(1)
     )
-    .limit(1)
 )
 
 

@@ -109,3 +109,14 @@ def test_orders_placed_and_paid_are_recorded_server_side(merchant, buyer, analyt
         ("order_placed", buyer.user.id, order.id, order.total),
         ("order_paid", buyer.user.id, order.id, order.paid_amount),
     ]
+
+
+def test_opening_a_share_link_is_a_share_visit_event(client, merchant, buyer, analytics):
+    product = make_product(merchant)
+    link = shares.create_share(
+        buyer.user.id, merchant.id, "product", product.id, utm={"utm_campaign": "春季"}
+    )
+    r = client.post(f"/api/v1/shares/{link.code}/visits", json={"device_id": "phone-0001"})
+    assert r.status_code < 300, r.json
+    event = Event.get(Event.kind == "share_visit")
+    assert (event.visitor, event.source, event.share_code) == ("dphone-0001", "share", link.code)

@@ -331,7 +331,7 @@ def test_csv_and_charts_carry_the_same_figures(client, merchant, owner, seeded):
     assert svg.status_code == 200 and svg.mimetype == "image/svg+xml"
     text = svg.get_data(as_text=True)
     assert "<svg" in text and "¥230.00" in text and "<script" not in text
-    for chart in ("traffic", "campaigns", "users", "products", "dashboard"):
+    for chart in ("traffic", "ads", "campaigns", "users", "products", "dashboard"):
         assert client.get(f"{base}/charts/{chart}.svg", headers=owner.headers).status_code == 200
 
 
