@@ -402,3 +402,9 @@ def test_a_customer_the_store_never_saw_is_not_found(client, merchant, owner, bu
 def test_the_platform_exports_csv(client, admin, merchant, analytics):
     r = client.get("/api/v1/admin/analytics/reports/traffic.csv", headers=admin.headers)
     assert r.status_code == 200 and r.mimetype == "text/csv"
+
+
+def test_every_platform_report_answers(client, admin, merchant, analytics):
+    for name in ("traffic", "campaigns", "users", "products", "sales"):
+        r = client.get(f"/api/v1/admin/analytics/{name}", headers=admin.headers)
+        assert r.status_code == 200 and r.json["report"] == name, (name, r.json)
