@@ -71,6 +71,12 @@ def make_database(url: str, *, pool_size: int = 20) -> pw.Database:
             "stale_timeout": 300,
             "timeout": 30,
         }
+        if "prepare_threshold" in options:
+            # ``?prepare_threshold=none`` behind pgbouncer in transaction mode (before 1.21):
+            # psycopg must not prepare statements a later transaction may not find on the
+            # server connection it is given (docs/deployment.md "pgbouncer").
+            raw = options.pop("prepare_threshold").strip().lower()
+            kwargs["prepare_threshold"] = None if raw in ("", "none", "null") else int(raw)
         search_path = options.pop("search_path", None)
         if search_path:
             kwargs["options"] = f"-c search_path={search_path}"

@@ -5,10 +5,12 @@ Safe to run at the same time, too: :func:`upgrade` holds a database-wide lock wh
 what is pending and applies it, so two instances starting together (two containers, two
 hosts) never both apply a migration — the second waits, then finds nothing to do.
 
-- PostgreSQL: a transaction-scoped advisory lock (``pg_advisory_xact_lock``) held on a
-  connection of its own for the whole upgrade, keyed by the database and schema (parallel
-  test runs in private schemas do not wait for each other). Transaction-scoped, so it also
-  holds through pgbouncer in transaction mode, and it is released if the process dies.
+- PostgreSQL: the whole upgrade is one transaction (DDL is transactional there; each
+  migration is a savepoint in it), which first takes a transaction-scoped advisory lock
+  (``pg_advisory_xact_lock``) keyed by the database and schema — parallel test runs in
+  private schemas do not wait for each other. One connection, one transaction: it holds
+  through pgbouncer in transaction mode, is released if the process dies, and an upgrade that
+  fails half-way leaves the schema as it was.
 - SQLite: an exclusive ``flock`` on ``<database file>.migrate-lock`` beside the file,
   released by the kernel if the process dies.
 """
@@ -36,7 +38,7 @@ def _runner(source: MigrationSource) -> Runner:
 def upgrade(host: PluginHost) -> dict[str, list[str]]:
     """Apply every pending migration; return the names applied per source."""
     applied: dict[str, list[str]] = {}
-    with upgrade_lock(), db.database.connection_context():
+    with db.database.connection_context(), upgrade_lock():
         for source in host.migration_sources():
             applied[source.name] = _runner(source).up()
     return applied
@@ -62,25 +64,16 @@ WAITING = "another `mallkit db upgrade` is applying migrations; waiting for it t
 
 @contextmanager
 def _postgres_lock() -> Iterator[None]:
-    url = getattr(db.database.obj, "_mallkit_url", None)
-    if url is None:
-        raise RuntimeError("the database was not bound with mallkit.core.db.bind()")
-    locker = db.make_database(url, pool_size=1)
-    try:
-        locker.connect()
-        with locker.atomic():  # the lock lives as long as this transaction
-            name = locker.execute_sql("SELECT current_database(), current_schema()").fetchone()
-            digest = hashlib.sha256(f"mallkit-migrate:{name[0]}:{name[1]}".encode()).digest()
-            key = int.from_bytes(digest[:8], "big", signed=True)
-            got = locker.execute_sql("SELECT pg_try_advisory_xact_lock(%s)", (key,)).fetchone()
-            if not got[0]:
-                log.warning(WAITING)
-                locker.execute_sql("SELECT pg_advisory_xact_lock(%s)", (key,))
-            yield
-    finally:
-        if not locker.is_closed():
-            locker.close()
-        locker.close_all()
+    """One transaction on this thread's connection around the whole upgrade, locked first."""
+    with db.database.atomic():
+        schema = db.database.execute_sql("SELECT current_database(), current_schema()").fetchone()
+        digest = hashlib.sha256(f"mallkit-migrate:{schema[0]}:{schema[1]}".encode()).digest()
+        key = int.from_bytes(digest[:8], "big", signed=True)
+        got = db.database.execute_sql("SELECT pg_try_advisory_xact_lock(%s)", (key,)).fetchone()
+        if not got[0]:
+            log.warning(WAITING)
+            db.database.execute_sql("SELECT pg_advisory_xact_lock(%s)", (key,))
+        yield
 
 
 @contextmanager
