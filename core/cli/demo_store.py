@@ -36,6 +36,15 @@ AGENT = ("agent@demo.mallkit.dev", "demo-agent-1")  # customer-service staff (ro
 STORE = "Demo Store 演示商城"
 
 
+
+# Plugins whose defaults would show the demo buyer something empty.
+DEMO_CONFIG = {
+    # the bank-transfer instructions name an account to pay into
+    "payment_manual": {
+        "bank_account": "招商银行上海分行 户名：mallkit 演示店 账号：6214 8300 0000 0000",
+    },
+}
+
 def _user(email: str, password: str, name: str, admin: bool = False) -> User:
     user = User.get_or_none(User.email == email)
     if user is None:
@@ -190,7 +199,7 @@ def seed(app: Flask) -> list[str]:
             if meta.level != "merchant" or name in current.enabled:
                 continue
             try:
-                plugin_settings.enable(merchant, name, None)
+                plugin_settings.enable(merchant, name, DEMO_CONFIG.get(name))
             except MallkitError as exc:
                 notes.append(f"plugin {name} left off: {exc.message}")
         agent = _user(*AGENT, "Demo agent")

@@ -44,6 +44,7 @@ def test_demo_walkthrough(app, client):
         headers=buyer,
     )
     assert r.status_code == 201
+    assert "6214 8300" in str(r.json), r.json  # the transfer instructions name an account
     mid = order["merchant_id"]
     r = client.post(
         f"/api/v1/merchants/{mid}/orders/{order['id']}/manual-payment",
