@@ -37,6 +37,9 @@ STORE = "Demo Store 演示商城"
 
 
 
+# Installed plugins of these categories (the example plugin, test plugins) are not switched on.
+NOT_DEMOED = frozenset({"example", "test"})
+
 # Plugins whose defaults would show the demo buyer something empty.
 DEMO_CONFIG = {
     # the bank-transfer instructions name an account to pay into
@@ -197,6 +200,12 @@ def seed(app: Flask) -> list[str]:
         for name in host.dependency_order():
             meta = host.plugins[name].meta
             if meta.level != "merchant" or name in current.enabled:
+                continue
+            if meta.category in NOT_DEMOED:  # installed, but not for a store's customers
+                notes.append(
+                    f"plugin {name} ({meta.category}) left off: "
+                    f"mallkit plugins enable {name} --merchant {merchant.id}"
+                )
                 continue
             try:
                 plugin_settings.enable(merchant, name, DEMO_CONFIG.get(name))

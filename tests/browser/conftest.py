@@ -153,6 +153,15 @@ def live_server(tmp_path_factory) -> Iterator[str]:
                 if time.monotonic() > deadline:
                     raise
                 time.sleep(0.3)
+        # The demo leaves the example plugin off; the console tests show its page.
+        subprocess.run(
+            [sys.executable, "-c", "from mallkit.core.cli import main; main()",
+             "plugins", "enable", "hello", "--merchant", "1"],
+            cwd=workdir,
+            env={**env, "MALLKIT_DATABASE_URL": f"sqlite:///{workdir / 'demo.db'}"},
+            check=True,
+            capture_output=True,
+        )  # fmt: skip
         yield base
     finally:
         process.terminate()

@@ -79,3 +79,15 @@ def test_demo_has_a_completed_order_with_an_open_after_sale_case(app, client):
         (orders[0]["id"], "return_refund", "applied")
     ]
     assert any(line.startswith("aftersales") and cases[0]["number"] in line for line in lines)
+
+
+def test_the_demo_leaves_example_plugins_off(app):
+    from mallkit.core.accounts.merchants.models import Merchant
+
+    lines = demo.seed(app)
+    host = app.extensions["mallkit"].plugins
+    assert host.plugins["hello"].meta.category == "example"  # installed by the test command
+    merchant = Merchant.get(Merchant.name == demo.STORE)
+    enabled = host.for_merchant(merchant.id).enabled
+    assert "hello" not in enabled and "payment_manual" in enabled
+    assert any(line.startswith("plugin hello (example) left off") for line in lines)
