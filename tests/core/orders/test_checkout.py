@@ -333,6 +333,22 @@ def test_adding_a_cart_line_costs_the_same_statements_whatever_the_cart_size(
     assert len(set(measured[1:])) == 1 and measured[-1] <= 5, measured
 
 
+def test_the_cart_answer_is_exactly_the_documented_shape(client, buyer, merchant, skus):
+    """The cart endpoints answer ``cart.read`` as JSON without marshmallow: it must be what
+    dumping it through ``CartOut`` gives (no field more or less, the same values)."""
+    from mallkit.core.checkout import cart
+    from mallkit.core.checkout.schemas import CartOut
+
+    other = skus_of(make_product(merchant, "杯子", prices=(990,), stocks=(3,)))[0]
+    add(client, buyer, skus[0], 2)
+    answer = add(client, buyer, other, 1)
+    set_shelf(merchant.id, [other.product_id], False)  # an unavailable line too
+    r = client.get("/api/v1/cart", headers=buyer.headers)
+    assert r.json["merchants"][0]["lines"][1]["available"] is False
+    assert r.json == CartOut().dump(cart.read(buyer.user))
+    assert answer == CartOut().dump(answer)
+
+
 def test_a_cart_add_past_the_quantity_limit_changes_nothing(client, buyer, merchant, skus):
     add(client, buyer, skus[0], 9000)
     r = client.post(
