@@ -38,6 +38,20 @@ def in_stock_expression() -> pw.Node:
     )
 
 
+def in_stock_column() -> pw.Node:
+    """The ``in_stock`` flag of a listed product, as a column: a scalar subquery (one index
+    probe per row read). Written as ``EXISTS`` in the select list, PostgreSQL may turn it into
+    a hashed subplan over every SKU with stock — in a 300,000-SKU catalog that took most of a
+    list page's time."""
+    sku = Sku.alias("in_stock_sku")
+    first = (
+        sku.select(pw.SQL("1"))
+        .where((sku.product == Product.id) & sku.deleted_at.is_null() & (sku.stock > 0))
+        .limit(1)
+    )
+    return pw.fn.COALESCE(first, 0) == 1
+
+
 def active_merchant_ids() -> pw.ModelSelect:
     return Merchant.select(Merchant.id).where(Merchant.is_active == True)  # noqa: E712
 
@@ -50,7 +64,7 @@ def visible_products(*columns: Any) -> pw.ModelSelect:
     """
     return (
         Product.select(
-            Product, Brand.id, Brand.name, in_stock_expression().alias("in_stock"), *columns
+            Product, Brand.id, Brand.name, in_stock_column().alias("in_stock"), *columns
         )
         .join_from(Product, Brand, pw.JOIN.LEFT_OUTER)
         .where(on_shelf_expression(utcnow()) & Product.merchant.in_(active_merchant_ids()))
