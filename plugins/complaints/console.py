@@ -28,7 +28,12 @@ PAGES = [
         filters=ConsoleForm(ComplaintFilterIn),
         actions=(
             ConsoleAction(
-                "appeal", "申诉", "Appeal", path=ITEM + "/appeal", form=ConsoleForm(AppealIn)
+                "appeal",
+                "申诉",
+                "Appeal",
+                path=ITEM + "/appeal",
+                form=ConsoleForm(AppealIn),
+                when={"status": ["awaiting_appeal"]},
             ),
         ),
     ),
@@ -45,11 +50,20 @@ PAGES = [
         filters=ConsoleForm(ComplaintFilterIn),
         actions=(
             ConsoleAction(
+                "forward",
+                "转商家申诉",
+                "Forward to the store",
+                path=ITEM + "/forward",
+                confirm=True,
+                when={"status": ["new"]},
+            ),
+            ConsoleAction(
                 "decide",
                 "裁决",
                 "Decide",
                 path=ITEM + "/decide",
                 form=ConsoleForm(DecisionIn, money=("amount",)),
+                when={"status": ["new", "in_conversation", "awaiting_arbitration"]},
             ),
         ),
     ),

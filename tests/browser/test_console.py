@@ -421,4 +421,55 @@ def test_platform_admin_pages(page, live_server, api):
     page.wait_for_selector(".tabs")
     page.click("nav.menu a[data-page='complaints/arbitration']")
     page.wait_for_selector(".plugin-page table, .plugin-page .empty")
+
+
+def test_a_complaint_goes_from_the_store_console_to_platform_arbitration(page, live_server, api):
+    owner, admin, buyer = api.login(*OWNER), api.login(*ADMIN), api.login(*BUYER)
+    sku = api.call("GET", "/api/v1/merchants/1/skus?page_size=100", token=owner)[0]
+    order = place_order(api, sku["id"])
+    api.call(
+        "POST",
+        f"/api/v1/merchants/1/orders/{order['id']}/manual-payment",
+        {"reference": "BANK-" + order["number"], "amount": order["total"]},
+        token=owner,
+    )
+    complaint = api.call(
+        "POST",
+        "/api/v1/merchants/1/complaints",
+        {"order_id": order["id"], "type": "quality", "description": "杯子漏水"},
+        token=buyer,
+    )
+    sign_in(page, live_server, ADMIN)
+    page.click("nav.menu a[data-page='complaints/arbitration']")
+    row = page.locator("tr", has_text=complaint["number"])
+    page.once("dialog", lambda dialog: dialog.accept())
+    row.locator("[data-action=forward]").click()
+    expect(row).to_contain_text("待商家申诉")
+
+    store = page.context.browser.new_context(
+        viewport={"width": 1280, "height": 800}, locale="zh-CN"
+    )
+    owner_page = store.new_page()
+    try:
+        sign_in(owner_page, live_server, OWNER)
+        owner_page.click("nav.menu a[data-page='complaints/complaints']")
+        owner_row = owner_page.locator("tr", has_text=complaint["number"])
+        owner_row.locator("[data-action=appeal]").click()
+        owner_page.fill("#plugin-text", "已联系买家，同意换货")
+        owner_page.click(".modal button[type=submit]")
+        expect(owner_row).to_contain_text("协商中")
+    finally:
+        store.close()
+
+    api.call("POST", f"/api/v1/merchants/1/complaints/{complaint['id']}/escalate", token=buyer)
+    page.reload()
+    row = page.locator("tr", has_text=complaint["number"])
+    expect(row).to_contain_text("待平台仲裁")
     shot(page, "platform-arbitration")
+    row.locator("[data-action=decide]").click()
+    page.select_option("#plugin-decision", "warning")
+    page.fill("#plugin-note", "提醒商家注意品控")
+    page.click(".modal button[type=submit]")
+    page.wait_for_selector(".modal", state="detached")
+    decided = api.call("GET", f"/api/v1/merchants/1/complaints/{complaint['id']}", token=admin)
+    assert decided["status"] == "closed" and decided["decision"] == "warning"
