@@ -425,7 +425,7 @@ NDJSON = {
 @blp.route("/merchants/<int:merchant_id>/products/import")
 class ProductImport(MethodView):
     @blp.arguments(UploadIn, location="files")
-    @blp.arguments(ImportOptionsIn, location="form")
+    @blp.arguments(ImportOptionsIn, location="query")
     @blp.doc(responses=NDJSON)
     def post(self, files, options, merchant_id):
         """Import products from a CSV file (owner or manager; the format of docs/catalog.md),

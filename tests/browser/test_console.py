@@ -425,8 +425,8 @@ def test_platform_admin_pages(page, live_server, api):
 
 def test_a_complaint_goes_from_the_store_console_to_platform_arbitration(page, live_server, api):
     owner, admin, buyer = api.login(*OWNER), api.login(*ADMIN), api.login(*BUYER)
-    sku = api.call("GET", "/api/v1/merchants/1/skus?page_size=100", token=owner)[0]
-    order = place_order(api, sku["id"])
+    skus = api.call("GET", "/api/v1/merchants/1/skus?page_size=100", token=owner)
+    order = place_order(api, max(skus, key=lambda s: s["stock"])["id"])
     api.call(
         "POST",
         f"/api/v1/merchants/1/orders/{order['id']}/manual-payment",

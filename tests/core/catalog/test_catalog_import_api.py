@@ -12,10 +12,11 @@ from mallkit.core.testing import make_account
 from tests.core.catalog.test_catalog_import import BAD, GOOD, HEADER
 
 
-def upload(client, merchant, headers, text, **form):
-    data = {"file": (io.BytesIO(text.encode("utf-8")), "products.csv"), **form}
+def upload(client, merchant, headers, text, **query):
+    data = {"file": (io.BytesIO(text.encode("utf-8")), "products.csv")}
     return client.post(
         f"/api/v1/merchants/{merchant.id}/products/import",
+        query_string=query,
         data=data,
         headers=headers,
         content_type="multipart/form-data",

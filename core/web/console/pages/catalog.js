@@ -281,8 +281,7 @@ export function Import({ merchantId }) {
     setReport(null); setError(""); setProgress({ done: 0, total: 0 });
     const body = new FormData();
     body.append("file", file);
-    body.append("skip_bad_rows", skip ? "true" : "false");
-    const answer = await fetch(`/api/v1/merchants/${merchantId}/products/import`, { method: "POST", body, headers: { Authorization: `Bearer ${session.token}` } });
+    const answer = await fetch(`/api/v1/merchants/${merchantId}/products/import?skip_bad_rows=${skip ? "true" : "false"}`, { method: "POST", body, headers: { Authorization: `Bearer ${session.token}` } });
     if (!answer.ok) { const data = await answer.json().catch(() => ({})); setError(data.message || answer.statusText); setProgress(null); return; }
     const reader = answer.body.getReader();
     const decoder = new TextDecoder();
