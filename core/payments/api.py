@@ -11,7 +11,7 @@ from mallkit.core.accounts import auth
 from mallkit.core.orders import service as orders
 from mallkit.core.orders.machine import Actor
 from mallkit.core.payments import refunds, service
-from mallkit.core.payments.models import PaymentAttempt, Refund
+from mallkit.core.payments.models import PaymentAttempt, Refund, RefundLine
 from mallkit.core.payments.schemas import AttemptOut, PayIn, RefundIn, RefundOut
 
 blp = Blueprint("payments", __name__, url_prefix="/api/v1", description="Payments and refunds")
@@ -30,7 +30,7 @@ IDEMPOTENCY_DOC = {
 
 
 def _refund_view(refund: Refund) -> Refund:
-    refund.lines_list = list(refund.lines)
+    refund.lines_list = list(refund.lines.order_by(RefundLine.id))
     return refund
 
 

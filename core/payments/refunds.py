@@ -71,7 +71,10 @@ def create(
         if order.paid_amount <= 0 or order.status in ("pending_payment", "cancelled", "closed"):
             raise Conflict(f"a {order.status} order cannot be refunded", code="not_refundable")
         attempt = _paid_attempt(order)
-        order_lines = {ln.id: ln for ln in OrderLine.select().where(OrderLine.order == order.id)}
+        order_lines = {
+            ln.id: ln
+            for ln in OrderLine.select().where(OrderLine.order == order.id).order_by(OrderLine.id)
+        }
         if lines is None:
             lines = [
                 {"line_id": ln.id, "quantity": ln.quantity - ln.refunded_quantity}
@@ -282,6 +285,7 @@ def apply(refund: Refund, result: ChannelRefund) -> None:
             RefundLine.select(RefundLine, OrderLine)
             .join(OrderLine)
             .where(RefundLine.refund == refund.id)
+            .order_by(RefundLine.id)
         )
         order = Order.get_by_id(refund.order_id)
         if result.status == "failed":

@@ -3,13 +3,14 @@ never exceed what was paid, and the durable tasks around them."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 
 import pytest
 
 from mallkit.core.catalog.models import Sku
 from mallkit.core.checkout import service as checkout
-from mallkit.core.db import utcnow
+from mallkit.core.db import database, utcnow
 from mallkit.core.errors import Conflict, ValidationError
 from mallkit.core.orders import service as orders
 from mallkit.core.orders.machine import SYSTEM, Actor
@@ -19,7 +20,7 @@ from mallkit.core.payments import service as payments
 from mallkit.core.payments.channel import ChannelPayment
 from mallkit.core.payments.models import PaymentAttempt, PaymentLog, Refund
 from mallkit.core.tasks.runner import run_due
-from mallkit.core.testing import concurrently
+from mallkit.core.testing import concurrently, on_postgres
 from tests.core.orders.conftest import pay_manually
 from tests.sample_plugins import fakepay, order_flow
 
@@ -440,3 +441,45 @@ def test_refund_lines_refunds_chosen_quantities_and_sends_after_commit(
     with pytest.raises(ValidationError):
         refund_lines(order, [{"line_id": second.id, "quantity": 2}], reason="x", actor=SYSTEM)
     assert Refund.select().count() == 1
+
+
+def test_a_refund_of_everything_lists_its_lines_in_line_order_however_the_rows_are_stored(
+    app, client, owner, buyer, merchant, skus, address, manual
+):
+    # After a partial refund the first line's row is rewritten: on PostgreSQL a sequential
+    # scan then returns it after the second. The refund of the rest (and its lines in the
+    # API, and in on_order_refunded) must still come in line order, not storage order.
+    order = place(buyer, address, skus, (2, 1))
+    pay_manually(merchant, order, ref="m-1")
+    first, second = OrderLine.select().where(OrderLine.order == order.id).order_by(OrderLine.id)
+    base = f"/api/v1/merchants/{merchant.id}/orders/{order.id}/refunds"
+    r = client.post(
+        base,
+        json={"reason": "damaged", "lines": [{"line_id": first.id, "quantity": 1}]},
+        headers=owner.headers,
+    )
+    assert r.status_code == 201
+    with _sequential_scans():
+        r = client.post(base, json={"reason": "all"}, headers=owner.headers)
+        assert r.status_code == 201
+        assert [ln["order_line_id"] for ln in r.json["lines"]] == [first.id, second.id]
+        listed = client.get(base, headers=owner.headers).json
+    assert [[ln["order_line_id"] for ln in refund["lines"]] for refund in listed] == [
+        [first.id],
+        [first.id, second.id],
+    ]
+
+
+@contextlib.contextmanager
+def _sequential_scans():
+    """On PostgreSQL, read tables in storage order (no index scans) for the block."""
+    if not on_postgres():
+        yield
+        return
+    database.execute_sql("SET enable_indexscan = off")
+    database.execute_sql("SET enable_bitmapscan = off")
+    try:
+        yield
+    finally:
+        database.execute_sql("RESET enable_indexscan")
+        database.execute_sql("RESET enable_bitmapscan")

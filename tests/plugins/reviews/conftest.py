@@ -8,7 +8,7 @@ import pytest
 
 from mallkit.core.orders import service as orders
 from mallkit.core.orders.machine import Actor
-from mallkit.core.orders.models import Order
+from mallkit.core.orders.models import Order, OrderLine
 from mallkit.core.plugins import PluginMeta
 from mallkit.core.testing import make_product, pay_order, place_order, skus_of
 from mallkit.hookspecs import hookimpl
@@ -50,7 +50,7 @@ def received(buyer, skus):
 
 
 def lines_of(order):
-    return list(order.lines.order_by("id"))
+    return list(order.lines.order_by(OrderLine.id))
 
 
 @pytest.fixture
