@@ -605,6 +605,24 @@ def release_stock(
 
 
 @hookspec
+def validate_stock_change(merchant: Merchant, sku_ids: list[int], reason: str) -> None:
+    """Veto a change of SKUs' own stock that no allocator sees: the catalog's stock-take
+    and stock adjustments by the store's staff (the product editor's stock fields included).
+
+    When: before the change, inside its transaction, once per request with every SKU it
+    touches (through :func:`mallkit.core.catalog.stock.stocktake` and
+    :func:`~mallkit.core.catalog.stock.adjust`). A plugin that keeps stock somewhere of its
+    own (a warehouse plugin: a SKU's stock is the sum of its warehouses) refuses SKUs it keeps,
+    so their stock is changed where it is kept and never drifts from it.
+    Returns: nothing; raise a mallkit error (``Conflict`` with the refused SKU ids in
+    ``errors``) to refuse the whole change — nothing moves.
+    Parameters: ``sku_ids`` — the SKUs' ids (the merchant's own), ascending; ``reason`` — the
+    ledger reason (``"stocktake"``, ``"adjustment"``, ``"refund"`` ...).
+    Applies: merchant-scoped (the SKUs' merchant).
+    """
+
+
+@hookspec
 def on_low_stock(merchant: Merchant, sku: Sku, stock: int, threshold: int) -> None:
     """React to a SKU's stock falling to its low-stock threshold (notify the merchant).
 

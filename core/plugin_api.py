@@ -58,6 +58,8 @@ Groups, each documented in ``docs/plugins.md``:
   :func:`cancel_task`), the audit log (:func:`record_audit`), share links
   (:func:`create_share`, :func:`get_share`, :func:`share_url`, :func:`attribute_order`,
   :func:`order_source`; docs/shares.md), the store's staff (:func:`merchant_staff`, since
+  API 1.3), stock taken for and given back by a document through the ``allocate_stock`` /
+  ``release_stock`` hooks (:func:`allocate_stock_lines`, :func:`release_stock_lines`, since
   API 1.3);
 - REST schemas of the core a plugin's routes answer with: :class:`PaymentAttemptOut`;
 - operations: :func:`count_notification_verdict` (a notification's outcome in ``/metrics``,
@@ -98,8 +100,10 @@ from mallkit.core.catalog.models import Product, Sku
 from mallkit.core.catalog.search import document as search_document
 from mallkit.core.catalog.search import query_tokens as search_query_tokens
 from mallkit.core.catalog.service import foreign_ids as foreign_catalog_ids
+from mallkit.core.catalog.stock import allocate as allocate_stock_lines
 from mallkit.core.catalog.stock import decrement as decrement_stock
 from mallkit.core.catalog.stock import increment as increment_stock
+from mallkit.core.catalog.stock import release as release_stock_lines
 from mallkit.core.checkout.proposals import (
     Adjustment,
     CheckoutLine,
@@ -299,6 +303,8 @@ __all__ = [
     "buyer_order",
     "decrement_stock",
     "increment_stock",
+    "allocate_stock_lines",
+    "release_stock_lines",
     "cancel_order",
     "cancel_task",
     "channel_context",

@@ -482,8 +482,10 @@ def set_stock(
 def stocktake(
     merchant_id: int, counts: Mapping[int, int], *, note: str = "", actor_id: int | None = None
 ) -> list[StockMovement]:
-    """Record counted stock for some of the merchant's SKUs (audited)."""
+    """Record counted stock for some of the merchant's SKUs (audited); a plugin keeping some
+    of them elsewhere refuses it (``validate_stock_change``)."""
     with transaction():
+        _validate_change(merchant_id, counts, "stocktake")
         movements = [
             set_stock(sku_id, counted, note=note, actor_id=actor_id, merchant_id=merchant_id)
             for sku_id, counted in sorted(counts.items())
@@ -517,6 +519,7 @@ def adjust(
         raise ValidationError("each line moves a non-zero whole quantity", code="invalid_quantity")
     _check_reason(reason)
     with transaction():
+        _validate_change(merchant_id, deltas, reason)
         movements = _move(
             {int(k): v for k, v in deltas.items()},
             reason=reason,
@@ -535,6 +538,19 @@ def adjust(
             after={str(m.sku_id): m.balance_after for m in movements},
         )
     return movements
+
+
+def _validate_change(merchant_id: int, lines: Mapping[int, int], reason: str) -> None:
+    """Ask the merchant's plugins whether these SKUs' own stock may change by hand (a
+    warehouse plugin refuses the SKUs whose stock is the sum of its warehouses)."""
+    hook = merchant_plugins(merchant_id).hook.validate_stock_change
+    if not hook.get_hookimpls():
+        return
+    hook(
+        merchant=Merchant.get_by_id(merchant_id),
+        sku_ids=sorted(int(k) for k in lines),
+        reason=reason,
+    )
 
 
 # -- allocation (the checkout's entry point) -------------------------------------------------

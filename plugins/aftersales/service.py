@@ -24,19 +24,20 @@ from mallkit.core.plugin_api import (
     SYSTEM,
     Actor,
     Conflict,
+    Merchant,
     NotFound,
     Order,
     OrderLine,
     Refund,
     StockReference,
     ValidationError,
+    allocate_stock_lines,
     cancel_task,
-    decrement_stock,
-    increment_stock,
     is_postgres,
     merchant_plugins,
     record_audit,
     refund_lines,
+    release_stock_lines,
     schedule_task,
     transaction,
     utcnow,
@@ -435,12 +436,14 @@ def ship_back(case: Case, actor: Actor, carrier: str, tracking_number: str) -> C
     return case
 
 
-def _reference(case: Case) -> StockReference:
-    return StockReference("aftersale", case.number)
-
-
-def _sku_id(case: Case) -> int:
-    return OrderLine.get_by_id(case.order_line_id).sku_id
+def _exchanged(case: Case, order: Order) -> tuple[Merchant, dict[int, int], StockReference]:
+    """What an exchange moves, for the core's allocate/release: the order's document, so a
+    warehouse plugin takes the returned unit back where the order took it from and sends the
+    replacement from a warehouse serving the order's address (a stock kept per warehouse
+    never drifts from the SKU's)."""
+    sku_id = OrderLine.get_by_id(case.order_line_id).sku_id
+    merchant = Merchant.get_by_id(case.merchant_id)
+    return merchant, {sku_id: case.quantity}, StockReference("order", order.number)
 
 
 def receive(case: Case, actor: Actor) -> Case:
@@ -453,14 +456,13 @@ def receive(case: Case, actor: Actor) -> Case:
         note(case, actor, event=RECEIVED)
         order = Order.get_by_id(case.order_id)
         if case.type == "exchange" and cfg["restock_returns"] and order.stock_deducted:
-            increment_stock(
-                _sku_id(case),
-                case.quantity,
+            merchant, lines, reference = _exchanged(case, order)
+            release_stock_lines(
+                merchant,
+                lines,
+                reference,
                 reason="refund",  # the core's reason for goods coming back
-                reference=_reference(case),
-                note="exchange: returned",
                 actor_id=actor.id,
-                merchant_id=case.merchant_id,
             )
             Case.update(restocked=True).where(Case.id == case.id).execute()
         if case.type == "return_refund" and cfg["refund_on_receipt"]:
@@ -555,15 +557,7 @@ def reship(case: Case, actor: Actor, carrier: str, tracking_number: str) -> Case
         )
         order = Order.get_by_id(case.order_id)
         if order.stock_deducted:
-            decrement_stock(
-                _sku_id(case),
-                case.quantity,
-                reason="sale",  # a unit leaves the shelf, as for an order
-                reference=_reference(case),
-                note="exchange: replacement",
-                actor_id=actor.id,
-                merchant_id=case.merchant_id,
-            )
+            allocate_stock_lines(*_exchanged(case, order))  # a unit leaves, as for an order
         note(case, actor, f"{carrier} {tracking_number}", event="reshipped")
         _completed(case, order, None)
     return case

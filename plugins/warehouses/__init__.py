@@ -1,7 +1,9 @@
 """warehouses (多仓库存): a store's warehouses with priority and served regions, stock per
 SKU per warehouse (the SKU's sellable stock is their sum), allocation of orders to the
 nearest serving warehouse by priority (split when needed) through ``allocate_stock``,
-stock released back where it came from through ``release_stock``, and transfer documents.
+stock released back where it came from through ``release_stock``, and transfer documents;
+the catalog's own stock-take and adjustments are refused for a warehoused SKU
+(``validate_stock_change``), so its stock stays the sum of its warehouses.
 See docs/plugins/warehouses.md.
 """
 
@@ -51,6 +53,11 @@ def allocate_stock(merchant, sku, quantity, reference):
 @hookimpl
 def release_stock(merchant, sku, quantity, reference, reason, actor_id):
     return service.release(merchant, sku, quantity, reference, reason, actor_id)
+
+
+@hookimpl
+def validate_stock_change(merchant, sku_ids, reason):
+    service.refuse_warehoused(merchant.id, sku_ids)
 
 
 @hookimpl

@@ -326,7 +326,13 @@ def release(
         .order_by(WarehouseAllocation.id.desc())
     )
     if not allocations:
-        return None  # not taken from a warehouse: back to the SKU's own stock
+        if not rows:
+            return None  # not warehoused: back to the SKU's own stock
+        # Warehoused since the stock was taken (or taken while the plugin was off): into the
+        # first warehouse holding the SKU, so its stock stays the sum of its warehouses.
+        first = next((w.id for w in warehouses(merchant.id) if w.id in rows), min(rows))
+        _move(rows[first], quantity, reason, reference, actor_id)
+        return _released(merchant, sku, quantity, reference, reason, actor_id, {first: quantity})
     left, back = quantity, {}
     for a in allocations:
         give = min(left, a.quantity - a.released)
@@ -349,6 +355,11 @@ def release(
         first = allocations[-1].warehouse_id
         _move(rows[first], left, reason, reference, actor_id)
         back[first] = back.get(first, 0) + left
+    return _released(merchant, sku, quantity, reference, reason, actor_id, back)
+
+
+def _released(merchant, sku, quantity, reference, reason, actor_id, back) -> Allocation:
+    """The SKU's own stock follows its warehouses (one core movement)."""
     movement = increment_stock(
         sku.id, quantity, reason=reason, reference=reference, actor_id=actor_id
     )
@@ -359,6 +370,26 @@ def release(
         movement_ids=(movement.id,),
         data={"warehouses": {str(k): v for k, v in back.items()}},
     )
+
+
+def refuse_warehoused(merchant_id: int, sku_ids: list[int]) -> None:
+    """Refuse a change of warehoused SKUs' own stock (the catalog's stock-take or
+    adjustments): their stock is the sum of their warehouses, changed there."""
+    held = [
+        sku_id
+        for (sku_id,) in WarehouseStock.select(WarehouseStock.sku_id)
+        .where((WarehouseStock.merchant_id == merchant_id) & WarehouseStock.sku_id.in_(sku_ids))
+        .distinct()
+        .order_by(WarehouseStock.sku_id)
+        .tuples()
+    ]
+    if held:
+        raise Conflict(
+            "these SKUs are kept in warehouses: count them in their warehouses "
+            "(PUT .../warehouses/{id}/stock/{sku_id}) or move them with a transfer",
+            code="warehoused_sku",
+            errors={str(sku_id): ["Counted per warehouse."] for sku_id in held},
+        )
 
 
 def allocations_of(merchant_id: int, reference_type: str, reference_id: str):
