@@ -184,3 +184,57 @@ def test_a_win_back_campaign_gives_each_recipient_a_coupon(
     assert granted.template_id == coupon.id
     (told,) = Message.select().where(Message.event == "campaign")
     assert told.body == "送你一张 回来看看 券"
+
+
+def test_a_campaign_to_a_membership_level_reaches_exactly_that_levels_members(
+    notify, client, app, merchant, other_merchant, owner, buyer, enable_plugin
+):
+    from mallkit.plugins.membership.models import Member
+    from tests.plugins.membership.conftest import CONFIG as MEMBERSHIP
+
+    with (
+        enable_plugin("membership", merchant, MEMBERSHIP),
+        enable_plugin("membership", other_merchant, MEMBERSHIP),
+    ):
+        (sku,) = skus_of(make_product(merchant, prices=(10000,), stocks=(100,)))
+        (half,) = skus_of(make_product(merchant, prices=(5000,), stocks=(100,)))
+        (elsewhere,) = skus_of(make_product(other_merchant, prices=(10000,), stocks=(9,)))
+        silver, silver2, gold, low, stranger = [buyer] + [
+            make_account(email=f"m{i}@example.com") for i in range(4)
+        ]
+        # ¥1 paid = 1 growth: 银卡 (level 1) from 100, 金卡 (level 2) from 500.
+        for person, item, times in (
+            (silver, sku, 1),
+            (silver2, sku, 2),
+            (gold, sku, 6),  # 100 + 5 × 95 (银卡 pays 5 % less)
+            (low, half, 1),  # ¥50: still level 0
+            (stranger, elsewhere, 1),  # 银卡 at the other store only
+        ):
+            for _ in range(times):
+                pay_order(place_order(person, [(item, 1)]))
+        run_tasks()
+        levels = {(m.merchant_id, m.user_id): m.level for m in Member.select()}
+        assert levels[(merchant.id, silver.user.id)] == levels[(merchant.id, silver2.user.id)] == 1
+        assert levels[(merchant.id, gold.user.id)] == 2
+        assert levels[(other_merchant.id, stranger.user.id)] == 1
+        r = client.post(
+            f"/api/v1/merchants/{merchant.id}/membership/segments",
+            json={"name": "银卡会员", "rules": {"levels": [1]}},
+            headers=owner.headers,
+        )
+        assert r.status_code == 201 and r.json["members"] == 2, r.json
+        r = client.post(
+            BASE.format(merchant.id),
+            json={
+                "name": "银卡专享",
+                "audience": {"segment_id": r.json["id"]},
+                "channels": ["inbox"],
+                "body": "银卡会员专享价",
+            },
+            headers=owner.headers,
+        )
+        assert r.status_code == 201, r.json
+        run_tasks()
+    reached = Message.select().where(Message.campaign_id == r.json["id"])
+    assert sorted(m.user_id for m in reached) == sorted([silver.user.id, silver2.user.id])
+    assert Campaign.get_by_id(r.json["id"]).sent_count == 2
