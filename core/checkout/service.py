@@ -17,6 +17,7 @@ from mallkit.core import signals
 from mallkit.core.accounts.merchants.models import Merchant
 from mallkit.core.accounts.models import Address, User
 from mallkit.core.accounts.service import validate_address
+from mallkit.core.api import INT_MAX
 from mallkit.core.catalog import stock
 from mallkit.core.checkout import cart, pricing
 from mallkit.core.checkout.models import CartLine
@@ -244,6 +245,7 @@ def prepare(buyer: User, data: dict[str, Any]) -> CheckoutPlan:
     for group in groups:
         _price(buyer, group, address, preview=False)
         _check_gifts(group)
+        _check_fits(group)
         if group.priced.shipping is None:
             reasons = [q.reason for q in group.priced.shipping_options if q.reason]
             raise Conflict(
@@ -252,6 +254,18 @@ def prepare(buyer: User, data: dict[str, Any]) -> CheckoutPlan:
                 errors={str(group.merchant.id): reasons or ["Not deliverable."]},
             )
     return CheckoutPlan(address, groups, shares.find_live_share(data.get("share_code")))
+
+
+def _check_fits(group: StoreCheckout) -> None:
+    """An order's amounts must fit its integer columns (PostgreSQL's ``integer``): a larger
+    one is refused before anything is written, never a database error."""
+    priced = group.priced
+    if max(priced.subtotal, priced.freight, priced.total) > INT_MAX:
+        raise ValidationError(
+            "the order is too large; split it into smaller orders",
+            code="order_too_large",
+            errors={str(group.merchant.id): [f"At most {INT_MAX} fen in one order."]},
+        )
 
 
 def place(

@@ -394,3 +394,25 @@ def test_activity_lines_reach_the_plugins_and_a_late_refusal_writes_nothing(
             "type",
             "id",
         }
+
+
+def test_an_order_too_large_for_its_amount_columns_is_refused_and_writes_nothing(
+    client, buyer, merchant, address
+):
+    # ¥1,000,000 × 9,999 is more fen than an order's amount columns hold (PostgreSQL's
+    # integer): a clear 422, not a database error.
+    (sku,) = skus_of(make_product(merchant, name="金条", prices=(100_000_000,), stocks=(10_000,)))
+    before = counts()
+    r = client.post(
+        "/api/v1/checkout/place",
+        json={"items": [{"sku_id": sku.id, "quantity": 9999}], "address_id": address.id},
+        headers=buyer.headers,
+    )
+    assert (r.status_code, r.json["code"]) == (422, "order_too_large"), r.json
+    assert counts() == before and Sku.get_by_id(sku.id).stock == 10_000
+    r = client.post(
+        "/api/v1/checkout/place",
+        json={"items": [{"sku_id": sku.id, "quantity": 21}], "address_id": address.id},
+        headers=buyer.headers,
+    )
+    assert r.status_code == 201 and r.json[0]["total"] == 2_100_000_000
