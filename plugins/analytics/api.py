@@ -204,12 +204,13 @@ class ReportCsv(MethodView):
 
 
 def chart_of(name: str, merchant_id: int | None, args: dict) -> dict:
+    lang = args.get("lang") or "en"
     if name == "dashboard":
         if merchant_id is None:
             raise NotFound("the dashboard is a store's", code="not_found")
-        return charts.chart_data(name, reports.dashboard(merchant_id))
+        return charts.chart_data(name, reports.dashboard(merchant_id), lang)
     report = "traffic" if name == "ads" else name
-    return charts.chart_data(name, run_report(report, merchant_id, args))
+    return charts.chart_data(name, run_report(report, merchant_id, args), lang)
 
 
 @blp.route(f"{BASE}/charts/<{CHART_NAMES}:chart>")
@@ -229,9 +230,8 @@ class ChartSvg(MethodView):
     def get(self, args, merchant_id, chart):
         """A report's chart as SVG, rendered on the server (for the console and e-mails)."""
         staff_of(merchant_id)
-        return Response(
-            charts.render_svg(chart_of(chart, merchant_id, args)), content_type="image/svg+xml"
-        )
+        svg = charts.render_svg(chart_of(chart, merchant_id, args), args.get("lang") or "en")
+        return Response(svg, content_type="image/svg+xml")
 
 
 @blp.route(f"{BASE}/aggregate")

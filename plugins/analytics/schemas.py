@@ -71,7 +71,11 @@ class CsvArgs(RangeArgs):
 
 
 class ChartArgs(CsvArgs):
-    pass
+    lang = fields.String(
+        load_default="en",
+        validate=validate.OneOf(("en", "zh")),
+        metadata={"description": "The chart's words (title, series, sources): en or zh"},
+    )
 
 
 class PlatformArgs(CsvArgs):

@@ -335,6 +335,35 @@ def test_csv_and_charts_carry_the_same_figures(client, merchant, owner, seeded):
         assert client.get(f"{base}/charts/{chart}.svg", headers=owner.headers).status_code == 200
 
 
+def test_charts_speak_chinese_when_asked_with_the_same_figures(client, merchant, owner, seeded):
+    s = seeded
+    base = f"/api/v1/merchants/{merchant.id}/analytics"
+    english = get(client, merchant, "charts/traffic", owner.headers, **rng(s))
+    chinese = get(client, merchant, "charts/traffic", owner.headers, **rng(s), lang="zh")
+    assert chinese["title"] == "各来源转化漏斗"
+    assert dict(zip(english["x_labels"], chinese["x_labels"], strict=True)) == {
+        "ad": "广告",
+        "direct": "直接访问",
+        "referral": "推荐",
+        "search": "搜索",
+    }
+    assert [x["title"] for x in chinese["series"]] == ["访客", "加购", "结算", "下单", "支付"]
+    assert [x["values"] for x in chinese["series"]] == [x["values"] for x in english["series"]]
+    sales = get(client, merchant, "charts/sales", owner.headers, **rng(s), lang="zh")
+    assert sales["title"] == "销售额（按日，CNY）"
+    assert sales["series"][0] == {"title": "实付金额", "values": [10000, 23000]}
+    svg = client.get(
+        f"{base}/charts/sales.svg", query_string=rng(s) | {"lang": "zh"}, headers=owner.headers
+    ).get_data(as_text=True)
+    assert "销售额（按日，CNY）" in svg and "实付金额" in svg and "¥230.00" in svg
+    ads = client.get(
+        f"{base}/charts/ads.svg", query_string=rng(s) | {"lang": "zh"}, headers=owner.headers
+    )
+    assert "暂无数据" in ads.get_data(as_text=True)  # no ad was shown: pygal's words too
+    bad = client.get(f"{base}/charts/sales", query_string={"lang": "fr"}, headers=owner.headers)
+    assert bad.status_code == 422 and "lang" in bad.json["errors"]
+
+
 def test_a_store_sees_only_its_own_the_platform_sees_all(
     client, merchant, other_merchant, owner, admin, buyer, seeded
 ):
