@@ -117,7 +117,8 @@ class ConsolePage:
     shown when the plugin is on for the store) or ``"platform"`` (platform admins);
     ``roles``: the staff roles that see it (merchant scope; platform admins see every page);
     ``group``: the menu section (``marketing``, ``orders``, ``customers``, ``service``,
-    ``finance``, ``content``, ``platform``, ``plugins``).
+    ``finance``, ``analytics``, ``content``, ``platform``, ``plugins``); within a section a
+    plugin's pages keep the order its hook returns them in.
 
     The page is either a list — ``path`` (a GET route answering a JSON list, paginated or
     not; ``{merchant_id}`` is filled in), ``columns``, ``filters`` (query parameters the
@@ -173,7 +174,7 @@ class ConsolePage:
 
 
 def all_pages() -> list[tuple[str, ConsolePage]]:
-    """Every installed plugin's pages, as (plugin name, page)."""
+    """Every installed plugin's pages, as (plugin name, page), in menu order."""
     host = get_host()
     out: list[tuple[str, ConsolePage]] = []
     for impl in host.pm.hook.register_console_pages.get_hookimpls():
@@ -184,7 +185,8 @@ def all_pages() -> list[tuple[str, ConsolePage]]:
                     "ConsolePage items"
                 )
             out.append((impl.plugin_name, page))
-    return sorted(out, key=lambda item: (item[1].group, item[0], item[1].key))
+    # by menu section and plugin; a plugin's pages keep the order its hook returned them in
+    return sorted(out, key=lambda item: (item[1].group, item[0]))
 
 
 def merchant_pages(merchant_id: int, role: str | None) -> list[dict[str, Any]]:

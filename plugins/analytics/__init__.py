@@ -19,7 +19,7 @@ from marshmallow import Schema, fields, validate
 
 from mallkit.core.plugin_api import JobHandler, MigrationSource, PluginMeta
 from mallkit.hookspecs import hookimpl
-from mallkit.plugins.analytics import aggregate, collector, demo
+from mallkit.plugins.analytics import aggregate, collector, console, demo
 from mallkit.plugins.analytics.api import blp
 
 
@@ -115,6 +115,11 @@ def on_share_visited(share, visit):
         device_id=visit.device_id or "",
         share_code=share.code,
     )
+
+
+@hookimpl
+def register_console_pages():
+    return console.PAGES
 
 
 @hookimpl

@@ -6,7 +6,10 @@ change to the console)."""
 from __future__ import annotations
 
 import base64
+import csv
+import io
 import re
+import urllib.parse
 import uuid
 from pathlib import Path
 
@@ -473,3 +476,115 @@ def test_a_complaint_goes_from_the_store_console_to_platform_arbitration(page, l
     page.wait_for_selector(".modal", state="detached")
     decided = api.call("GET", f"/api/v1/merchants/1/complaints/{complaint['id']}", token=admin)
     assert decided["status"] == "closed" and decided["decision"] == "warning"
+
+
+def yuan(fen: int) -> str:
+    return f"{'-' if fen < 0 else ''}¥{abs(fen) // 100:,}.{abs(fen) % 100:02d}"
+
+
+def chart_svg(page, name: str) -> str:
+    """The SVG a chart shows (a data: image the page fetched with the token), once decoded."""
+    img = page.locator(f"figure[data-chart={name}] img")
+    img.wait_for()
+    expect(img).to_have_js_property("complete", True)
+    assert img.evaluate("i => i.naturalWidth") > 0, f"the {name} chart did not decode"
+    src = img.get_attribute("src")
+    assert src.startswith("data:image/svg+xml")
+    return urllib.parse.unquote(src.split(",", 1)[1])
+
+
+def test_analytics_pages_show_the_dashboard_reports_charts_and_csv(page, live_server, api):
+    owner = api.login(*OWNER)
+    sign_in(page, live_server, OWNER)
+    entries = [p for p in menu(page) if p.startswith("analytics/")]
+    assert entries == [
+        "analytics/dashboard",
+        "analytics/sales",
+        "analytics/traffic",
+        "analytics/campaigns",
+        "analytics/users",
+        "analytics/products",
+    ]
+    page.click("nav.menu a[data-page='analytics/dashboard']")
+    page.wait_for_selector("[data-report=dashboard] [data-stat=sales]")
+    sales_svg = chart_svg(page, "sales")
+    assert "销售额（按日，CNY）" in sales_svg and "实付金额" in sales_svg
+    assert "<script" not in sales_svg
+    assert "各来源转化漏斗" in chart_svg(page, "traffic")
+    board = api.call("GET", "/api/v1/merchants/1/analytics/dashboard", token=owner)
+    stat = page.locator("[data-stat=sales]")
+    assert stat.locator(".value").inner_text() == yuan(board["today"]["sales"])
+    assert yuan(board["yesterday"]["sales"]) in stat.locator(".sub").inner_text()
+    assert page.locator("[data-stat=orders] .value").inner_text() == str(board["today"]["orders"])
+    shot(page, "analytics-dashboard")
+
+    # sales by month: the rows the API answers, and the same rows as CSV
+    page.click("nav.menu a[data-page='analytics/sales']")
+    page.wait_for_selector("[data-report=sales] [data-section=rows] tbody tr")
+    page.select_option("select[name=period]", "month")
+    page.click("[data-action=apply]")
+    report = api.call("GET", "/api/v1/merchants/1/analytics/sales?period=month", token=owner)
+    rows = page.locator("[data-section=rows] tbody tr")
+    expect(rows).to_have_count(len(report["rows"]))
+    for row, expected in zip(rows.all(), report["rows"], strict=True):
+        text = row.inner_text()
+        assert expected["period"] in text and yuan(expected["paid_amount"]) in text
+    assert page.locator("[data-stat=paid_amount] .value").inner_text() == yuan(
+        report["totals"]["paid_amount"]
+    )
+    assert "按月" in chart_svg(page, "sales")
+    with page.expect_download() as download:
+        page.click("[data-action=csv]")
+    exported = list(csv.DictReader(io.StringIO(Path(download.value.path()).read_text("utf-8"))))
+    assert download.value.suggested_filename == f"sales-{report['start']}-{report['end']}.csv"
+    assert [(r["period"], int(r["paid_amount"])) for r in exported] == [
+        (r["period"], r["paid_amount"]) for r in report["rows"]
+    ]
+    shot(page, "analytics-sales")
+
+    # a customer's profile on the customers report
+    buyer = api.call("GET", "/api/v1/me", token=api.login(*BUYER))
+    profile = api.call("GET", f"/api/v1/merchants/1/analytics/customers/{buyer['id']}", token=owner)
+    page.click("nav.menu a[data-page='analytics/users']")
+    page.fill(".customer-profile input[name=user_id]", str(buyer["id"]))
+    page.click("[data-action=profile]")
+    sums = page.locator(f".customer-profile dl[data-user='{buyer['id']}']")
+    expect(sums).to_contain_text(yuan(profile["spend"]))
+
+    # every report answers without an error, its charts drawn
+    for key in ("traffic", "campaigns", "users", "products"):
+        page.click(f"nav.menu a[data-page='analytics/{key}']")
+        page.wait_for_selector(f"[data-report={key}] [data-section=rows]")
+        assert not page.locator(".plugin-page [role=alert]").count(), key
+    assert "畅销商品（按件数）" in chart_svg(page, "products")
+
+    # an agent sees none of it: the reports are for the owner and managers
+    agent_page = page.context.browser.new_context(
+        viewport={"width": 1280, "height": 800}, locale="zh-CN"
+    ).new_page()
+    try:
+        sign_in(agent_page, live_server, AGENT)
+        assert not [p for p in menu(agent_page) if p.startswith("analytics/")]
+    finally:
+        agent_page.context.close()
+
+
+def test_the_platform_reads_analytics_over_every_store(page, live_server, api):
+    admin = api.login(*ADMIN)
+    sign_in(page, live_server, ADMIN)
+    page.click("nav.menu a[data-page='analytics/platform']")
+    page.wait_for_selector("[data-report=sales] [data-section=rows]")
+    everyone = api.call("GET", "/api/v1/admin/analytics/sales", token=admin)
+    expect(page.locator("[data-stat=paid_amount] .value")).to_have_text(
+        yuan(everyone["totals"]["paid_amount"])
+    )
+    expect(page.locator("p.range")).to_contain_text("各店按自己的时区")
+    page.click("[data-tab=traffic]")
+    page.fill("input[name=merchant_id]", "1")
+    page.click("[data-action=apply]")
+    store = api.call("GET", "/api/v1/admin/analytics/traffic?merchant_id=1", token=admin)
+    expect(page.locator("[data-stat=visitors] .value")).to_have_text(
+        f"{store['totals']['visitors']:,}"
+    )
+    expect(page.locator("[data-section=rows] tbody tr")).to_have_count(len(store["rows"]))
+    shot(page, "analytics-platform")

@@ -27,7 +27,7 @@ const PLATFORM_PAGES = [
   ["tasks", "platform", "Tasks", "nav.tasks", "platform"],
   ["audit", "platform", "PlatformAudit", "nav.audit", "platform"],
 ];
-const GROUP_ORDER = ["store", "orders", "catalog", "marketing", "customers", "service", "finance", "content", "plugins", "platform", "settings"];
+const GROUP_ORDER = ["store", "orders", "catalog", "marketing", "customers", "service", "finance", "analytics", "content", "plugins", "platform", "settings"];
 
 const modules = {};
 function load(name) {

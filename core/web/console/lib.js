@@ -93,6 +93,34 @@ export async function api(method, path, body, options = {}) {
   }
   return data;
 }
+/** GET a file the API answers — an SVG chart, a CSV export — with the user's token, as a
+ * Blob (an ``<img src>`` or a link cannot send the token). Errors throw ``ApiError``. */
+export async function getBlob(path) {
+  const headers = {};
+  if (session.token) headers.Authorization = `Bearer ${session.token}`;
+  const answer = await fetch(`/api/v1${path}`, { headers });
+  if (answer.status === 401 && session.token) {
+    session.token = null;
+    window.dispatchEvent(new CustomEvent("console:signed-out"));
+  }
+  if (!answer.ok) {
+    let data = null;
+    try { data = await answer.json(); } catch { /* not JSON: the status says enough */ }
+    throw new ApiError(answer.status, data);
+  }
+  return answer.blob();
+}
+/** Save a file the API answers (``getBlob``) as ``filename`` in the browser's downloads. */
+export async function download(path, filename) {
+  const url = URL.createObjectURL(await getBlob(path));
+  const link = document.createElement("a");
+  link.href = url;
+  link.download = filename;
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10000);
+}
 const early = new Map();
 /** Start a GET now (while the app is still starting); the next ``get`` of it takes the answer. */
 export function prefetch(path, options) {

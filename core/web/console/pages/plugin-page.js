@@ -2,7 +2,7 @@
 // columns, row actions and a create form generated from its JSON Schema — or its own module.
 import {
   html, useState, useEffect, get, api, t, Table, Pager, Loading, Failure, Modal, SchemaForm, useLoad,
-  toast, query, pick, Cell, LANG, yuan, when, Link,
+  toast, query, pick, Cell, LANG, yuan, when, Link, getBlob, download,
 } from "/console/lib.js";
 
 /** Fill ``{merchant_id}`` and ``{field}`` placeholders of a route path. */
@@ -27,7 +27,10 @@ function Component({ page, ...props }) {
   if (error) return html`<${Failure} error=${error} />`;
   if (!mod) return html`<${Loading} />`;
   // the module gets what it needs to talk to the API and render like the rest of the console
-  const kit = { html, useState, useEffect, get, api, t, yuan, when, Table, Loading, Failure, SchemaForm, toast, LANG, Link };
+  const kit = {
+    html, useState, useEffect, get, api, getBlob, download, query, t, yuan, when, Table, Loading, Failure, SchemaForm,
+    toast, LANG, Link,
+  };
   return html`<section class="page plugin-page" data-plugin=${page.plugin}>
     <header class="page-head"><h1>${t(page.title)}</h1></header>
     ${t(page.description) ? html`<p class="muted">${t(page.description)}</p>` : null}
