@@ -64,7 +64,8 @@ def device_token(account: str) -> str:
 
 def _known_device() -> bool:
     sent = request.headers.get(DEVICE_HEADER, "")
-    return bool(sent) and hmac.compare_digest(sent, device_token(login_key()))
+    # Bytes: compare_digest refuses text outside ASCII (a header read as Latin-1).
+    return bool(sent) and hmac.compare_digest(sent.encode(), device_token(login_key()).encode())
 
 
 def _failed(response) -> bool:

@@ -73,7 +73,7 @@ def setup(user: User) -> dict[str, str]:
 def _accept_code(user: User, code: str) -> bool:
     """A current TOTP code (this step or the one before or after), accepted once."""
     code = (code or "").strip()
-    if not (code.isdigit() and len(code) == 6) or not user.totp_secret:
+    if not (code.isascii() and code.isdigit() and len(code) == 6) or not user.totp_secret:
         return False
     totp = pyotp.TOTP(_secret_of(user))
     now = utcnow().timestamp()

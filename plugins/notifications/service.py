@@ -568,7 +568,9 @@ def unsubscribe_token(user_id: int) -> str:
 def unsubscribe(token: str) -> int:
     """Turn off marketing messages on every channel for the token's person; their id."""
     user_part, _, mac = token.partition(".")
-    if not user_part.isdigit() or not hmac.compare_digest(token, unsubscribe_token(int(user_part))):
+    if not (token.isascii() and user_part.isdigit()) or not hmac.compare_digest(
+        token, unsubscribe_token(int(user_part))
+    ):
         raise NotFound("this unsubscribe link is not valid", code="invalid_link")
     user_id = int(user_part)
     set_preferences(user_id, {channel: {MARKETING: False} for channel in CHANNEL_NAMES})

@@ -114,10 +114,13 @@ class SimCarrier(Carrier):
 
     def parse_push(self, headers: dict[str, str], body: bytes, config: dict[str, Any]) -> Push:
         timestamp = headers.get("X-Track-Timestamp", "")
-        if not timestamp.isdigit() or abs(self.clock() - int(timestamp)) > WINDOW:
+        if not (timestamp.isascii() and timestamp.isdigit()) or (
+            abs(self.clock() - int(timestamp)) > WINDOW
+        ):
             raise InvalidPush("stale or missing timestamp")
         expected = signature(config["key"], timestamp, body)
-        if not hmac.compare_digest(expected, headers.get("X-Track-Signature", "")):
+        given = headers.get("X-Track-Signature", "").encode()  # bytes: any text compares
+        if not hmac.compare_digest(expected.encode(), given):
             raise InvalidPush("bad signature")
         try:
             trail = json.loads(body)["lastResult"]

@@ -33,7 +33,7 @@ def verify(secret: str, headers: Any, body: bytes, now: float | None = None) -> 
         hmac.new(key, f"{message_id}.{timestamp}.".encode() + body, hashlib.sha256).digest()
     ).decode()
     return any(
-        version == "v1" and hmac.compare_digest(signature, expected)
+        version == "v1" and hmac.compare_digest(signature.encode(), expected.encode())
         for version, _, signature in (s.partition(",") for s in signatures)
     )
 

@@ -247,3 +247,12 @@ def test_agents_cannot_change_settings_or_staff(client, owner, merchant):
     assert me["memberships"] == [
         {"merchant_id": merchant.id, "merchant_name": "Test Store", "role": "agent"}
     ]
+
+
+def test_a_device_token_outside_ascii_is_an_unknown_device(client, app):
+    from mallkit.core.testing import make_account
+
+    owner = make_account(email="owner@x.io")
+    device = "é" * 64  # a header's bytes read as Latin-1
+    r = login(client, "owner@x.io", owner.password, "10.0.0.7", **{"X-Mallkit-Device": device})
+    assert r.status_code == 200 and r.json["device_token"] != device

@@ -139,3 +139,9 @@ def test_platform_admins_must_use_two_factors_when_required(app, client, admin):
     turn_on(client, admin)
     assert client.get("/api/v1/admin/audit-log", headers=admin.headers).status_code == 200
     assert AccessToken.select().count() >= 1
+
+
+def test_a_code_of_digits_outside_ascii_is_a_wrong_code(client, buyer):
+    turn_on(client, buyer)
+    r = login(client, buyer, otp="١٢٣٤٥٦")  # Arabic-Indic digits: str.isdigit() says yes
+    assert r.status_code == 401 and r.json["code"] == "invalid_otp"

@@ -238,3 +238,10 @@ def test_a_campaign_to_a_membership_level_reaches_exactly_that_levels_members(
     reached = Message.select().where(Message.campaign_id == r.json["id"])
     assert sorted(m.user_id for m in reached) == sorted([silver.user.id, silver2.user.id])
     assert Campaign.get_by_id(r.json["id"]).sent_count == 2
+
+
+def test_an_unsubscribe_link_outside_ascii_is_not_valid(notify, client, buyer):
+    for token in (f"{buyer.user.id}.{'é' * 32}", "١.abc"):
+        r = client.get("/api/v1/notifications/unsubscribe", query_string={"token": token})
+        assert r.status_code == 404 and r.json["code"] == "invalid_link", token
+    assert OptOut.select().count() == 0

@@ -273,3 +273,17 @@ def test_the_gateway_must_be_allowed(app, merchant, enable_plugin):
             {"gateway_url": "http://169.254.169.254", "customer": "x", "key": KEY},
         ):
             pass
+
+
+def test_a_push_with_a_signature_or_timestamp_outside_ascii_is_refused(
+    client, merchant, tracking, sim
+):
+    headers, body = _signed({"lastResult": {"com": "SF", "nu": "SF0", "data": []}}, sim)
+    url = f"/api/v1/tracking/push/sim/{merchant.id}"
+    for bad in (
+        {**headers, "X-Track-Signature": "é" * 64},  # a header's bytes read as Latin-1
+        {**headers, "X-Track-Timestamp": "²"},  # str.isdigit() says yes, int() says no
+    ):
+        r = client.post(url, data=body, headers=bad)
+        assert r.status_code == 401 and r.json == {"result": False, "message": "invalid push"}
+    assert TrackingEvent.select().count() == 0
