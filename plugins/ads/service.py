@@ -19,13 +19,15 @@ from mallkit.plugins.ads.models import PLACEMENTS, Creative
 PLUGIN = "ads"
 # How many creatives one placement shows at most (the home banner is a carousel).
 SLOTS = {"home_banner": 5, "list_slot": 2, "product_detail": 1, "search_top": 1}
+MAX_ID = 2**31 - 1
 
 
 def _check(merchant_id: int, data: dict[str, Any]) -> None:
     errors: dict[str, list[str]] = {}
     kind, target = data.get("link_type"), str(data.get("link_target", ""))
     if kind in ("product", "category"):
-        if not target.isdigit():
+        # ASCII digits within the id columns' integer (str.isdigit() also takes "²")
+        if not (target.isascii() and target.isdigit()) or int(target) > MAX_ID:
             errors["link_target"] = [f"A {kind} id."]
         elif foreign_catalog_ids(
             merchant_id, f"{kind}s" if kind == "product" else "categories", [int(target)]

@@ -76,6 +76,8 @@ def test_a_creative_links_only_to_the_stores_things(client, merchant, other_merc
         {"link_type": "product", "link_target": "abc"},
         {"link_type": "url", "link_target": "javascript:alert(1)"},
         {"link_type": "category", "link_target": "999999"},
+        {"link_type": "product", "link_target": "²"},  # str.isdigit(), not int()
+        {"link_type": "product", "link_target": "9" * 30},  # beyond any id column
     ):
         r = client.post(url, json=base | link, headers=owner.headers)
         assert r.status_code == 422 and r.json["code"] == "invalid_ad", (link, r.json)
