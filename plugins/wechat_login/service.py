@@ -187,7 +187,7 @@ def bound_account(who: WeChatUser) -> User | None:
         )
         if sibling is not None:
             user = User.get_or_none(User.id == sibling.user_id)
-            return bind(who, user) if user is not None else None
+            return bind(who, check_can_sign_in(user)) if user is not None else None
     if identity is None:
         return None
     return User.get_or_none(User.id == identity.user_id)
@@ -236,7 +236,9 @@ def account_for_phone(phone: str, name: str) -> User:
         return user
 
 
-def signed_in(user: User, who: WeChatUser) -> dict[str, Any]:
+def check_can_sign_in(user: User) -> User:
+    """Refuse an account WeChat may not sign in to (disabled, or with two-factor sign-in) —
+    before it is bound, so a refused sign-in binds nothing."""
     if not user.is_active:
         raise Unauthorized("this account is disabled", code="account_disabled")
     if user.totp_enabled_at is not None:
@@ -244,6 +246,11 @@ def signed_in(user: User, who: WeChatUser) -> dict[str, Any]:
             "accounts with two-factor sign-in sign in with their password and code",
             code="two_factor_account",
         )
+    return user
+
+
+def signed_in(user: User, who: WeChatUser) -> dict[str, Any]:
+    check_can_sign_in(user)
     WeChatIdentity.update(last_login_at=utcnow()).where(
         (WeChatIdentity.appid == who.appid) & (WeChatIdentity.openid == who.openid)
     ).execute()
@@ -261,7 +268,8 @@ def miniprogram_sign_in(code: str, phone_code: str | None = None) -> dict[str, A
     who = miniprogram_user(code)
     user = bound_account(who)
     if user is None and phone_code:
-        user = bind(who, account_for_phone(verified_phone(phone_code), who.nickname))
+        user = account_for_phone(verified_phone(phone_code), who.nickname)
+        user = bind(who, check_can_sign_in(user))
     return signed_in(user, who) if user is not None else phone_required(who)
 
 
@@ -290,4 +298,4 @@ def bind_phone(
             "send phone and code (an SMS code), or phone_code",
             errors={"code": ["Required with phone."]},
         )
-    return signed_in(bind(who, user), who)
+    return signed_in(bind(who, check_can_sign_in(user)), who)

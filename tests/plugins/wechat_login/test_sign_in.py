@@ -187,3 +187,33 @@ def test_simultaneous_first_sign_ins_of_one_person_bind_once(client, sim, app):
     assert len({user for _, user in answers}) == 1
     assert User.select().where(User.phone == "13700000006").count() == 1
     assert WeChatIdentity.select().count() == 1
+
+
+def test_a_refused_account_is_not_bound_to_the_wechat_user_who_proved_its_phone(
+    client, sim, buyer, other_buyer
+):
+    from mallkit.core.db import utcnow
+
+    User.update(phone="13700000008", totp_enabled_at=utcnow()).where(
+        User.id == buyer.user.id
+    ).execute()
+    User.update(phone="13700000009", is_active=False).where(
+        User.id == other_buyer.user.id
+    ).execute()
+    for person, phone, status, code in (
+        ("hank", "13700000008", 403, "two_factor_account"),
+        ("ivan", "13700000009", 401, "account_disabled"),
+    ):
+        r = client.post(
+            f"{BASE}/miniprogram",
+            json={"code": sim.login_code(MINI, person), "phone_code": sim.phone_code(phone)},
+        )
+        assert (r.status_code, r.json["code"]) == (status, code)
+        ticket = client.post(
+            f"{BASE}/miniprogram", json={"code": sim.login_code(MINI, person)}
+        ).json["ticket"]
+        r = client.post(
+            f"{BASE}/bind", json={"ticket": ticket, "phone_code": sim.phone_code(phone)}
+        )
+        assert (r.status_code, r.json["code"]) == (status, code)
+    assert WeChatIdentity.select().count() == 0  # nothing bound by a refused sign-in
