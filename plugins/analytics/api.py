@@ -125,34 +125,39 @@ def as_csv(report: dict) -> Response:
     )
 
 
-@blp.route(f"{BASE}/traffic")
-class Traffic(MethodView):
-    @blp.arguments(RangeArgs, location="query")
-    @blp.response(200, ReportOut)
-    def get(self, args, merchant_id):
-        """A1: visitors and the funnel per source and UTM campaign, ads' CTR (owner, manager)."""
-        staff_of(merchant_id)
-        return run_report("traffic", merchant_id, args)
+def _report_view(name: str, args_schema: type, doc: str) -> type:
+    class Report(MethodView):
+        @blp.arguments(args_schema, location="query")
+        @blp.response(200, ReportOut)
+        def get(self, args, merchant_id):
+            staff_of(merchant_id)
+            return run_report(name, merchant_id, args)
+
+    Report.get.__doc__ = doc
+    Report.__name__ = name.title()
+    return Report
 
 
-@blp.route(f"{BASE}/campaigns")
-class Campaigns(MethodView):
-    @blp.arguments(RangeArgs, location="query")
-    @blp.response(200, ReportOut)
-    def get(self, args, merchant_id):
-        """A2: coupons, promotions, group buys, bargains and promoters (owner, manager)."""
-        staff_of(merchant_id)
-        return run_report("campaigns", merchant_id, args)
-
-
-@blp.route(f"{BASE}/users")
-class Users(MethodView):
-    @blp.arguments(RangeArgs, location="query")
-    @blp.response(200, ReportOut)
-    def get(self, args, merchant_id):
-        """A3: registered, new, active and dormant customers by region and level."""
-        staff_of(merchant_id)
-        return run_report("users", merchant_id, args)
+for _name, _args, _doc in (
+    (
+        "traffic",
+        RangeArgs,
+        "A1: visitors and the funnel per source and UTM campaign, ads' CTR (owner, manager).",
+    ),
+    (
+        "campaigns",
+        RangeArgs,
+        "A2: coupons, promotions, group buys, bargains and promoters (owner, manager).",
+    ),
+    ("users", RangeArgs, "A3: registered, new, active and dormant customers by region and level."),
+    (
+        "products",
+        ProductsArgs,
+        "A4: units, revenue, gross profit, turnover; best and slow sellers.",
+    ),
+    ("sales", SalesArgs, "A5: sales by day, week or month of store time, and by region."),
+):
+    blp.route(f"{BASE}/{_name}")(_report_view(_name, _args, _doc))
 
 
 @blp.route(f"{BASE}/customers/<int:user_id>")
@@ -162,26 +167,6 @@ class CustomerProfile(MethodView):
         """A3: one customer's orders, spend, last order and favourite categories."""
         staff_of(merchant_id)
         return reports.customer_profile(merchant_id, user_id)
-
-
-@blp.route(f"{BASE}/products")
-class Products(MethodView):
-    @blp.arguments(ProductsArgs, location="query")
-    @blp.response(200, ReportOut)
-    def get(self, args, merchant_id):
-        """A4: units, revenue, gross profit, turnover; best and slow sellers."""
-        staff_of(merchant_id)
-        return run_report("products", merchant_id, args)
-
-
-@blp.route(f"{BASE}/sales")
-class Sales(MethodView):
-    @blp.arguments(SalesArgs, location="query")
-    @blp.response(200, ReportOut)
-    def get(self, args, merchant_id):
-        """A5: sales by day, week or month of store time, and by region."""
-        staff_of(merchant_id)
-        return run_report("sales", merchant_id, args)
 
 
 @blp.route(f"{BASE}/dashboard")

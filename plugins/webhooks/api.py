@@ -10,6 +10,7 @@ from flask.views import MethodView
 from mallkit.core.plugin_api import (
     NotFound,
     PeeweePage,
+    User,
     plugin_blueprint,
     require_admin,
     require_staff,
@@ -47,11 +48,12 @@ EXAMPLE_ORDER = {
 }
 
 
-def allowed(merchant_id: int | None) -> None:
+def allowed(merchant_id: int | None) -> User:
+    """A platform admin for the platform's endpoints (no ``merchant_id``), else the store's
+    owner or a manager (404 for anyone else)."""
     if merchant_id is None:
-        require_admin()
-    else:
-        require_staff(merchant_id, "owner", "manager", not_staff=NotFound("not found"))
+        return require_admin()
+    return require_staff(merchant_id, "owner", "manager", not_staff=NotFound("not found"))
 
 
 class _Endpoints(MethodView):
@@ -72,11 +74,7 @@ class _Endpoints(MethodView):
         """Register an https:// endpoint for event types; the answer holds its signing
         secret, shown this once. Addresses that resolve to loopback, private or link-local
         networks are refused."""
-        user = (
-            require_admin()
-            if merchant_id is None
-            else require_staff(merchant_id, "owner", "manager", not_staff=NotFound("not found"))
-        )
+        user = allowed(merchant_id)
         endpoint, secret = service.create_endpoint(merchant_id, data, user.id)
         endpoint.secret = secret
         return endpoint
@@ -135,54 +133,16 @@ class _Redeliver(MethodView):
         return service.redeliver(merchant_id, delivery_id)
 
 
-@blp.route(f"{STORE}/endpoints")
-class StoreEndpoints(_Endpoints):
-    pass
-
-
-@blp.route(f"{PLATFORM}/endpoints")
-class PlatformEndpoints(_Endpoints):
-    pass
-
-
-@blp.route(f"{STORE}/endpoints/<int:endpoint_id>")
-class StoreEndpoint(_Endpoint):
-    pass
-
-
-@blp.route(f"{PLATFORM}/endpoints/<int:endpoint_id>")
-class PlatformEndpoint(_Endpoint):
-    pass
-
-
-@blp.route(f"{STORE}/endpoints/<int:endpoint_id>/rotate-secret")
-class StoreRotate(_Rotate):
-    pass
-
-
-@blp.route(f"{PLATFORM}/endpoints/<int:endpoint_id>/rotate-secret")
-class PlatformRotate(_Rotate):
-    pass
-
-
-@blp.route(f"{STORE}/endpoints/<int:endpoint_id>/deliveries")
-class StoreDeliveries(_Deliveries):
-    pass
-
-
-@blp.route(f"{PLATFORM}/endpoints/<int:endpoint_id>/deliveries")
-class PlatformDeliveries(_Deliveries):
-    pass
-
-
-@blp.route(f"{STORE}/deliveries/<int:delivery_id>/redeliver")
-class StoreRedeliver(_Redeliver):
-    pass
-
-
-@blp.route(f"{PLATFORM}/deliveries/<int:delivery_id>/redeliver")
-class PlatformRedeliver(_Redeliver):
-    pass
+# Each view serves the store's endpoints and, without ``merchant_id``, the platform's.
+for _tail, _view in (
+    ("endpoints", _Endpoints),
+    ("endpoints/<int:endpoint_id>", _Endpoint),
+    ("endpoints/<int:endpoint_id>/rotate-secret", _Rotate),
+    ("endpoints/<int:endpoint_id>/deliveries", _Deliveries),
+    ("deliveries/<int:delivery_id>/redeliver", _Redeliver),
+):
+    for _scope, _prefix in (("Store", STORE), ("Platform", PLATFORM)):
+        blp.route(f"{_prefix}/{_tail}")(type(f"{_scope}{_view.__name__[1:]}", (_view,), {}))
 
 
 @blp.route("/webhooks/events")
