@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import secrets
+import time
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -16,6 +17,7 @@ import pytest
 
 from tests.browser.conftest import BUYER, FRIEND, OWNER
 
+expect = pytest.importorskip("playwright.sync_api").expect
 SHOTS = Path(__file__).resolve().parents[2] / "docs" / "storefront"
 STORE = 1
 
@@ -590,3 +592,66 @@ def test_the_cart_flags_unavailable_lines_and_checkout_says_why_a_coupon_does_no
     unusable.wait_for()
     assert "不可用" in unusable.inner_text() and "short" in unusable.inner_text()
     shot(page, "checkout-unusable-coupon")
+
+
+def test_a_shipped_order_shows_the_carrier_the_number_and_the_tracking_trail(
+    mobile_page, live_server, api, owner
+):
+    buyer = api.login(*BUYER)
+    (order,) = api.call(
+        "POST",
+        "/api/v1/checkout/place",
+        {"items": [{"sku_id": 3, "quantity": 1}], "address_id": 1},
+        token=buyer,
+        headers={"Idempotency-Key": secrets.token_hex(8)},
+    )
+    api.call("POST", f"/api/v1/orders/{order['id']}/payments", {"channel": "balance"}, token=buyer)
+    number = "SF" + str(secrets.randbelow(10**10)).zfill(10)
+    api.call(
+        "POST",
+        f"/api/v1/merchants/{STORE}/orders/{order['id']}/ship",
+        {"carrier": "顺丰速运", "tracking_number": number},
+        token=owner,
+    )
+    # The demo's tracking simulator plays a parcel's trail one event every 20 s once the
+    # worker has subscribed it: wait for two, so the trail has an order to check.
+    deadline = time.monotonic() + 120
+    while True:
+        (trail,) = api.call("GET", f"/api/v1/orders/{order['id']}/tracking", token=buyer)
+        if len(trail["events"]) >= 2:
+            break
+        assert time.monotonic() < deadline, f"no trail after two minutes: {trail}"
+        time.sleep(2)
+
+    page = mobile_page
+    sign_in(page, live_server, *BUYER)
+    page.goto(live_server + f"/shop/orders/{order['id']}")
+    parcel = page.locator(f".shipments .parcel[data-shipment='{trail['shipment_id']}']")
+    parcel.wait_for()
+    assert "顺丰速运" in parcel.inner_text() and f"运单号 {number}" in parcel.inner_text()
+    shown = parcel.locator(".trail li")
+    expect(shown.first).to_have_class("latest")
+    texts = [li.split("\n")[0] for li in shown.all_inner_texts()]
+    # events only ever arrive: what the page shows is the trail as it was, newest first
+    (now,) = api.call("GET", f"/api/v1/orders/{order['id']}/tracking", token=buyer)
+    described = [e["description"] for e in now["events"]]
+    assert len(texts) >= 2 and texts == described[len(described) - len(texts) :]
+    assert texts[-1] == "快件已揽收"  # the first event, at the bottom
+    latest = now["events"][len(described) - len(texts)]["status"]
+    words = {"collected": "已揽收", "in_transit": "运输中", "out_for_delivery": "派送中"}
+    words |= {"delivered": "已签收"}
+    assert parcel.locator(".parcel-status").inner_text() == words[latest]
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    shot(page, "order-tracking")
+
+    page.evaluate("localStorage.setItem('mallkit.shop.lang', 'en')")
+    page.reload()
+    parcel.wait_for()
+    assert f"Tracking no. {number}" in parcel.inner_text()
+    assert parcel.locator(".parcel-status").inner_text() in {
+        "Picked up",
+        "In transit",
+        "Out for delivery",
+        "Delivered",
+    }
+    page.evaluate("localStorage.setItem('mallkit.shop.lang', 'zh')")

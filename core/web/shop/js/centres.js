@@ -2,17 +2,10 @@
 // share link and poster), chat with the store and the notifications inbox.
 import {
   Empty, Header, Loading, Price, api, get, html, post, problem, query, t, toast, token, useEffect,
-  useLoad, useState,
+  useLoad, useState, when,
 } from "./lib.js";
 
 const DEMO_STORE = 1;
-
-function when(iso) {
-  if (!iso) return "";
-  const d = new Date(iso);
-  const pad = (n) => String(n).padStart(2, "0");
-  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}`;
-}
 
 // -- member centre -------------------------------------------------------------------------
 

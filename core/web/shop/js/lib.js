@@ -128,6 +128,14 @@ export function fenOf(text) {
   return Number(m[1]) * 100 + Number((m[2] || "").padEnd(2, "0"));
 }
 
+/** An instant from the API (ISO, UTC) as the buyer's local "2026-11-27 14:05". */
+export function when(iso) {
+  if (!iso) return "";
+  const d = new Date(iso);
+  const pad = (n) => String(n).padStart(2, "0");
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}`;
+}
+
 // -- the router ----------------------------------------------------------------------------
 
 export function currentPath() {

@@ -1,7 +1,7 @@
 // Orders: the list by status, one order, cancel, confirm receipt, after-sales, reviews.
 import {
   BASE, Empty, Header, Loading, Price, get, hasPlugin, html, navigate, post, problem, query, t,
-  toast, useLoad, useState, yuan,
+  toast, useLoad, useState, when, yuan,
 } from "./lib.js";
 
 const TABS = ["", "pending_payment", "paid", "awaiting_group", "shipped", "completed"];
@@ -38,6 +38,30 @@ export function Orders() {
   </div>`;
 }
 
+/** The order's parcels: carrier and tracking number, and — where the store tracks parcels
+ * (the tracking plugin) — each one's trail, newest event first. */
+function Shipments({ order, trails }) {
+  const parcels = trails || order.shipments.map((s) => ({ ...s, shipment_id: s.id, tracked: false, events: [] }));
+  if (!parcels.length) return null;
+  return html`<section class="card shipments">
+    <h2 class="section-title">${t("orders.tracking")}</h2>
+    ${parcels.map((p, i) => html`<div class="parcel" data-shipment=${p.shipment_id} key=${p.shipment_id}>
+      <div class="row">
+        <strong>${parcels.length > 1 ? `${t("tracking.parcel", { n: i + 1 })} · ` : ""}${p.carrier}</strong>
+        ${p.tracked ? html`<span class="parcel-status" data-status=${p.status || "pending"}>${t(`tracking.status.${p.status || "pending"}`)}</span>` : null}
+      </div>
+      <div class="muted small">${t("tracking.number", { n: p.tracking_number })} · ${t("tracking.shipped", { t: when(p.shipped_at) })}</div>
+      ${p.tracked && !p.events.length ? html`<div class="muted small trail-empty">${t("tracking.none")}</div>` : null}
+      ${p.events.length
+        ? html`<ol class="trail">${p.events.map((e, n) => html`<li class=${n === 0 ? "latest" : ""} data-status=${e.status}>
+            <div>${e.description}</div>
+            <div class="muted small">${when(e.occurred_at)}${e.location ? ` · ${e.location}` : ""}</div>
+          </li>`)}</ol>`
+        : null}
+    </div>`)}
+  </section>`;
+}
+
 export function OrderDetail({ id }) {
   const [order, error, reload] = useLoad(() => get(`/orders/${id}`), [id]);
   const [group] = useLoad(async () => {
@@ -51,6 +75,10 @@ export function OrderDetail({ id }) {
       reviews: await hasPlugin(order.merchant_id, "reviews"),
     };
   }, [order && order.merchant_id]);
+  const [trails] = useLoad(async () => {
+    if (!order || !order.shipments.length || !(await hasPlugin(order.merchant_id, "tracking"))) return null;
+    return get(`/orders/${order.id}/tracking`).catch(() => null); // the parcels as the order has them
+  }, [order && order.id, order && order.shipments.length]);
   if (!order) return html`<div class="page"><${Header} title=${t("orders.detail")} /><${Loading} error=${error} /></div>`;
   const act = async (path, done) => {
     try {
@@ -78,6 +106,7 @@ export function OrderDetail({ id }) {
       ? html`<section class="card address"><div><strong>${order.address.recipient}</strong> ${order.address.phone}</div>
           <div class="muted small">${order.address.province}${order.address.city}${order.address.district} ${order.address.detail}</div></section>`
       : null}
+    <${Shipments} order=${order} trails=${trails} />
     <section class="card">
       <${OrderLines} order=${order} />
       ${order.lines.map((line) => html`<div class="line-actions">
