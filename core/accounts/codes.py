@@ -146,8 +146,11 @@ def deliver(
 
 def _spend(recipient: str, purpose: str, code: str) -> None:
     """Spend the recipient's live code for ``purpose`` or raise ``invalid_code``; a wrong
-    guess is counted against the code (and committed) before the error is raised."""
-    if not (isinstance(code, str) and code.isdigit() and len(code) == CODE_DIGITS):
+    guess is counted against the code (and committed) before the error is raised; the right
+    one takes a try too."""
+    if not (
+        isinstance(code, str) and code.isascii() and code.isdigit() and len(code) == CODE_DIGITS
+    ):
         raise Unauthorized("the code is wrong or has expired", code="invalid_code")
     now = utcnow()
     spent = 0
@@ -164,18 +167,24 @@ def _spend(recipient: str, purpose: str, code: str) -> None:
             .order_by(VerificationCode.created_at.desc(), VerificationCode.id.desc())
             .first()
         )
-        if live is not None:
-            if hmac.compare_digest(live.code_hash, _digest(recipient, purpose, code)):
-                # Compare-and-set: of two requests racing with the right code, one spends it.
-                spent = (
-                    VerificationCode.update(used_at=now)
-                    .where((VerificationCode.id == live.id) & VerificationCode.used_at.is_null())
-                    .execute()
-                )
-            else:
-                VerificationCode.update(tries=VerificationCode.tries + 1).where(
-                    VerificationCode.id == live.id
-                ).execute()
+        # A guess takes a try before it is compared, as a compare-and-set on the count:
+        # guesses racing each other get the code's tries between them, not each.
+        tried = live is not None and (
+            VerificationCode.update(tries=VerificationCode.tries + 1)
+            .where(
+                (VerificationCode.id == live.id)
+                & VerificationCode.used_at.is_null()
+                & (VerificationCode.tries < _setting("VERIFICATION_CODE_MAX_TRIES"))
+            )
+            .execute()
+        )
+        if tried and hmac.compare_digest(live.code_hash, _digest(recipient, purpose, code)):
+            # Compare-and-set: of two requests racing with the right code, one spends it.
+            spent = (
+                VerificationCode.update(used_at=now)
+                .where((VerificationCode.id == live.id) & VerificationCode.used_at.is_null())
+                .execute()
+            )
     if spent != 1:
         raise Unauthorized("the code is wrong or has expired", code="invalid_code")
 

@@ -222,3 +222,32 @@ def test_the_retention_purge_removes_codes_a_day_after_they_expired(app, mailbox
     with app.app_context():
         assert purge()["verification_codes"] == 1
     assert [c.recipient for c in VerificationCode.select()] == ["email:new@example.com"]
+
+
+def test_wrong_guesses_racing_get_five_tries_between_them_not_five_each(app, mailbox):
+    with app.test_request_context():
+        codes.request_code("race@example.com", "sign_in")
+    code = mailbox[-1]["code"]
+    guesses = [f"{(int(code) + n) % 1000000:06d}" for n in range(1, 13)]
+    barrier = threading.Barrier(len(guesses))
+    outcomes: list[str] = []
+
+    def guess(wrong: str) -> None:
+        with app.test_request_context(), dbm.database.connection_context():
+            barrier.wait(timeout=60)
+            try:
+                codes.sign_in("race@example.com", wrong)
+                outcomes.append("signed in")
+            except Unauthorized:
+                outcomes.append("refused")
+
+    threads = [threading.Thread(target=guess, args=(g,)) for g in guesses]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert outcomes == ["refused"] * len(guesses)
+    # Each guess compared is a try counted first: never more than five, however they race.
+    assert VerificationCode.get().tries == 5
+    with app.test_request_context(), pytest.raises(Unauthorized):
+        codes.sign_in("race@example.com", code)  # the code is dead
