@@ -28,6 +28,7 @@ from mallkit.core.plugin_api import (
     PluginError,
     Shipment,
     as_utc,
+    is_postgres,
     merchant_plugins,
     restart_auto_confirm,
     schedule_task,
@@ -172,10 +173,15 @@ def ingest(tracked: TrackedShipment, events: list[TrailEvent] | tuple[TrailEvent
 
 
 def _maybe_restart(order_id: int) -> None:
+    """Restart the countdown when every parcel of the order is delivered. On PostgreSQL the
+    order row is locked first: the last two parcels delivered in two transactions at once
+    would each see the other undelivered (not committed yet) and neither restart it; with the
+    lock the second reads the parcels after the first committed."""
+    query = Order.select().where(Order.id == order_id)
+    order = (query.for_update() if is_postgres() else query).get()
     parcels = list(TrackedShipment.select().where(TrackedShipment.order_id == order_id))
     if not parcels or any(p.delivered_at is None for p in parcels):
         return
-    order = Order.get_by_id(order_id)
     if order.status == "shipped":
         restart_auto_confirm(order, max(p.delivered_at for p in parcels))
 

@@ -287,3 +287,39 @@ def test_a_push_with_a_signature_or_timestamp_outside_ascii_is_refused(
         r = client.post(url, data=body, headers=bad)
         assert r.status_code == 401 and r.json == {"result": False, "message": "invalid push"}
     assert TrackingEvent.select().count() == 0
+
+
+def test_the_last_two_parcels_delivered_at_once_still_restart_the_countdown(
+    app, merchant, owner, buyer, tracking, sim
+):
+    from mallkit.core.orders.models import OrderLine
+
+    sku = skus_of(make_product(merchant, prices=(1000,), stocks=(100,)))[0]
+    staff = Actor("staff", owner.user.id)
+    orders = []
+    for n in range(6):
+        order = pay_order(place_order(buyer, [(sku, 2)]))
+        line = OrderLine.get(OrderLine.order == order.id)
+        ship(order, staff, carrier="SF", tracking_number=f"SF-{n}A", lines={line.id: 1})
+        ship(order, staff, carrier="SF", tracking_number=f"SF-{n}B", lines={line.id: 1})
+        orders.append(order)
+    run_tasks()
+    pushes = []
+    for n in range(6):
+        for number in (f"SF-{n}A", f"SF-{n}B"):
+            for _ in range(4):
+                sim.advance(number)
+            trail = sim._trail(sim.parcels[("SF", number)])
+            pushes.append(_signed({"lastResult": trail}, sim))
+    sim.outbox.queue.clear()  # delivered by hand below: both parcels of an order at once
+    for n in range(6):
+        pair = pushes[2 * n : 2 * n + 2]
+        results = concurrently(
+            app, lambda i, pair=pair: service.receive_push("sim", merchant.id, *pair[i]), 2
+        )
+        assert not [r for r in results if isinstance(r, Exception)], results
+    for order in orders:
+        restarted = OrderEvent.select().where(
+            (OrderEvent.order == order.id) & (OrderEvent.action == "auto_confirm_restarted")
+        )
+        assert restarted.count() == 1, order.id
