@@ -19,7 +19,6 @@ without templates quotes nothing (the core's free standard delivery applies).
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 from mallkit.core.plugin_api import (
@@ -205,7 +204,8 @@ def pick_template(merchant_id: int, product_id: int, template_id: int | None) ->
 def fee(row: dict[str, Any], units: int) -> int:
     """first_price + ⌈(units − first_unit) / extra_unit⌉ × extra_price, in fen."""
     extra = max(0, units - row["first_unit"])
-    return row["first_price"] + math.ceil(extra / row["extra_unit"]) * row["extra_price"]
+    steps = -(-extra // row["extra_unit"])  # ⌈extra / extra_unit⌉ in integers: no float
+    return row["first_price"] + steps * row["extra_price"]
 
 
 def _for_place(entries: list[dict[str, Any]], place: Place | None) -> dict[str, Any] | None:
