@@ -15,6 +15,7 @@ token: a page is only a description, every permission is still checked by the ro
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -83,7 +84,10 @@ class ConsoleAction:
     """A button: on each row of the list (``path`` has ``{id}`` or other ``{row field}``
     placeholders) or, with ``row=False``, above the list. ``form``: ask for a body first;
     ``confirm``: ask "are you sure?" first. ``when``: show it only for rows whose ``field``
-    has one of the values, e.g. ``{"status": ["pending"]}``."""
+    has one of the values, e.g. ``{"status": ["pending"]}``.
+
+    Most row buttons are one of three kinds, each with a shorthand: :meth:`step` (POST to
+    the row's route + ``/<key>``, for rows in some states), :meth:`edit` and :meth:`delete`."""
 
     key: str
     title: str
@@ -94,6 +98,41 @@ class ConsoleAction:
     confirm: bool = False
     row: bool = True
     when: dict[str, list[Any]] = field(default_factory=dict)
+
+    @classmethod
+    def step(
+        cls,
+        item: str,
+        key: str,
+        title: str,
+        title_en: str = "",
+        *,
+        status: Sequence[str] = (),
+        form: ConsoleForm | None = None,
+        confirm: bool = False,
+    ) -> ConsoleAction:
+        """A step of a row's workflow, the usual row button: POST ``<item>/<key>``, where
+        ``item`` is the row's own route (``/merchants/{merchant_id}/coupon-templates/{id}``),
+        shown only for rows whose ``status`` is one of ``status`` (every row when empty)."""
+        return cls(
+            key,
+            title,
+            title_en,
+            path=f"{item}/{key}",
+            form=form,
+            confirm=confirm,
+            when={"status": list(status)} if status else {},
+        )
+
+    @classmethod
+    def edit(cls, item: str, form: ConsoleForm, method: str = "PATCH") -> ConsoleAction:
+        """修改 / Edit: ``form`` sent to the row's route ``item`` (``PATCH``, or ``PUT``)."""
+        return cls("edit", "修改", "Edit", method=method, path=item, form=form)
+
+    @classmethod
+    def delete(cls, item: str) -> ConsoleAction:
+        """删除 / Delete: ``DELETE`` the row's route ``item``, after "are you sure?"."""
+        return cls("delete", "删除", "Delete", method="DELETE", path=item, confirm=True)
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -28,53 +28,33 @@ PAGES = [
         ),
         filters=ConsoleForm(CaseFilterIn, only=("status", "type", "order_id")),
         actions=(
-            ConsoleAction(
+            ConsoleAction.step(
+                CASE,
                 "approve",
                 "同意",
                 "Approve",
-                path=CASE + "/approve",
+                status=["applied"],
                 form=ConsoleForm(DecisionNoteIn),
-                when={"status": ["applied"]},
             ),
-            ConsoleAction(
-                "reject",
-                "拒绝",
-                "Reject",
-                path=CASE + "/reject",
-                form=ConsoleForm(CaseReasonIn),
-                when={"status": ["applied"]},
+            ConsoleAction.step(
+                CASE, "reject", "拒绝", "Reject", status=["applied"], form=ConsoleForm(CaseReasonIn)
             ),
-            ConsoleAction(
-                "receive",
-                "确认收货",
-                "Received",
-                path=CASE + "/receive",
-                confirm=True,
-                when={"status": ["returning"]},
+            ConsoleAction.step(
+                CASE, "receive", "确认收货", "Received", status=["returning"], confirm=True
             ),
-            ConsoleAction(
+            ConsoleAction.step(
+                CASE,
                 "refuse",
                 "拒收",
                 "Refuse",
-                path=CASE + "/refuse",
+                status=["returning", "received"],
                 form=ConsoleForm(CaseReasonIn),
-                when={"status": ["returning", "received"]},
             ),
-            ConsoleAction(
-                "refund",
-                "退款",
-                "Refund",
-                path=CASE + "/refund",
-                confirm=True,
-                when={"status": ["received", "approved"]},
+            ConsoleAction.step(
+                CASE, "refund", "退款", "Refund", status=["received", "approved"], confirm=True
             ),
-            ConsoleAction(
-                "reship",
-                "补发",
-                "Reship",
-                path=CASE + "/reship",
-                form=ConsoleForm(ParcelIn),
-                when={"status": ["received"]},
+            ConsoleAction.step(
+                CASE, "reship", "补发", "Reship", status=["received"], form=ConsoleForm(ParcelIn)
             ),
         ),
     )

@@ -24,13 +24,13 @@ PAGES = [
         ),
         create=ConsoleForm(BargainActivityIn, money=("start_price", "floor_price")),
         actions=(
-            ConsoleAction(
+            ConsoleAction.step(
+                "/merchants/{merchant_id}/bargain/activities/{id}",
                 "close",
                 "结束活动",
                 "Close",
-                path="/merchants/{merchant_id}/bargain/activities/{id}/close",
+                status=["active", "scheduled"],
                 confirm=True,
-                when={"status": ["active", "scheduled"]},
             ),
         ),
     )

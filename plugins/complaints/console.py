@@ -27,13 +27,13 @@ PAGES = [
         columns=COLUMNS,
         filters=ConsoleForm(ComplaintFilterIn),
         actions=(
-            ConsoleAction(
+            ConsoleAction.step(
+                ITEM,
                 "appeal",
                 "申诉",
                 "Appeal",
-                path=ITEM + "/appeal",
+                status=["awaiting_appeal"],
                 form=ConsoleForm(AppealIn),
-                when={"status": ["awaiting_appeal"]},
             ),
         ),
     ),
@@ -49,21 +49,16 @@ PAGES = [
         columns=(ConsoleColumn("merchant_id", "商家", "Merchant", kind="number"), *COLUMNS),
         filters=ConsoleForm(ComplaintFilterIn),
         actions=(
-            ConsoleAction(
-                "forward",
-                "转商家申诉",
-                "Forward to the store",
-                path=ITEM + "/forward",
-                confirm=True,
-                when={"status": ["new"]},
+            ConsoleAction.step(
+                ITEM, "forward", "转商家申诉", "Forward to the store", status=["new"], confirm=True
             ),
-            ConsoleAction(
+            ConsoleAction.step(
+                ITEM,
                 "decide",
                 "裁决",
                 "Decide",
-                path=ITEM + "/decide",
+                status=["new", "in_conversation", "awaiting_arbitration"],
                 form=ConsoleForm(DecisionIn, money=("amount",)),
-                when={"status": ["new", "in_conversation", "awaiting_arbitration"]},
             ),
         ),
     ),

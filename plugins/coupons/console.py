@@ -6,6 +6,7 @@ from mallkit.core.plugin_api import ConsoleAction, ConsoleColumn, ConsoleForm, C
 from mallkit.plugins.coupons.schemas import CodesIn, IssueIn, TemplateIn, TemplatePatch
 
 MONEY = ("threshold", "amount", "cap")
+TEMPLATE = "/merchants/{merchant_id}/coupon-templates/{id}"
 
 PAGES = [
     ConsolePage(
@@ -29,30 +30,18 @@ PAGES = [
         ),
         create=ConsoleForm(TemplateIn, money=MONEY),
         actions=(
-            ConsoleAction(
-                "issue",
-                "发放",
-                "Issue",
-                path="/merchants/{merchant_id}/coupon-templates/{id}/issue",
-                form=ConsoleForm(IssueIn),
-                when={"status": ["active"]},
+            ConsoleAction.step(
+                TEMPLATE, "issue", "发放", "Issue", status=["active"], form=ConsoleForm(IssueIn)
             ),
-            ConsoleAction(
+            ConsoleAction.step(
+                TEMPLATE,
                 "codes",
                 "生成兑换码",
                 "Make codes",
-                path="/merchants/{merchant_id}/coupon-templates/{id}/codes",
+                status=["active"],
                 form=ConsoleForm(CodesIn),
-                when={"status": ["active"]},
             ),
-            ConsoleAction(
-                "edit",
-                "修改",
-                "Edit",
-                method="PATCH",
-                path="/merchants/{merchant_id}/coupon-templates/{id}",
-                form=ConsoleForm(TemplatePatch),
-            ),
+            ConsoleAction.edit(TEMPLATE, ConsoleForm(TemplatePatch)),
         ),
     )
 ]

@@ -13,7 +13,10 @@ from mallkit.plugins.distribution.schemas import (
 )
 
 BASE = "/merchants/{merchant_id}/distribution"
+APPLICATION = BASE + "/applications/{id}"
+WITHDRAWAL = BASE + "/withdrawals/{id}"
 MANAGERS = ("owner", "manager")
+PENDING, APPROVED = ("pending",), ("approved",)
 
 PAGES = [
     ConsolePage(
@@ -49,21 +52,11 @@ PAGES = [
         ),
         filters=ConsoleForm(ApplicationQuery),
         actions=(
-            ConsoleAction(
-                "approve",
-                "通过",
-                "Approve",
-                path=BASE + "/applications/{id}/approve",
-                confirm=True,
-                when={"status": ["pending"]},
+            ConsoleAction.step(
+                APPLICATION, "approve", "通过", "Approve", status=PENDING, confirm=True
             ),
-            ConsoleAction(
-                "reject",
-                "拒绝",
-                "Reject",
-                path=BASE + "/applications/{id}/reject",
-                form=ConsoleForm(RejectIn),
-                when={"status": ["pending"]},
+            ConsoleAction.step(
+                APPLICATION, "reject", "拒绝", "Reject", status=PENDING, form=ConsoleForm(RejectIn)
             ),
         ),
     ),
@@ -86,37 +79,22 @@ PAGES = [
         ),
         filters=ConsoleForm(WithdrawalQuery),
         actions=(
-            ConsoleAction(
-                "approve",
-                "通过",
-                "Approve",
-                path=BASE + "/withdrawals/{id}/approve",
-                confirm=True,
-                when={"status": ["pending"]},
+            ConsoleAction.step(
+                WITHDRAWAL, "approve", "通过", "Approve", status=PENDING, confirm=True
             ),
-            ConsoleAction(
-                "reject",
-                "驳回",
-                "Reject",
-                path=BASE + "/withdrawals/{id}/reject",
-                form=ConsoleForm(RejectIn),
-                when={"status": ["pending"]},
+            ConsoleAction.step(
+                WITHDRAWAL, "reject", "驳回", "Reject", status=PENDING, form=ConsoleForm(RejectIn)
             ),
-            ConsoleAction(
-                "paid",
-                "已打款",
-                "Paid",
-                path=BASE + "/withdrawals/{id}/paid",
-                form=ConsoleForm(PaidIn),
-                when={"status": ["approved"]},
+            ConsoleAction.step(
+                WITHDRAWAL, "paid", "已打款", "Paid", status=APPROVED, form=ConsoleForm(PaidIn)
             ),
-            ConsoleAction(
+            ConsoleAction.step(
+                WITHDRAWAL,
                 "failed",
                 "打款失败",
                 "Failed",
-                path=BASE + "/withdrawals/{id}/failed",
+                status=APPROVED,
                 form=ConsoleForm(RejectIn),
-                when={"status": ["approved"]},
             ),
         ),
     ),

@@ -27,22 +27,8 @@ def _page(key, title, title_en, base, scope, group):
         filters=ConsoleForm(FaqEntryArgs),
         create=ConsoleForm(FaqEntryIn),
         actions=(
-            ConsoleAction(
-                "edit",
-                "修改",
-                "Edit",
-                method="PATCH",
-                path=base + "/entries/{id}",
-                form=ConsoleForm(FaqEntryPatch),
-            ),
-            ConsoleAction(
-                "delete",
-                "删除",
-                "Delete",
-                method="DELETE",
-                path=base + "/entries/{id}",
-                confirm=True,
-            ),
+            ConsoleAction.edit(base + "/entries/{id}", ConsoleForm(FaqEntryPatch)),
+            ConsoleAction.delete(base + "/entries/{id}"),
         ),
     )
 

@@ -26,20 +26,11 @@ def _page(key, title, title_en, base, scope, group):
         columns=COLUMNS,
         filters=ConsoleForm(FeedbackArgs),
         actions=(
-            ConsoleAction(
-                "answer",
-                "答复",
-                "Answer",
-                path=base + "/{id}/answer",
-                form=ConsoleForm(FeedbackAnswerIn),
+            ConsoleAction.step(
+                base + "/{id}", "answer", "答复", "Answer", form=ConsoleForm(FeedbackAnswerIn)
             ),
-            ConsoleAction(
-                "close",
-                "关闭",
-                "Close",
-                path=base + "/{id}/close",
-                confirm=True,
-                when={"status": ["open", "answered"]},
+            ConsoleAction.step(
+                base + "/{id}", "close", "关闭", "Close", status=["open", "answered"], confirm=True
             ),
         ),
     )

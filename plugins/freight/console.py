@@ -5,6 +5,8 @@ from __future__ import annotations
 from mallkit.core.plugin_api import ConsoleAction, ConsoleColumn, ConsoleForm, ConsolePage
 from mallkit.plugins.freight.schemas import FreightTemplateIn
 
+TEMPLATE = "/merchants/{merchant_id}/freight/templates/{id}"
+
 PAGES = [
     ConsolePage(
         key="templates",
@@ -26,22 +28,8 @@ PAGES = [
         ),
         create=ConsoleForm(FreightTemplateIn),
         actions=(
-            ConsoleAction(
-                "edit",
-                "修改",
-                "Edit",
-                method="PUT",
-                path="/merchants/{merchant_id}/freight/templates/{id}",
-                form=ConsoleForm(FreightTemplateIn),
-            ),
-            ConsoleAction(
-                "delete",
-                "删除",
-                "Delete",
-                method="DELETE",
-                path="/merchants/{merchant_id}/freight/templates/{id}",
-                confirm=True,
-            ),
+            ConsoleAction.edit(TEMPLATE, ConsoleForm(FreightTemplateIn), method="PUT"),
+            ConsoleAction.delete(TEMPLATE),
         ),
     )
 ]

@@ -26,13 +26,13 @@ PAGES = [
         ),
         create=ConsoleForm(GroupActivityIn),
         actions=(
-            ConsoleAction(
+            ConsoleAction.step(
+                "/merchants/{merchant_id}/groupbuy/activities/{id}",
                 "close",
                 "结束活动",
                 "Close",
-                path="/merchants/{merchant_id}/groupbuy/activities/{id}/close",
+                status=["active", "scheduled"],
                 confirm=True,
-                when={"status": ["active", "scheduled"]},
             ),
         ),
     )

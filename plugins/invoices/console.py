@@ -26,21 +26,21 @@ PAGES = [
         ),
         filters=ConsoleForm(InvoiceListArgs),
         actions=(
-            ConsoleAction(
+            ConsoleAction.step(
+                BASE + "/{id}",
                 "issue",
                 "开票（上传 PDF）",
                 "Issue (upload PDF)",
-                path=BASE + "/{id}/issue",
+                status=["requested"],
                 form=ConsoleForm(IssueUploadIn),
-                when={"status": ["requested"]},
             ),
-            ConsoleAction(
+            ConsoleAction.step(
+                BASE + "/{id}",
                 "reversal",
                 "红冲（上传 PDF）",
                 "Reverse (upload PDF)",
-                path=BASE + "/{id}/reversal",
+                status=["issued"],
                 form=ConsoleForm(IssueUploadIn),
-                when={"status": ["issued"]},
             ),
         ),
     )

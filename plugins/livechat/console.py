@@ -6,6 +6,8 @@ from mallkit.core.plugin_api import ConsoleAction, ConsoleColumn, ConsoleForm, C
 from mallkit.plugins.livechat.schemas import CannedReplyIn, InboxArgs
 
 STAFF = "/merchants/{merchant_id}/livechat/staff"
+CONVERSATION = STAFF + "/conversations/{id}"
+REPLY = STAFF + "/canned-replies/{id}"
 
 PAGES = [
     ConsolePage(
@@ -25,20 +27,9 @@ PAGES = [
         ),
         filters=ConsoleForm(InboxArgs),
         actions=(
-            ConsoleAction(
-                "claim",
-                "接入",
-                "Claim",
-                path=STAFF + "/conversations/{id}/claim",
-                when={"status": ["queued"]},
-            ),
-            ConsoleAction(
-                "close",
-                "结束",
-                "Close",
-                path=STAFF + "/conversations/{id}/close",
-                confirm=True,
-                when={"status": ["queued", "assigned"]},
+            ConsoleAction.step(CONVERSATION, "claim", "接入", "Claim", status=["queued"]),
+            ConsoleAction.step(
+                CONVERSATION, "close", "结束", "Close", status=["queued", "assigned"], confirm=True
             ),
         ),
     ),
@@ -52,22 +43,8 @@ PAGES = [
         columns=(ConsoleColumn("title", "标题", "Title"), ConsoleColumn("text", "内容", "Text")),
         create=ConsoleForm(CannedReplyIn),
         actions=(
-            ConsoleAction(
-                "edit",
-                "修改",
-                "Edit",
-                method="PUT",
-                path=STAFF + "/canned-replies/{id}",
-                form=ConsoleForm(CannedReplyIn),
-            ),
-            ConsoleAction(
-                "delete",
-                "删除",
-                "Delete",
-                method="DELETE",
-                path=STAFF + "/canned-replies/{id}",
-                confirm=True,
-            ),
+            ConsoleAction.edit(REPLY, ConsoleForm(CannedReplyIn), method="PUT"),
+            ConsoleAction.delete(REPLY),
         ),
     ),
 ]

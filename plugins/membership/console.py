@@ -6,6 +6,7 @@ from mallkit.core.plugin_api import ConsoleAction, ConsoleColumn, ConsoleForm, C
 from mallkit.plugins.membership.schemas import MemberAdjustIn, MemberQuery, PackageIn, PackagePatch
 
 BASE = "/merchants/{merchant_id}/membership"
+MEMBER = BASE + "/members/{user_id}"
 MANAGERS = ("owner", "manager")
 
 PAGES = [
@@ -28,19 +29,11 @@ PAGES = [
         ),
         filters=ConsoleForm(MemberQuery),
         actions=(
-            ConsoleAction(
-                "points",
-                "调整积分",
-                "Adjust points",
-                path=BASE + "/members/{user_id}/points",
-                form=ConsoleForm(MemberAdjustIn),
+            ConsoleAction.step(
+                MEMBER, "points", "调整积分", "Adjust points", form=ConsoleForm(MemberAdjustIn)
             ),
-            ConsoleAction(
-                "growth",
-                "调整成长值",
-                "Adjust growth",
-                path=BASE + "/members/{user_id}/growth",
-                form=ConsoleForm(MemberAdjustIn),
+            ConsoleAction.step(
+                MEMBER, "growth", "调整成长值", "Adjust growth", form=ConsoleForm(MemberAdjustIn)
             ),
         ),
     ),
@@ -59,13 +52,8 @@ PAGES = [
         ),
         create=ConsoleForm(PackageIn, money=("amount", "bonus")),
         actions=(
-            ConsoleAction(
-                "edit",
-                "修改",
-                "Edit",
-                method="PATCH",
-                path=BASE + "/recharge-packages/{id}",
-                form=ConsoleForm(PackagePatch, money=("bonus",)),
+            ConsoleAction.edit(
+                BASE + "/recharge-packages/{id}", ConsoleForm(PackagePatch, money=("bonus",))
             ),
         ),
     ),

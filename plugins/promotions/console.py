@@ -5,6 +5,8 @@ from __future__ import annotations
 from mallkit.core.plugin_api import ConsoleAction, ConsoleColumn, ConsoleForm, ConsolePage
 from mallkit.plugins.promotions.schemas import PromotionIn, PromotionPatch, PromotionQuery
 
+PROMOTION = "/merchants/{merchant_id}/promotions/{id}"
+
 PAGES = [
     ConsolePage(
         key="promotions",
@@ -27,22 +29,8 @@ PAGES = [
         filters=ConsoleForm(PromotionQuery),
         create=ConsoleForm(PromotionIn),
         actions=(
-            ConsoleAction(
-                "edit",
-                "修改",
-                "Edit",
-                method="PATCH",
-                path="/merchants/{merchant_id}/promotions/{id}",
-                form=ConsoleForm(PromotionPatch),
-            ),
-            ConsoleAction(
-                "delete",
-                "删除",
-                "Delete",
-                method="DELETE",
-                path="/merchants/{merchant_id}/promotions/{id}",
-                confirm=True,
-            ),
+            ConsoleAction.edit(PROMOTION, ConsoleForm(PromotionPatch)),
+            ConsoleAction.delete(PROMOTION),
         ),
     )
 ]

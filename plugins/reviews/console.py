@@ -6,6 +6,7 @@ from mallkit.core.plugin_api import ConsoleAction, ConsoleColumn, ConsoleForm, C
 from mallkit.plugins.reviews.schemas import ReviewHideIn, ReviewReplyIn, StoreReviewsArgs
 
 BASE = "/merchants/{merchant_id}/reviews"
+REVIEW = BASE + "/{id}"
 
 PAGES = [
     ConsolePage(
@@ -24,13 +25,9 @@ PAGES = [
         ),
         filters=ConsoleForm(StoreReviewsArgs),
         actions=(
-            ConsoleAction(
-                "reply", "回复", "Reply", path=BASE + "/{id}/reply", form=ConsoleForm(ReviewReplyIn)
-            ),
-            ConsoleAction(
-                "hide", "隐藏", "Hide", path=BASE + "/{id}/hide", form=ConsoleForm(ReviewHideIn)
-            ),
-            ConsoleAction("show", "显示", "Show", path=BASE + "/{id}/show", confirm=True),
+            ConsoleAction.step(REVIEW, "reply", "回复", "Reply", form=ConsoleForm(ReviewReplyIn)),
+            ConsoleAction.step(REVIEW, "hide", "隐藏", "Hide", form=ConsoleForm(ReviewHideIn)),
+            ConsoleAction.step(REVIEW, "show", "显示", "Show", confirm=True),
         ),
     )
 ]

@@ -10,17 +10,7 @@ from mallkit.plugins.warehouses.schemas import (
 )
 
 BASE = "/merchants/{merchant_id}/warehouses"
-
-
-def _step(key: str, title: str, title_en: str, states: list[str], confirm=False):
-    return ConsoleAction(
-        key,
-        title,
-        title_en,
-        path=f"{BASE}/transfers/{{id}}/{key}",
-        confirm=confirm,
-        when={"status": states},
-    )
+TRANSFER = BASE + "/transfers/{id}"
 
 
 PAGES = [
@@ -42,16 +32,7 @@ PAGES = [
             ConsoleColumn("active", "启用", "Active", kind="bool"),
         ),
         create=ConsoleForm(WarehouseIn),
-        actions=(
-            ConsoleAction(
-                "edit",
-                "修改",
-                "Edit",
-                method="PATCH",
-                path=f"{BASE}/{{id}}",
-                form=ConsoleForm(WarehousePatch),
-            ),
-        ),
+        actions=(ConsoleAction.edit(BASE + "/{id}", ConsoleForm(WarehousePatch)),),
     ),
     ConsolePage(
         key="transfers",
@@ -73,10 +54,17 @@ PAGES = [
         ),
         create=ConsoleForm(WarehouseTransferIn),
         actions=(
-            _step("approve", "审核", "Approve", ["draft"]),
-            _step("ship", "发出", "Ship", ["approved"]),
-            _step("receive", "入库", "Receive", ["shipped"]),
-            _step("cancel", "取消", "Cancel", ["draft", "approved", "shipped"], confirm=True),
+            ConsoleAction.step(TRANSFER, "approve", "审核", "Approve", status=["draft"]),
+            ConsoleAction.step(TRANSFER, "ship", "发出", "Ship", status=["approved"]),
+            ConsoleAction.step(TRANSFER, "receive", "入库", "Receive", status=["shipped"]),
+            ConsoleAction.step(
+                TRANSFER,
+                "cancel",
+                "取消",
+                "Cancel",
+                status=["draft", "approved", "shipped"],
+                confirm=True,
+            ),
         ),
     ),
 ]

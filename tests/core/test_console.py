@@ -9,7 +9,7 @@ from marshmallow import Schema, fields, validate
 
 from mallkit.core.accounts.merchants.service import add_staff
 from mallkit.core.audit import AuditLog
-from mallkit.core.console import ConsoleColumn, ConsoleForm, ConsolePage
+from mallkit.core.console import ConsoleAction, ConsoleColumn, ConsoleForm, ConsolePage
 from mallkit.core.schema_json import json_schema
 from mallkit.core.testing import concurrently, make_account
 
@@ -182,3 +182,38 @@ def test_suspending_twice_at_once_is_recorded_once(app, admin, merchant):
         (AuditLog.merchant_id == merchant.id) & (AuditLog.action == "merchant.suspend")
     )
     assert suspended.count() == 1
+
+
+def test_the_row_button_shorthands_describe_the_usual_buttons():
+    item = "/merchants/{merchant_id}/things/{id}"
+    form = ConsoleForm(Schema.from_dict({"note": fields.String()}))
+    step = ConsoleAction.step(item, "approve", "通过", "Approve", status=["pending"], form=form)
+    assert step.to_dict() | {"form": None} == {
+        "key": "approve",
+        "title": {"zh": "通过", "en": "Approve"},
+        "method": "POST",
+        "path": "/merchants/{merchant_id}/things/{id}/approve",
+        "form": None,
+        "confirm": False,
+        "row": True,
+        "when": {"status": ["pending"]},
+    }
+    assert step.to_dict()["form"]["schema"]["properties"] == {"note": {"type": "string"}}
+    assert ConsoleAction.step(item, "show", "显示", "Show", confirm=True).when == {}
+    edit = ConsoleAction.edit(item, form, method="PUT")
+    assert (edit.key, edit.title, edit.title_en, edit.method, edit.path, edit.form) == (
+        "edit",
+        "修改",
+        "Edit",
+        "PUT",
+        item,
+        form,
+    )
+    delete = ConsoleAction.delete(item)
+    assert (delete.key, delete.title_en, delete.method, delete.path, delete.confirm) == (
+        "delete",
+        "Delete",
+        "DELETE",
+        item,
+        True,
+    )
