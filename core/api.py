@@ -86,7 +86,10 @@ class UtcDateTime(ma.fields.DateTime):
         super().__init__(*args, metadata=metadata, **kwargs)
 
     def _deserialize(self, value, attr, data, **kwargs):
-        return as_utc(super()._deserialize(value, attr, data, **kwargs))
+        try:
+            return as_utc(super()._deserialize(value, attr, data, **kwargs))
+        except OverflowError as exc:  # its UTC is before year 1 or after 9999
+            raise self.make_error("invalid", input=value, obj_type=self.OBJ_TYPE) from exc
 
     def _serialize(self, value, attr, obj, **kwargs):
         if isinstance(value, dt.datetime) and value.tzinfo is None:

@@ -128,3 +128,17 @@ def test_coupon_and_promotion_scopes_cannot_name_another_stores_products(
             client.post(f"{base}/coupon-templates", json=coupon, headers=owner.headers).status_code
             == 201
         )
+
+
+@pytest.mark.parametrize("when", ["0001-01-01T00:00:00+08:00", "9999-12-31T23:00:00-05:00"])
+def test_a_date_time_whose_utc_falls_outside_the_calendar_is_a_field_error(
+    client, merchant, owner, when
+):
+    product = make_product(merchant)
+    r = client.patch(
+        f"/api/v1/merchants/{merchant.id}/products/{product.id}",
+        json={"shelf_on_at": when},
+        headers=owner.headers,
+    )
+    assert_error(r, 422)
+    assert "shelf_on_at" in r.json["errors"], r.json
