@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from marshmallow import fields, validate
 
 from mallkit.core.plugin_api import Schema, UtcDateTime
@@ -50,11 +52,20 @@ class AcceptedOut(Schema):
     accepted = fields.Integer()
 
 
+# Days a report or an aggregation may name: a range's default start (end − 29) and the day
+# after its end (where it stops, in store time) must exist in the calendar.
+DAY = validate.Range(min=dt.date(1970, 1, 1), max=dt.date(2999, 12, 31))
+
+
 class RangeArgs(Schema):
     start = fields.Date(
-        load_default=None, metadata={"description": "First day (store time); default: end − 29"}
+        load_default=None,
+        validate=DAY,
+        metadata={"description": "First day (store time); default: end − 29"},
     )
-    end = fields.Date(load_default=None, metadata={"description": "Last day; default: yesterday"})
+    end = fields.Date(
+        load_default=None, validate=DAY, metadata={"description": "Last day; default: yesterday"}
+    )
 
 
 class SalesArgs(RangeArgs):
@@ -85,8 +96,8 @@ class PlatformArgs(CsvArgs):
 
 
 class AggregateIn(Schema):
-    start = fields.Date(required=True)
-    end = fields.Date(required=True)
+    start = fields.Date(required=True, validate=DAY)
+    end = fields.Date(required=True, validate=DAY)
 
 
 class AggregatedOut(Schema):

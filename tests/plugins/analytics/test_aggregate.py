@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 from mallkit.core.catalog.models import Sku
+from mallkit.core.db import utcnow
 from mallkit.core.tasks.queue import ScheduledTask
 from mallkit.core.testing import (
     make_product,
@@ -16,6 +17,7 @@ from mallkit.core.testing import (
     skus_of,
 )
 from mallkit.plugins.analytics.aggregate import aggregate_day, purge_events
+from mallkit.plugins.analytics.collector import local_day
 from mallkit.plugins.analytics.models import (
     AggregatedDay,
     Customer,
@@ -25,7 +27,7 @@ from mallkit.plugins.analytics.models import (
     DailyTraffic,
     Event,
 )
-from tests.plugins.analytics.conftest import local, move_order, post_events, today
+from tests.plugins.analytics.conftest import TZ, local, move_order, post_events, today
 
 
 def rows(model, merchant, day, *fields):
@@ -218,11 +220,16 @@ def test_pairs_come_from_orders_and_views(client, merchant, buyer, other_buyer, 
 
 def test_raw_events_past_retention_are_purged_aggregates_stay(client, merchant, enable_plugin):
     with enable_plugin("analytics", merchant, {"raw_retention_days": 7}):
-        old = today() - dt.timedelta(days=7)
-        post_events(client, merchant, [{"kind": "page_view", "at": local(old, 12)}])
+        # The oldest event the collector takes (7 days ago, whatever the time of day now),
+        # purged once its day is more than 7 days back.
+        at = utcnow() - dt.timedelta(days=7, minutes=-1)
+        old = local_day(TZ, at)
+        r = post_events(client, merchant, [{"kind": "page_view", "at": at}])
+        assert r.status_code == 202, r.json
         post_events(client, merchant, [{"kind": "page_view"}])
         aggregate_day(merchant.id, old)
-        assert purge_events(merchant.id, today() + dt.timedelta(days=1)) == 1
+        assert purge_events(merchant.id, old + dt.timedelta(days=7)) == 0
+        assert purge_events(merchant.id, old + dt.timedelta(days=8)) == 1
         assert Event.select().count() == 1
         assert rows(DailyTraffic, merchant, old, "visitors") == [(1,)]
 

@@ -437,3 +437,22 @@ def test_every_platform_report_answers(client, admin, merchant, analytics):
     for name in ("traffic", "campaigns", "users", "products", "sales"):
         r = client.get(f"/api/v1/admin/analytics/{name}", headers=admin.headers)
         assert r.status_code == 200 and r.json["report"] == name, (name, r.json)
+
+
+def test_a_range_at_the_calendars_edges_is_a_field_error_not_a_server_error(
+    client, merchant, owner, analytics
+):
+    base = f"/api/v1/merchants/{merchant.id}/analytics"
+    for query in (
+        {"end": "0001-01-05"},  # the default start would fall before year 1
+        {"start": "9999-12-20", "end": "9999-12-31"},  # the day after the end does not exist
+    ):
+        for report in ("traffic", "campaigns", "users", "products", "sales", "charts/sales"):
+            r = client.get(f"{base}/{report}", query_string=query, headers=owner.headers)
+            assert r.status_code == 422 and r.json["code"] == "validation_error", (report, r.json)
+    r = client.post(
+        f"{base}/aggregate",
+        json={"start": "9999-12-31", "end": "9999-12-31"},
+        headers=owner.headers,
+    )
+    assert r.status_code == 422
