@@ -16,14 +16,43 @@ import functools
 from typing import Any
 
 import jinja2
-from jinja2.sandbox import SandboxedEnvironment
+from jinja2.sandbox import SandboxedEnvironment, SecurityError
 
 from mallkit.core.plugin_api import ValidationError
 
 LOCALES = ("zh-CN", "en")
 MAX_BODY = 4000
 
-_env = SandboxedEnvironment(undefined=jinja2.StrictUndefined, autoescape=False)
+MAX_RANGE = 100  # a message lists a few lines, never thousands
+
+
+class _Sandbox(SandboxedEnvironment):
+    """The sandbox, also refusing arithmetic that can keep a worker busy or fill its memory:
+    ``**`` (``9 ** 9 ** 9``), repeating text or a list beyond a message's length, and
+    ``range`` beyond :data:`MAX_RANGE`."""
+
+    intercepted_binops = frozenset({"**", "*"})
+
+    def call_binop(self, context, operator, left, right):
+        if operator == "**":
+            raise SecurityError("** is not available in templates")
+        sized = [x for x in (left, right) if isinstance(x, (str, list, tuple))]
+        if operator == "*" and sized:
+            count = right if sized[0] is left else left
+            if isinstance(count, int) and len(sized[0]) * count > MAX_BODY:
+                raise SecurityError(f"repeated beyond {MAX_BODY} characters")
+        return super().call_binop(context, operator, left, right)
+
+
+def _range(*args: int) -> range:
+    found = range(*args)
+    if len(found) > MAX_RANGE:
+        raise SecurityError(f"range() gives at most {MAX_RANGE} items in templates")
+    return found
+
+
+_env = _Sandbox(undefined=jinja2.StrictUndefined, autoescape=False)
+_env.globals["range"] = _range
 _env.filters["yuan"] = lambda fen: f"{int(fen) // 100}.{int(fen) % 100:02d}"
 
 # event -> channel -> locale -> (subject, body)
@@ -341,7 +370,13 @@ def render(subject: str, body: str, context: dict[str, Any]) -> tuple[str, str]:
             code="template_error",
             errors={"body": [f"line {exc.lineno}: {exc.message}"]},
         ) from exc
-    except (jinja2.UndefinedError, jinja2.sandbox.SecurityError, TypeError, ValueError) as exc:
+    except (
+        jinja2.UndefinedError,
+        SecurityError,
+        TypeError,
+        ValueError,
+        ArithmeticError,  # 1 / 0, 2.0 ** 5000
+    ) as exc:
         raise ValidationError(
             "the template cannot be rendered", code="template_error", errors={"body": [str(exc)]}
         ) from exc

@@ -54,6 +54,11 @@ def test_a_template_is_checked_in_the_sandbox_before_it_is_saved(notify, client,
         "{{ ''.__class__.__mro__[1].__subclasses__() }}",  # reaching for Python internals
         "{{ order.number ",  # does not compile
         "{{ nonsense.field }}",  # a name the event does not give
+        "{{ order.total / 0 }}",  # arithmetic that fails
+        "{{ 2.0 ** 5000 }}",  # arithmetic that overflows
+        "{{ 9 ** 9 ** 9 }}",  # arithmetic that would keep a worker busy for hours
+        "{{ 'x' * 100000000 }}",  # text too long to send
+        "{% for i in range(1000000) %}{% for j in range(1000000) %}{% endfor %}{% endfor %}",
     ):
         r = client.put(url, json={"subject": "x", "body": body}, headers=owner.headers)
         assert r.status_code == 422 and r.json["code"] == "template_error", (body, r.json)
