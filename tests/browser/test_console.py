@@ -588,3 +588,96 @@ def test_the_platform_reads_analytics_over_every_store(page, live_server, api):
     )
     expect(page.locator("[data-section=rows] tbody tr")).to_have_count(len(store["rows"]))
     shot(page, "analytics-platform")
+
+
+# Chinese characters and Chinese punctuation (not the full-width "＋" both languages use)
+CHINESE = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff01\uff08\uff09\uff0c\uff1a\uff1b\uff1f]")
+# The console's own words on a page: the menu, headings, buttons, labels, table headings,
+# badges, notes, placeholders, enum choices, the tab title. Left out: what the store typed
+# (table cells, the store selector, names in headings of a record) and schema field hints
+# (a plugin's single-language descriptions).
+OWN_WORDS = """() => {
+  const out = [];
+  const seen = (text, where) => { if (text && text.trim()) out.push([where, text.trim()]); };
+  const own = 'nav.menu, .topbar .brand, .topbar .role, .topbar button, .page-head h1, th,'
+    + ' button, label, .stat .label, .badge, .tab, summary, .muted, .empty, .alert, h2, legend,'
+    + ' dt, [role=status]';
+  for (const el of document.querySelectorAll(own)) {
+    if (el.closest('td') && !el.matches('button, .badge')) continue;
+    if (el.closest('.hint')) continue;
+    seen(el.innerText, el.tagName.toLowerCase() + (el.className ? '.' + el.className : ''));
+  }
+  for (const el of document.querySelectorAll('[placeholder], [aria-label]')) {
+    if (el.closest('td') || el.closest('select.scope')) continue;
+    seen(el.getAttribute('placeholder'), 'placeholder');
+    seen(el.getAttribute('aria-label'), 'aria-label');
+  }
+  for (const el of document.querySelectorAll('option')) {
+    if (!el.closest('select.scope') && !/^\\d*$/.test(el.value)) seen(el.textContent, 'option');
+  }
+  seen(document.title, 'title');
+  return out;
+}"""
+
+
+def chinese_words(page) -> list[tuple[str, str]]:
+    page.wait_for_load_state("networkidle")
+    found = page.evaluate(OWN_WORDS)
+    # the one word that must stay Chinese: the switch back to Chinese
+    return [(where, text) for where, text in found if CHINESE.search(text) and text != "中文"]
+
+
+def test_the_console_in_english_has_no_chinese_of_its_own(page, live_server):
+    page.goto(live_server + "/console/")
+    page.click("button.lang")  # the sign-in card's language switch; the page reloads
+    expect(page.locator(".signin-card h2")).to_have_text("Sign in to the console")
+    assert chinese_words(page) == []
+    page.fill("#login", OWNER[0])
+    page.fill("#password", OWNER[1])
+    page.click("form button[type=submit]")
+    page.wait_for_selector("nav.menu")
+    assert page.title() == "mallkit console"
+    store_pages = [
+        "dashboard",
+        "orders",
+        "products/new",
+        "categories",
+        "import",
+        "stock",
+        "plugins",
+        "staff",
+        "settings",
+        "audit",
+        "p/coupons/templates",
+        "p/aftersales/cases",
+        "p/warehouses/transfers",
+        "p/analytics/dashboard",
+        "p/analytics/sales",
+        "p/analytics/users",
+    ]
+    for path in store_pages:
+        page.goto(f"{live_server}/console/m/1/{path}")
+        page.wait_for_selector(".page-head h1")
+        assert chinese_words(page) == [], path
+        if page.locator("details.filters-box").count():
+            page.click("details.filters-box summary")
+            assert chinese_words(page) == [], f"{path} filters"
+        if page.locator("[data-action=create]").count():
+            page.click("[data-action=create]")
+            page.wait_for_selector(".modal")
+            assert chinese_words(page) == [], f"{path} create form"
+            page.keyboard.press("Escape")
+    page.goto(f"{live_server}/console/m/1/p/analytics/dashboard")
+    assert "Sales by day" in chart_svg(page, "sales")  # the charts speak English too
+    assert "Funnel by source" in chart_svg(page, "traffic")
+    shot(page, "english")
+
+    page.click("text=Sign out")
+    page.fill("#login", ADMIN[0])
+    page.fill("#password", ADMIN[1])
+    page.click("form button[type=submit]")
+    page.wait_for_selector("nav.menu")
+    for path in ("merchants", "tasks", "audit", "p/analytics/platform", "p/complaints/arbitration"):
+        page.goto(f"{live_server}/console/platform/{path}")
+        page.wait_for_selector(".page-head h1")
+        assert chinese_words(page) == [], path

@@ -21,6 +21,7 @@ export function t(key, vars) {
   if (vars) for (const [k, v] of Object.entries(vars)) text = text.replace(`{${k}}`, v);
   return text;
 }
+document.title = t("app.name");
 
 // -- money and time --------------------------------------------------------------------------
 /** Fen (integer) → "¥12.30". */

@@ -164,8 +164,8 @@ function ProductEditor({ merchantId, base, productId, canEdit }) {
       <div class="card">
         <h2>${t("products.specs")}</h2>
         ${specs.map((s, i) => html`<div class="spec-row" data-spec=${i}>
-          <input aria-label=${t("products.specName")} placeholder=${`${t("products.specName")}（颜色）`} value=${s.name} onInput=${(e) => setSpecs(specs.map((x, j) => (j === i ? { ...x, name: e.target.value } : x)))} />
-          <input aria-label=${t("products.specValues")} placeholder=${`${t("products.specValues")}（红, 蓝）`} value=${s.text} onInput=${(e) => setSpecs(specs.map((x, j) => (j === i ? { ...x, text: e.target.value } : x)))} />
+          <input aria-label=${t("products.specName")} placeholder=${t("products.specNameExample")} value=${s.name} onInput=${(e) => setSpecs(specs.map((x, j) => (j === i ? { ...x, name: e.target.value } : x)))} />
+          <input aria-label=${t("products.specValues")} placeholder=${t("products.specValuesExample")} value=${s.text} onInput=${(e) => setSpecs(specs.map((x, j) => (j === i ? { ...x, text: e.target.value } : x)))} />
           <button type="button" class="btn small" onClick=${() => setSpecs(specs.length > 1 ? specs.filter((_, j) => j !== i) : [{ name: "", text: "" }])}>${t("common.delete")}</button>
         </div>`)}
         ${specs.length < 5 ? html`<button type="button" class="btn small" data-action="add-spec" onClick=${() => setSpecs([...specs, { name: "", text: "" }])}>＋ ${t("products.addSpec")}</button>` : null}
