@@ -12,6 +12,7 @@ import datetime as dt
 import json
 import logging
 import threading
+import time
 from collections.abc import Callable, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -35,6 +36,40 @@ def as_utc(value: dt.datetime | None) -> dt.datetime | None:
     if value is not None and value.tzinfo is not None:
         value = value.astimezone(dt.UTC).replace(tzinfo=None)
     return value
+
+
+class PostgresPool(PooledPostgresqlDatabase):
+    """peewee's PostgreSQL pool, without a round trip on every check-out.
+
+    peewee makes sure a pooled connection is alive before handing it out by running
+    ``SELECT 1`` — on every request, under the pool's lock, so the threads of a process queue
+    behind each other's round trips. Here a connection that came back to the pool less than
+    ``ping_after`` seconds ago is handed out after the local checks only (closed, transaction
+    state); one that sat idle longer is pinged as before — the window HikariCP keeps too
+    ("aliveBypassWindow"). A server that dropped a connection within that window fails the
+    request's first statement, as it would fail any statement of a request already running.
+    """
+
+    def __init__(self, *args: Any, ping_after: float = 1.0, **kwargs: Any):
+        self.ping_after = ping_after
+        self._returned: dict[int, float] = {}  # id(conn) -> when it came back to the pool
+        super().__init__(*args, **kwargs)
+
+    def _is_closed(self, conn: Any) -> bool:
+        returned = self._returned.pop(id(conn), None)
+        recent = returned is not None and time.monotonic() - returned < self.ping_after
+        if recent and not conn.closed and self._adapter.txn_status(conn) == self._adapter.txn_idle:
+            return False
+        return super()._is_closed(conn)
+
+    def _close(self, conn: Any, close_conn: bool = False) -> None:
+        if not close_conn:
+            self._returned[id(conn)] = time.monotonic()
+        super()._close(conn, close_conn)
+
+    def _close_raw(self, conn: Any) -> None:
+        self._returned.pop(id(conn), None)
+        super()._close_raw(conn)
 
 
 def make_database(url: str, *, pool_size: int = 20) -> pw.Database:
@@ -77,11 +112,13 @@ def make_database(url: str, *, pool_size: int = 20) -> pw.Database:
             # server connection it is given (docs/deployment.md "pgbouncer").
             raw = options.pop("prepare_threshold").strip().lower()
             kwargs["prepare_threshold"] = None if raw in ("", "none", "null") else int(raw)
+        if "ping_after" in options:  # seconds; 0: check every connection with a round trip
+            kwargs["ping_after"] = float(options.pop("ping_after"))
         search_path = options.pop("search_path", None)
         if search_path:
             kwargs["options"] = f"-c search_path={search_path}"
         kwargs.update(options)
-        return PooledPostgresqlDatabase(parts.path.lstrip("/"), **kwargs)
+        return PostgresPool(parts.path.lstrip("/"), **kwargs)
     raise ValueError(f"unsupported database URL scheme {parts.scheme!r} (sqlite or postgresql)")
 
 
@@ -312,12 +349,49 @@ def _insert_query(model: type[pw.Model], names: tuple[str, ...]) -> Prepared:
         fields = model._meta.fields
         pk = model._meta.primary_key
 
-        def build(n: int):
+        def build(n: int | None):
+            if n is None:  # PostgreSQL: the rows as one JSON array, the same SQL for any count
+                columns = [pw.Entity(fields[f].column_name) for f in names]
+                record = pw.NodeList((pw.SQL("NULL::"), pw.Entity(model._meta.table_name)), "")
+                source = pw.fn.json_populate_recordset(record, Param("rows"))
+                rows = pw.Select(from_list=[source], columns=columns)
+                return model.insert_from(rows, [fields[f] for f in names]).returning(pk)
             rows = [{fields[f]: Param(f"{f}{k}", fields[f]) for f in names} for k in range(n)]
             return model.insert_many(rows).returning(pk)
 
         prepared = _INSERTS[key] = Prepared(build)
     return prepared
+
+
+def _json_default(value: Any) -> str:
+    return str(value)  # datetimes, dates, decimals: as PostgreSQL reads them back
+
+
+# Above this many values a multi-row VALUES statement goes to PostgreSQL as JSON instead:
+# psycopg caches the parsing of a statement only up to 50 parameters and re-parses a longer
+# one on every call, which costs more than the insert itself.
+_MAX_VALUES = 50
+
+
+def insert_rows(model: type[pw.Model], names: tuple[str, ...], rows: list[dict[str, Any]]) -> list:
+    """Insert ``rows`` (each with every field of ``names``, by name) in one statement whose SQL
+    is built once, and return the new primary keys in the rows' order. Many rows on PostgreSQL
+    go as one JSON parameter (``INSERT … SELECT … FROM json_populate_recordset``): the same
+    statement, prepared once, for any number of rows."""
+    if not rows:
+        return []
+    query = _insert_query(model, names)
+    if len(rows) * len(names) > _MAX_VALUES and is_postgres():
+        fields = model._meta.fields
+        columns = [(f, fields[f].column_name, fields[f].db_value) for f in names]
+        data = [
+            {column: None if row[f] is None else convert(row[f]) for f, column, convert in columns}
+            for row in rows
+        ]
+        text = json.dumps(data, ensure_ascii=False, default=_json_default)
+        return [r[0] for r in query.rows({"rows": text}, None)]
+    values = {f"{f}{k}": row[f] for k, row in enumerate(rows) for f in names}
+    return [r[0] for r in query.rows(values, len(rows))]
 
 
 def insert(model: type[pw.Model], rows: list[dict[str, Any]]) -> list[pw.Model]:
@@ -329,8 +403,7 @@ def insert(model: type[pw.Model], rows: list[dict[str, Any]]) -> list[pw.Model]:
     pk = model._meta.primary_key.name
     names = tuple(f for f in model._meta.sorted_field_names if f != pk)
     full = [{**model._meta.get_default_dict(), **row} for row in rows]
-    values = {f"{f}{k}": row.get(f) for k, row in enumerate(full) for f in names}
-    ids = _insert_query(model, names).rows(values, len(full))
+    ids = insert_rows(model, names, [{f: row.get(f) for f in names} for row in full])
     json_fields = {f.name for f in model._meta.sorted_fields if isinstance(f, JSONField)}
     out = []
     for r, row in zip(ids, full, strict=True):
@@ -341,5 +414,5 @@ def insert(model: type[pw.Model], rows: list[dict[str, Any]]) -> list[pw.Model]:
                 row[name] = value.get_id()
             elif value is not None and name in json_fields:  # as a read would give it
                 row[name] = json.loads(json.dumps(value, ensure_ascii=False))
-        out.append(instance(model, {pk: r[0], **row}, **related))
+        out.append(instance(model, {pk: r, **row}, **related))
     return out

@@ -25,6 +25,7 @@ may answer first) and, when only the built-in default would answer, takes the ba
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
@@ -195,14 +196,23 @@ def _lock_query(n: int, by_merchant: bool, lock: bool):
     return query.for_update(of=Sku) if lock else query
 
 
-def _update_query(n: int, guarded: bool):
+def _update_query(n: int | None, guarded: bool):
+    """Apply the deltas: ``n`` pairs ``i{k}``/``d{k}`` (a CASE); on PostgreSQL (``n`` None)
+    one JSON array of ``{"id", "delta"}`` in ``pairs``, the same SQL for any count."""
+    now = db.Param("now", Sku.updated_at)
+    if n is None:
+        pairs = pw.fn.json_to_recordset(db.Param("pairs"))
+        source = pw.NodeList((pairs, pw.SQL("AS d (id bigint, delta bigint)")))
+        delta = pw.SQL("d.delta")
+        where = Sku.id == pw.SQL("d.id")
+        if guarded:
+            where &= (Sku.stock + delta) >= 0
+        return Sku.update(stock=Sku.stock + delta, updated_at=now).from_(source).where(where)
     delta = pw.Case(Sku.id, [(db.Param(f"i{k}"), db.Param(f"d{k}")) for k in range(n)])
     where = Sku.id.in_([db.Param(f"i{k}") for k in range(n)])
     if guarded:
         where &= (Sku.stock + delta) >= 0
-    return Sku.update(stock=Sku.stock + delta, updated_at=db.Param("now", Sku.updated_at)).where(
-        where
-    )
+    return Sku.update(stock=Sku.stock + delta, updated_at=now).where(where)
 
 
 _LOCK = db.Prepared(_lock_query)
@@ -234,7 +244,11 @@ def _move(
         if len(found) != n or short:
             _refuse(deltas, found, short)
         decreasing = any(d < 0 for d in deltas.values())
-        updated = _UPDATE.execute(values, n, decreasing).rowcount
+        if db.is_postgres():
+            values["pairs"] = json.dumps([{"id": i, "delta": deltas[i]} for i in ids])
+            updated = _UPDATE.execute(values, None, decreasing).rowcount
+        else:
+            updated = _UPDATE.execute(values, n, decreasing).rowcount
         if updated != n:  # cannot happen with the rows locked; never record a partial move
             raise Conflict("the stock changed during the movement", code="stock_busy")
         rows = [(i, found[i][1] + deltas[i], found[i][2], found[i][3], found[i][4]) for i in ids]
@@ -266,17 +280,6 @@ _MOVEMENT_FIELDS = (
     "note",
     "actor_id",
     "created_at",
-)
-_INSERT_MOVEMENTS = db.Prepared(
-    lambda n: StockMovement.insert_many(
-        [
-            {
-                name: db.Param(f"{name}{k}", StockMovement._meta.fields[name])
-                for name in _MOVEMENT_FIELDS
-            }
-            for k in range(n)
-        ]
-    ).returning(StockMovement.id)
 )
 
 
@@ -313,8 +316,7 @@ def _record(
         }
         for sku_id, after, p, m, _threshold in rows
     ]
-    values = {f"{name}{k}": d[name] for k, d in enumerate(data) for name in _MOVEMENT_FIELDS}
-    ids = [r[0] for r in _INSERT_MOVEMENTS.rows(values, len(data))]
+    ids = db.insert_rows(StockMovement, _MOVEMENT_FIELDS, data)
     movements = [db.instance(StockMovement, {"id": i, **d}) for i, d in zip(ids, data, strict=True)]
     sign = _SALES_SIGN.get(reason)
     if sign:

@@ -11,7 +11,7 @@ from mallkit.core.accounts.merchants.models import Merchant
 from mallkit.core.accounts.models import User
 from mallkit.core.catalog.errors import ProductUnavailable, SkuNotFound
 from mallkit.core.catalog.models import Product, Sku
-from mallkit.core.catalog.visibility import is_on_shelf
+from mallkit.core.catalog.visibility import is_on_shelf, on_shelf_expression
 from mallkit.core.checkout import pricing
 from mallkit.core.checkout.models import MAX_QUANTITY, CartLine
 from mallkit.core.db import Param, Prepared, instance, transaction, utcnow
@@ -199,10 +199,45 @@ def _check_quantity(quantity: int) -> None:
 
 
 def _upsert_query():
-    new = {f: Param(f.name, f) for f in CART_COLUMNS if f is not CartLine.id}
+    """Add to the buyer's line of a SKU, or create it, in one statement — only while the SKU
+    is sellable (not deleted, its product on shelf, its merchant active: the rules of
+    ``catalog.service.sellable_sku`` in SQL), at the SKU's price read by the statement itself.
+    No row back: nothing changed (unsellable, or the sum would pass the limit)."""
+    now = Param("now", CartLine.created_at)
+    sellable = (
+        (Sku.id == Param("sku"))
+        & Sku.deleted_at.is_null()
+        & on_shelf_expression(now)
+        & (Merchant.is_active == True)  # noqa: E712  (SQL)
+    )
+    source = (
+        Sku.select(
+            pw.Cast(Param("user"), "BIGINT"),
+            Sku.merchant,
+            Sku.id,
+            pw.Cast(Param("quantity"), "BIGINT"),
+            True,
+            Sku.price,
+            now,
+            now,
+        )
+        .join_from(Sku, Product, on=(Sku.product == Product.id))
+        .join_from(Product, Merchant, on=(Product.merchant == Merchant.id))
+        .where(sellable)
+    )
     total = CartLine.quantity + pw.EXCLUDED.quantity
+    columns = [
+        CartLine.user,
+        CartLine.merchant,
+        CartLine.sku,
+        CartLine.quantity,
+        CartLine.selected,
+        CartLine.added_unit_price,
+        CartLine.created_at,
+        CartLine.updated_at,
+    ]
     return (
-        CartLine.insert(new)
+        CartLine.insert_from(source, columns)
         .on_conflict(
             conflict_target=[CartLine.user, CartLine.sku],
             update={
@@ -220,31 +255,19 @@ _UPSERT = Prepared(_upsert_query)
 
 
 def add(user: User, sku_id: int, quantity: int) -> CartLine:
-    """Add ``quantity`` of a SKU (to the line already there, if any): one upsert."""
+    """Add ``quantity`` of a SKU (to the line already there, if any): one statement; the SKU
+    is read again only to say why nothing was added."""
     _check_quantity(quantity)
-    sku = load_skus([sku_id]).get(sku_id)
-    # The rules of catalog.service.sellable_sku, on the SKU the cart reads anyway.
-    if sku is None or sku.deleted_at is not None:
-        raise SkuNotFound("SKU not found")
-    if not is_on_shelf(sku.product, utcnow()) or not sku.product.merchant.is_active:
-        raise ProductUnavailable(
-            "this product is not on sale", errors={"sku_id": [f"SKU {sku_id} is not on sale."]}
-        )
-    now = utcnow()
-    row = _UPSERT.one(
-        {
-            "user": user.id,
-            "merchant": sku.merchant_id,
-            "sku": sku.id,
-            "quantity": quantity,
-            "selected": True,
-            "added_unit_price": sku.price,
-            "created_at": now,
-            "updated_at": now,
-        }
-    )
-    if row is None:  # the line is there and the sum would pass the limit: nothing changed
-        _check_quantity(MAX_QUANTITY + 1)
+    row = _UPSERT.one({"user": user.id, "sku": sku_id, "quantity": quantity, "now": utcnow()})
+    if row is None:
+        sku = load_skus([sku_id]).get(sku_id)
+        if sku is None or sku.deleted_at is not None:
+            raise SkuNotFound("SKU not found")
+        if not is_on_shelf(sku.product, utcnow()) or not sku.product.merchant.is_active:
+            raise ProductUnavailable(
+                "this product is not on sale", errors={"sku_id": [f"SKU {sku_id} is not on sale."]}
+            )
+        _check_quantity(MAX_QUANTITY + 1)  # the line is there and the sum would pass the limit
     return instance(CartLine, dict(zip(_CART_NAMES, row, strict=True)))
 
 

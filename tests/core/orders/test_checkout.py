@@ -349,6 +349,55 @@ def test_the_cart_answer_is_exactly_the_documented_shape(client, buyer, merchant
     assert answer == CartOut().dump(answer)
 
 
+def test_a_cart_add_follows_the_shelf_schedule_and_the_merchant_state(
+    client, buyer, merchant, skus
+):
+    """The add decides sellability in SQL: the same rule as the catalog's ``is_on_shelf``."""
+    import datetime as dt
+
+    from mallkit.core.accounts.merchants.models import Merchant
+    from mallkit.core.catalog.models import Product
+    from mallkit.core.db import utcnow
+
+    product_id = skus[0].product_id
+    past, future = utcnow() - dt.timedelta(hours=1), utcnow() + dt.timedelta(hours=1)
+
+    def attempt():
+        return client.post(
+            "/api/v1/cart/lines", json={"sku_id": skus[0].id, "quantity": 1}, headers=buyer.headers
+        )
+
+    for on_shelf, on_at, off_at, status in (
+        (True, None, past, 409),  # taken off by its schedule
+        (False, past, None, 200),  # put on by its schedule
+        (True, future, past, 409),  # off, and not on again yet
+        (False, past - dt.timedelta(hours=1), past, 409),  # on, then off again
+        (False, past, past - dt.timedelta(hours=1), 200),  # off, then on again
+    ):
+        CartLine.delete().execute()
+        Product.update(is_on_shelf=on_shelf, shelf_on_at=on_at, shelf_off_at=off_at).where(
+            Product.id == product_id
+        ).execute()
+        r = attempt()
+        assert r.status_code == status, (on_shelf, on_at, off_at, r.json)
+        assert CartLine.select().count() == (1 if status == 200 else 0)
+        if status == 409:
+            assert r.json["code"] == "product_unavailable"
+    CartLine.delete().execute()
+    Merchant.update(is_active=False).where(Merchant.id == merchant.id).execute()
+    r = attempt()
+    assert r.status_code == 409 and r.json["code"] == "product_unavailable"
+    Merchant.update(is_active=True).where(Merchant.id == merchant.id).execute()
+    Sku.update(deleted_at=utcnow()).where(Sku.id == skus[0].id).execute()
+    r = attempt()
+    assert r.status_code == 404 and r.json["code"] == "sku_not_found"
+    assert CartLine.select().count() == 0
+    # The line keeps the price the statement read.
+    r = client.post("/api/v1/cart/lines", json={"sku_id": skus[1].id}, headers=buyer.headers)
+    assert r.status_code == 200
+    assert CartLine.get().added_unit_price == Sku.get_by_id(skus[1].id).price
+
+
 def test_a_cart_add_past_the_quantity_limit_changes_nothing(client, buyer, merchant, skus):
     add(client, buyer, skus[0], 9000)
     r = client.post(
