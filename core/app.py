@@ -30,6 +30,29 @@ from mallkit.core.tasks.api import blp as tasks_blp
 from mallkit.core.web import install_web_apps
 
 
+class MallkitFlask(Flask):
+    """Flask, remembering which handlers are plain functions: Flask asks ``ensure_sync`` for
+    every before/after/teardown function and view on every request, and the question
+    (``inspect.iscoroutinefunction``) cost more than most of those functions themselves."""
+
+    _SYNC_CACHE_LIMIT = 4096
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self._sync: dict[Any, Any] = {}
+
+    def ensure_sync(self, func: Any) -> Any:
+        try:
+            return self._sync[func]
+        except KeyError:
+            result = super().ensure_sync(func)
+            if len(self._sync) < self._SYNC_CACHE_LIMIT:
+                self._sync[func] = result
+            return result
+        except TypeError:  # an unhashable callable
+            return super().ensure_sync(func)
+
+
 @dataclass
 class Mallkit:
     """What mallkit keeps on ``app.extensions["mallkit"]``."""
@@ -46,7 +69,7 @@ def create_app(config: dict[str, Any] | None = None, *, plugins: list | None = N
     (the test kit uses it for test plugins that carry routes).
     """
     settings = load_settings(config)
-    app = Flask("mallkit.core", root_path=str(Path(__file__).parent))
+    app = MallkitFlask("mallkit.core", root_path=str(Path(__file__).parent))
     app.config.update(settings)
     app.json.sort_keys = False
     app.json.ensure_ascii = False  # 中文 stays readable in responses

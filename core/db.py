@@ -312,9 +312,20 @@ class Prepared:
             out.append(values)
         return out
 
+    def raw_rows(self, values: dict[str, Any] | None = None, *shape: Any) -> list[Sequence]:
+        """Run it and return its rows as the driver gives them (see :func:`readers`)."""
+        sql, template, _ = self.compile(*shape)
+        return database.execute_sql(sql, _bind(template, values or {})).fetchall()
+
     def one(self, values: dict[str, Any] | None = None, *shape: Any) -> Sequence | None:
         rows = self.rows(values, *shape)
         return rows[0] if rows else None
+
+
+def readers(columns: Sequence[Any]) -> tuple[tuple[int, Callable[[Any], Any]], ...]:
+    """``(position, convert)`` of the ``columns`` whose raw values need converting to Python
+    (for rows from :meth:`Prepared.raw_rows`, converted only where they are used)."""
+    return tuple((i, r) for i, r in enumerate(_reader(c) for c in columns) if r is not None)
 
 
 def _bind(template: tuple, values: dict[str, Any]) -> list[Any]:

@@ -3,6 +3,7 @@ the pricing pipeline with unavailable lines flagged (never silently dropped)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import peewee as pw
@@ -14,7 +15,7 @@ from mallkit.core.catalog.models import Product, Sku
 from mallkit.core.catalog.visibility import is_on_shelf, on_shelf_expression
 from mallkit.core.checkout import pricing
 from mallkit.core.checkout.models import MAX_QUANTITY, CartLine
-from mallkit.core.db import Param, Prepared, instance, transaction, utcnow
+from mallkit.core.db import Param, Prepared, instance, readers, transaction, utcnow
 from mallkit.core.errors import NotFound, ValidationError
 from mallkit.core.orders.models import OrderSettings
 from mallkit.core.plugins import prime_merchant_plugins
@@ -103,24 +104,46 @@ _PRODUCT_NAMES = _names(PRODUCT_COLUMNS)
 _MERCHANT_NAMES = _names(MERCHANT_COLUMNS)
 _SETTINGS_NAMES = _names(SETTINGS_COLUMNS)
 _CART_NAMES = _names(CART_COLUMNS)
+_SKU_READERS = readers(SKU_COLUMNS)
+_PRODUCT_READERS = readers(PRODUCT_COLUMNS)
+_MERCHANT_READERS = readers(MERCHANT_COLUMNS)
+_SETTINGS_READERS = readers(SETTINGS_COLUMNS)
+_CART_READERS = readers(CART_COLUMNS)
 
 
-def _sku_from(row: tuple, at: int, with_settings: bool) -> Sku:
-    """The Sku (product, merchant, settings attached) of a row from ``at``."""
+def _data(names: list[str], raw: Sequence, convert: tuple) -> dict[str, Any]:
+    """A model's field values from a slice of a raw row (converted where needed)."""
+    values = list(raw)
+    for i, read in convert:
+        if values[i] is not None:
+            values[i] = read(values[i])
+    return dict(zip(names, values, strict=True))
+
+
+def _sku_from(row: Sequence, at: int, with_settings: bool, seen: dict) -> Sku:
+    """The Sku (product, merchant, settings attached) of a raw row from ``at``. A merchant
+    or product met earlier in the same read (``seen``) is the same object: its columns are
+    the same row, decoded once."""
     a, b = at, at + len(_SKU_NAMES)
     c = b + len(_PRODUCT_NAMES)
     d = c + len(_MERCHANT_NAMES)
-    merchant = instance(Merchant, dict(zip(_MERCHANT_NAMES, row[c:d], strict=True)))
-    prime_merchant_plugins(merchant.id, merchant.plugin_settings_version)
-    if with_settings:
-        values = row[d : d + len(_SETTINGS_NAMES)]
-        merchant.order_settings_loaded = (
-            instance(OrderSettings, dict(zip(_SETTINGS_NAMES, values, strict=True)))
-            if values[0] is not None
-            else OrderSettings(merchant=merchant.id)
-        )
-    product = instance(Product, dict(zip(_PRODUCT_NAMES, row[b:c], strict=True)), merchant=merchant)
-    return instance(Sku, dict(zip(_SKU_NAMES, row[a:b], strict=True)), product=product)
+    product = seen.get(("product", row[b]))
+    if product is None:
+        merchant = seen.get(("merchant", row[c]))
+        if merchant is None:
+            merchant = instance(Merchant, _data(_MERCHANT_NAMES, row[c:d], _MERCHANT_READERS))
+            prime_merchant_plugins(merchant.id, merchant.plugin_settings_version)
+            if with_settings:
+                values = row[d : d + len(_SETTINGS_NAMES)]
+                merchant.order_settings_loaded = (
+                    instance(OrderSettings, _data(_SETTINGS_NAMES, values, _SETTINGS_READERS))
+                    if values[0] is not None
+                    else OrderSettings(merchant=merchant.id)
+                )
+            seen["merchant", merchant.id] = merchant
+        data = _data(_PRODUCT_NAMES, row[b:c], _PRODUCT_READERS)
+        product = seen["product", row[b]] = instance(Product, data, merchant=merchant)
+    return instance(Sku, _data(_SKU_NAMES, row[a:b], _SKU_READERS), product=product)
 
 
 def load_skus(sku_ids: list[int], *, with_settings: bool = False) -> dict[int, Sku]:
@@ -130,8 +153,9 @@ def load_skus(sku_ids: list[int], *, with_settings: bool = False) -> dict[int, S
     ids = sorted(set(sku_ids))
     if not ids:
         return {}
-    rows = _SKUS.rows({f"s{k}": i for k, i in enumerate(ids)}, len(ids), with_settings)
-    return {row[0]: _sku_from(row, 0, with_settings) for row in rows}
+    rows = _SKUS.raw_rows({f"s{k}": i for k, i in enumerate(ids)}, len(ids), with_settings)
+    seen: dict = {}
+    return {row[0]: _sku_from(row, 0, with_settings, seen) for row in rows}
 
 
 def cart_lines(
@@ -151,9 +175,10 @@ def cart_lines(
         kind = len(ids)
     out = []
     width = len(_CART_NAMES)
-    for row in _CART.rows(values, kind, with_settings):
-        line = instance(CartLine, dict(zip(_CART_NAMES, row[:width], strict=True)))
-        out.append((line, _sku_from(row, width, with_settings)))
+    seen: dict = {}
+    for row in _CART.raw_rows(values, kind, with_settings):
+        line = instance(CartLine, _data(_CART_NAMES, row[:width], _CART_READERS))
+        out.append((line, _sku_from(row, width, with_settings, seen)))
     return out
 
 
