@@ -115,6 +115,25 @@ def test_best_coupon_by_default_one_per_order_and_the_buyers_choice(
     assert order.total == 12000 - 5000
 
 
+def test_one_coupon_per_template_and_state_is_offered_the_first_claimed(
+    merchant, buyer, shirt, coupons_on
+):
+    """Coupons of one template are alike: the pricing offers the first claimed of each
+    template and validity state, whatever the number held."""
+    alike = template(merchant, name="减20")
+    held = [service.issue(merchant.id, alike.id, [buyer.user.id])[0] for _ in range(3)]
+    late = held[2]
+    UserCoupon.update(ends_at=utcnow() - DAY).where(UserCoupon.id == late.id).execute()
+    other = grant(merchant, buyer, name="减30", amount=3000)
+    out = preview(buyer, [(shirt[0], 2)])
+    offered = [a["data"]["user_coupon_id"] for a in out["applied"] + out["unusable"]]
+    first = min(c.id for c in UserCoupon.select().where(UserCoupon.template == alike.id))
+    assert sorted(offered) == sorted([first, late.id, other.id])
+    assert [a["data"]["user_coupon_id"] for a in out["applied"]] == [other.id]
+    reasons = {u["data"]["user_coupon_id"]: u["reason"] for u in out["unusable"]}
+    assert reasons[late.id] == "expired"
+
+
 def test_discount_is_apportioned_exactly_to_the_fen(
     merchant, buyer, shirt, mug, address, coupons_on
 ):
