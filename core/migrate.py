@@ -38,7 +38,15 @@ def _runner(source: MigrationSource) -> Runner:
 def upgrade(host: PluginHost) -> dict[str, list[str]]:
     """Apply every pending migration; return the names applied per source."""
     applied: dict[str, list[str]] = {}
-    with db.database.connection_context(), upgrade_lock():
+    # PostgreSQL's lock lives in the upgrade's connection. SQLite's file lock is taken before
+    # connecting: opening a connection switches the file to WAL, which SQLite refuses at once
+    # ("database is locked", no busy wait) while another upgrade's connection does the same.
+    locked = (
+        (db.database.connection_context(), upgrade_lock())
+        if db.is_postgres()
+        else (upgrade_lock(), db.database.connection_context())
+    )
+    with locked[0], locked[1]:
         for source in host.migration_sources():
             applied[source.name] = _runner(source).up()
     return applied
