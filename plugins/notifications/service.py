@@ -49,6 +49,7 @@ from mallkit.core.plugin_api import (
     User,
     ValidationError,
     count_notification_verdict,
+    is_postgres,
     merchant_plugins,
     merchant_staff,
     on_commit,
@@ -248,6 +249,14 @@ def marketing_capped(user_id: int, cfg: dict[str, Any], now: dt.datetime) -> boo
     return day >= int(cfg["marketing_per_day"]) or week >= int(cfg["marketing_per_week"])
 
 
+def _hold(user_id: int) -> None:
+    """Lock the person's row until the fan-out commits (PostgreSQL; SQLite writes one at a
+    time): two campaigns fanning out at once would each count the person's marketing
+    messages before the other's committed and both send, past the caps."""
+    if is_postgres():
+        User.select(User.id).where(User.id == user_id).for_update().execute()
+
+
 def fan_out(task: Any) -> None:
     """The event task: make the event's messages and their delivery tasks (see the module
     docstring). Runs in the task's transaction."""
@@ -273,8 +282,10 @@ def fan_out(task: Any) -> None:
     quiet_end = quiet_until(merchant, cfg.get("sms_quiet_hours", ""), now)
     own = _store_templates(merchant_id, event, locale)
     for person in recipients:
-        if category == MARKETING and marketing_capped(person.user_id, cfg, now):
-            continue
+        if category == MARKETING:
+            _hold(person.user_id)
+            if marketing_capped(person.user_id, cfg, now):
+                continue
         for channel in payload.get("channels") or cfg["channels"]:
             if channel in own:
                 chosen = (own[channel].subject, own[channel].body) if own[channel].enabled else None

@@ -245,3 +245,40 @@ def test_an_unsubscribe_link_outside_ascii_is_not_valid(notify, client, buyer):
         r = client.get("/api/v1/notifications/unsubscribe", query_string={"token": token})
         assert r.status_code == 404 and r.json["code"] == "invalid_link", token
     assert OptOut.select().count() == 0
+
+
+def test_the_frequency_cap_holds_when_two_campaigns_fan_out_at_once(notify, app, merchant, buyer):
+    from mallkit.core.tasks.queue import ScheduledTask
+    from mallkit.core.testing import concurrently
+    from mallkit.plugins.notifications import service
+    from mallkit.plugins.notifications.models import MARKETING, SKIPPED
+
+    for n in range(4):  # four campaigns' messages to one buyer, fanned out by four workers
+        with dbm.transaction():
+            service.publish(
+                "campaign",
+                merchant.id,
+                f"campaign:{n}:once:{buyer.user.id}",
+                user_ids=[buyer.user.id],
+                context={"subject": f"第{n}", "body": "x", "unsubscribe_url": ""},
+                category=MARKETING,
+                channels=["inbox"],
+            )
+    tasks = list(
+        ScheduledTask.select()
+        .where(ScheduledTask.kind == service.EVENT_TASK)
+        .order_by(ScheduledTask.id)
+    )
+
+    def fan_out(i):
+        with dbm.transaction():
+            service.fan_out(tasks[i])
+
+    results = concurrently(app, fan_out, len(tasks))
+    assert not [r for r in results if isinstance(r, Exception)], results
+    sent = Message.select().where(
+        (Message.user_id == buyer.user.id)
+        & (Message.category == MARKETING)
+        & (Message.status != SKIPPED)
+    )
+    assert sent.count() == 1  # marketing_per_day is 1
