@@ -13,10 +13,10 @@ address (their ``regions`` name its city or province, or are empty) are tried by
 what it has until the quantity is met, so an order line may be split across warehouses. Not
 enough in the serving warehouses: ``OutOfStock`` and the whole order is refused. Every
 decrement is a conditional ``UPDATE ... WHERE quantity >= n`` (on PostgreSQL after
-``SELECT ... FOR UPDATE`` of the SKU's warehouse rows in id order), so a warehouse never goes
-below zero however many checkouts run at once. What each warehouse gave is recorded
-(``WarehouseAllocation``), and **release** (``release_stock``: a cancel, a refund with
-restock) puts stock back into the warehouses it came from, most recently taken first.
+``SELECT ... FOR UPDATE`` of the SKU's row, then of its warehouse rows in id order), so a
+warehouse never goes below zero however many checkouts run at once. What each warehouse gave
+is recorded (``WarehouseAllocation``), and **release** (``release_stock``: a cancel, a refund
+with restock) puts stock back into the warehouses it came from, most recently taken first.
 
 **Transfers** move stock between two warehouses of the store as a document: ``draft`` →
 ``approved`` → ``shipped`` (out of the source: a ``transfer_out`` row; the SKUs' sellable stock
@@ -124,12 +124,21 @@ def stock_rows(merchant_id: int, *, warehouse_id=None, sku_id=None):
 
 
 def _lock(sku_id: int) -> list[WarehouseStock]:
-    """The SKU's warehouse rows, locked in id order on PostgreSQL (warehouse rows before the
-    SKU row, always: two movements of the same SKUs queue instead of deadlocking)."""
-    query = (
+    """The SKU's warehouse rows, on PostgreSQL locked after the SKU's own row (always that
+    order, SKUs in id order as the core takes them, so two movements queue instead of
+    deadlocking). The SKU row first: whether the SKU is warehoused at all is then read under
+    the lock its first stock-take holds too — a sale that found no warehouse row (and took the
+    SKU's own stock) and the stock-take that creates one no longer interleave."""
+    if not is_postgres():
+        return list(_stock_rows_of(sku_id))  # SQLite: the write transaction is the lock
+    Sku.select(Sku.id).where(Sku.id == sku_id).for_update().execute()
+    return list(_stock_rows_of(sku_id).for_update())
+
+
+def _stock_rows_of(sku_id: int):
+    return (
         WarehouseStock.select().where(WarehouseStock.sku_id == sku_id).order_by(WarehouseStock.id)
     )
-    return list(query.for_update() if is_postgres() else query)
 
 
 def _move(

@@ -384,3 +384,20 @@ def test_the_catalog_stocktake_and_adjustments_refuse_a_warehoused_sku(
         headers=owner.headers,
     )
     assert r.status_code == 200 and Sku.get_by_id(plain.id).stock == 5
+
+
+def test_a_first_stock_take_racing_sales_keeps_the_sum(
+    app, client, merchant, owner, buyer, warehouses
+):
+    first = add(client, merchant, owner, name="主仓", priority=5)
+    for _ in range(4):
+        sku = skus_of(make_product(merchant, prices=(1000,), stocks=(50,)))[0]
+
+        def work(i, sku=sku):
+            if i == 0:
+                return service.set_stock(merchant.id, first["id"], sku.id, 20)
+            return place_order(buyer, [(sku, 1)])
+
+        results = concurrently(app, work, 6)
+        assert not [r for r in results if isinstance(r, Exception)], results
+        assert_whole(sku)
