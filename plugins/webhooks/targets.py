@@ -11,7 +11,9 @@ it. Redirects are not followed.
 
 The platform may allow exceptions: ``WEBHOOK_ALLOWED_TARGETS`` lists URL prefixes
 (``http://127.0.0.1:9000/``, ``https://erp.internal/``) that pass whatever they resolve to and
-whatever their scheme — the demo's local receiver is one.
+whatever their scheme — the demo's local receiver is one. A prefix is compared by scheme, host
+and port, then path: not as text, where ``https://erp.internal`` would also allow
+``https://erp.internal.evil.com``.
 """
 
 from __future__ import annotations
@@ -42,8 +44,28 @@ def allowed_prefixes() -> list[str]:
     return [str(prefix).strip() for prefix in value if str(prefix).strip()]
 
 
+def _origin(parts) -> tuple[str, str, int | None]:
+    try:
+        port = parts.port or {"https": 443, "http": 80}.get(parts.scheme)
+    except ValueError:
+        port = None
+    return parts.scheme.lower(), (parts.hostname or "").lower(), port
+
+
 def _allowed_prefix(url: str) -> bool:
-    return any(url.startswith(prefix) for prefix in allowed_prefixes())
+    """Does ``url`` fall under an allowed prefix: the same scheme, host and port, and a path
+    that starts with the prefix's? (Not the text alone: ``http://10.0.0.5:80`` would also
+    allow ``http://10.0.0.5:8080/``, ``https://erp.internal`` ``https://erp.internal.evil.com``.)"""
+    parts = urlsplit(url)
+    for prefix in allowed_prefixes():
+        allowed = urlsplit(prefix)
+        if (
+            _origin(parts) == _origin(allowed)
+            and allowed.hostname
+            and parts.path.startswith(allowed.path)
+        ):
+            return True
+    return False
 
 
 def public(address: str) -> bool:

@@ -351,3 +351,19 @@ def test_the_demo_posts_order_events_to_its_own_receiver(app, client):
         assert mine and mine[0]["verified"] is True and mine[0]["type"] == "order.placed"
     finally:
         server.stop()
+
+
+def test_an_allowed_prefix_without_a_slash_allows_its_own_host_and_port_only(app):
+    from mallkit.plugins.webhooks import targets
+
+    app.config["WEBHOOK_ALLOWED_TARGETS"] = ["http://127.0.0.1:80", "https://erp.internal"]
+    with app.app_context():
+        assert targets.resolve("http://127.0.0.1:80/hooks").addresses == ("127.0.0.1",)
+        for url in (
+            "http://127.0.0.1:8080/hooks",  # another port: "http://127.0.0.1:80" + "80/hooks"
+            "http://127.0.0.1:800/",
+        ):
+            with pytest.raises(targets.TargetRefused):
+                targets.resolve(url)
+        assert not targets._allowed_prefix("https://erp.internal.example.com/hooks")
+        assert targets._allowed_prefix("https://ERP.internal/hooks")
