@@ -63,9 +63,7 @@ def visible_products(*columns: Any) -> pw.ModelSelect:
     and stops after a page of rows instead of sorting the whole catalog.
     """
     return (
-        Product.select(
-            Product, Brand.id, Brand.name, in_stock_column().alias("in_stock"), *columns
-        )
+        Product.select(Product, Brand.id, Brand.name, in_stock_column().alias("in_stock"), *columns)
         .join_from(Product, Brand, pw.JOIN.LEFT_OUTER)
         .where(on_shelf_expression(utcnow()) & Product.merchant.in_(active_merchant_ids()))
     )
@@ -80,8 +78,7 @@ def browse(filters: dict[str, Any]) -> pw.ModelSelect:
     sort = filters.get("sort") or ("relevance" if finder else "newest")
     # A search ranks and pages through its first RANK_CAP matches only (docs/catalog.md).
     matches = finder.candidates().alias("matches") if finder and not finder.empty else None
-    rank = matches.c.rank.alias("rank") if matches is not None else None
-    query = visible_products(*([rank] if rank is not None else []))
+    query = visible_products()
     if matches is not None:
         query = query.join_from(Product, matches, on=(matches.c.id == Product.id))
     elif finder:
@@ -124,12 +121,21 @@ def browse(filters: dict[str, Any]) -> pw.ModelSelect:
         "price_desc": [Product.price_min.desc(), Product.id.desc()],
         "sales": [Product.sales_count.desc(), Product.id.desc()],
         "relevance": (
-            [pw.SQL("rank").desc(), Product.sales_count.desc(), Product.id.desc()]
-            if rank is not None
+            [matches.c.rank.desc(), Product.sales_count.desc(), Product.id.desc()]
+            if matches is not None
             else [Product.sales_count.desc(), Product.id.desc()]
         ),
     }[sort]
     return query.order_by(*order)
+
+
+def by_ids(ids: Sequence[int]) -> list[Product]:
+    """The visible products among ``ids``, loaded as :func:`visible_products` loads them, in
+    the order of ``ids`` (a list page whose order was read first)."""
+    if not ids:
+        return []
+    found = {p.id: p for p in visible_products().where(Product.id.in_(list(ids)))}
+    return [found[i] for i in ids if i in found]
 
 
 # -- representation --------------------------------------------------------------------------
