@@ -211,16 +211,23 @@ def empty_tables() -> None:
 
 # Every sequence of the schema that handed out a value since it was last reset, reset to its
 # start (ids restart at 1, like a new database), with the table owning it.
+# The schema's own sequences are picked first (a materialized CTE): the planner may otherwise
+# call pg_sequence_last_value on another schema's sequences too, and fail ("could not open
+# relation with OID") when another session drops its schema meanwhile.
 _PG_RESET_SEQUENCES = """
-SELECT t.relname, setval(s.seqrelid, s.seqstart, false)
-FROM pg_sequence s
-JOIN pg_class c ON c.oid = s.seqrelid
-JOIN pg_depend d ON d.classid = 'pg_class'::regclass AND d.objid = s.seqrelid
-    AND d.refclassid = 'pg_class'::regclass AND d.deptype IN ('a', 'i')
-JOIN pg_class t ON t.oid = d.refobjid
-WHERE c.relnamespace = current_schema()::regnamespace
-    AND t.relname NOT LIKE 'migrations\\_%%'
-    AND pg_sequence_last_value(s.seqrelid) IS NOT NULL
+WITH mine AS MATERIALIZED (
+    SELECT s.seqrelid, s.seqstart, t.relname
+    FROM pg_sequence s
+    JOIN pg_class c ON c.oid = s.seqrelid
+    JOIN pg_depend d ON d.classid = 'pg_class'::regclass AND d.objid = s.seqrelid
+        AND d.refclassid = 'pg_class'::regclass AND d.deptype IN ('a', 'i')
+    JOIN pg_class t ON t.oid = d.refobjid
+    WHERE c.relnamespace = current_schema()::regnamespace
+        AND t.relname NOT LIKE 'migrations\\_%%'
+)
+SELECT relname, setval(seqrelid, seqstart, false)
+FROM mine
+WHERE pg_sequence_last_value(seqrelid) IS NOT NULL
 """
 
 # Foreign keys between tables of the schema: (referencing, referenced).
