@@ -33,24 +33,26 @@ from mallkit.core.web import install_web_apps
 class MallkitFlask(Flask):
     """Flask, remembering which handlers are plain functions: Flask asks ``ensure_sync`` for
     every before/after/teardown function and view on every request, and the question
-    (``inspect.iscoroutinefunction``) cost more than most of those functions themselves."""
+    (``inspect.iscoroutinefunction``) cost more than most of those functions themselves. A
+    method is remembered by its function (a class-based view is a new instance per request)."""
 
     _SYNC_CACHE_LIMIT = 4096
 
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
-        self._sync: dict[Any, Any] = {}
+        self._plain: dict[Any, bool] = {}
 
     def ensure_sync(self, func: Any) -> Any:
+        key = getattr(func, "__func__", func)
         try:
-            return self._sync[func]
-        except KeyError:
-            result = super().ensure_sync(func)
-            if len(self._sync) < self._SYNC_CACHE_LIMIT:
-                self._sync[func] = result
-            return result
+            plain = self._plain.get(key)
         except TypeError:  # an unhashable callable
             return super().ensure_sync(func)
+        if plain is None:
+            plain = super().ensure_sync(func) is func
+            if len(self._plain) < self._SYNC_CACHE_LIMIT:
+                self._plain[key] = plain
+        return func if plain else super().ensure_sync(func)
 
 
 @dataclass

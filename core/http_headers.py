@@ -64,16 +64,26 @@ def install_security_headers(app: Flask) -> None:
             max_age=600,
         )
 
+    hsts = int(app.config.get("HSTS_SECONDS", 31536000))
+    common = (
+        ("X-Content-Type-Options", "nosniff"),
+        ("X-Frame-Options", "DENY"),
+        ("Referrer-Policy", "strict-origin-when-cross-origin"),
+        ("Cross-Origin-Opener-Policy", "same-origin"),
+    )
+
     @app.after_request
     def _headers(response):
+        # One pass over the headers already set (a view may have set its own): werkzeug's
+        # setdefault scans the list and builds a KeyError for each header it does not find.
         headers = response.headers
-        headers.setdefault("X-Content-Type-Options", "nosniff")
-        headers.setdefault("X-Frame-Options", "DENY")
-        headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
-        headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+        present = {key.lower() for key in headers.keys()}
+        wanted = [*common]
         html = response.mimetype == "text/html"
-        headers.setdefault("Content-Security-Policy", PAGE_POLICY if html else API_POLICY)
-        hsts = int(app.config.get("HSTS_SECONDS", 31536000))
+        wanted.append(("Content-Security-Policy", PAGE_POLICY if html else API_POLICY))
         if hsts and request.is_secure:
-            headers.setdefault("Strict-Transport-Security", f"max-age={hsts}; includeSubDomains")
+            wanted.append(("Strict-Transport-Security", f"max-age={hsts}; includeSubDomains"))
+        for key, value in wanted:
+            if key.lower() not in present:
+                headers.add(key, value)
         return response

@@ -15,6 +15,20 @@ def test_every_answer_carries_the_security_headers(client):
     assert "script-src 'self'" in docs.headers["Content-Security-Policy"]
     secure = client.get("/api/v1/products", base_url="https://shop.example")
     assert secure.headers["Strict-Transport-Security"].startswith("max-age=31536000")
+    for name in ("X-Frame-Options", "Content-Security-Policy", "Strict-Transport-Security"):
+        assert len(secure.headers.getlist(name)) == 1, name
+
+
+@pytest.mark.mallkit_fresh_app
+def test_a_header_a_view_sets_itself_is_kept(app):
+    @app.route("/own-headers-for-test")
+    def own():
+        return "", 204, {"X-Frame-Options": "SAMEORIGIN", "content-security-policy": "x"}
+
+    r = app.test_client().get("/own-headers-for-test")
+    assert r.headers.getlist("X-Frame-Options") == ["SAMEORIGIN"]
+    assert r.headers.getlist("Content-Security-Policy") == ["x"]
+    assert r.headers["Referrer-Policy"] == "strict-origin-when-cross-origin"
 
 
 def test_cors_is_off_by_default(client):
