@@ -28,12 +28,12 @@ from mallkit.core.plugins import get_host, merchant_plugins
 SORTS = ("relevance", "newest", "price_asc", "price_desc", "sales")
 
 
-def in_stock_expression() -> pw.Node:
-    """SQL: the product has a live SKU with stock."""
+def in_stock_expression(product_id: Any = Product.id) -> pw.Node:
+    """SQL: the product (``product_id``: its id column) has a live SKU with stock."""
     sku = Sku.alias("in_stock_sku")
     return pw.fn.EXISTS(
         sku.select(pw.SQL("1")).where(
-            (sku.product == Product.id) & sku.deleted_at.is_null() & (sku.stock > 0)
+            (sku.product == product_id) & sku.deleted_at.is_null() & (sku.stock > 0)
         )
     )
 
@@ -69,22 +69,56 @@ def visible_products(*columns: Any) -> pw.ModelSelect:
     )
 
 
-def browse(filters: dict[str, Any]) -> pw.ModelSelect:
-    """The buyer product list for ``filters`` (merchant_id, category_id, brand_id, tag,
-    tag_id, price_min, price_max, in_stock, q, sort). Invalid references simply match
-    nothing."""
+# The product columns a buyer list filters and sorts on.
+LIST_COLUMNS = (
+    "id", "merchant_id", "category_id", "platform_category_id", "brand_id", "price_min",
+    "price_max", "sales_count", "is_on_shelf", "shelf_on_at", "shelf_off_at", "deleted_at",
+)  # fmt: skip
+
+
+class _Columns:
+    """``Product``'s columns by column name (``.merchant_id``), read from a subquery that
+    carries them (a PostgreSQL search's candidates) or, without one, from ``product``."""
+
+    def __init__(self, source: pw.Node | None = None) -> None:
+        self.source = source
+
+    def __getattr__(self, name: str) -> Any:
+        if name not in LIST_COLUMNS:
+            raise AttributeError(name)
+        if self.source is None:
+            return Product._meta.columns[name]
+        return getattr(self.source.c, name)
+
+
+def browse(filters: dict[str, Any]) -> pw.SelectQuery:
+    """The ids of the buyer product list for ``filters`` (merchant_id, category_id, brand_id,
+    tag, tag_id, price_min, price_max, in_stock, q, sort), in list order: a page's products
+    are then loaded with :func:`by_ids`. Invalid references simply match nothing.
+
+    A search joins its capped candidates (docs/catalog.md); on PostgreSQL they are product rows
+    carrying the columns filtered and sorted on, so the list reads them from the candidates
+    instead of reading each candidate's product again."""
     q = (filters.get("q") or "").strip()
     finder = search(q) if q else None
     sort = filters.get("sort") or ("relevance" if finder else "newest")
     # A search ranks and pages through its first RANK_CAP matches only (docs/catalog.md).
-    matches = finder.candidates().alias("matches") if finder and not finder.empty else None
-    query = visible_products()
-    if matches is not None:
-        query = query.join_from(Product, matches, on=(matches.c.id == Product.id))
-    elif finder:
+    matches = None
+    if finder and not finder.empty:
+        matches = finder.candidates(columns=LIST_COLUMNS).alias("matches")
+    if matches is not None and finder.carries_columns:
+        p = _Columns(matches)
+        query = pw.Select(from_list=[matches], columns=[p.id]).bind(Product._meta.database)
+    else:
+        p = _Columns()
+        query = Product.select(Product.id)
+        if matches is not None:
+            query = query.join_from(Product, matches, on=(matches.c.id == Product.id))
+    query = query.where(on_shelf_expression(utcnow(), p) & p.merchant_id.in_(active_merchant_ids()))
+    if finder and matches is None:
         query = query.where(pw.SQL("1 = 0"))  # nothing searchable in the text
     if filters.get("merchant_id") is not None:
-        query = query.where(Product.merchant == filters["merchant_id"])
+        query = query.where(p.merchant_id == filters["merchant_id"])
     if filters.get("category_id") is not None:
         category = Category.get_or_none(Category.id == filters["category_id"])
         if category is None or (
@@ -93,37 +127,37 @@ def browse(filters: dict[str, Any]) -> pw.ModelSelect:
         ):
             query = query.where(pw.SQL("1 = 0"))
         else:
-            column = Product.platform_category if category.merchant_id is None else Product.category
+            column = p.platform_category_id if category.merchant_id is None else p.category_id
             query = query.where(column.in_(categories.descendant_ids(category)))
     if filters.get("brand_id") is not None:
-        query = query.where(Product.brand == filters["brand_id"])
+        query = query.where(p.brand_id == filters["brand_id"])
     if filters.get("tag_id") is not None:
         query = query.where(
-            Product.id.in_(
+            p.id.in_(
                 ProductTag.select(ProductTag.product).where(ProductTag.tag == filters["tag_id"])
             )
         )
     if filters.get("tag"):
         query = query.where(
-            Product.id.in_(
+            p.id.in_(
                 ProductTag.select(ProductTag.product).join(Tag).where(Tag.name == filters["tag"])
             )
         )
     if filters.get("price_min") is not None:
-        query = query.where(Product.price_max >= filters["price_min"])
+        query = query.where(p.price_max >= filters["price_min"])
     if filters.get("price_max") is not None:
-        query = query.where(Product.price_min <= filters["price_max"])
+        query = query.where(p.price_min <= filters["price_max"])
     if filters.get("in_stock"):
-        query = query.where(in_stock_expression())
+        query = query.where(in_stock_expression(p.id))
     order = {
-        "newest": [Product.id.desc()],
-        "price_asc": [Product.price_min, Product.id.desc()],
-        "price_desc": [Product.price_min.desc(), Product.id.desc()],
-        "sales": [Product.sales_count.desc(), Product.id.desc()],
+        "newest": [p.id.desc()],
+        "price_asc": [p.price_min, p.id.desc()],
+        "price_desc": [p.price_min.desc(), p.id.desc()],
+        "sales": [p.sales_count.desc(), p.id.desc()],
         "relevance": (
-            [matches.c.rank.desc(), Product.sales_count.desc(), Product.id.desc()]
+            [matches.c.rank.desc(), p.sales_count.desc(), p.id.desc()]
             if matches is not None
-            else [Product.sales_count.desc(), Product.id.desc()]
+            else [p.sales_count.desc(), p.id.desc()]
         ),
     }[sort]
     return query.order_by(*order)

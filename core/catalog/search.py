@@ -123,7 +123,11 @@ class Search:
     """One search: ``query = search.apply(query)`` filters a ``Product`` query to the matches,
     and ``search.rank`` is an expression to order by (higher is better);
     ``search.candidates()`` is the capped alternative the storefront uses: a subquery of at
-    most :data:`RANK_CAP` matches, ``(id, rank)``, to join."""
+    most :data:`RANK_CAP` matches, ``(id, rank)``, to join — where the matches are product
+    rows (``carries_columns``: PostgreSQL), with the product columns asked for too, so the
+    list filters and sorts them without reading each product again."""
+
+    carries_columns = False
 
     def __init__(self, text: str) -> None:
         self.tokens = query_tokens(text)
@@ -139,9 +143,9 @@ class Search:
     def rank(self) -> pw.Node:
         raise NotImplementedError
 
-    def candidates(self, cap: int | None = None) -> pw.SelectQuery:
+    def candidates(self, cap: int | None = None, columns: tuple[str, ...] = ()) -> pw.SelectQuery:
         """At most ``cap`` (default :data:`RANK_CAP`) matches with their rank:
-        ``(id, rank)``."""
+        ``(id, rank)``, and the product ``columns`` (column names) if ``carries_columns``."""
         raise NotImplementedError
 
 
@@ -169,7 +173,7 @@ class SqliteSearch(Search):
         # bm25 is lower-is-better; flip it so every backend ranks higher-is-better.
         return pw.fn.bm25(getattr(self.fts, FTS_TABLE), NAME_WEIGHT, 1.0) * -1
 
-    def candidates(self, cap: int | None = None) -> pw.SelectQuery:
+    def candidates(self, cap: int | None = None, columns: tuple[str, ...] = ()) -> pw.SelectQuery:
         fts = self.fts.alias("fts_match")
         hidden = getattr(fts, FTS_TABLE)
         return (
@@ -205,7 +209,9 @@ class PostgresSearch(Search):
             pw.Column(Product, "search_name_tsv"), q
         ) * NAME_WEIGHT + pw.fn.ts_rank(pw.Column(Product, "search_tsv"), q)
 
-    def candidates(self, cap: int | None = None) -> pw.SelectQuery:
+    carries_columns = True
+
+    def candidates(self, cap: int | None = None, columns: tuple[str, ...] = ()) -> pw.SelectQuery:
         found = Product.alias("fts_match")
         q = self._query()
         rank = pw.fn.ts_rank(pw.Column(found, "search_name_tsv"), q) * NAME_WEIGHT + pw.fn.ts_rank(
@@ -213,7 +219,11 @@ class PostgresSearch(Search):
         )
         # No ORDER BY here: the LIMIT stops the index scan, and only the rows kept are ranked.
         return (
-            found.select(found.id.alias("id"), rank.alias("rank"))
+            found.select(
+                found.id.alias("id"),
+                rank.alias("rank"),
+                *(getattr(found, Product._meta.columns[c].name) for c in columns if c != "id"),
+            )
             .where(pw.NodeList((pw.Column(found, "search_tsv"), pw.SQL("@@"), q)))
             .limit(RANK_CAP if cap is None else cap)
         )

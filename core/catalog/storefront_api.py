@@ -10,7 +10,7 @@ from mallkit.core import api, db
 from mallkit.core.accounts.merchants.models import Merchant
 from mallkit.core.api import INT_MAX, CappedCount, CappedCountBlueprint, PeeweePage
 from mallkit.core.catalog import browse, categories, media
-from mallkit.core.catalog.models import Brand, Product, Tag
+from mallkit.core.catalog.models import Brand, Tag
 from mallkit.core.catalog.schemas import (
     BrandOut,
     BrowseArgs,
@@ -32,23 +32,27 @@ blp = CappedCountBlueprint(
 
 
 class CardPage(PeeweePage):
-    """A page of products rendered as cards (tags and plugin extensions batched).
+    """A page of products rendered as cards (tags and plugin extensions batched), over the
+    ids query of :func:`~mallkit.core.catalog.browse.browse`.
 
     One query reads the ids of the first :data:`~mallkit.core.api.COUNT_CAP` + 1 matches in
-    list order (the id and the sort keys only, no card columns): how many there are is the
-    capped count, and the page is a slice of them whose products are then read by id. The
-    count and the page used to be two queries that each found the matches — for a search, each
-    ranked them. A page past those ids (only when the count is capped) is read with ``OFFSET``.
+    list order: how many there are is the capped count, and the page is a slice of them whose
+    products are then read by id. The count and the page used to be two queries that each
+    found the matches — for a search, each ranked them. A page past those ids (only when the
+    count is capped) reads its ids with ``OFFSET``.
     """
 
     _ids: list[int] | None = None
 
+    @staticmethod
+    def _read(query) -> list[int]:
+        # The cursor's rows as they come: a thousand ids through peewee's row wrapper cost
+        # more than the query itself.
+        return [pid for (pid,) in db.database.execute(query).fetchall()]
+
     def _first_ids(self) -> list[int]:
         if self._ids is None:
-            query = self.collection.select(Product.id).limit(api.COUNT_CAP + 1)
-            # The cursor's rows as they come: a thousand ids through peewee's row wrapper
-            # cost more than the query itself.
-            self._ids = [pid for (pid,) in db.database.execute(query).fetchall()]
+            self._ids = self._read(self.collection.limit(api.COUNT_CAP + 1))
         return self._ids
 
     @property
@@ -59,8 +63,10 @@ class CardPage(PeeweePage):
         ids = self._first_ids()
         first, end = params.first_item, params.last_item + 1
         if end <= len(ids) or len(ids) <= api.COUNT_CAP:  # the page is among them, or past all
-            return browse.cards(browse.by_ids(ids[first:end]))
-        return browse.cards(super().items)
+            ids = ids[first:end]
+        else:
+            ids = self._read(self.collection.paginate(params.page, params.page_size))
+        return browse.cards(browse.by_ids(ids))
 
     @property
     def item_count(self) -> int:

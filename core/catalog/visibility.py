@@ -18,26 +18,30 @@ Deleted products are never visible.
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import peewee as pw
 
 from mallkit.core.catalog.models import Product
 
 
-def on_shelf_expression(now: dt.datetime) -> pw.Node:
-    """SQL: the product is on shelf at ``now`` (deleted products excluded)."""
-    on_passed = Product.shelf_on_at.is_null(False) & (Product.shelf_on_at <= now)
-    off_passed = Product.shelf_off_at.is_null(False) & (Product.shelf_off_at <= now)
+def on_shelf_expression(now: dt.datetime, product: Any = Product) -> pw.Node:
+    """SQL: the product is on shelf at ``now`` (deleted products excluded). ``product`` is what
+    the columns are read from: the ``Product`` table, or anything with the same column
+    attributes (a subquery's columns)."""
+    p = product
+    on_passed = p.shelf_on_at.is_null(False) & (p.shelf_on_at <= now)
+    off_passed = p.shelf_off_at.is_null(False) & (p.shelf_off_at <= now)
     state = pw.Case(
         None,
         (
-            (on_passed & off_passed, Product.shelf_on_at > Product.shelf_off_at),
+            (on_passed & off_passed, p.shelf_on_at > p.shelf_off_at),
             (on_passed, True),
             (off_passed, False),
         ),
-        Product.is_on_shelf,
+        p.is_on_shelf,
     )
-    return Product.deleted_at.is_null() & (state == True)  # noqa: E712  (SQL, not Python)
+    return p.deleted_at.is_null() & (state == True)  # noqa: E712  (SQL, not Python)
 
 
 def is_on_shelf(product: Product, now: dt.datetime) -> bool:
