@@ -379,15 +379,17 @@ def propose(
         params: list[Any] = [*chosen, buyer_id, merchant_id, UNUSED]
     else:
         # The first of each template and state: the one expiring soonest (a template's
-        # coupons share its window, or its number of days from their claim). One pass with a
-        # window: a self-join on MIN(id) turned quadratic in the buyer's coupons on PostgreSQL
-        # whenever the planner's row estimate was off (a freshly filled table).
+        # coupons share its window, or its number of days from their claim). The firsts are
+        # found once (a materialized CTE over ids only), then read by id: as a correlated
+        # ``id IN (SELECT MIN(id) …)`` PostgreSQL ran the aggregate once per coupon held
+        # whenever its row estimate was off (a freshly filled table).
         sql = (
-            f"SELECT {columns} FROM (SELECT {columns}, ROW_NUMBER() OVER (PARTITION BY"
-            f" template_id, ends_at <= {p}, starts_at > {p} ORDER BY id) AS n"
-            f" FROM user_coupon WHERE {mine}) AS c WHERE n = 1 ORDER BY ends_at, id"
+            f"WITH firsts AS MATERIALIZED (SELECT MIN(id) AS first FROM user_coupon"
+            f" WHERE {mine} GROUP BY template_id, ends_at <= {p}, starts_at > {p})"
+            f" SELECT {columns} FROM user_coupon JOIN firsts ON id = first"
+            f" ORDER BY ends_at, id"
         )
-        params = [now, now, buyer_id, merchant_id, UNUSED]
+        params = [buyer_id, merchant_id, UNUSED, now, now]
     # Plain SQL, rows as the driver gives them: this runs in every pricing of every cart, and
     # peewee's query building and row wrapping cost more than the query (bench/promotions.py).
     starts, ends, rules = UserCoupon.starts_at, UserCoupon.ends_at, UserCoupon.rules
