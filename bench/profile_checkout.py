@@ -8,12 +8,14 @@ profile (``python -m pstats FILE.prof``, or ``snakeviz``/``flameprof`` for a fla
 once (the cost found here: peewee building SQL on every statement).
 
     python bench/profile_checkout.py [--backend sqlite|postgresql] [--lines 1] [--orders 200]
+                                     [--wsgi] [--out FILE.prof]
 """
 
 from __future__ import annotations
 
 import argparse
 import cProfile
+import io
 import pstats
 import sys
 import time
@@ -34,12 +36,34 @@ def group(filename: str) -> str:
     return "other Python"
 
 
+def _environ(path: str, body: dict, headers: dict) -> dict:
+    from werkzeug.test import EnvironBuilder
+
+    environ = EnvironBuilder(path=path, method="POST", json=body, headers=headers).get_environ()
+    environ["mallkit.bench.body"] = environ["wsgi.input"].read()
+    return environ
+
+
+def _call(app, environ: dict) -> str:
+    """One request through the WSGI app; its status line."""
+    environ = {**environ, "wsgi.input": io.BytesIO(environ["mallkit.bench.body"])}
+    status: list[str] = []
+    for _chunk in app(environ, lambda s, h, exc_info=None: status.append(s)):
+        pass
+    return status[0]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--backend", choices=("sqlite", "postgresql"), default="sqlite")
     parser.add_argument("--lines", type=int, default=1)
     parser.add_argument("--orders", type=int, default=200)
     parser.add_argument("--out", default=None)
+    parser.add_argument(
+        "--wsgi",
+        action="store_true",
+        help="call the WSGI app with requests built once (the server's CPU alone, no test client)",
+    )
     args = parser.parse_args()
 
     from mallkit.core import migrate
@@ -66,6 +90,18 @@ def main() -> int:
             )
             assert r.status_code == 201, r.json
 
+        if args.wsgi:  # the app alone: requests built once, the WSGI app called directly
+            adds = [
+                _environ("/api/v1/cart/lines", {"sku_id": sku.id, "quantity": 1}, headers)
+                for sku in skus[: args.lines]
+            ]
+            place = _environ("/api/v1/checkout/place", {"address_id": address_id}, headers)
+
+            def order() -> None:
+                for environ in adds:
+                    assert _call(app, environ).startswith("200"), "add"
+                assert _call(app, place).startswith("201"), "place"
+
         for _ in range(20):
             order()
         started = time.process_time()
@@ -81,7 +117,8 @@ def main() -> int:
         backend.drop()
     print(
         f"{backend.label}, {args.lines} line(s): {cpu:.2f} ms CPU per order "
-        f"(add to cart + place, test client included, without the profiler)"
+        f"(add to cart + place, {'the app alone' if args.wsgi else 'test client included'}, "
+        f"without the profiler)"
     )
     stats = pstats.Stats(profile)
     if args.out:
