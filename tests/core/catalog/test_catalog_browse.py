@@ -105,6 +105,31 @@ def test_filters(client, shop, merchant, other_merchant):
     ]
 
 
+def test_a_search_filters_and_sorts_its_matches_as_the_list_does(client, shop, merchant):
+    # On PostgreSQL the search's candidates carry the columns filtered and sorted on; the
+    # answer must be the list's, restricted to the matches (an off-shelf match included).
+    Product.update(shelf_off_at=utcnow() - HOUR).where(Product.id == shop["茶"].id).execute()
+    nike = shop["跑鞋"].brand_id
+    filters = [
+        "",
+        f"brand_id={nike}",
+        "tag=热门",
+        "price_min=10000&price_max=100000",
+        "in_stock=true",
+        f"merchant_id={merchant.id}",
+    ]
+    for q in ("运动", "Nike", "热门", "手机"):
+        found = set(names(client, f"/api/v1/products?q={q}"))
+        assert found and "西湖龙井 绿茶" not in found
+        for f in filters:
+            for sort in ("newest", "price_asc", "price_desc", "sales"):
+                listed = names(client, f"/api/v1/products?{f}&sort={sort}")
+                expected = [n for n in listed if n in found]
+                r = client.get(f"/api/v1/products?q={q}&{f}&sort={sort}")
+                assert [p["name"] for p in r.json] == expected, (q, f, sort)
+                assert f'"total": {len(expected)}' in r.headers["X-Pagination"]
+
+
 def test_sorting_and_pagination(client, shop):
     assert names(client, "/api/v1/products?sort=price_desc")[0] == "iPhone 15 Pro 手机"
     assert names(client, "/api/v1/products?sort=sales")[0] == "运动袜 三双装"
