@@ -83,9 +83,32 @@ def test_a_refund_is_told_with_its_amount(notify, merchant, buyer, mailbox, text
     assert any("¥50.00" in t["text"] for t in texts.received())
 
 
+class _MeetInSend:
+    """A channel whose first send on each thread waits until two threads are sending at
+    once: both workers then hold a message each, whatever the scheduler favours."""
+
+    def __init__(self, channel):
+        self.channel = channel
+        self.barrier = threading.Barrier(2, timeout=30)
+        self.seen: set[int] = set()
+        self.lock = threading.Lock()
+
+    def send(self, message):
+        with self.lock:
+            first = threading.get_ident() not in self.seen
+            self.seen.add(threading.get_ident())
+        if first:
+            self.barrier.wait()
+        return self.channel.send(message)
+
+
 def test_each_message_is_sent_exactly_once_by_two_workers(
-    notify, app, merchant, buyer, mailbox, texts
+    notify, app, merchant, buyer, mailbox, texts, monkeypatch
 ):
+    from mallkit.plugins.notifications.channels import CHANNELS
+
+    meet = _MeetInSend(CHANNELS["email"])
+    monkeypatch.setitem(CHANNELS, "email", meet)
     (sku,) = skus_of(make_product(merchant, prices=(1000,), stocks=(1000,)))
     placed = [place_order(buyer, [(sku, 1)]) for _ in range(12)]
     for order in placed:
@@ -132,7 +155,10 @@ def test_each_message_is_sent_exactly_once_by_two_workers(
             ScheduledTask.kind.startswith("notif") & (ScheduledTask.status == "done")
         )
     }
-    assert locked_by == {"w0", "w1"}  # both workers took part
+    assert locked_by == {"w0", "w1"}
+    # Both workers took part, at the same time: two threads met sending (the barrier held
+    # the first until the second arrived).
+    assert len(meet.seen) == 2 and not meet.barrier.broken
 
 
 def test_a_gateway_error_is_retried_with_backoff_until_it_goes_through(
