@@ -161,6 +161,21 @@ def test_special_price_stock_cap_and_per_user_limit(
     assert unit_prices(preview(buyer, [(shirt[0], 2)])) == [3000]
 
 
+def test_every_pricing_sees_the_promotion_as_it_is_now(merchant, buyer, shirt, promotions_on):
+    """The running promotions are read on every pricing (only decoding an unchanged row is
+    skipped): an edit, a change made behind the service's back and an end all show at once."""
+    p = promo(merchant, "discount", {"price": 3000}, scope="skus", scope_ids=[shirt[0].id])
+    assert unit_prices(preview(buyer, [(shirt[0], 1)])) == [3000]
+    service.update(merchant.id, p.id, {"rules": {"price": 2500}})
+    assert unit_prices(preview(buyer, [(shirt[0], 1)])) == [2500]
+    Promotion.update(rules={"price": 2000}).where(Promotion.id == p.id).execute()
+    assert unit_prices(preview(buyer, [(shirt[0], 1)])) == [2000]
+    Promotion.update(stock=1, sold=1).where(Promotion.id == p.id).execute()
+    assert unit_prices(preview(buyer, [(shirt[0], 1)])) == [6000]  # sold out
+    Promotion.update(stock=0, ends_at=utcnow()).where(Promotion.id == p.id).execute()
+    assert unit_prices(preview(buyer, [(shirt[0], 1)])) == [6000]  # ended
+
+
 def test_concurrent_checkouts_never_pass_the_discount_stock(app, merchant, shirt, promotions_on):
     from mallkit.core.accounts.service import save_address
 
