@@ -30,6 +30,12 @@ def _cached(schema_cls: type[Schema]) -> dict[str, Any]:
         if key in props and fld.metadata.get("secret"):
             props[key]["writeOnly"] = True
             props[key]["x-secret"] = True
+        if key in props and fld.metadata.get("description_zh"):
+            # the hint in both languages, as the console's other texts: {zh, en}
+            props[key]["x-description"] = {
+                "zh": fld.metadata["description_zh"],
+                "en": fld.metadata.get("description", ""),
+            }
     return out
 
 
@@ -37,7 +43,9 @@ def json_schema(schema_cls: type[Schema] | None) -> dict[str, Any] | None:
     """The JSON Schema (OpenAPI 3 flavour) of what ``schema_cls`` loads: ``properties`` with
     ``type``, ``format``, ``enum``, ``minLength``/``maxLength``, ``minimum``/``maximum``,
     ``default``, ``description``; ``required``; secret fields (``metadata={"secret": True}``)
-    carry ``"x-secret": true``."""
+    carry ``"x-secret": true``; a field whose ``description`` (English, as in the API docs) has
+    a Chinese twin (``metadata={"description_zh": ...}``) carries both as
+    ``"x-description": {"zh": ..., "en": ...}``, which the console shows in its language."""
     if schema_cls is None:
         return None
     return copy.deepcopy(_cached(schema_cls))

@@ -16,17 +16,25 @@ class CouponsConfig(PlainSchema):
     """Per-merchant settings of the coupons plugin."""
 
     one_per_order = fields.Boolean(
-        load_default=True, metadata={"description": "At most one coupon per order"}
+        load_default=True,
+        metadata={
+            "description": "At most one coupon per order",
+            "description_zh": "每单最多用一张券",
+        },
     )
     return_on_full_refund = fields.Boolean(
         load_default=False,
-        metadata={"description": "Give the coupon back when a paid order is fully refunded"},
+        metadata={
+            "description": "Give the coupon back when a paid order is fully refunded",
+            "description_zh": "已付款订单全额退款时退回优惠券",
+        },
     )
     return_on_aftersale = fields.Boolean(
         load_default=False,
         metadata={
             "description": "Give the coupon back when after-sale cases refund every line it "
-            "discounted (the aftersales plugin)"
+            "discounted (the aftersales plugin)",
+            "description_zh": "售后退款覆盖该券优惠的每一行商品时退回优惠券（售后插件）",
         },
     )
 
@@ -39,7 +47,10 @@ class TemplateIn(Schema):
     rate = fields.Integer(
         load_default=100,
         validate=validate.Range(min=1, max=100),
-        metadata={"description": "Percentage paid (85 = 8.5折), discount coupons"},
+        metadata={
+            "description": "Percentage of the price paid (85 = 15% off), discount coupons",
+            "description_zh": "折扣券的实付比例（85 即 8.5 折）",
+        },
     )
     cap = fields.Integer(load_default=0, validate=MONEY)
     scope = fields.String(load_default="all", validate=validate.OneOf(SCOPES))
@@ -120,7 +131,10 @@ class IssueIn(Schema):
         validate=validate.Length(min=1, max=500),
     )
     segment_id = fields.Integer(
-        metadata={"description": "Issue to every buyer of a segment (membership) instead"}
+        metadata={
+            "description": "Issue to every buyer of a segment (membership) instead",
+            "description_zh": "改为发给某个人群的全部买家（会员插件）",
+        }
     )
 
     @validates_schema

@@ -251,6 +251,10 @@ def test_a_platform_admin_enables_coupons_and_the_coupons_page_appears(page, liv
         owner_page.wait_for_selector("nav.menu a[data-page='coupons/templates']")
         owner_page.click("nav.menu a[data-page='coupons/templates']")
         owner_page.click("[data-action=create]")
+        # the field hints speak the console's language (the English walk checks English)
+        expect(owner_page.locator(".field:has(#plugin-rate) .hint")).to_have_text(
+            "折扣券的实付比例（85 即 8.5 折）"
+        )
         owner_page.fill("#plugin-name", "满100减10")
         owner_page.select_option("#plugin-type", "full_reduction")
         owner_page.fill("#plugin-threshold", "100")
@@ -594,9 +598,10 @@ def test_the_platform_reads_analytics_over_every_store(page, live_server, api):
 CHINESE = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff01\uff08\uff09\uff0c\uff1a\uff1b\uff1f]")
 # The console's own words on a page: the menu, headings, buttons, labels, table headings,
 # badges, notes, placeholders, enum choices, the tab title. Left out: what the store typed
-# (table cells, the store selector, names in headings of a record) and schema field hints
-# (a plugin's single-language descriptions).
-OWN_WORDS = """() => {
+# (table cells, the store selector, names in headings of a record) and, unless asked for,
+# schema field hints (most plugins' descriptions are one language; the coupons plugin's are
+# in both, description_zh).
+OWN_WORDS = """(hints) => {
   const out = [];
   const seen = (text, where) => { if (text && text.trim()) out.push([where, text.trim()]); };
   const own = 'nav.menu, .topbar .brand, .topbar .role, .topbar button, .page-head h1, th,'
@@ -607,6 +612,7 @@ OWN_WORDS = """() => {
     if (el.closest('.hint')) continue;
     seen(el.innerText, el.tagName.toLowerCase() + (el.className ? '.' + el.className : ''));
   }
+  if (hints) for (const el of document.querySelectorAll('.hint')) seen(el.innerText, 'hint');
   for (const el of document.querySelectorAll('[placeholder], [aria-label]')) {
     if (el.closest('td') || el.closest('select.scope')) continue;
     seen(el.getAttribute('placeholder'), 'placeholder');
@@ -620,9 +626,9 @@ OWN_WORDS = """() => {
 }"""
 
 
-def chinese_words(page) -> list[tuple[str, str]]:
+def chinese_words(page, hints: bool = False) -> list[tuple[str, str]]:
     page.wait_for_load_state("networkidle")
-    found = page.evaluate(OWN_WORDS)
+    found = page.evaluate(OWN_WORDS, hints)
     # the one word that must stay Chinese: the switch back to Chinese
     return [(where, text) for where, text in found if CHINESE.search(text) and text != "中文"]
 
@@ -662,11 +668,25 @@ def test_the_console_in_english_has_no_chinese_of_its_own(page, live_server):
         if page.locator("details.filters-box").count():
             page.click("details.filters-box summary")
             assert chinese_words(page) == [], f"{path} filters"
+        # the coupons plugin's field hints are in both languages: they are checked too
+        hints = path.startswith("p/coupons/")
         if page.locator("[data-action=create]").count():
             page.click("[data-action=create]")
             page.wait_for_selector(".modal")
-            assert chinese_words(page) == [], f"{path} create form"
+            assert chinese_words(page, hints) == [], f"{path} create form"
+            if hints:
+                expect(page.locator(".field:has(#plugin-rate) .hint")).to_contain_text("15% off")
             page.keyboard.press("Escape")
+        if hints and page.locator("[data-action=issue]").count():
+            page.locator("[data-action=issue]").first.click()
+            page.wait_for_selector(".modal")
+            assert chinese_words(page, hints) == [], f"{path} issue form"
+            page.keyboard.press("Escape")
+    page.goto(f"{live_server}/console/m/1/plugins")
+    page.click("[data-action=configure][data-plugin=coupons]")
+    page.wait_for_selector(".modal .hint")
+    assert chinese_words(page, hints=True) == [], "coupons settings form"
+    page.keyboard.press("Escape")
     page.goto(f"{live_server}/console/m/1/p/analytics/dashboard")
     assert "Sales by day" in chart_svg(page, "sales")  # the charts speak English too
     assert "Funnel by source" in chart_svg(page, "traffic")

@@ -113,6 +113,20 @@ def test_json_schema_of_nested_and_validated_fields():
     assert json_schema(Form)["properties"]
 
 
+def test_a_field_hint_in_both_languages_is_served_for_the_console():
+    class Form(Schema):
+        rate = fields.Integer(
+            metadata={"description": "Percentage paid", "description_zh": "实付比例"}
+        )
+        plain = fields.String(metadata={"description": "One language"})
+
+    props = json_schema(Form)["properties"]
+    assert props["rate"]["description"] == "Percentage paid"  # the API docs keep English
+    assert props["rate"]["x-description"] == {"zh": "实付比例", "en": "Percentage paid"}
+    assert "x-description" not in props["plain"]
+    assert "description_zh" not in props["rate"]
+
+
 def test_console_page_descriptions_are_checked():
     with pytest.raises(ValueError, match="either a list path or a component"):
         ConsolePage(key="x", title="X")

@@ -373,7 +373,7 @@ export function SchemaFields({ schema, values, setValues, errors, money, labels,
     return html`<div class=${`field ${error ? "has-error" : ""}`} key=${name}>
       ${type === "boolean" ? null : html`<label for=${id}>${label}${required.has(name) ? html`<span class="req">*</span>` : null}</label>`}
       ${input}
-      ${prop.description ? html`<div class="hint">${prop.description}</div>` : null}
+      ${prop["x-description"] || prop.description ? html`<div class="hint">${prop["x-description"] ? t(prop["x-description"]) : prop.description}</div>` : null}
       <${Errors} messages=${error} />
     </div>`;
   });
