@@ -53,7 +53,9 @@ def recommend(merchant_id: int, user_id: int | None) -> list[dict[str, Any]]:
                 & Event.product_id.is_null(False)
             )
             .group_by(Event.product_id)
-            .order_by(fn.MAX(Event.occurred_at).desc())
+            # Views at one instant (a batch sent without times) tie on occurred_at: the one
+            # recorded last counts as the latest, so the history cut is the same everywhere.
+            .order_by(fn.MAX(Event.occurred_at).desc(), fn.MAX(Event.id).desc())
             .limit(MAX_HISTORY)
             .tuples()
         )

@@ -3,9 +3,12 @@ out of stock; paginated; a signed-in buyer only."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 from mallkit.core.catalog.models import Sku
 from mallkit.core.testing import make_product, pay_order, place_order, skus_of
 from mallkit.plugins.analytics.aggregate import aggregate_day
+from mallkit.plugins.analytics.models import DailyPair
 from tests.plugins.analytics.conftest import post_events, today
 
 
@@ -65,3 +68,27 @@ def test_a_buyer_with_no_history_gets_best_sellers(client, merchant, buyer, othe
 def test_recommendations_need_a_signed_in_buyer(client, merchant, analytics):
     r = client.get(f"/api/v1/merchants/{merchant.id}/analytics/recommendations")
     assert r.status_code == 401
+
+
+def test_views_at_the_same_instant_keep_the_last_recorded_in_the_history(
+    client, merchant, buyer, analytics
+):
+    # 21 products viewed at one instant: the history keeps 20, and which one drops out must
+    # not depend on the database's whim — the view recorded last counts as the latest.
+    viewed = [make_product(merchant, name=f"v{i:02}") for i in range(21)]
+    first, last = (make_product(merchant, name=n) for n in ("with first", "with last"))
+    at = dt.datetime.utcnow().replace(microsecond=0) - dt.timedelta(minutes=1)
+    events = [{"kind": "product_view", "product_id": p.id, "at": at} for p in viewed]
+    assert post_events(client, merchant, events, buyer.headers, None).status_code == 202
+    DailyPair.insert_many(
+        [
+            {"merchant_id": merchant.id, "day": today(), "product_id": p.id, "other_id": o.id}
+            | {"weight": 1}
+            for p, o in ((viewed[0], first), (viewed[-1], last))
+        ]
+    ).execute()
+
+    answer = recommendations(client, merchant, buyer, page_size=50).json
+    items = {i["name"]: i["reason"] for i in answer}
+    assert items["with last"] == "related"
+    assert items["with first"] == "popular"  # viewed[0] recorded first: out of the 20
