@@ -11,7 +11,7 @@ from pathlib import Path
 
 from mallkit.core.plugin_api import MigrationSource, PluginMeta
 from mallkit.hookspecs import hookimpl
-from mallkit.plugins.ads import demo
+from mallkit.plugins.ads import demo, service
 from mallkit.plugins.ads.api import blp
 
 meta = PluginMeta(
@@ -38,3 +38,8 @@ def register_blueprints(app):
 @hookimpl
 def extend_demo(app, merchant, base_url):
     return demo.attach(app, merchant, base_url)
+
+
+@hookimpl(optionalhook=True)
+def own_ads(merchant, ad_ids):
+    return service.own_ids(merchant.id, ad_ids)

@@ -69,6 +69,17 @@ def update(merchant_id: int, creative_id: int, changes: dict[str, Any]) -> Creat
     return Creative.get_by_id(creative.id)
 
 
+def own_ids(merchant_id: int, creative_ids: list[int]) -> list[int]:
+    """Which of ``creative_ids`` are the store's creatives (for the analytics collector, which
+    takes ad events only for the store's own ads)."""
+    return [
+        c.id
+        for c in Creative.select(Creative.id).where(
+            Creative.id.in_(creative_ids) & (Creative.merchant_id == merchant_id)
+        )
+    ]
+
+
 def delete(merchant_id: int, creative_id: int) -> None:
     Creative.delete().where(Creative.id == get(merchant_id, creative_id).id).execute()
 

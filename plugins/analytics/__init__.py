@@ -21,6 +21,7 @@ from mallkit.core.plugin_api import JobHandler, MigrationSource, PluginMeta
 from mallkit.hookspecs import hookimpl
 from mallkit.plugins.analytics import aggregate, collector, console, demo
 from mallkit.plugins.analytics.api import blp
+from mallkit.plugins.analytics.hookspecs import AnalyticsSpecs
 
 
 class AnalyticsConfig(Schema):
@@ -69,6 +70,11 @@ meta = PluginMeta(
     level="merchant",
     category="marketing",
 )
+
+
+@hookimpl
+def register_hookspecs():
+    return [AnalyticsSpecs]
 
 
 @hookimpl

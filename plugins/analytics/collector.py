@@ -112,11 +112,29 @@ def record_batch(
         )
     if errors:
         raise ValidationError("some events are out of bounds", code="invalid_events", errors=errors)
+    if foreign := foreign_ads(merchant_id, [r["ref_id"] for r in rows if r["ref_id"]]):
+        raise ValidationError(
+            "unknown ads",
+            code="unknown_ads",
+            errors={"events": [f"Not this store's ads: {foreign}."]},
+        )
     _infer_sources(merchant_id, rows)
     with transaction():
         Event.insert_many(rows).execute()
         refresh_days(merchant_id, {r["day"] for r in rows}, tz, now)
     return len(rows)
+
+
+def foreign_ads(merchant_id: int, ad_ids: list[int]) -> list[int]:
+    """The ids among ``ad_ids`` that no plugin of the store claims as its ad (the ``ads``
+    plugin answers ``own_ads``; a store without it has no ads), sorted: an ad event is
+    counted in a store's ads report only for its own ads."""
+    if not ad_ids:
+        return []
+    plugins = merchant_plugins(merchant_id)
+    merchant = Merchant.get_by_id(merchant_id)
+    own = {i for found in plugins.hook.own_ads(merchant=merchant, ad_ids=ad_ids) for i in found}
+    return sorted(set(ad_ids) - own)
 
 
 def _infer_sources(merchant_id: int, rows: list[dict[str, Any]]) -> None:

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 
+from mallkit.core.db import utcnow
 from mallkit.core.shares import service as shares
 from mallkit.core.testing import make_product, pay_order, place_order, skus_of
+from mallkit.plugins.ads.models import Creative
+from mallkit.plugins.analytics.aggregate import aggregate_day
 from mallkit.plugins.analytics.models import Event
 from tests.plugins.analytics.conftest import local, post_events, today
 
@@ -74,6 +77,58 @@ def test_bad_batches_are_refused_whole(client, merchant, other_merchant, analyti
         ).status_code
         == 202
     )
+
+
+def test_ad_events_are_taken_only_for_the_stores_own_ads(
+    client, merchant, other_merchant, owner, analytics, enable_plugin
+):
+    def ad(store):
+        return Creative.create(
+            merchant_id=store.id,
+            placement="home_banner",
+            title="ad",
+            image_url="https://img.example/ad.png",
+            link_type="url",
+            link_target="https://example.com/",
+            starts_at=utcnow(),
+        )
+
+    mine, theirs = ad(merchant), ad(other_merchant)
+    # A store without the ads plugin has no ads to count.
+    r = post_events(client, merchant, [{"kind": "ad_impression", "ad_id": mine.id}])
+    assert r.status_code == 422 and r.json["code"] == "unknown_ads", r.json
+    with enable_plugin("ads", merchant), enable_plugin("ads", other_merchant):
+        # Another store's ad, alone or beside one of ours, on any event: the whole batch is
+        # refused, as for another store's products.
+        for events in (
+            [{"kind": "ad_impression", "ad_id": theirs.id}],
+            [{"kind": "ad_impression", "ad_id": mine.id}, {"kind": "ad_click", "ad_id": theirs.id}],
+            [{"kind": "page_view", "ad_id": theirs.id}],
+            [{"kind": "ad_click", "ad_id": 2**31 - 1}],
+        ):
+            r = post_events(client, merchant, events)
+            assert r.status_code == 422 and r.json["code"] == "unknown_ads", (events, r.json)
+            assert str(events[-1]["ad_id"]) in r.json["errors"]["events"][0]
+        assert Event.select().count() == 0
+
+        track = {"ad_id": mine.id, "placement": "home_banner"}
+        ours = [{"kind": "ad_impression", **track}, {"kind": "ad_click", **track}]
+        assert post_events(client, merchant, ours).status_code == 202
+        aggregate_day(merchant.id, today())
+        r = client.get(
+            f"/api/v1/merchants/{merchant.id}/analytics/traffic",
+            query_string={"start": today().isoformat(), "end": today().isoformat()},
+            headers=owner.headers,
+        )
+        assert r.json["sections"]["ads"] == [
+            {
+                "creative_id": mine.id,
+                "placement": "home_banner",
+                "impressions": 1,
+                "clicks": 1,
+                "ctr": 1.0,
+            }
+        ]
 
 
 def test_the_collector_is_rate_limited_per_address(client, merchant, enable_plugin):
