@@ -32,7 +32,12 @@ def extend_demo(app, merchant, base_url):
                 reason="demo",
             )
         points.add(
-            merchant.id, buyer.id, 2000, "adjust", key=f"demo:points:{merchant.id}", reason="demo"
+            merchant.id,
+            buyer.id,
+            2000,
+            "adjust",
+            key=f"demo:points:{merchant.id}",
+            reason="演示赠送",  # typed by the store: the storefront shows it as it is
         )
         wallet.move(
             merchant.id, buyer.id, 50000, "adjust", key=f"demo:balance:{merchant.id}", reason="demo"

@@ -433,6 +433,12 @@ def test_the_member_and_promoter_centres_chat_and_the_inbox(mobile_page, live_se
         button.click()
         page.wait_for_selector(".toast:has-text('签到成功')")
     page.wait_for_selector(".member .btn.wide:has-text('今日已签到')")
+    # the points ledger in the page's language, by each entry's kind (the server's notes are
+    # English: "sign-in day 1", "order …"); a store's adjustment shows the reason it typed
+    page.locator(".ledger-row", has_text="每日签到").first.wait_for()
+    page.locator(".ledger-row", has_text="商家调整 · 演示赠送").wait_for()
+    labels = [text.split("\n")[0] for text in page.locator(".ledger-row").all_inner_texts()]
+    assert labels and not [x for x in labels if re.search("[A-Za-z]", x)], labels
     shot(page, "member")
     me = api.call("GET", f"/api/v1/merchants/{STORE}/membership/me", token=api.login(*BUYER))
     assert me["signed_today"] is True

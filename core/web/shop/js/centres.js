@@ -54,11 +54,21 @@ export function MemberCentre() {
     <h2 class="section-title">${t("member.ledger")}</h2>
     <section class="card">
       ${points.length
-        ? points.map((p) => html`<div class="row ledger-row"><span>${p.reason || p.kind}<br /><span class="muted small">${when(p.created_at)}</span></span>
+        ? points.map((p) => html`<div class="row ledger-row"><span>${ledgerText(p)}<br /><span class="muted small">${when(p.created_at)}</span></span>
             <span class=${p.delta > 0 ? "price" : ""}>${p.delta > 0 ? "+" : ""}${p.delta}</span></div>`)
         : html`<p class="muted">${t("member.no_points")}</p>`}
     </section>
   </div>`;
+}
+
+/** A points-ledger entry in the page's language, from its kind: the reason the server keeps
+ * ("sign-in day 3", "order …") is a note in English; only an adjustment's, typed by the
+ * store, is shown (as typed). A kind this page does not know shows its reason. */
+function ledgerText(p) {
+  const key = `member.points.${p.kind}`;
+  const label = t(key);
+  if (label === key) return p.reason || p.kind;
+  return p.kind === "adjust" && p.reason ? `${label} · ${p.reason}` : label;
 }
 
 // -- promoter centre -----------------------------------------------------------------------
