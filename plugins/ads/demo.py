@@ -52,7 +52,8 @@ def _traffic(app, merchant_id: int, creatives: list[Creative]) -> None:
     rng = random.Random(16)
     client = app.test_client()
     now = utcnow()
-    for back in range(7, 0, -1):
+    for back in range(6, -1, -1):  # the last seven days, today's included: the collector
+        # takes events up to 7 days old, and 7 days plus some minutes back it refused them
         for device in range(rng.randint(8, 15)):
             at = (now - dt.timedelta(days=back, minutes=rng.randint(0, 600))).isoformat() + "Z"
             events = []
@@ -64,7 +65,9 @@ def _traffic(app, merchant_id: int, creatives: list[Creative]) -> None:
                     events.append(
                         {"kind": "ad_click", "ad_id": c.id, "placement": c.placement, "at": at}
                     )
-            client.post(
+            answer = client.post(
                 f"/api/v1/merchants/{merchant_id}/analytics/events",
                 json={"device_id": f"demo-ads-{back}-{device:03d}", "events": events},
             )
+            if answer.status_code >= 300:  # the demo's data must be whole, not half refused
+                raise RuntimeError(f"the demo's ad events were refused: {answer.get_json()}")
