@@ -9,10 +9,12 @@ PostgreSQL is pooled (several app processes share one database).
 from __future__ import annotations
 
 import datetime as dt
+import decimal
 import json
 import logging
 import threading
 import time
+import uuid
 from collections.abc import Callable, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -371,11 +373,17 @@ def _insert_query(model: type[pw.Model], names: tuple[str, ...]) -> Prepared:
             return model.insert_many(rows).returning(pk)
 
         prepared = _INSERTS[key] = Prepared(build)
+        # bytes have no JSON form: a model with a blob column keeps multi-row VALUES
+        prepared.json_rows = not any(isinstance(fields[f], pw.BlobField) for f in names)
     return prepared
 
 
 def _json_default(value: Any) -> str:
-    return str(value)  # datetimes, dates, decimals: as PostgreSQL reads them back
+    """Datetimes, dates, decimals and UUIDs as text, as PostgreSQL reads them back; anything
+    else is refused rather than written as its ``str()``."""
+    if isinstance(value, (dt.datetime, dt.date, dt.time, decimal.Decimal, uuid.UUID)):
+        return str(value)
+    raise TypeError(f"{type(value).__name__} cannot go into a JSON row")
 
 
 # Above this many values a multi-row VALUES statement goes to PostgreSQL as JSON instead:
@@ -392,7 +400,7 @@ def insert_rows(model: type[pw.Model], names: tuple[str, ...], rows: list[dict[s
     if not rows:
         return []
     query = _insert_query(model, names)
-    if len(rows) * len(names) > _MAX_VALUES and is_postgres():
+    if len(rows) * len(names) > _MAX_VALUES and is_postgres() and query.json_rows:
         fields = model._meta.fields
         columns = [(f, fields[f].column_name, fields[f].db_value) for f in names]
         data = [

@@ -4,6 +4,9 @@ server dropped."""
 
 from __future__ import annotations
 
+import datetime as dt
+import decimal
+
 import peewee as pw
 import psycopg
 import pytest
@@ -80,3 +83,12 @@ def test_a_connection_dropped_within_the_window_fails_one_statement_then_the_poo
         db.close()
     finally:
         db.close_all()
+
+
+def test_a_json_row_refuses_what_has_no_json_form_instead_of_writing_its_text():
+    from mallkit.core.db import _json_default
+
+    assert _json_default(dt.datetime(2026, 1, 2, 3, 4, 5)) == "2026-01-02 03:04:05"
+    assert _json_default(decimal.Decimal("1.10")) == "1.10"
+    with pytest.raises(TypeError):
+        _json_default(b"\x00bytes")
