@@ -71,6 +71,9 @@ class UserCoupon(BaseModel):
 
     class Meta:
         table_name = "user_coupon"
+        # What pricing reads a buyer's coupons by (service._offered_sql): a template's coupons
+        # in the order they expire, found without reading the buyer's others.
+        indexes = ((("user_id", "merchant_id", "status", "template", "ends_at", "id"), False),)
 
 
 class RedeemCode(BaseModel):

@@ -357,6 +357,39 @@ def evaluate(
     return saving, keys, "" if saving > 0 else "nothing to discount"
 
 
+def _offered_sql(mine: str, columns: str) -> str:
+    """The coupons offered when the buyer has not chosen: per template, the one expiring
+    soonest of each kind — expired (not yet swept by the daily job), usable, and the first
+    unexpired one when it is not valid yet (a fixed window that has not opened; coupons of a
+    template share its window, or start at their claim). Coupons of a template are alike, so
+    one of each is all pricing needs.
+
+    Found through the index ``(user_id, merchant_id, status, template_id, ends_at,
+    starts_at)`` without reading the buyer's other coupons: the templates by a skip scan (a
+    recursive ``MIN(template_id) … > previous``), then ``LIMIT 1`` lookups per template. A
+    buyer holding thousands of coupons of one template costs what one coupon costs."""
+    p = database.param
+    first = f"SELECT id FROM user_coupon WHERE {mine} AND template_id = tid AND ends_at"
+    order = "ORDER BY ends_at, id LIMIT 1"
+    return (
+        f"WITH RECURSIVE held(tid) AS (SELECT MIN(template_id) FROM user_coupon WHERE {mine}"
+        f" UNION ALL SELECT (SELECT MIN(template_id) FROM user_coupon WHERE {mine}"
+        f" AND template_id > tid) FROM held WHERE tid IS NOT NULL),"
+        f" picks(expired, usable, unexpired) AS (SELECT ({first} <= {p} {order}),"
+        f" ({first} > {p} AND starts_at <= {p} {order}), ({first} > {p} {order})"
+        f" FROM held WHERE tid IS NOT NULL)"
+        f" SELECT {columns} FROM user_coupon WHERE id IN (SELECT expired FROM picks"
+        f" UNION SELECT usable FROM picks UNION SELECT unexpired FROM picks)"
+        f" ORDER BY ends_at, id"
+    )
+
+
+def _offered_params(buyer_id: int, merchant_id: int, now: Any) -> list[Any]:
+    """:func:`_offered_sql`'s parameters, in the order its placeholders appear."""
+    mine = [buyer_id, merchant_id, UNUSED]
+    return [*mine, *mine, *mine, now, *mine, now, now, *mine, now]
+
+
 def propose(
     merchant_id: int, buyer_id: int, lines: list[dict[str, Any]], context: dict[str, Any]
 ) -> list[Adjustment]:
@@ -378,18 +411,7 @@ def propose(
         sql += f" AND {mine} ORDER BY ends_at, id"
         params: list[Any] = [*chosen, buyer_id, merchant_id, UNUSED]
     else:
-        # The first of each template and state: the one expiring soonest (a template's
-        # coupons share its window, or its number of days from their claim). The firsts are
-        # found once (a materialized CTE over ids only), then read by id: as a correlated
-        # ``id IN (SELECT MIN(id) …)`` PostgreSQL ran the aggregate once per coupon held
-        # whenever its row estimate was off (a freshly filled table).
-        sql = (
-            f"WITH firsts AS MATERIALIZED (SELECT MIN(id) AS first FROM user_coupon"
-            f" WHERE {mine} GROUP BY template_id, ends_at <= {p}, starts_at > {p})"
-            f" SELECT {columns} FROM user_coupon JOIN firsts ON id = first"
-            f" ORDER BY ends_at, id"
-        )
-        params = [buyer_id, merchant_id, UNUSED, now, now]
+        sql, params = _offered_sql(mine, columns), _offered_params(buyer_id, merchant_id, now)
     # Plain SQL, rows as the driver gives them: this runs in every pricing of every cart, and
     # peewee's query building and row wrapping cost more than the query (bench/promotions.py).
     starts, ends, rules = UserCoupon.starts_at, UserCoupon.ends_at, UserCoupon.rules

@@ -134,6 +134,31 @@ def test_one_coupon_per_template_and_state_is_offered_the_first_claimed(
     assert reasons[late.id] == "expired"
 
 
+def test_offered_coupons_by_template_and_state_among_many(merchant, buyer, shirt, coupons_on):
+    """With many coupons held, per template: the usable one expiring soonest, the first
+    expired one (not swept yet) and, for a window not open yet, its first coupon; used
+    coupons never. (Found through an index per template, not by reading every coupon.)"""
+    a = template(merchant, name="减20")
+    a_held = [service.issue(merchant.id, a.id, [buyer.user.id])[0] for _ in range(6)]
+    UserCoupon.update(ends_at=utcnow() - DAY).where(
+        UserCoupon.id.in_([a_held[1].id, a_held[4].id])
+    ).execute()
+    UserCoupon.update(ends_at=utcnow() + 2 * DAY).where(UserCoupon.id == a_held[3].id).execute()
+    b = template(merchant, name="减30", amount=3000)
+    b_held = [service.issue(merchant.id, b.id, [buyer.user.id])[0] for _ in range(3)]
+    UserCoupon.update(starts_at=utcnow() + DAY).where(
+        UserCoupon.id.in_([c.id for c in b_held])
+    ).execute()
+    c = template(merchant, name="减10", amount=1000)
+    used = service.issue(merchant.id, c.id, [buyer.user.id])[0]
+    UserCoupon.update(status="used").where(UserCoupon.id == used.id).execute()
+    out = preview(buyer, [(shirt[0], 2)])
+    offered = {a_["data"]["user_coupon_id"]: a_["reason"] for a_ in out["applied"]}
+    offered.update({u["data"]["user_coupon_id"]: u["reason"] for u in out["unusable"]})
+    # a_held[3] expires sooner than the rest of the template's usable ones.
+    assert offered == {a_held[3].id: "", a_held[1].id: "expired", b_held[0].id: "not valid yet"}
+
+
 def test_discount_is_apportioned_exactly_to_the_fen(
     merchant, buyer, shirt, mug, address, coupons_on
 ):
