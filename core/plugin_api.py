@@ -15,7 +15,9 @@ under "Plugin API".
 Groups, each documented in ``docs/plugins.md``:
 
 - declaring a plugin: :class:`PluginMeta`, :class:`MigrationSource`, :func:`plugin_blueprint`,
-  :func:`merchant_plugins`, :func:`configure_plugin`;
+  :func:`merchant_plugins`, :func:`configure_plugin`; a store's data kept per process with
+  its plugin view (:meth:`MerchantPlugins.memo`, :func:`touch_merchant_plugins`,
+  :func:`forget_merchant_plugins`, since API 1.4);
 - console pages (``register_console_pages``, docs/console.md): :class:`ConsolePage`,
   :class:`ConsoleColumn`, :class:`ConsoleAction`, :class:`ConsoleForm` (since API 1.3);
 - value types the hooks exchange: :class:`PriceCandidate`, :class:`Adjustment`,
@@ -164,7 +166,15 @@ from mallkit.core.payments.schemas import AttemptOut as PaymentAttemptOut
 from mallkit.core.payments.service import record_payment
 from mallkit.core.payments.service import start as start_payment
 from mallkit.core.plugin_settings import enable as configure_plugin
-from mallkit.core.plugins import MigrationSource, PluginMeta, merchant_plugins, plugin_blueprint
+from mallkit.core.plugins import (
+    MerchantPlugins,
+    MigrationSource,
+    PluginMeta,
+    forget_merchant_plugins,
+    merchant_plugins,
+    plugin_blueprint,
+    touch_merchant_plugins,
+)
 from mallkit.core.shares.models import ShareLink
 from mallkit.core.shares.service import (
     attribute_order,
@@ -191,7 +201,8 @@ from mallkit.core.tasks.queue import schedule as schedule_task
 # 1.2: store_media, check_gateway, ensure_gateway, simkit.allow_gateway, idempotency_key,
 # foreign_catalog_ids, search_document, search_query_tokens, place_virtual_order, refund_lines
 # 1.3: see CHANGELOG.md ("Plugin API 1.3")
-PLUGIN_API_VERSION = "1.3"
+# 1.4: MerchantPlugins.memo, touch_merchant_plugins, forget_merchant_plugins
+PLUGIN_API_VERSION = "1.4"
 
 __all__ = [
     "PLUGIN_API_VERSION",
@@ -206,6 +217,9 @@ __all__ = [
     "PluginMeta",
     "configure_plugin",
     "merchant_plugins",
+    "MerchantPlugins",
+    "touch_merchant_plugins",
+    "forget_merchant_plugins",
     "plugin_blueprint",
     # console pages (register_console_pages)
     "ConsoleAction",

@@ -13,7 +13,7 @@ from __future__ import annotations
 import importlib
 import logging
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from pathlib import Path
@@ -29,9 +29,13 @@ from packaging.version import Version
 
 from mallkit import hookspecs
 from mallkit.core import __version__
-from mallkit.core.db import transaction
+from mallkit.core.db import database, transaction
 from mallkit.core.errors import NotFound, PluginLoadError
-from mallkit.core.plugin_store import load_merchant_plugins, settings_version
+from mallkit.core.plugin_store import (
+    bump_settings_version,
+    load_merchant_plugins,
+    settings_version,
+)
 from mallkit.core.schema_json import json_schema
 
 ENTRY_POINT_GROUP = "mallkit.plugins"
@@ -185,6 +189,7 @@ class MerchantPlugins:
     enabled: frozenset[str]
     configs: dict[str, dict[str, Any]]
     hook: Any = field(repr=False)
+    memos: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)
 
     def is_enabled(self, name: str) -> bool:
         return name in self.enabled
@@ -192,6 +197,23 @@ class MerchantPlugins:
     def config(self, name: str) -> dict[str, Any]:
         """The plugin's decrypted config for this merchant (empty when not enabled)."""
         return self.configs.get(name, {})
+
+    def memo(self, key: Any, load: Callable[[], Any]) -> Any:
+        """``load()``'s value, kept with this view: every process drops it when the merchant's
+        ``plugin_settings_version`` moves (:func:`touch_merchant_plugins`, or a database
+        trigger for rows changed by any writer), like the view itself. For data read on every
+        request that changes rarely (a store's running promotions). Key it by the plugin's
+        name. The value is shared by every request and thread of the process: never change
+        it. A value loaded inside a transaction is not kept (it may hold writes that roll
+        back)."""
+        try:
+            return self.memos[key]
+        except KeyError:
+            pass
+        value = load()
+        if not database.in_transaction():
+            self.memos[key] = value
+        return value
 
 
 class PluginHost:
@@ -456,6 +478,14 @@ def forget_merchant_plugins(merchant_id: int) -> None:
     """Drop this request's memo after the merchant's plugin settings changed."""
     if has_request_context():
         request.environ.setdefault("mallkit.merchant_plugins", {}).pop(merchant_id, None)
+
+
+def touch_merchant_plugins(merchant_id: int) -> None:
+    """The merchant's plugin data changed: every process rebuilds the merchant's view (and
+    drops its :meth:`MerchantPlugins.memo` values) at its next request, this one included.
+    Part of the caller's transaction: a rollback takes it back."""
+    bump_settings_version(merchant_id)
+    forget_merchant_plugins(merchant_id)
 
 
 def plugin_blueprint(plugin: str, import_name: str, **kwargs: Any) -> Blueprint:

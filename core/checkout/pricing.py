@@ -31,6 +31,7 @@ partial refunds are exact. Prices sent by a client are never read.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from typing import Any
 
 from mallkit.core.checkout.proposals import Adjustment, PriceCandidate, ShippingQuote
@@ -119,9 +120,19 @@ class PricedOrder:
     currency: str
     lines: list[PricedLine]
     applied: list[Adjustment]
-    unusable: list[Adjustment]
+    # The proposals that did not apply, each with the core's reason (None: the plugin's own);
+    # made into ``unusable`` only when read (a preview shows them, a placed order does not).
+    refused: list[tuple[Adjustment, str | None]]
     shipping_options: list[ShippingQuote]
     shipping: ShippingQuote | None
+
+    @cached_property
+    def unusable(self) -> list[Adjustment]:
+        """The proposals that did not apply, marked unusable with the reason."""
+        return [
+            a if reason is None else replace(a, usable=False, reason=reason)
+            for a, reason in self.refused
+        ]
 
     @property
     def subtotal(self) -> int:
@@ -140,28 +151,6 @@ class PricedOrder:
         return sum(line.pay_amount for line in self.lines)
 
     def to_dict(self) -> dict[str, Any]:
-        def adj(a: Adjustment) -> dict[str, Any]:
-            return {
-                "source": a.source,
-                "kind": a.kind,
-                "amount": a.amount,
-                "label": a.label,
-                "line_keys": list(a.line_keys),
-                "reason": a.reason,
-                "data": a.data,
-            }
-
-        def quote(q: ShippingQuote) -> dict[str, Any]:
-            return {
-                "source": q.source,
-                "code": q.code,
-                "label": q.label,
-                "amount": q.amount,
-                "deliverable": q.deliverable,
-                "reason": q.reason,
-                "delivery_days": list(q.delivery_days) if q.delivery_days else None,
-            }
-
         return {
             "currency": self.currency,
             "subtotal": self.subtotal,
@@ -169,11 +158,43 @@ class PricedOrder:
             "freight": self.freight,
             "total": self.total,
             "lines": [line.to_dict() for line in self.lines],
-            "applied": [adj(a) for a in self.applied],
-            "unusable": [adj(a) for a in self.unusable],
-            "shipping_options": [quote(q) for q in self.shipping_options],
-            "shipping": quote(self.shipping) if self.shipping else None,
+            "applied": [_adjustment_dict(a) for a in self.applied],
+            "unusable": [_adjustment_dict(a) for a in self.unusable],
+            "shipping_options": [_quote_dict(q) for q in self.shipping_options],
+            "shipping": _quote_dict(self.shipping) if self.shipping else None,
         }
+
+    def stored(self) -> dict[str, Any]:
+        """What an order keeps of its pricing (``order.pricing``): the applied adjustments and
+        the chosen shipping."""
+        return {
+            "applied": [_adjustment_dict(a) for a in self.applied],
+            "shipping": _quote_dict(self.shipping) if self.shipping else None,
+        }
+
+
+def _adjustment_dict(a: Adjustment) -> dict[str, Any]:
+    return {
+        "source": a.source,
+        "kind": a.kind,
+        "amount": a.amount,
+        "label": a.label,
+        "line_keys": list(a.line_keys),
+        "reason": a.reason,
+        "data": a.data,
+    }
+
+
+def _quote_dict(q: ShippingQuote) -> dict[str, Any]:
+    return {
+        "source": q.source,
+        "code": q.code,
+        "label": q.label,
+        "amount": q.amount,
+        "deliverable": q.deliverable,
+        "reason": q.reason,
+        "delivery_days": list(q.delivery_days) if q.delivery_days else None,
+    }
 
 
 def _flatten(results: list[list[Any] | None]) -> list[Any]:
@@ -195,8 +216,11 @@ def _best_price(line: dict[str, Any], candidates: list[PriceCandidate]) -> Price
     )
 
 
+_KIND_RANK = {kind: n for n, kind in enumerate(ADJUSTMENT_ORDER)}
+
+
 def _kind_rank(a: Adjustment) -> int:
-    return ADJUSTMENT_ORDER.index(a.kind) if a.kind in ADJUSTMENT_ORDER else len(ADJUSTMENT_ORDER)
+    return _KIND_RANK.get(a.kind, len(ADJUSTMENT_ORDER))
 
 
 def _adjustment_sort_key(a: Adjustment) -> tuple:
@@ -263,8 +287,9 @@ def price(
     )
     running = {p.key: p.amount for p in priced}
     by_key = {p.key: p for p in priced}
+    exclusive = {p.key for p in priced if p.exclusive}  # kept off EXCLUSIVE_KINDS
     applied: list[Adjustment] = []
-    unusable: list[Adjustment] = [a for a in proposals if not a.usable]
+    refused: list[tuple[Adjustment, str | None]] = [(a, None) for a in proposals if not a.usable]
     taken_groups: dict[str, str] = {}
     # The running amounts before the first adjustment of the current kind: what thresholds
     # are measured against (a coupon's threshold after 满减, but not after another coupon).
@@ -275,30 +300,31 @@ def price(
         if _kind_rank(a) != kind_rank:
             kind_rank, before_kind = _kind_rank(a), dict(running)
         if a.amount > 0:
-            unusable.append(replace(a, usable=False, reason="charges are not supported"))
+            refused.append((a, "charges are not supported"))
             continue
-        keys = [
-            k
-            for k in (a.line_keys or running)
-            if k in running and not (by_key[k].exclusive and a.kind in EXCLUSIVE_KINDS)
-        ]
-        if keys and a.threshold > (base := sum(before_kind[k] for k in keys)):
+        if not a.threshold and a.stacking in taken_groups:  # (no threshold to fall short of)
+            refused.append((a, f"does not combine with {taken_groups[a.stacking]}"))
+            continue
+        if not a.line_keys and not exclusive:
+            keys = list(running)
+        else:
+            skip = exclusive if a.kind in EXCLUSIVE_KINDS else ()
+            keys = [k for k in (a.line_keys or running) if k in running and k not in skip]
+        if keys and a.threshold and a.threshold > (base := sum(before_kind[k] for k in keys)):
             short = _money_text(a.threshold - base, merchant.currency)
-            unusable.append(replace(a, usable=False, reason=f"{short} short"))
+            refused.append((a, f"{short} short"))
             continue
         if a.stacking and a.stacking in taken_groups:
-            unusable.append(
-                replace(a, usable=False, reason=f"does not combine with {taken_groups[a.stacking]}")
-            )
+            refused.append((a, f"does not combine with {taken_groups[a.stacking]}"))
             continue
         if not keys:
-            unusable.append(replace(a, usable=False, reason="not for activity-priced items"))
+            refused.append((a, "not for activity-priced items"))
             continue
         weights = [running[k] for k in keys]
         cap = min(sum(weights), sum(running.values()) - 1)
         discount = min(-a.amount, max(cap, 0))
         if a.amount < 0 and discount <= 0:
-            unusable.append(replace(a, usable=False, reason="nothing left to discount"))
+            refused.append((a, "nothing left to discount"))
             continue
         for k, share in zip(keys, apportion(discount, weights), strict=True):
             running[k] -= share
@@ -355,7 +381,7 @@ def price(
         currency=merchant.currency,
         lines=priced,
         applied=applied,
-        unusable=unusable,
+        refused=refused,
         shipping_options=quotes,
         shipping=chosen,
     )

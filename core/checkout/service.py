@@ -336,9 +336,7 @@ def _create_order(
                 "address": address,
                 "buyer_note": (group.options.get("note") or data.get("buyer_note") or "")[:500],
                 "shipping_method": priced.shipping.code if priced.shipping else "",
-                "pricing": {
-                    k: v for k, v in priced.to_dict().items() if k in ("applied", "shipping")
-                },
+                "pricing": priced.stored(),
                 "checkout_key": checkout_key[:64],
                 "plugins": sorted(merchant_plugins(merchant.id).enabled),
                 # Set up front: the allocation below either succeeds or rolls everything back.

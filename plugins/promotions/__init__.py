@@ -63,7 +63,8 @@ def propose_unit_prices(merchant, buyer, lines):
 
 @hookimpl
 def propose_adjustments(merchant, buyer, lines, context):
-    return service.propose_adjustments(merchant.id, lines, _recall(merchant, buyer))
+    hints = context.get("preview", True)  # placing an order keeps only what applies
+    return service.propose_adjustments(merchant.id, lines, _recall(merchant, buyer), hints)
 
 
 @hookimpl

@@ -15,6 +15,7 @@ follows sees every order committed before it.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
 from peewee import fn
@@ -32,6 +33,7 @@ from mallkit.core.plugin_api import (
     ValidationError,
     as_utc,
     foreign_catalog_ids,
+    forget_merchant_plugins,
     instance,
     merchant_plugins,
     transaction,
@@ -150,7 +152,9 @@ def create(merchant_id: int, data: dict[str, Any]) -> Promotion:
     """Define a promotion."""
     data = {**data, "starts_at": as_utc(data["starts_at"]), "ends_at": as_utc(data["ends_at"])}
     _check(merchant_id, data)
-    return Promotion.create(merchant_id=merchant_id, **data)
+    created = Promotion.create(merchant_id=merchant_id, **data)
+    forget_merchant_plugins(merchant_id)  # the trigger moved the store's version: re-read it
+    return created
 
 
 def get(merchant_id: int, promotion_id: int) -> Promotion:
@@ -181,60 +185,122 @@ def update(merchant_id: int, promotion_id: int, changes: dict[str, Any]) -> Prom
     _check(merchant_id, merged)
     with transaction():
         Promotion.update(**changes).where(Promotion.id == promotion.id).execute()
+    forget_merchant_plugins(merchant_id)  # the trigger moved the store's version: re-read it
     return Promotion.get_by_id(promotion.id)
 
 
 _FIELDS = tuple(Promotion._meta.sorted_fields)
-_ACTIVE = Prepared(
+# Every active promotion of the store not ended yet (future ones too), highest priority first.
+_UNENDED = Prepared(
     lambda: (
         Promotion.select(*_FIELDS)
         .where(
             (Promotion.merchant_id == Param("merchant"))
             & (Promotion.status == "active")
-            & (Promotion.starts_at <= Param("opens", Promotion.starts_at))
             & (Promotion.ends_at > Param("now", Promotion.ends_at))
         )
         .order_by(Promotion.priority.desc(), Promotion.id)
     )
 )
+_SOLD = Prepared(
+    lambda n: Promotion.select(Promotion.id, Promotion.sold).where(
+        Promotion.id.in_([Param(f"p{k}") for k in range(n)])
+    )
+)
 
 
-# A row as read (every column, ``sold`` included) → the Promotion it decodes to. The rows are
-# read on every pricing; only turning the same row into the same object again (its JSON, its
-# dates: a third of the plugin's cost per checkout on SQLite) is skipped. The objects are
-# shared: nothing here changes a promotion it was given.
-_DECODED: dict[tuple, Promotion] = {}
-_DECODED_LIMIT = 4096
+# How a scope matches a line: (the line's key, the scope's ids are the ones *not* covered).
+_MATCH = {
+    "products": ("product_id", False),
+    "skus": ("sku_id", False),
+    "categories": ("category_id", False),
+    "except": ("product_id", True),
+}
 
 
-def _decoded(raw: tuple) -> Promotion:
-    found = _DECODED.get(raw)
-    if found is None:
-        data = {
-            f.name: None if v is None else f.python_value(v)
-            for f, v in zip(_FIELDS, raw, strict=True)
-        }
-        found = instance(Promotion, data)
-        if len(_DECODED) >= _DECODED_LIMIT:
-            _DECODED.clear()
-        _DECODED[raw] = found
-    return found
+@dataclass(frozen=True, slots=True)
+class Running:
+    """A running promotion as pricing reads it: its row's fields as plain attributes (reading
+    a model's field costs a descriptor call, and a pricing makes hundreds) and its scope as a
+    set. ``promotion`` is the row itself, for answers."""
+
+    promotion: Promotion
+    id: int
+    type: str
+    name: str
+    priority: int
+    rules: dict[str, Any]
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+    stock: int
+    sold: int
+    per_user: int
+    segment_id: int | None
+    match_key: str | None  # the line's field the scope is about (None: every line)
+    match_ids: frozenset
+    match_except: bool
+
+    @classmethod
+    def of(cls, p: Promotion) -> Running:
+        if p.type == "bundle":
+            key, ids, negate = "sku_id", p.rules["sku_ids"], False
+        else:
+            key, negate = _MATCH.get(p.scope, (None, False))
+            ids = p.scope_ids or ()
+        return cls(
+            p, p.id, p.type, p.name, p.priority, p.rules, p.starts_at, p.ends_at, p.stock,
+            p.sold, p.per_user, p.segment_id, key, frozenset(ids), negate,
+        )  # fmt: skip
 
 
-def active(merchant_id: int, now=None, early_minutes: int = 0) -> list[Promotion]:
+def _unended(merchant_id: int, now: dt.datetime) -> tuple[Running, ...]:
+    """Every active promotion of the store not ended yet, kept with the store's plugin view
+    (``MerchantPlugins.memo``): read once per process, and again after any change to the
+    store's promotions — migration 0003's triggers move the store's ``plugin_settings_version``
+    on every insert, delete and update of a promotion, whoever writes it, except an update of
+    ``sold`` alone (which :func:`active` reads fresh). Shared by every request: nothing
+    changes what it is given."""
+
+    def load() -> tuple[Running, ...]:
+        out = []
+        for row in _UNENDED.raw_rows({"merchant": merchant_id, "now": now}):
+            data = {
+                f.name: None if v is None else f.python_value(v)
+                for f, v in zip(_FIELDS, row, strict=True)
+            }
+            out.append(Running.of(instance(Promotion, data)))
+        return tuple(out)
+
+    return merchant_plugins(merchant_id).memo((PLUGIN, "unended"), load)
+
+
+def active(merchant_id: int, now=None, early_minutes: int = 0) -> list[Running]:
     """The merchant's promotions running now, highest priority first. ``early_minutes``: a
     buyer's early access (``buyer_perks``) — a 限时折扣 starting within that many minutes
-    counts as running for them."""
+    counts as running for them. A promotion with a stock cap comes with its ``sold`` as it is
+    now (one read, only while such a promotion runs)."""
     now = now or utcnow()
     opens = now + dt.timedelta(minutes=early_minutes)
-    # Built once: this runs in every pricing, and peewee's query building (and its row
-    # objects) cost more than the query (bench/promotions.py).
-    raw = _ACTIVE.raw_rows({"merchant": merchant_id, "opens": opens, "now": now})
-    rows = [_decoded(tuple(row)) for row in raw]
-    return [r for r in rows if r.starts_at <= now or r.type == "discount"]
+    running = [
+        r
+        for r in _unended(merchant_id, now)
+        if r.ends_at > now
+        and (r.starts_at <= now or (r.type == "discount" and r.starts_at <= opens))
+    ]
+    capped = [r.id for r in running if r.stock]
+    if not capped:
+        return running
+    values = {f"p{k}": pid for k, pid in enumerate(capped)}
+    sold = dict(_SOLD.raw_rows(values, len(capped)))
+    return [
+        r
+        if sold.get(r.id, r.sold) == r.sold
+        else Running.of(instance(Promotion, {**r.promotion.__data__, "sold": sold[r.id]}))
+        for r in running
+    ]
 
 
-def for_buyer(merchant: Any, buyer: Any, now=None) -> list[Promotion]:
+def for_buyer(merchant: Any, buyer: Any, now=None) -> list[Running]:
     """The promotions running for this buyer: early access to 限时折扣 from the buyer's perks,
     and promotions aimed at a segment only for the segment's buyers. Without a plugin that
     answers (membership off) a buyer has no early access and is in no segment."""
@@ -254,20 +320,10 @@ def for_buyer(merchant: Any, buyer: Any, now=None) -> list[Promotion]:
     return [p for p in running if p.segment_id is None or p.segment_id in inside]
 
 
-def in_scope(promotion: Promotion, line: dict[str, Any]) -> bool:
-    """Does the promotion cover this line?"""
-    ids = promotion.scope_ids or ()
-    if promotion.type == "bundle":
-        return line["sku_id"] in promotion.rules["sku_ids"]
-    if promotion.scope == "products":
-        return line["product_id"] in ids
-    if promotion.scope == "skus":
-        return line["sku_id"] in ids
-    if promotion.scope == "categories":
-        return line.get("category_id") in ids
-    if promotion.scope == "except":
-        return line["product_id"] not in ids
-    return True
+def in_scope(promotion: Running, line: dict[str, Any]) -> bool:
+    """Does the promotion cover this line? (A bundle covers its SKUs.)"""
+    key = promotion.match_key
+    return key is None or (line.get(key) in promotion.match_ids) != promotion.match_except
 
 
 def for_product(merchant_id: int, product_id: int) -> list[Promotion]:
@@ -280,7 +336,7 @@ def for_product(merchant_id: int, product_id: int) -> list[Promotion]:
     lines = [
         {"sku_id": s, "product_id": product.id, "category_id": product.category_id} for s in sku_ids
     ]
-    return [p for p in active(merchant_id) if any(in_scope(p, line) for line in lines)]
+    return [r.promotion for r in active(merchant_id) if any(in_scope(r, line) for line in lines)]
 
 
 def summary(promotion: Promotion) -> str:
@@ -315,7 +371,7 @@ def _bought(promotion_ids: list[int], user_id: int) -> dict[int, int]:
 
 
 def propose_prices(
-    merchant_id: int, buyer_id: int | None, lines: list[dict[str, Any]], running: list[Promotion]
+    merchant_id: int, buyer_id: int | None, lines: list[dict[str, Any]], running: list[Running]
 ) -> list[PriceCandidate]:
     """限时折扣 prices for the lines they cover, while stock and the buyer's limit allow."""
     discounts = [p for p in running if p.type == "discount"]
@@ -352,7 +408,7 @@ def propose_prices(
     return out
 
 
-def _tiers(promotion: Promotion, base: int) -> tuple[int, dict | None, dict | None]:
+def _tiers(promotion: Running, base: int) -> tuple[int, dict | None, dict | None]:
     """(saving, reached tier, next tier) of a 满减/满折 at ``base``."""
     reached, upcoming = None, None
     for tier in promotion.rules["tiers"]:
@@ -367,7 +423,7 @@ def _tiers(promotion: Promotion, base: int) -> tuple[int, dict | None, dict | No
     return base * (100 - reached["rate"]) // 100, reached, upcoming
 
 
-def _tier_saving(promotion: Promotion, tier: dict) -> int:
+def _tier_saving(promotion: Running, tier: dict) -> int:
     if promotion.type == "full_reduction":
         return tier["amount"]
     return tier["threshold"] * (100 - tier["rate"]) // 100
@@ -379,7 +435,7 @@ def _free_units(lines: list[dict[str, Any]], buy: int, free: int) -> int:
     return sum(units[: sets * free])
 
 
-def _bundle(promotion: Promotion, lines: list[dict[str, Any]]) -> int:
+def _bundle(promotion: Running, lines: list[dict[str, Any]]) -> int:
     qty: dict[int, int] = {}
     price: dict[int, int] = {}
     for line in lines:
@@ -395,9 +451,10 @@ def _bundle(promotion: Promotion, lines: list[dict[str, Any]]) -> int:
 
 
 def propose_adjustments(
-    merchant_id: int, lines: list[dict[str, Any]], running: list[Promotion]
+    merchant_id: int, lines: list[dict[str, Any]], running: list[Running], hints: bool = True
 ) -> list[Adjustment]:
-    """满减/满折 (with "add ¥X more to save ¥Y" hints), 买N送M and bundles."""
+    """满减/满折 (with "add ¥X more to save ¥Y" hints), 买N送M and bundles. ``hints=False``
+    (placing an order, where only what applies is kept): no unusable "add … more" hints."""
     config = merchant_plugins(merchant_id).config(PLUGIN)
     tier_group = "full_reduction" if config.get("stack_with_coupons", True) else "coupon"
     out = []
@@ -421,7 +478,7 @@ def propose_adjustments(
             saving, reached, upcoming = _tiers(p, base)
             if reached:
                 out.append(Adjustment(amount=-saving, stacking=tier_group, **common))
-            if upcoming:
+            if upcoming and hints:
                 more = upcoming["threshold"] - base
                 hint = f"add {yuan(more)} more to save {yuan(_tier_saving(p, upcoming))}"
                 out.append(
@@ -437,7 +494,7 @@ def propose_adjustments(
             saving = _free_units(covered, p.rules["buy"], p.rules["free"])
             if saving:
                 out.append(Adjustment(amount=-saving, **common))
-            else:
+            elif hints:
                 units = sum(line["quantity"] for line in covered)
                 need = p.rules["buy"] + p.rules["free"] - units
                 out.append(
@@ -457,7 +514,7 @@ def propose_adjustments(
     return out
 
 
-def _gift(promotion: Promotion, base: int, common: dict[str, Any]) -> Adjustment:
+def _gift(promotion: Running, base: int, common: dict[str, Any]) -> Adjustment:
     """满赠: a gift line once the threshold is reached and while the gift SKU has the stock
     (checkout checks the stock again)."""
 

@@ -334,6 +334,40 @@ def test_a_change_made_by_another_process_is_seen(app, merchant, mallkit_databas
         assert other_host.for_merchant(merchant.id).config("recorder")["label"] == "two"
 
 
+def test_a_memo_is_kept_with_the_view_until_the_store_is_touched(
+    app, merchant, mallkit_database_url
+):
+    """``MerchantPlugins.memo``: loaded once per process and view; every process loads it
+    again after ``touch_merchant_plugins``; a value loaded inside a transaction is not kept."""
+    from mallkit.core.db import transaction
+    from mallkit.core.plugin_api import touch_merchant_plugins
+
+    host = app.extensions["mallkit"].plugins
+    other = create_app({"DATABASE_URL": mallkit_database_url, "SECRET_KEY": TEST_SECRET})
+    other_host = other.extensions["mallkit"].plugins
+    loads: list[str] = []
+
+    def load(who):
+        return lambda: loads.append(who) or len(loads)
+
+    assert host.for_merchant(merchant.id).memo("k", load("here")) == 1
+    with count_queries() as q:
+        assert host.for_merchant(merchant.id).memo("k", load("here")) == 1
+    assert q.count == 1  # the version check only
+    with other.app_context():
+        assert other_host.for_merchant(merchant.id).memo("k", load("there")) == 2
+        assert other_host.for_merchant(merchant.id).memo("k", load("there")) == 2
+    touch_merchant_plugins(merchant.id)
+    assert host.for_merchant(merchant.id).memo("k", load("here")) == 3
+    with other.app_context():
+        assert other_host.for_merchant(merchant.id).memo("k", load("there")) == 4
+    with transaction():
+        assert host.for_merchant(merchant.id).memo("t", load("in a transaction")) == 5
+    assert host.for_merchant(merchant.id).memo("t", load("after")) == 6
+    assert host.for_merchant(merchant.id).memo("t", load("after")) == 6
+    assert loads == ["here", "there", "here", "there", "in a transaction", "after"]
+
+
 def test_disabled_plugin_routes_answer_404(client, merchant, other_merchant, enable_plugin):
     # mallkit-hello's route is mounted at start-up for everyone.
     assert client.get(f"/api/v1/merchants/{merchant.id}/hello").status_code == 404

@@ -176,6 +176,37 @@ def test_every_pricing_sees_the_promotion_as_it_is_now(merchant, buyer, shirt, p
     assert unit_prices(preview(buyer, [(shirt[0], 1)])) == [6000]  # ended
 
 
+def test_running_promotions_are_kept_per_process_until_one_changes(
+    merchant, buyer, shirt, promotions_on
+):
+    """The store's running promotions are read once per process and kept with its plugin
+    view; any change to a promotion moves the store's plugin version (a trigger, whoever
+    writes it), except ``sold`` alone — a flash sale's orders — which is read fresh."""
+    from mallkit.core.accounts.merchants.models import Merchant
+    from mallkit.core.testing import count_queries
+
+    def version():
+        return Merchant.get_by_id(merchant.id).plugin_settings_version
+
+    p = promo(merchant, "discount", {"price": 3000}, scope="skus", scope_ids=[shirt[0].id])
+    promo(merchant, "full_reduction", {"tiers": [{"threshold": 100000, "amount": 100}]})
+    assert unit_prices(preview(buyer, [(shirt[0], 1)])) == [3000]
+    with count_queries() as q:
+        assert unit_prices(preview(buyer, [(shirt[0], 1)])) == [3000]
+    assert not [sql for sql in q.statements if '"promotion"' in sql]
+    before = version()
+    Promotion.update(stock=2).where(Promotion.id == p.id).execute()
+    assert version() == before + 1
+    Promotion.update(sold=2).where(Promotion.id == p.id).execute()  # sold alone
+    assert version() == before + 1
+    assert unit_prices(preview(buyer, [(shirt[0], 1)])) == [6000]  # sold out, read fresh
+    Promotion.update(sold=Promotion.sold - 1).where(Promotion.id == p.id).execute()
+    assert unit_prices(preview(buyer, [(shirt[0], 1)])) == [3000]
+    Promotion.delete().where(Promotion.id == p.id).execute()
+    assert version() == before + 2
+    assert unit_prices(preview(buyer, [(shirt[0], 1)])) == [6000]
+
+
 def test_concurrent_checkouts_never_pass_the_discount_stock(app, merchant, shirt, promotions_on):
     from mallkit.core.accounts.service import save_address
 
