@@ -357,37 +357,44 @@ def evaluate(
     return saving, keys, "" if saving > 0 else "nothing to discount"
 
 
-def _offered_sql(mine: str, columns: str) -> str:
-    """The coupons offered when the buyer has not chosen: per template, the one expiring
-    soonest of each kind — expired (not yet swept by the daily job), usable, and the first
-    unexpired one when it is not valid yet (a fixed window that has not opened; coupons of a
-    template share its window, or start at their claim). Coupons of a template are alike, so
-    one of each is all pricing needs.
+def _offered(
+    buyer_id: int, merchant_id: int, now: Any, columns: str, usable_only: bool
+) -> tuple[str, list[Any]]:
+    """SQL and parameters for the coupons offered when the buyer has not chosen: per
+    template, the usable one expiring soonest — else the first unexpired one (not valid yet:
+    a fixed window that has not opened; a template's coupons share its window, or start at
+    their claim) — and the first expired one (not yet swept by the daily job). Coupons of a
+    template are alike, so one of each is all pricing needs. ``usable_only`` (placing an
+    order, where an unusable coupon changes nothing): the usable ones only.
 
-    Found through the index ``(user_id, merchant_id, status, template_id, ends_at,
-    starts_at)`` without reading the buyer's other coupons: the templates by a skip scan (a
-    recursive ``MIN(template_id) … > previous``), then ``LIMIT 1`` lookups per template. A
-    buyer holding thousands of coupons of one template costs what one coupon costs."""
+    Found through the index ``(user_id, merchant_id, status, template_id, ends_at, id)``
+    without reading the buyer's other coupons: the templates by a skip scan (a recursive
+    ``MIN(template_id) … > previous``), then ``LIMIT 1`` lookups per template. A buyer
+    holding thousands of coupons of one template costs what one coupon costs."""
     p = database.param
-    first = f"SELECT id FROM user_coupon WHERE {mine} AND template_id = tid AND ends_at"
-    order = "ORDER BY ends_at, id LIMIT 1"
-    return (
-        f"WITH RECURSIVE held(tid) AS (SELECT MIN(template_id) FROM user_coupon WHERE {mine}"
-        f" UNION ALL SELECT (SELECT MIN(template_id) FROM user_coupon WHERE {mine}"
-        f" AND template_id > tid) FROM held WHERE tid IS NOT NULL),"
-        f" picks(expired, usable, unexpired) AS (SELECT ({first} <= {p} {order}),"
-        f" ({first} > {p} AND starts_at <= {p} {order}), ({first} > {p} {order})"
-        f" FROM held WHERE tid IS NOT NULL)"
-        f" SELECT {columns} FROM user_coupon WHERE id IN (SELECT expired FROM picks"
-        f" UNION SELECT usable FROM picks UNION SELECT unexpired FROM picks)"
-        f" ORDER BY ends_at, id"
-    )
-
-
-def _offered_params(buyer_id: int, merchant_id: int, now: Any) -> list[Any]:
-    """:func:`_offered_sql`'s parameters, in the order its placeholders appear."""
+    mine_sql = f"user_id = {p} AND merchant_id = {p} AND status = {p}"
     mine = [buyer_id, merchant_id, UNUSED]
-    return [*mine, *mine, *mine, now, *mine, now, now, *mine, now]
+    first = f"SELECT id FROM user_coupon WHERE {mine_sql} AND template_id = tid AND ends_at"
+    order = "ORDER BY ends_at, id LIMIT 1"
+    usable = f"({first} > {p} AND starts_at <= {p} {order})"
+    held = (
+        f"WITH RECURSIVE held(tid) AS (SELECT MIN(template_id) FROM user_coupon"
+        f" WHERE {mine_sql} UNION ALL SELECT (SELECT MIN(template_id) FROM user_coupon"
+        f" WHERE {mine_sql} AND template_id > tid) FROM held WHERE tid IS NOT NULL)"
+    )
+    params = [*mine, *mine]
+    if usable_only:
+        picks = f"SELECT {usable} FROM held WHERE tid IS NOT NULL"
+        params += [*mine, now, now]
+    else:
+        picks = (
+            f"SELECT COALESCE({usable}, ({first} > {p} {order})) FROM held"
+            f" WHERE tid IS NOT NULL UNION ALL SELECT ({first} <= {p} {order}) FROM held"
+            f" WHERE tid IS NOT NULL"
+        )
+        params += [*mine, now, now, *mine, now, *mine, now]
+    sql = f"{held} SELECT {columns} FROM user_coupon WHERE id IN ({picks}) ORDER BY ends_at, id"
+    return sql, params
 
 
 def propose(
@@ -411,7 +418,8 @@ def propose(
         sql += f" AND {mine} ORDER BY ends_at, id"
         params: list[Any] = [*chosen, buyer_id, merchant_id, UNUSED]
     else:
-        sql, params = _offered_sql(mine, columns), _offered_params(buyer_id, merchant_id, now)
+        usable_only = not context.get("preview", True)
+        sql, params = _offered(buyer_id, merchant_id, now, columns, usable_only)
     # Plain SQL, rows as the driver gives them: this runs in every pricing of every cart, and
     # peewee's query building and row wrapping cost more than the query (bench/promotions.py).
     starts, ends, rules = UserCoupon.starts_at, UserCoupon.ends_at, UserCoupon.rules

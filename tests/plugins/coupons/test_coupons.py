@@ -134,10 +134,13 @@ def test_one_coupon_per_template_and_state_is_offered_the_first_claimed(
     assert reasons[late.id] == "expired"
 
 
-def test_offered_coupons_by_template_and_state_among_many(merchant, buyer, shirt, coupons_on):
+def test_offered_coupons_by_template_and_state_among_many(
+    merchant, buyer, shirt, address, coupons_on
+):
     """With many coupons held, per template: the usable one expiring soonest, the first
     expired one (not swept yet) and, for a window not open yet, its first coupon; used
-    coupons never. (Found through an index per template, not by reading every coupon.)"""
+    coupons never. (Found through an index per template, not by reading every coupon.)
+    Placing the order (which looks up usable coupons only) uses the one the preview applied."""
     a = template(merchant, name="减20")
     a_held = [service.issue(merchant.id, a.id, [buyer.user.id])[0] for _ in range(6)]
     UserCoupon.update(ends_at=utcnow() - DAY).where(
@@ -157,6 +160,11 @@ def test_offered_coupons_by_template_and_state_among_many(merchant, buyer, shirt
     offered.update({u["data"]["user_coupon_id"]: u["reason"] for u in out["unusable"]})
     # a_held[3] expires sooner than the rest of the template's usable ones.
     assert offered == {a_held[3].id: "", a_held[1].id: "expired", b_held[0].id: "not valid yet"}
+    order = place(buyer, address, [(shirt[0], 2)])
+    assert order.discount_total == out["discount_total"] == 2000
+    assert [c.id for c in UserCoupon.select().where(UserCoupon.order_id == order.id)] == [
+        a_held[3].id
+    ]
 
 
 def test_discount_is_apportioned_exactly_to_the_fen(
