@@ -22,6 +22,7 @@ from typing import Any, Literal
 
 import pluggy
 from flask import current_app, has_app_context, has_request_context, request
+from flask.globals import _cv_request  # what has_request_context() reads
 from flask_smorest import Blueprint
 from marshmallow import Schema
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
@@ -426,8 +427,11 @@ def merchant_plugins(merchant_id: int) -> MerchantPlugins:
     for the merchant, plugin resolution costs one indexed read; outside a request (workers,
     CLI) each call checks the version once.
     """
-    if has_request_context():
-        memo = request.environ.setdefault("mallkit.merchant_plugins", {})
+    # The request context itself, not flask's ``request`` proxy: this runs a dozen times per
+    # checkout, and each proxy lookup costs more than the rest of the function.
+    ctx = _cv_request.get(None)
+    if ctx is not None:
+        memo = ctx.request.environ.setdefault("mallkit.merchant_plugins", {})
         view = memo.get(merchant_id)
         if view is None:
             view = memo[merchant_id] = get_host().for_merchant(merchant_id)

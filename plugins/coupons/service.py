@@ -358,7 +358,11 @@ def evaluate(
 
 
 def _offered(
-    buyer_id: int, merchant_id: int, now: Any, columns: str, usable_only: bool
+    buyer_id: int,
+    merchant_id: int,
+    now: Any,
+    columns: tuple[str, list[Any]],
+    usable_only: bool,
 ) -> tuple[str, list[Any]]:
     """SQL and parameters for the coupons offered when the buyer has not chosen: per
     template, the usable one expiring soonest — else the first unexpired one (not valid yet:
@@ -393,8 +397,25 @@ def _offered(
             f" WHERE tid IS NOT NULL"
         )
         params += [*mine, now, now, *mine, now, *mine, now]
-    sql = f"{held} SELECT {columns} FROM user_coupon WHERE id IN ({picks}) ORDER BY ends_at, id"
-    return sql, params
+    selected, selected_params = columns
+    sql = f"{held} SELECT {selected} FROM user_coupon WHERE id IN ({picks}) ORDER BY ends_at, id"
+    return sql, [*params[: 2 * len(mine)], *selected_params, *params[2 * len(mine) :]]
+
+
+# A coupon's rules as stored (JSON text, copied from its template) → parsed; a buyer's coupons
+# of one template share the text, and every pricing reads them. The dicts are shared: nothing
+# changes the rules it is given.
+_PARSED_RULES: dict[str, dict[str, Any]] = {}
+_PARSED_RULES_LIMIT = 4096
+
+
+def _parsed_rules(text: str) -> dict[str, Any]:
+    found = _PARSED_RULES.get(text)
+    if found is None:
+        if len(_PARSED_RULES) >= _PARSED_RULES_LIMIT:
+            _PARSED_RULES.clear()
+        found = _PARSED_RULES[text] = UserCoupon.rules.python_value(text)
+    return found
 
 
 def propose(
@@ -411,30 +432,30 @@ def propose(
     chosen = [int(c) for c in context.get("coupon_ids") or () if str(c).isdigit()]
     now = utcnow()
     p = database.param
-    columns = "id, template_id, starts_at, ends_at, rules"
+    # The state in SQL: no date of a row is parsed in Python.
+    columns = (
+        f"id, template_id, CASE WHEN ends_at <= {p} THEN 'expired'"
+        f" WHEN starts_at > {p} THEN 'not valid yet' ELSE '' END, rules",
+        [now, now],
+    )
     mine = f"user_id = {p} AND merchant_id = {p} AND status = {p}"
     if chosen:
-        sql = f"SELECT {columns} FROM user_coupon WHERE id IN ({', '.join([p] * len(chosen))})"
-        sql += f" AND {mine} ORDER BY ends_at, id"
-        params: list[Any] = [*chosen, buyer_id, merchant_id, UNUSED]
+        sql = f"SELECT {columns[0]} FROM user_coupon"
+        sql += f" WHERE id IN ({', '.join([p] * len(chosen))}) AND {mine} ORDER BY ends_at, id"
+        params: list[Any] = [*columns[1], *chosen, buyer_id, merchant_id, UNUSED]
     else:
         usable_only = not context.get("preview", True)
         sql, params = _offered(buyer_id, merchant_id, now, columns, usable_only)
     # Plain SQL, rows as the driver gives them: this runs in every pricing of every cart, and
     # peewee's query building and row wrapping cost more than the query (bench/promotions.py).
-    starts, ends, rules = UserCoupon.starts_at, UserCoupon.ends_at, UserCoupon.rules
-    rows = [
-        (c, t, starts.python_value(s), ends.python_value(e), rules.python_value(r))
-        for c, t, s, e, r in database.execute_sql(sql, params).fetchall()
-    ]
+    rows = [(c, t, state, _parsed_rules(r)) for c, t, state, r in database.execute_sql(sql, params)]
     lineage = (
         category_lineage(line.get("category_id") for line in lines)
         if any(rules.get("scope") == "categories" for *_, rules in rows)
         else {}
     )
     out = []
-    for coupon_id, template_id, starts_at, ends_at, rules in rows:
-        state = "expired" if ends_at <= now else "not valid yet" if starts_at > now else ""
+    for coupon_id, template_id, state, rules in rows:
         saving, keys, reason = (0, [], state) if state else evaluate(rules, lines, lineage)
         group = "coupon" if one_per_order or not chosen else f"coupon:{coupon_id}"
         out.append(

@@ -458,14 +458,19 @@ def propose_adjustments(
     config = merchant_plugins(merchant_id).config(PLUGIN)
     tier_group = "full_reduction" if config.get("stack_with_coupons", True) else "coupon"
     out = []
+    every_key = tuple(line["key"] for line in lines)
+    every_amount = sum(line["amount"] for line in lines)
     for p in running:
         if p.type == "discount":
             continue
-        covered = [line for line in lines if in_scope(p, line)]
+        if p.match_key is None:  # the whole order
+            covered, keys, base = lines, every_key, every_amount
+        else:
+            covered = [line for line in lines if in_scope(p, line)]
+            keys = tuple(line["key"] for line in covered)
+            base = sum(line["amount"] for line in covered)
         if not covered:
             continue
-        keys = tuple(line["key"] for line in covered)
-        base = sum(line["amount"] for line in covered)
         common = {
             "source": PLUGIN,
             "kind": "promotion",
