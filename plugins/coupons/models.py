@@ -60,7 +60,7 @@ class UserCoupon(BaseModel):
     user_id = pw.IntegerField(index=True)
     channel = pw.CharField(max_length=16)  # claim | issue | gift | code
     rules = JSONField(default=dict)
-    status = pw.CharField(max_length=16, default=UNUSED, index=True)
+    status = pw.CharField(max_length=16, default=UNUSED)
     starts_at = pw.DateTimeField()
     ends_at = pw.DateTimeField(index=True)
     claimed_at = pw.DateTimeField(default=utcnow)
@@ -71,9 +71,25 @@ class UserCoupon(BaseModel):
 
     class Meta:
         table_name = "user_coupon"
-        # What pricing reads a buyer's coupons by (service._offered_sql): a template's coupons
-        # in the order they expire, found without reading the buyer's others.
-        indexes = ((("user_id", "merchant_id", "status", "template", "ends_at", "id"), False),)
+
+
+# What pricing finds a buyer's coupons by (service._offered): a template's unused coupons in the
+# order they expire, without reading the buyer's others. Partial: using a coupon removes it
+# from the index instead of moving it, and the index holds unused coupons only.
+UserCoupon.add_index(
+    pw.ModelIndex(
+        UserCoupon,
+        (
+            UserCoupon.user_id,
+            UserCoupon.merchant_id,
+            UserCoupon.template,
+            UserCoupon.ends_at,
+            UserCoupon.id,
+        ),
+        name="user_coupon_unused",
+        where=(UserCoupon.status == UNUSED),
+    )
+)
 
 
 class RedeemCode(BaseModel):

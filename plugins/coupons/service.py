@@ -371,13 +371,15 @@ def _offered(
     template are alike, so one of each is all pricing needs. ``usable_only`` (placing an
     order, where an unusable coupon changes nothing): the usable ones only.
 
-    Found through the index ``(user_id, merchant_id, status, template_id, ends_at, id)``
-    without reading the buyer's other coupons: the templates by a skip scan (a recursive
+    Found through the partial index ``user_coupon_unused`` — ``(user_id, merchant_id,
+    template_id, ends_at, id)`` of the unused coupons — without reading the buyer's others: the templates by a skip scan (a recursive
     ``MIN(template_id) … > previous``), then ``LIMIT 1`` lookups per template. A buyer
     holding thousands of coupons of one template costs what one coupon costs."""
     p = database.param
-    mine_sql = f"user_id = {p} AND merchant_id = {p} AND status = {p}"
-    mine = [buyer_id, merchant_id, UNUSED]
+    # ``status`` as a literal: the index is partial, and a planner uses it only for a query
+    # whose condition it can see implies the index's (a parameter would hide it).
+    mine_sql = f"user_id = {p} AND merchant_id = {p} AND status = '{UNUSED}'"
+    mine = [buyer_id, merchant_id]
     first = f"SELECT id FROM user_coupon WHERE {mine_sql} AND template_id = tid AND ends_at"
     order = "ORDER BY ends_at, id LIMIT 1"
     usable = f"({first} > {p} AND starts_at <= {p} {order})"
