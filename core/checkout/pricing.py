@@ -330,7 +330,7 @@ def price(
             running[k] -= share
             column = _COLUMN.get(a.kind, "other_discount")
             setattr(by_key[k], column, getattr(by_key[k], column) + share)
-        applied.append(replace(a, amount=-discount))
+        applied.append(a if a.amount == -discount else replace(a, amount=-discount))
         if a.stacking:
             taken_groups[a.stacking] = a.label or a.source
 

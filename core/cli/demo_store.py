@@ -36,7 +36,6 @@ AGENT = ("agent@demo.mallkit.dev", "demo-agent-1")  # customer-service staff (ro
 STORE = "Demo Store 演示商城"
 
 
-
 # Installed plugins of these categories (the example plugin, test plugins) are not switched on.
 NOT_DEMOED = frozenset({"example", "test"})
 
@@ -47,6 +46,7 @@ DEMO_CONFIG = {
         "bank_account": "招商银行上海分行 户名：mallkit 演示店 账号：6214 8300 0000 0000",
     },
 }
+
 
 def _user(email: str, password: str, name: str, admin: bool = False) -> User:
     user = User.get_or_none(User.email == email)

@@ -372,9 +372,10 @@ def _offered(
     order, where an unusable coupon changes nothing): the usable ones only.
 
     Found through the partial index ``user_coupon_unused`` — ``(user_id, merchant_id,
-    template_id, ends_at, id)`` of the unused coupons — without reading the buyer's others: the templates by a skip scan (a recursive
-    ``MIN(template_id) … > previous``), then ``LIMIT 1`` lookups per template. A buyer
-    holding thousands of coupons of one template costs what one coupon costs."""
+    template_id, ends_at, id)`` of the unused coupons — without reading the buyer's others:
+    the templates by a skip scan (a recursive ``MIN(template_id) … > previous``), then
+    ``LIMIT 1`` lookups per template. A buyer holding thousands of coupons of one template
+    costs what one coupon costs."""
     p = database.param
     # ``status`` as a literal: the index is partial, and a planner uses it only for a query
     # whose condition it can see implies the index's (a parameter would hide it).
