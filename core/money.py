@@ -39,6 +39,14 @@ class Money:
     def to_dict(self) -> dict:
         return {"amount": self.amount, "currency": self.currency}
 
+    def text(self) -> str:
+        """How people read it, without a float: ``Money(123456).text()`` → ``"¥1,234.56"``,
+        ``Money(-50).text()`` → ``"-¥0.50"``; another currency ``"1,234.56 USD"`` (the
+        console's ``yuan()`` writes CNY the same way)."""
+        sign, fen = ("-", -self.amount) if self.amount < 0 else ("", self.amount)
+        digits = f"{fen // 100:,}.{fen % 100:02d}"
+        return f"{sign}¥{digits}" if self.currency == "CNY" else f"{sign}{digits} {self.currency}"
+
 
 def apportion(amount: int, weights: Sequence[int]) -> list[int]:
     """Split ``amount`` over ``weights`` in proportion, exactly (largest remainder).

@@ -38,3 +38,19 @@ def test_money_refuses_floats_and_mixed_currencies():
     with pytest.raises(ValueError):
         Money(1, "CNY") + Money(1, "USD")
     assert (Money(1990) * 3 - Money(70)).to_dict() == {"amount": 5900, "currency": "CNY"}
+
+
+@pytest.mark.parametrize(
+    ("amount", "currency", "text"),
+    [
+        (0, "CNY", "¥0.00"),
+        (5, "CNY", "¥0.05"),
+        (1234, "CNY", "¥12.34"),
+        (123456789, "CNY", "¥1,234,567.89"),
+        (-50, "CNY", "-¥0.50"),
+        (99_999_999_999_999_999, "CNY", "¥999,999,999,999,999.99"),  # no float rounds it
+        (120000, "USD", "1,200.00 USD"),
+    ],
+)
+def test_money_text_is_yuan_from_fen_without_a_float(amount, currency, text):
+    assert Money(amount, currency).text() == text
