@@ -18,6 +18,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import re
 
 import pytest
 
@@ -31,6 +32,7 @@ from mallkit.core.testing import (
     refund_order,
     skus_of,
 )
+from mallkit.plugins.analytics import charts
 from mallkit.plugins.analytics.aggregate import aggregate_day
 from mallkit.plugins.coupons import service as coupons
 from tests.plugins.analytics.conftest import local, move_order, post_events, today
@@ -331,8 +333,120 @@ def test_csv_and_charts_carry_the_same_figures(client, merchant, owner, seeded):
     assert svg.status_code == 200 and svg.mimetype == "image/svg+xml"
     text = svg.get_data(as_text=True)
     assert "<svg" in text and "¥230.00" in text and "<script" not in text
-    for chart in ("traffic", "ads", "campaigns", "users", "products", "dashboard"):
+    for chart in ("traffic", "ads", "campaigns", "users", "products", "dashboard_sales"):
         assert client.get(f"{base}/charts/{chart}.svg", headers=owner.headers).status_code == 200
+
+
+# The reports' money fields (integer fen, docs/plugins/analytics.md); every other figure a
+# chart may plot is a count.
+FEN = {
+    "paid_amount",
+    "refunded_amount",
+    "revenue",
+    "discount",
+    "refunds",
+    "cost",
+    "gross_profit",
+    "sales",
+    "average_order_value",
+    "spend",
+}
+YUAN = re.compile(r"^-?¥\d{1,3}(,\d{3})*\.\d\d$")
+WHOLE = re.compile(r"^-?\d{1,3}(,\d{3})*$")
+
+
+def chart_report(client, merchant, owner, name, s):
+    """The report a chart is drawn from, as the API answers it."""
+    if name.startswith("dashboard_"):
+        return get(client, merchant, "dashboard", owner.headers)
+    return get(client, merchant, "traffic" if name == "ads" else name, owner.headers, **rng(s))
+
+
+def value_labels(svg: str, horizontal: bool) -> list[str]:
+    """The labels of a pygal SVG's value axis (y; x for a horizontal bar chart)."""
+    start = svg.index(f'<g class="axis {"x" if horizontal else "y"}')
+    ends = [
+        i
+        for i in (svg.find('<g class="axis', start + 1), svg.find('<g class="series'))
+        if i > start
+    ]
+    return re.findall(r"<text[^>]*>([^<]*)</text>", svg[start : min(ends)])
+
+
+def test_no_chart_mixes_money_and_counts(client, merchant, owner, buyer, seeded):
+    """Each chart plots report fields of one kind — all fen or all counts — and says which:
+    its series (or, on the dashboard's, its bars across) are exactly those fields' figures."""
+    s = seeded
+    (sku,) = skus_of(s["p1"])
+    pay_order(place_order(buyer, [(sku, 1)]))  # today has sales too
+    money = {}
+    for name in charts.CHARTS:
+        report = chart_report(client, merchant, owner, name, s)
+        spec = charts.chart_data(name, report)
+        fields = spec["fields"]
+        assert {f in FEN for f in fields} == {spec["money"]}, (name, fields)
+        if name.startswith("dashboard_"):
+            assert [x["values"] for x in spec["series"]] == [
+                [report[day][f] for f in fields] for day in ("yesterday", "today")
+            ]
+        else:
+            rows = report["sections"]["ads"] if name == "ads" else report["rows"]
+            if name in ("users", "products"):
+                rows = report["sections"]["regions" if name == "users" else "best_sellers"]
+            assert [x["values"] for x in spec["series"]] == [[r[f] for r in rows] for f in fields]
+        money[name] = spec["money"]
+        api = get(client, merchant, f"charts/{name}", owner.headers, **rng(s))
+        assert api["money"] == spec["money"]
+    assert {n for n, m in money.items() if m} == {"sales", "campaigns", "dashboard_sales"}
+
+
+def test_money_axes_read_yuan_and_count_axes_whole_numbers(client, merchant, owner, buyer, seeded):
+    s = seeded
+    (sku,) = skus_of(s["p1"])
+    pay_order(place_order(buyer, [(sku, 1)]))
+    base = f"/api/v1/merchants/{merchant.id}/analytics/charts"
+    svgs = {}
+    for name in charts.CHARTS:
+        for lang in ("en", "zh"):
+            data = get(client, merchant, f"charts/{name}", owner.headers, **rng(s), lang=lang)
+            r = client.get(
+                f"{base}/{name}.svg", query_string=rng(s) | {"lang": lang}, headers=owner.headers
+            )
+            assert r.status_code == 200
+            svg = svgs[name, lang] = r.get_data(as_text=True)
+            if not any(x["values"] for x in data["series"]):
+                continue  # no ad was shown: "no data", no axis
+            labels = value_labels(svg, data["type"] == "horizontal_bar")
+            assert len(labels) >= 2, (name, labels)
+            shape = YUAN if data["money"] else WHOLE
+            assert all(shape.match(x) for x in labels), (name, labels)
+            values = re.findall(r'<desc class="value">([^<]*)</desc>', svg)
+            assert values and all(shape.match(v) for v in values), (name, values)
+            if not data["money"]:
+                assert "¥" not in svg, name
+    # the dashboard: yesterday ¥230.00 over 2 orders (¥115.00 each), today ¥100.00 over 1;
+    # 2 orders, 2 buyers, 3 visitors yesterday on a chart of their own
+    sales, orders = svgs["dashboard_sales", "zh"], svgs["dashboard_orders", "zh"]
+    assert "今日与昨日销售额（CNY）" in sales and "客单价" in sales
+    assert re.findall(r'<desc class="value">([^<]*)</desc>', sales) == [
+        "¥230.00",
+        "¥115.00",
+        "¥100.00",
+        "¥100.00",
+    ]
+    assert "今日与昨日订单、买家与访客" in orders and "访客" in orders
+    assert re.findall(r'<desc class="value">([^<]*)</desc>', orders)[:3] == ["2", "2", "3"]
+    assert "Sales today against yesterday (CNY)" in svgs["dashboard_sales", "en"]
+    # the sales by day: ¥100.00 and ¥230.00 paid, ¥50.00 refunded, on an axis of round yuan
+    sales_by_day = svgs["sales", "en"]
+    assert value_labels(sales_by_day, False) == [
+        "¥0.00",
+        "¥50.00",
+        "¥100.00",
+        "¥150.00",
+        "¥200.00",
+        "¥250.00",
+    ]
 
 
 def test_charts_speak_chinese_when_asked_with_the_same_figures(client, merchant, owner, seeded):
