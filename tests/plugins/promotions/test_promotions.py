@@ -176,6 +176,23 @@ def test_every_pricing_sees_the_promotion_as_it_is_now(merchant, buyer, shirt, p
     assert unit_prices(preview(buyer, [(shirt[0], 1)])) == [6000]  # ended
 
 
+def test_the_api_prices_without_reading_promotions_once_warm(
+    client, merchant, buyer, shirt, promotions_on
+):
+    """Through the API too (no request-wide transaction keeps the memo from being kept): a
+    second preview reads no promotion row."""
+    from mallkit.core.testing import count_queries
+
+    promo(merchant, "discount", {"price": 3000}, scope="skus", scope_ids=[shirt[0].id])
+    body = {"items": [{"sku_id": shirt[0].id, "quantity": 1}]}
+    first = client.post("/api/v1/checkout/preview", json=body, headers=buyer.headers)
+    assert first.status_code == 200, first.json
+    with count_queries() as q:
+        again = client.post("/api/v1/checkout/preview", json=body, headers=buyer.headers)
+    assert again.json["total"] == first.json["total"] == 3000
+    assert q.statements and not [sql for sql in q.statements if '"promotion"' in sql]
+
+
 def test_running_promotions_are_kept_per_process_until_one_changes(
     merchant, buyer, shirt, promotions_on
 ):
