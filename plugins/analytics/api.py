@@ -1,7 +1,7 @@
 """Analytics REST routes under ``/merchants/<merchant_id>/analytics`` (404 where the store
 has not enabled the plugin): the public event collector, the staff reports (JSON, CSV, SVG
-charts) and "recommended for you"; the platform's reports over every store under
-``/admin/analytics``."""
+charts) and "recommended for you"; the platform's reports and their charts over every store
+under ``/admin/analytics``."""
 
 from __future__ import annotations
 
@@ -279,3 +279,31 @@ class PlatformReportCsv(MethodView):
         """A platform report's rows as CSV (platform admins)."""
         require_admin()
         return as_csv(run_report(report, args.get("merchant_id"), args))
+
+
+class PlatformChartArgs(PlatformArgs, ChartArgs):
+    """A platform chart's arguments: a report's, one store or every store, and ``lang``."""
+
+
+@blp.route(f"/admin/analytics/charts/<{CHART_NAMES}:chart>")
+class PlatformChart(MethodView):
+    @blp.arguments(PlatformChartArgs, location="query")
+    @blp.response(200, ChartOut)
+    def get(self, args, chart):
+        """A report's chart over every store (or one, ``merchant_id``) as data; the dashboard's
+        charts are a store's (404 without ``merchant_id``). Platform admins."""
+        require_admin()
+        return chart_of(chart, args.get("merchant_id"), args)
+
+
+@blp.route(f"/admin/analytics/charts/<{CHART_NAMES}:chart>.svg")
+class PlatformChartSvg(MethodView):
+    @blp.arguments(PlatformChartArgs, location="query")
+    @blp.doc(responses=SVG)
+    def get(self, args, chart):
+        """A report's chart over every store (or one) as SVG (platform admins)."""
+        require_admin()
+        svg = charts.render_svg(
+            chart_of(chart, args.get("merchant_id"), args), args.get("lang") or "en"
+        )
+        return Response(svg, content_type="image/svg+xml")

@@ -78,8 +78,8 @@ PAGES = [
         scope="platform",
         group="platform",
         component=MODULE,
-        description="全平台（或单个商家）的流量、营销、客户、商品与销售报表；各店按自己的时区分日。",
-        description_en="Traffic, campaign, customer, product and sales reports over every "
-        "store (or one); each store's days are its own store time.",
+        description="全平台（或单个商家）的流量、营销、客户、商品与销售报表和图表；各店按自己的时区分日。",
+        description_en="Traffic, campaign, customer, product and sales reports and charts over "
+        "every store (or one); each store's days are its own store time.",
     ),
 ]

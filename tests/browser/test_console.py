@@ -497,6 +497,16 @@ def chart_svg(page, name: str) -> str:
     return urllib.parse.unquote(src.split(",", 1)[1])
 
 
+def y_labels(svg: str) -> list[str]:
+    """The labels of a (vertical) pygal chart's value axis."""
+    axis = svg[svg.index('<g class="axis y') : svg.index('<g class="axis x')]
+    return re.findall(r"<text[^>]*>([^<]*)</text>", axis)
+
+
+YUAN = re.compile(r"^¥\d{1,3}(,\d{3})*\.\d\d$")
+WHOLE = re.compile(r"^\d{1,3}(,\d{3})*$")
+
+
 def test_analytics_pages_show_the_dashboard_reports_charts_and_csv(page, live_server, api):
     owner = api.login(*OWNER)
     sign_in(page, live_server, OWNER)
@@ -514,7 +524,14 @@ def test_analytics_pages_show_the_dashboard_reports_charts_and_csv(page, live_se
     sales_svg = chart_svg(page, "sales")
     assert "销售额（按日，CNY）" in sales_svg and "实付金额" in sales_svg
     assert "<script" not in sales_svg
-    assert "各来源转化漏斗" in chart_svg(page, "traffic")
+    # money and counts never share an axis: the sales in yuan, the funnel in whole numbers
+    money = y_labels(sales_svg)
+    assert len(money) >= 2 and all(YUAN.match(x) for x in money), money
+    traffic_svg = chart_svg(page, "traffic")
+    assert "各来源转化漏斗" in traffic_svg
+    counts = y_labels(traffic_svg)
+    assert len(counts) >= 2 and all(WHOLE.match(x) for x in counts), counts
+    assert "¥" not in traffic_svg
     board = api.call("GET", "/api/v1/merchants/1/analytics/dashboard", token=owner)
     stat = page.locator("[data-stat=sales]")
     assert stat.locator(".value").inner_text() == yuan(board["today"]["sales"])
@@ -583,6 +600,10 @@ def test_the_platform_reads_analytics_over_every_store(page, live_server, api):
         yuan(everyone["totals"]["paid_amount"])
     )
     expect(page.locator("p.range")).to_contain_text("各店按自己的时区")
+    # the report's chart over every store, in yuan
+    sales_svg = chart_svg(page, "sales")
+    assert "销售额（按日，CNY）" in sales_svg
+    assert all(YUAN.match(x) for x in y_labels(sales_svg))
     page.click("[data-tab=traffic]")
     page.fill("input[name=merchant_id]", "1")
     page.click("[data-action=apply]")
@@ -591,6 +612,13 @@ def test_the_platform_reads_analytics_over_every_store(page, live_server, api):
         f"{store['totals']['visitors']:,}"
     )
     expect(page.locator("[data-section=rows] tbody tr")).to_have_count(len(store["rows"]))
+    funnel = chart_svg(page, "traffic")  # the one store's funnel, in whole numbers
+    assert "各来源转化漏斗" in funnel and all(WHOLE.match(x) for x in y_labels(funnel))
+    src = page.locator("figure[data-chart=traffic] img").get_attribute("src")
+    chart = api.call("GET", "/api/v1/admin/analytics/charts/traffic?merchant_id=1", token=admin)
+    assert f'<desc class="value">{chart["series"][0]["values"][0]:,}</desc>' in (
+        urllib.parse.unquote(src)
+    )
     shot(page, "analytics-platform")
 
 

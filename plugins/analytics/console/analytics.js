@@ -107,8 +107,8 @@ const ENUM = {
   bargain: { zh: "砍价", en: "Bargain" }, distribution: { zh: "分销", en: "Promoter" },
 };
 
-// what each report shows: totals, charts (store pages; each drawn when the rows or the section
-// it shows has something), the rows and further sections
+// what each report shows: totals, charts (each drawn when the rows or the section it shows has
+// something; the platform's over every store or the one asked for), the rows and further sections
 const REPORTS = {
   sales: {
     totals: ["paid_amount", "orders", "average_order_value", "buyers", "new_buyers", "refunded_amount"],
@@ -310,14 +310,14 @@ function Report({ kit, merchantId, report, platform }) {
       toast(t(W.reaggregated, { n: answer.days.length }));
     } catch (e) { toast(e.message, "bad"); }
   };
-  const chartArgs = qs({ start: args.start, end: args.end, period: args.period, limit: args.limit });
+  const chartArgs = qs({ start: args.start, end: args.end, period: args.period, limit: args.limit, merchant_id: platform ? args.merchant_id : undefined });
   return html`<div class="analytics stack" data-report=${report}>
     <${RangeBar} kit=${kit} report=${report} draft=${draft} setDraft=${setDraft} platform=${platform}
       onApply=${apply} onExport=${exportCsv} onReaggregate=${platform ? null : reaggregate} />
     ${error ? html`<${Failure} error=${error} />` : !data ? html`<${Loading} />` : html`
       <p class="muted range">${t(W.range, { start: data.start, end: data.end, tz: data.timezone === "store time" ? t(W.storeTime) : data.timezone })}</p>
       <div class="grid stats">${spec.totals.map((f) => html`<${Stat} kit=${kit} field=${f} value=${data.totals[f]} />`)}</div>
-      ${platform ? null : Object.entries(spec.charts)
+      ${Object.entries(spec.charts)
         .filter(([, from]) => (from === "rows" ? data.rows : data.sections[from] || []).length)
         .map(([c]) => html`<${Chart} kit=${kit} name=${c} key=${c} path=${`${base}/charts/${c}.svg${chartArgs}`} />`)}
       <section class="card" data-section="rows">

@@ -499,6 +499,46 @@ def test_a_store_sees_only_its_own_the_platform_sees_all(
     assert one["totals"]["paid_amount"] == 7000
 
 
+def test_the_platform_charts_every_store_or_one(
+    client, merchant, other_merchant, owner, admin, seeded
+):
+    s = seeded
+    base = "/api/v1/admin/analytics/charts"
+    for path in ("sales", "sales.svg", "traffic.svg"):
+        r = client.get(f"{base}/{path}", query_string=rng(s), headers=owner.headers)
+        assert r.status_code == 403, path
+
+    def chart(name, **args):
+        r = client.get(f"{base}/{name}", query_string=rng(s) | args, headers=admin.headers)
+        assert r.status_code == 200, r.json
+        return r.json
+
+    everyone = chart("sales", lang="zh")
+    assert everyone["money"] and everyone["title"] == "销售额（按日，CNY）"
+    assert sum(everyone["series"][0]["values"]) == 33000 + 7000
+    one = chart("sales", merchant_id=other_merchant.id)
+    assert sum(one["series"][0]["values"]) == 7000
+    assert not chart("traffic")["money"]
+
+    svg = client.get(f"{base}/sales.svg", query_string=rng(s), headers=admin.headers)
+    assert svg.status_code == 200 and svg.mimetype == "image/svg+xml"
+    text = svg.get_data(as_text=True)
+    labels = value_labels(text, False)
+    assert labels[0] == "¥0.00" and all(YUAN.match(x) for x in labels)
+    assert "<script" not in text
+    funnel = client.get(f"{base}/traffic.svg", query_string=rng(s), headers=admin.headers)
+    labels = value_labels(funnel.get_data(as_text=True), False)
+    assert labels[0] == "0" and all(WHOLE.match(x) for x in labels)
+
+    # the dashboard's charts are a store's: the platform names one
+    r = client.get(f"{base}/dashboard_sales", headers=admin.headers)
+    assert r.status_code == 404
+    store = client.get(
+        f"{base}/dashboard_orders", query_string={"merchant_id": merchant.id}, headers=admin.headers
+    )
+    assert store.status_code == 200 and store.json["series"][0]["values"][0] == 2  # orders
+
+
 def test_a_bad_range_is_a_clear_error(client, merchant, owner, analytics):
     r = client.get(
         f"/api/v1/merchants/{merchant.id}/analytics/sales",
