@@ -210,11 +210,14 @@ def chart_data(name: str, report: dict[str, Any], lang: str = "en") -> dict[str,
     raise KeyError(name)
 
 
-def ticks(values: list[int]) -> list[int]:
+def ticks(values: list[int], unit: int = 1) -> list[int]:
     """Whole-number ticks (fen, or a count) from 0 (or below it) past the largest value, in
     steps of 1, 2 or 5 × 10ⁿ, at most 6 steps — so a count axis never reads 0.2, 0.4 … and a
-    money axis steps by round amounts of yuan (or fen, under ¥1)."""
+    money axis steps by round amounts of yuan (or fen, under ¥1). All zero: 0 and ``unit``
+    (¥1.00 for money, not ¥0.01)."""
     lo, hi = min(0, *values), max(0, *values)
+    if lo == hi == 0:
+        return [0, unit]
     step = next(s for s in _steps() if s * 6 >= hi - lo)
     bottom, top = lo // step * step, -(-hi // step) * step
     return list(range(bottom, max(top, bottom + step) + 1, step))
@@ -258,7 +261,8 @@ def render_svg(data: dict[str, Any], lang: str = "en") -> str:
     chart.x_labels = data["x_labels"]
     values = [v for s in data["series"] for v in s["values"] if v is not None]
     if values:
-        chart.y_labels = [{"value": y, "label": text(y)} for y in ticks(values)]
+        axis = ticks(values, 100 if data["money"] else 1)
+        chart.y_labels = [{"value": y, "label": text(y)} for y in axis]
     for series in data["series"]:
         chart.add(series["title"], series["values"])
     # pygal always writes its tooltip configuration as an inline script; a chart for an

@@ -449,6 +449,15 @@ def test_money_axes_read_yuan_and_count_axes_whole_numbers(client, merchant, own
     ]
 
 
+def test_a_day_of_nothing_reads_whole_yuan_and_whole_counts():
+    nothing = dict.fromkeys(("sales", "average_order_value", "orders", "buyers", "visitors"), 0)
+    board = {"currency": "CNY", "yesterday": nothing, "today": nothing}
+    sales = charts.render_svg(charts.chart_data("dashboard_sales", board))
+    assert value_labels(sales, False) == ["¥0.00", "¥1.00"]  # not ¥0.00, ¥0.01
+    orders = charts.render_svg(charts.chart_data("dashboard_orders", board))
+    assert value_labels(orders, False) == ["0", "1"]
+
+
 def test_charts_speak_chinese_when_asked_with_the_same_figures(client, merchant, owner, seeded):
     s = seeded
     base = f"/api/v1/merchants/{merchant.id}/analytics"
