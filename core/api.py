@@ -78,11 +78,22 @@ class UtcDateTime(ma.fields.DateTime):
         "UTC, ISO 8601 (`2026-11-26T08:00:00+00:00`); a time sent with another offset is "
         "converted, one sent without an offset is taken as UTC"
     )
+    TIME_ZONE_ZH = (
+        "UTC 时间，ISO 8601 格式（`2026-11-26T08:00:00+00:00`）；"
+        "带其他时区偏移的时间会换算为 UTC，不带偏移的按 UTC 处理"
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         metadata = dict(kwargs.pop("metadata", None) or {})
         described = metadata.get("description")
         metadata["description"] = f"{described} ({self.TIME_ZONE})" if described else self.TIME_ZONE
+        # the console's Chinese hint (docs/console.md): a field's own English description
+        # without a Chinese twin stays without one, so the console-form test names it
+        described_zh = metadata.get("description_zh")
+        if described_zh:
+            metadata["description_zh"] = f"{described_zh}（{self.TIME_ZONE_ZH}）"
+        elif not described:
+            metadata["description_zh"] = self.TIME_ZONE_ZH
         super().__init__(*args, metadata=metadata, **kwargs)
 
     def _deserialize(self, value, attr, data, **kwargs):

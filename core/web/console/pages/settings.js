@@ -14,8 +14,10 @@ export function PluginConfigForm({ plugin, onSave, submitText }) {
   }
   const schema = plugin.config_schema;
   const secrets = new Set(plugin.secret_fields || []);
-  // secrets: the masked value stands for "keep what is saved"
-  const decorated = { ...schema, properties: Object.fromEntries(Object.entries(schema.properties).map(([k, p]) => [k, secrets.has(k) ? { ...p, description: [p.description, t("plugins.secretKept")].filter(Boolean).join(" · ") } : p])) };
+  // secrets: the masked value stands for "keep what is saved" (said after the field's own
+  // hint, in the page's language when the hint has both)
+  const kept = (p) => ({ ...p, "x-description": undefined, description: [p["x-description"] ? t(p["x-description"]) : p.description, t("plugins.secretKept")].filter(Boolean).join(" · ") });
+  const decorated = { ...schema, properties: Object.fromEntries(Object.entries(schema.properties).map(([k, p]) => [k, secrets.has(k) ? kept(p) : p])) };
   return html`<${SchemaForm} schema=${decorated} initial=${plugin.config} submitText=${submitText}
     idPrefix=${`cfg-${plugin.name}`} onSubmit=${onSave} keepEmpty=${false} />`;
 }
