@@ -18,9 +18,14 @@ class CreativeIn(Schema):
     link_target = fields.String(
         required=True,
         validate=validate.Length(min=1, max=500),
-        metadata={"description": "A product or category id of the store, or an http(s) URL"},
+        metadata={
+            "description": "A product or category id of the store, or an http(s) URL",
+            "description_zh": "本店的商品 ID 或分类 ID，或 http(s) 链接",
+        },
     )
-    starts_at = UtcDateTime(metadata={"description": "Default: now"})
+    starts_at = UtcDateTime(
+        metadata={"description": "Default: now", "description_zh": "默认为当前时间"}
+    )
     ends_at = UtcDateTime(allow_none=True, load_default=None)
     priority = fields.Integer(
         load_default=0, strict=True, validate=validate.Range(min=-1000, max=1000)
@@ -30,19 +35,28 @@ class CreativeIn(Schema):
         fields.Integer(strict=True, validate=validate.Range(min=1, max=2**31 - 1)),
         load_default=list,
         validate=validate.Length(max=50),
-        metadata={"description": "Buyer segments (any); empty: everyone"},
+        metadata={
+            "description": "Buyer segments (any); empty: everyone",
+            "description_zh": "投放的买家人群（满足任一即可）；留空表示所有人",
+        },
     )
     levels = fields.List(
         fields.String(validate=validate.Length(min=1, max=64)),
         load_default=list,
         validate=validate.Length(max=50),
-        metadata={"description": "Member levels (membership's level names); empty: everyone"},
+        metadata={
+            "description": "Member levels (membership's level names); empty: everyone",
+            "description_zh": "投放的会员等级（会员插件中的等级名称）；留空表示所有人",
+        },
     )
     regions = fields.List(
         fields.String(validate=validate.Length(min=1, max=64)),
         load_default=list,
         validate=validate.Length(max=50),
-        metadata={"description": "Provinces (上海市 ...); empty: everywhere"},
+        metadata={
+            "description": "Provinces (上海市 ...); empty: everywhere",
+            "description_zh": "投放的省份（上海市……）；留空表示全部地区",
+        },
     )
 
 
@@ -89,7 +103,10 @@ class ServeArgs(Schema):
     region = fields.String(
         load_default="",
         validate=validate.Length(max=64),
-        metadata={"description": "The visitor's region (province); default: the buyer's last"},
+        metadata={
+            "description": "The visitor's region (province); default: the buyer's last",
+            "description_zh": "访客所在地区（省份）；默认为买家最近一次的地区",
+        },
     )
 
 
@@ -111,4 +128,10 @@ class ServedOut(Schema):
     title = fields.String()
     image_url = fields.String()
     link = fields.Nested(LinkOut)
-    track = fields.Nested(TrackOut, metadata={"description": "Send with ad_impression / ad_click"})
+    track = fields.Nested(
+        TrackOut,
+        metadata={
+            "description": "Send with ad_impression / ad_click",
+            "description_zh": "上报 ad_impression / ad_click 事件时一并发送",
+        },
+    )

@@ -53,7 +53,9 @@ class HelpIn(Schema):
 
 class HelpOut(Schema):
     seq = fields.Integer()
-    helper = fields.String(metadata={"description": "Masked display name"})
+    helper = fields.String(
+        metadata={"description": "Masked display name", "description_zh": "脱敏后的昵称"}
+    )
     amount = fields.Integer()
     price_after = fields.Integer()
     created_at = fields.DateTime()
@@ -71,7 +73,9 @@ class BargainOut(Schema):
     status = fields.String()
     expires_at = fields.DateTime()
     seconds_left = fields.Integer()
-    initiator = fields.String(metadata={"description": "Masked display name"})
+    initiator = fields.String(
+        metadata={"description": "Masked display name", "description_zh": "脱敏后的昵称"}
+    )
     helpers = fields.List(fields.Nested(HelpOut))
 
 

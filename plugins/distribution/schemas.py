@@ -43,17 +43,26 @@ class DistributionConfig(PlainSchema):
 
     levels = fields.Integer(
         load_default=2,
-        metadata={"description": "Commission levels, 1 or 2 (never more)"},
+        metadata={
+            "description": "Commission levels, 1 or 2 (never more)",
+            "description_zh": "分销佣金层级，1 级或 2 级（最多 2 级）",
+        },
     )
     promoter_mode = fields.String(
         load_default="apply",
         validate=validate.OneOf(MODES),
-        metadata={"description": "How buyers become promoters"},
+        metadata={
+            "description": "How buyers become promoters",
+            "description_zh": "买家成为推广员的方式",
+        },
     )
     spend_threshold = fields.Integer(
         load_default=0,
         validate=MONEY,
-        metadata={"description": "Paid spend (fen) that makes a buyer a promoter (mode spend)"},
+        metadata={
+            "description": "Paid spend (fen) that makes a buyer a promoter (mode spend)",
+            "description_zh": "买家累计实付满此金额（分）即成为推广员（消费模式）",
+        },
     )
     application_fields = fields.List(
         fields.Nested(ApplicationField),
@@ -62,36 +71,60 @@ class DistributionConfig(PlainSchema):
             {"name": "phone", "label": "手机号", "required": True},
         ],
         validate=validate.Length(max=10),
-        metadata={"description": "The form a buyer fills in to apply (mode apply)"},
+        metadata={
+            "description": "The form a buyer fills in to apply (mode apply)",
+            "description_zh": "买家申请成为推广员时填写的表单（申请模式）",
+        },
     )
     binding_rule = fields.String(
         load_default="first",
         validate=validate.OneOf(BINDING_RULES),
-        metadata={"description": "first share wins, latest share wins, or only at registration"},
+        metadata={
+            "description": "first share wins, latest share wins, or only at registration",
+            "description_zh": "首次分享绑定、最近分享绑定，或仅在注册时绑定",
+        },
     )
     binding_days = fields.Integer(
         load_default=0,
         validate=validate.Range(min=0, max=3650),
-        metadata={"description": "Days a binding lasts; 0 = permanent"},
+        metadata={
+            "description": "Days a binding lasts; 0 = permanent",
+            "description_zh": "客户绑定关系的有效天数；0 表示永久",
+        },
     )
     self_commission = fields.Boolean(
         load_default=False,
-        metadata={"description": "A promoter earns level 1 on their own purchases"},
+        metadata={
+            "description": "A promoter earns level 1 on their own purchases",
+            "description_zh": "推广员自购也可获得一级佣金",
+        },
     )
     include_freight = fields.Boolean(
-        load_default=False, metadata={"description": "Commission on the freight share too"}
+        load_default=False,
+        metadata={
+            "description": "Commission on the freight share too",
+            "description_zh": "运费部分也计算佣金",
+        },
     )
     level1_bp = fields.Integer(load_default=1000, validate=RATE)
     level2_bp = fields.Integer(load_default=500, validate=RATE)
     settle_days = fields.Integer(
         load_default=7,
         validate=validate.Range(min=0, max=365),
-        metadata={"description": "Days after completion before commission is withdrawable"},
+        metadata={
+            "description": "Days after completion before commission is withdrawable",
+            "description_zh": "订单完成后多少天佣金结算为可提现",
+        },
     )
     withdraw_min = fields.Integer(load_default=100, validate=MONEY)
     withdraw_fee_bp = fields.Integer(load_default=0, validate=RATE)
     withdraw_daily_limit = fields.Integer(
-        load_default=0, validate=MONEY, metadata={"description": "Per promoter per day; 0 = none"}
+        load_default=0,
+        validate=MONEY,
+        metadata={
+            "description": "Per promoter per day; 0 = none",
+            "description_zh": "每位推广员每天的提现上限；0 表示不限",
+        },
     )
 
     @pre_load
@@ -266,14 +299,33 @@ class ProductRuleOut(Schema):
 class PromoterOut(Schema):
     id = fields.Integer()
     user_id = fields.Integer()
-    name = fields.String(metadata={"description": "The promoter's display name"})
-    code = fields.String(metadata={"description": "The promoter code buyers may enter"})
+    name = fields.String(
+        metadata={
+            "description": "The promoter's display name",
+            "description_zh": "推广员的显示名称",
+        }
+    )
+    code = fields.String(
+        metadata={
+            "description": "The promoter code buyers may enter",
+            "description_zh": "买家可填写的推广码",
+        }
+    )
     status = fields.String()
     group_id = fields.Integer(allow_none=True)
-    parent_id = fields.Integer(allow_none=True, metadata={"description": "Upline promoter"})
+    parent_id = fields.Integer(
+        allow_none=True, metadata={"description": "Upline promoter", "description_zh": "上级推广员"}
+    )
     source = fields.String()
-    balance = fields.Integer(metadata={"description": "Withdrawable, fen"})
-    debt = fields.Integer(metadata={"description": "Reversals not yet covered, fen"})
+    balance = fields.Integer(
+        metadata={"description": "Withdrawable, fen", "description_zh": "可提现佣金（分）"}
+    )
+    debt = fields.Integer(
+        metadata={
+            "description": "Reversals not yet covered, fen",
+            "description_zh": "尚未抵扣的佣金冲回（分）",
+        }
+    )
     created_at = UtcDateTime()
 
 
@@ -342,12 +394,29 @@ class WithdrawalOut(Schema):
 
 
 class EarningsOut(Schema):
-    today = fields.Integer(metadata={"description": "Commission earned today (store's day)"})
+    today = fields.Integer(
+        metadata={
+            "description": "Commission earned today (store's day)",
+            "description_zh": "今日获得的佣金（按店铺时区）",
+        }
+    )
     month = fields.Integer()
-    total = fields.Integer(metadata={"description": "All commission not cancelled"})
-    frozen = fields.Integer(metadata={"description": "Waiting to settle"})
+    total = fields.Integer(
+        metadata={
+            "description": "All commission not cancelled",
+            "description_zh": "未取消的全部佣金",
+        }
+    )
+    frozen = fields.Integer(
+        metadata={"description": "Waiting to settle", "description_zh": "待结算佣金"}
+    )
     withdrawable = fields.Integer()
-    withdrawing = fields.Integer(metadata={"description": "Requested, not paid yet"})
+    withdrawing = fields.Integer(
+        metadata={
+            "description": "Requested, not paid yet",
+            "description_zh": "已申请提现、尚未打款",
+        }
+    )
     withdrawn = fields.Integer()
     debt = fields.Integer()
 
@@ -364,15 +433,33 @@ class PromoterCentreOut(Schema):
 class TeamMemberOut(Schema):
     user_id = fields.Integer()
     name = fields.String()
-    promoter_id = fields.Integer(allow_none=True, metadata={"description": "When a promoter"})
+    promoter_id = fields.Integer(
+        allow_none=True,
+        metadata={
+            "description": "When a promoter",
+            "description_zh": "该客户也是推广员时，其推广员 ID",
+        },
+    )
     bound_at = UtcDateTime()
     orders = fields.Integer()
-    commission = fields.Integer(metadata={"description": "What they brought me, fen"})
+    commission = fields.Integer(
+        metadata={
+            "description": "What they brought me, fen",
+            "description_zh": "为我带来的佣金（分）",
+        }
+    )
 
 
 class TeamOut(Schema):
-    level1 = fields.Integer(metadata={"description": "Buyers bound to me"})
-    level2 = fields.Integer(metadata={"description": "Buyers bound to my level-1 promoters"})
+    level1 = fields.Integer(
+        metadata={"description": "Buyers bound to me", "description_zh": "直接绑定我的客户数"}
+    )
+    level2 = fields.Integer(
+        metadata={
+            "description": "Buyers bound to my level-1 promoters",
+            "description_zh": "绑定我的一级推广员的客户数",
+        }
+    )
 
 
 class PromoterShareOut(Schema):

@@ -15,7 +15,10 @@ class GroupActivityIn(Schema):
         values=fields.Integer(strict=True, validate=validate.Range(min=1)),
         required=True,
         validate=validate.Length(min=1, max=100),
-        metadata={"description": "SKU id → group unit price (minor units)"},
+        metadata={
+            "description": "SKU id → group unit price (minor units)",
+            "description_zh": "SKU ID → 拼团单价（分）",
+        },
     )
     group_size = fields.Integer(required=True, validate=validate.Range(min=2, max=100))
     time_limit_minutes = fields.Integer(
@@ -51,7 +54,9 @@ class GroupActivityOut(Schema):
 
 
 class GroupMemberOut(Schema):
-    name = fields.String(metadata={"description": "Masked display name"})
+    name = fields.String(
+        metadata={"description": "Masked display name", "description_zh": "脱敏后的昵称"}
+    )
     is_leader = fields.Boolean()
     status = fields.String()
     joined_at = fields.DateTime()
@@ -66,7 +71,9 @@ class GroupOut(Schema):
     seats_left = fields.Integer()
     status = fields.String()
     simulated = fields.Boolean()
-    leader = fields.String(metadata={"description": "Masked display name"})
+    leader = fields.String(
+        metadata={"description": "Masked display name", "description_zh": "脱敏后的昵称"}
+    )
     opened_at = fields.DateTime(allow_none=True)
     expires_at = fields.DateTime(allow_none=True)
     seconds_left = fields.Integer()
@@ -74,7 +81,9 @@ class GroupOut(Schema):
 
 class GroupDetailOut(GroupOut):
     title = fields.String()
-    price = fields.Dict(metadata={"description": "SKU id → group unit price"})
+    price = fields.Dict(
+        metadata={"description": "SKU id → group unit price", "description_zh": "SKU ID → 拼团单价"}
+    )
     members = fields.List(fields.Nested(GroupMemberOut))
 
 

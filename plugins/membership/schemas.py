@@ -172,7 +172,9 @@ class SignInOut(ApiSchema):
     local_date = fields.String()
     streak = fields.Integer()
     points = fields.Integer()
-    balance = fields.Integer(metadata={"description": "Points after the sign-in"})
+    balance = fields.Integer(
+        metadata={"description": "Points after the sign-in", "description_zh": "签到后的积分余额"}
+    )
 
 
 class PackageIn(ApiSchema):
@@ -228,7 +230,12 @@ class MemberOut(ApiSchema):
 
 
 class MemberQuery(ApiSchema):
-    q = fields.String(metadata={"description": "User id, name, phone or email contains"})
+    q = fields.String(
+        metadata={
+            "description": "User id, name, phone or email contains",
+            "description_zh": "按用户 ID、姓名、手机号或邮箱搜索（包含即可）",
+        }
+    )
     level = fields.Integer()
     segment_id = fields.Integer()
 
@@ -321,8 +328,8 @@ class CouponBoughtOut(ApiSchema):
     coupon_id = fields.Integer()
     template_id = fields.Integer()
     name = fields.String()
-    points = fields.Integer(metadata={"description": "Points paid"})
-    balance = fields.Integer(metadata={"description": "Points left"})
+    points = fields.Integer(metadata={"description": "Points paid", "description_zh": "支付的积分"})
+    balance = fields.Integer(metadata={"description": "Points left", "description_zh": "剩余积分"})
 
 
 class PointsGoodsOut(ApiSchema):

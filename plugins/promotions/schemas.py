@@ -17,7 +17,10 @@ class PromotionsConfig(PlainSchema):
 
     stack_with_coupons = fields.Boolean(
         load_default=True,
-        metadata={"description": "满减/满折 combine with a coupon (off: the promotion wins)"},
+        metadata={
+            "description": "满减/满折 combine with a coupon (off: the promotion wins)",
+            "description_zh": "满减/满折可与优惠券叠加使用（关闭时只享受促销优惠）",
+        },
     )
 
 
@@ -32,13 +35,19 @@ class PromotionIn(Schema):
     rules = fields.Dict(
         keys=fields.String(),
         required=True,
-        metadata={"description": "Shape per type: see docs/plugins/promotions.md"},
+        metadata={
+            "description": "Shape per type: see docs/plugins/promotions.md",
+            "description_zh": "各类型的规则格式见 docs/plugins/promotions.md",
+        },
     )
     stock = fields.Integer(load_default=0, validate=validate.Range(min=0, max=10_000_000))
     per_user = fields.Integer(load_default=0, validate=validate.Range(min=0, max=10_000))
     segment_id = fields.Integer(
         allow_none=True,
-        metadata={"description": "Only buyers in this segment (membership); null: everyone"},
+        metadata={
+            "description": "Only buyers in this segment (membership); null: everyone",
+            "description_zh": "仅限该人群的买家参与（会员插件）；null 表示所有人",
+        },
     )
 
 
@@ -55,7 +64,10 @@ class PromotionPatch(Schema):
     per_user = fields.Integer(validate=validate.Range(min=0, max=10_000))
     segment_id = fields.Integer(
         allow_none=True,
-        metadata={"description": "Only buyers in this segment (membership); null: everyone"},
+        metadata={
+            "description": "Only buyers in this segment (membership); null: everyone",
+            "description_zh": "仅限该人群的买家参与（会员插件）；null 表示所有人",
+        },
     )
 
 
