@@ -32,23 +32,40 @@ class AftersalesConfig(PlainSchema):
     window_days = fields.Integer(
         load_default=15,
         validate=validate.Range(min=0, max=365),
-        metadata={"description": "Days after completion a buyer may still apply"},
+        metadata={
+            "description": "Days after completion a buyer may still apply",
+            "description_zh": "订单完成后买家可申请售后的天数",
+        },
     )
     approve_within_hours = fields.Integer(
         load_default=48,
         validate=validate.Range(min=0, max=30 * 24),
-        metadata={"description": "Approve automatically when staff do not act (0: never)"},
+        metadata={
+            "description": "Approve automatically when staff do not act (0: never)",
+            "description_zh": "商家超过此小时数未处理则自动同意（0 表示不自动同意）",
+        },
     )
     ship_back_days = fields.Integer(
         load_default=7,
         validate=validate.Range(min=1, max=60),
-        metadata={"description": "Close an approved return the buyer does not ship back"},
+        metadata={
+            "description": "Close an approved return the buyer does not ship back",
+            "description_zh": "退货申请同意后，买家超过此天数未寄回则关闭售后单",
+        },
     )
     refund_on_receipt = fields.Boolean(
-        load_default=True, metadata={"description": "Refund a return as soon as it is received"}
+        load_default=True,
+        metadata={
+            "description": "Refund a return as soon as it is received",
+            "description_zh": "确认收到退货后立即退款",
+        },
     )
     restock_returns = fields.Boolean(
-        load_default=True, metadata={"description": "Returned goods go back into stock"}
+        load_default=True,
+        metadata={
+            "description": "Returned goods go back into stock",
+            "description_zh": "退回的商品重新入库",
+        },
     )
     reasons = fields.List(
         fields.String(validate=validate.Length(min=1, max=64)),
@@ -68,7 +85,10 @@ class CaseIn(Schema):
         allow_none=True,
         strict=True,
         validate=validate.Range(min=1, max=100_000_000),
-        metadata={"description": "Refund asked for (minor units); default the line's share"},
+        metadata={
+            "description": "Refund asked for (minor units); default the line's share",
+            "description_zh": "申请退款金额（分）；默认为该商品行的实付金额",
+        },
     )
     reason = fields.String(required=True, validate=validate.Length(min=1, max=64))
     description = fields.String(load_default="", validate=TEXT)
@@ -190,7 +210,12 @@ class AftersaleStatsOut(Schema):
     until = fields.DateTime()
     cases = fields.Integer()
     paid_orders = fields.Integer()
-    rate = fields.Float(metadata={"description": "Cases per paid order of the period"})
+    rate = fields.Float(
+        metadata={
+            "description": "Cases per paid order of the period",
+            "description_zh": "期间内售后单数与已付款订单数之比",
+        }
+    )
     refunded_amount = fields.Integer()
     by_status = fields.Dict(keys=fields.String(), values=fields.Integer())
     by_type = fields.Dict(keys=fields.String(), values=fields.Integer())

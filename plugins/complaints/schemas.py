@@ -22,17 +22,26 @@ class ComplaintsConfig(PlainSchema):
     window_days = fields.Integer(
         load_default=15,
         validate=validate.Range(min=0, max=365),
-        metadata={"description": "Days after completion a buyer may still complain"},
+        metadata={
+            "description": "Days after completion a buyer may still complain",
+            "description_zh": "订单完成后买家可投诉的天数",
+        },
     )
     appeal_hours = fields.Integer(
         load_default=72,
         validate=validate.Range(min=1, max=30 * 24),
-        metadata={"description": "Hours the merchant has to answer a forwarded complaint"},
+        metadata={
+            "description": "Hours the merchant has to answer a forwarded complaint",
+            "description_zh": "商家答复平台转交投诉的时限（小时）",
+        },
     )
     arbitration_sla_hours = fields.Integer(
         load_default=72,
         validate=validate.Range(min=1, max=30 * 24),
-        metadata={"description": "Hours the platform aims to take to forward or decide"},
+        metadata={
+            "description": "Hours the platform aims to take to forward or decide",
+            "description_zh": "平台转交或裁决投诉的目标时限（小时）",
+        },
     )
 
 
@@ -66,7 +75,10 @@ class DecisionIn(Schema):
         allow_none=True,
         strict=True,
         validate=validate.Range(min=1, max=100_000_000),
-        metadata={"description": "refund_partial: the amount (minor units)"},
+        metadata={
+            "description": "refund_partial: the amount (minor units)",
+            "description_zh": "部分退款（refund_partial）的金额（分）",
+        },
     )
     note = fields.String(load_default="", validate=validate.Length(max=500))
 
@@ -125,7 +137,10 @@ class ComplaintOut(Schema):
     decided_at = fields.DateTime(allow_none=True)
     execution = fields.String()
     case_id = fields.Integer(allow_none=True)
-    due_at = fields.DateTime(allow_none=True, metadata={"description": "When this step is due"})
+    due_at = fields.DateTime(
+        allow_none=True,
+        metadata={"description": "When this step is due", "description_zh": "当前环节的截止时间"},
+    )
     overdue = fields.Boolean()
     created_at = fields.DateTime()
     updated_at = fields.DateTime()
@@ -141,7 +156,12 @@ class ComplaintStatsOut(Schema):
     until = fields.DateTime()
     complaints = fields.Integer()
     paid_orders = fields.Integer()
-    rate = fields.Float(metadata={"description": "Complaints per paid order of the period"})
+    rate = fields.Float(
+        metadata={
+            "description": "Complaints per paid order of the period",
+            "description_zh": "期间内投诉数与已付款订单数之比",
+        }
+    )
     by_type = fields.Dict(keys=fields.String(), values=fields.Integer())
     by_status = fields.Dict(keys=fields.String(), values=fields.Integer())
     by_decision = fields.Dict(keys=fields.String(), values=fields.Integer())

@@ -16,7 +16,10 @@ class FaqCategoryIn(Schema):
 
 class FaqCategoryOut(Schema):
     id = fields.Integer()
-    merchant_id = fields.Integer(allow_none=True, metadata={"description": "null: the platform's"})
+    merchant_id = fields.Integer(
+        allow_none=True,
+        metadata={"description": "null: the platform's", "description_zh": "null 表示属于平台"},
+    )
     name = fields.String()
     position = fields.Integer()
 
@@ -39,7 +42,10 @@ class FaqEntryPatch(Schema):
 
 class FaqEntryOut(Schema):
     id = fields.Integer()
-    merchant_id = fields.Integer(allow_none=True, metadata={"description": "null: the platform's"})
+    merchant_id = fields.Integer(
+        allow_none=True,
+        metadata={"description": "null: the platform's", "description_zh": "null 表示属于平台"},
+    )
     category_id = fields.Integer(allow_none=True)
     question = fields.String()
     answer = fields.String()

@@ -58,7 +58,10 @@ class FeedbackPhotoOut(Schema):
 
 class FeedbackOut(Schema):
     id = fields.Integer()
-    merchant_id = fields.Integer(allow_none=True, metadata={"description": "null: the platform"})
+    merchant_id = fields.Integer(
+        allow_none=True,
+        metadata={"description": "null: the platform", "description_zh": "null 表示反馈给平台"},
+    )
     category = fields.String()
     text = fields.String()
     photos = fields.List(fields.String())

@@ -22,7 +22,10 @@ class FreightConfig(Schema):
     label = fields.String(
         load_default=service.DEFAULT_LABEL,
         validate=validate.Length(min=1, max=40),
-        metadata={"description": "The delivery's name at checkout"},
+        metadata={
+            "description": "The delivery's name at checkout",
+            "description_zh": "结算页显示的配送方式名称",
+        },
     )
 
 

@@ -23,7 +23,10 @@ class FreightDeliveryDays(fields.List):
             validate=validate.Length(equal=2),
             load_default=None,
             allow_none=True,
-            metadata={"description": "[fewest, most] days to deliver; null: no estimate"},
+            metadata={
+                "description": "[fewest, most] days to deliver; null: no estimate",
+                "description_zh": "送达天数 [最少, 最多]；null 表示不显示预计时效",
+            },
             **kwargs,
         )
 
@@ -35,10 +38,24 @@ class FreightDeliveryDays(fields.List):
 
 
 class FreightRowFields(Schema):
-    first_unit = _int(1, MAX_UNIT, required=True, metadata={"description": "Pieces or grams"})
-    first_price = _int(0, MAX_PRICE, required=True, metadata={"description": "Fen"})
-    extra_unit = _int(1, MAX_UNIT, required=True, metadata={"description": "Pieces or grams"})
-    extra_price = _int(0, MAX_PRICE, required=True, metadata={"description": "Fen"})
+    first_unit = _int(
+        1,
+        MAX_UNIT,
+        required=True,
+        metadata={"description": "Pieces or grams", "description_zh": "件数或克数"},
+    )
+    first_price = _int(
+        0, MAX_PRICE, required=True, metadata={"description": "Fen", "description_zh": "单位：分"}
+    )
+    extra_unit = _int(
+        1,
+        MAX_UNIT,
+        required=True,
+        metadata={"description": "Pieces or grams", "description_zh": "件数或克数"},
+    )
+    extra_price = _int(
+        0, MAX_PRICE, required=True, metadata={"description": "Fen", "description_zh": "单位：分"}
+    )
     delivery_days = FreightDeliveryDays()
 
 
@@ -47,7 +64,10 @@ class FreightRegionRow(FreightRowFields):
         CODE,
         required=True,
         validate=validate.Length(min=1, max=400),
-        metadata={"description": "Province or city codes (GET /freight/regions)"},
+        metadata={
+            "description": "Province or city codes (GET /freight/regions)",
+            "description_zh": "省或市的地区编码（见 GET /freight/regions）",
+        },
     )
 
 
@@ -56,21 +76,30 @@ class FreightFreeRule(Schema):
         CODE,
         load_default=list,
         validate=validate.Length(max=400),
-        metadata={"description": "Province or city codes; empty: everywhere"},
+        metadata={
+            "description": "Province or city codes; empty: everywhere",
+            "description_zh": "省或市的地区编码；留空表示全部地区",
+        },
     )
     min_amount = _int(
         1,
         MAX_PRICE * 100,
         load_default=None,
         allow_none=True,
-        metadata={"description": "Free from this amount (fen) of the template's lines"},
+        metadata={
+            "description": "Free from this amount (fen) of the template's lines",
+            "description_zh": "使用该模板的商品金额满此数（分）包邮",
+        },
     )
     min_quantity = _int(
         1,
         MAX_UNIT,
         load_default=None,
         allow_none=True,
-        metadata={"description": "Free from this many pieces of the template's lines"},
+        metadata={
+            "description": "Free from this many pieces of the template's lines",
+            "description_zh": "使用该模板的商品满此件数包邮",
+        },
     )
 
     @validates_schema
@@ -84,10 +113,18 @@ class FreightTemplateIn(Schema):
     method = fields.String(
         load_default=PIECE,
         validate=validate.OneOf((PIECE, WEIGHT)),
-        metadata={"description": "piece: units are pieces; weight: grams (SKU weight)"},
+        metadata={
+            "description": "piece: units are pieces; weight: grams (SKU weight)",
+            "description_zh": "piece 按件计费（单位为件）；"
+            "weight 按重量计费（单位为克，取 SKU 重量）",
+        },
     )
     is_default = fields.Boolean(
-        load_default=False, metadata={"description": "For products that picked no template"}
+        load_default=False,
+        metadata={
+            "description": "For products that picked no template",
+            "description_zh": "用于未选择运费模板的商品",
+        },
     )
     rows = fields.List(
         fields.Nested(FreightRegionRow), load_default=list, validate=validate.Length(max=100)
@@ -123,7 +160,13 @@ class FreightProductTemplateIn(Schema):
 
 class FreightProductTemplateOut(Schema):
     product_id = fields.Integer()
-    template_id = fields.Integer(allow_none=True, metadata={"description": "null: the default"})
+    template_id = fields.Integer(
+        allow_none=True,
+        metadata={
+            "description": "null: the default",
+            "description_zh": "null 表示使用默认运费模板",
+        },
+    )
     template_name = fields.String(allow_none=True)
 
 

@@ -25,18 +25,27 @@ class InvoicesConfig(Schema):
         load_default=7,
         strict=True,
         validate=validate.Range(min=1, max=90),
-        metadata={"description": "Days the store takes to issue, from payment or the request"},
+        metadata={
+            "description": "Days the store takes to issue, from payment or the request",
+            "description_zh": "店铺开票时限（天），从付款或申请开票时起算",
+        },
     )
     provider = fields.String(
         load_default="manual",
         validate=validate.Regexp(r"^[a-z][a-z0-9_]{0,31}$"),
-        metadata={"description": "The issuing provider: manual, or one a plugin registers"},
+        metadata={
+            "description": "The issuing provider: manual, or one a plugin registers",
+            "description_zh": "开票服务：manual（手动开票）或其他插件提供的服务",
+        },
     )
     max_pdf_kb = fields.Integer(
         load_default=5120,
         strict=True,
         validate=validate.Range(min=16, max=10240),
-        metadata={"description": "Largest PDF accepted, in KB"},
+        metadata={
+            "description": "Largest PDF accepted, in KB",
+            "description_zh": "可上传的 PDF 最大大小（KB）",
+        },
     )
 
 

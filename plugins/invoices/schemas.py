@@ -50,10 +50,24 @@ class IssueUploadIn(Schema):
     """The multipart body of issue and reversal: the PDF in ``file``, the other fields as
     form fields (read with :class:`IssueFormIn`; listed here for the API document)."""
 
-    file = Upload(load_default=None, metadata={"description": "The PDF (e-invoice)"})
-    number = fields.String(load_default=None, metadata={"description": "Invoice number"})
-    carrier = fields.String(load_default=None, metadata={"description": "Paper invoice"})
-    tracking_number = fields.String(load_default=None, metadata={"description": "Paper invoice"})
+    file = Upload(
+        load_default=None,
+        metadata={
+            "description": "The PDF (e-invoice)",
+            "description_zh": "发票 PDF 文件（电子发票）",
+        },
+    )
+    number = fields.String(
+        load_default=None, metadata={"description": "Invoice number", "description_zh": "发票号码"}
+    )
+    carrier = fields.String(
+        load_default=None,
+        metadata={"description": "Paper invoice", "description_zh": "纸质发票时填写"},
+    )
+    tracking_number = fields.String(
+        load_default=None,
+        metadata={"description": "Paper invoice", "description_zh": "纸质发票时填写"},
+    )
 
 
 class InvoiceListArgs(Schema):
@@ -71,7 +85,7 @@ class PdfArgs(Schema):
     round = fields.Integer(
         load_default=None,
         validate=validate.Range(min=1),
-        metadata={"description": "Default: the current"},
+        metadata={"description": "Default: the current", "description_zh": "默认：当前这一轮"},
     )
 
 
@@ -87,7 +101,9 @@ class InvoiceOut(Schema):
     status = fields.String()
     provider = fields.String()
     number = fields.String()
-    amount = fields.Integer(allow_none=True, metadata={"description": "Minor units"})
+    amount = fields.Integer(
+        allow_none=True, metadata={"description": "Minor units", "description_zh": "单位：分"}
+    )
     carrier = fields.String()
     tracking_number = fields.String()
     reversal_number = fields.String()
@@ -96,8 +112,16 @@ class InvoiceOut(Schema):
     due_at = fields.DateTime(allow_none=True)
     issued_at = fields.DateTime(allow_none=True)
     reversed_at = fields.DateTime(allow_none=True)
-    round = fields.Integer(metadata={"description": "1, then one more per issue after a reversal"})
-    history = fields.List(fields.Dict(), metadata={"description": "Earlier rounds"})
+    round = fields.Integer(
+        metadata={
+            "description": "1, then one more per issue after a reversal",
+            "description_zh": "首次为 1，每次红冲后重开加 1",
+        }
+    )
+    history = fields.List(
+        fields.Dict(),
+        metadata={"description": "Earlier rounds", "description_zh": "此前各轮的记录"},
+    )
 
 
 class InvoiceStatsOut(Schema):

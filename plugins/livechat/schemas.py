@@ -24,7 +24,10 @@ class LivechatConfig(PlainSchema):
     presence_timeout = fields.Integer(
         load_default=60,
         validate=validate.Range(min=10, max=3600),
-        metadata={"description": "seconds without a heartbeat before staff count as offline"},
+        metadata={
+            "description": "seconds without a heartbeat before staff count as offline",
+            "description_zh": "客服多少秒没有心跳即视为离线",
+        },
     )
     auto_replies = fields.List(
         fields.Nested(AutoReply), load_default=list, validate=validate.Length(max=50)
@@ -58,9 +61,21 @@ class MessageOut(Schema):
     conversation_id = fields.Integer()
     seq = fields.Integer()
     sender_id = fields.Integer(allow_none=True)
-    sender_role = fields.String(metadata={"description": "buyer | staff | system"})
-    kind = fields.String(metadata={"description": "text | image | product | order | system"})
-    text = fields.String(metadata={"description": "HTML-escaped"})
+    sender_role = fields.String(
+        metadata={
+            "description": "buyer | staff | system",
+            "description_zh": "buyer 买家 | staff 客服 | system 系统",
+        }
+    )
+    kind = fields.String(
+        metadata={
+            "description": "text | image | product | order | system",
+            "description_zh": "text 文字 | image 图片 | product 商品 | order 订单 | system 系统",
+        }
+    )
+    text = fields.String(
+        metadata={"description": "HTML-escaped", "description_zh": "已做 HTML 转义"}
+    )
     payload = fields.Dict(allow_none=True)
     client_id = fields.String(allow_none=True)
     created_at = fields.String()
@@ -80,7 +95,11 @@ class HistoryArgs(Schema):
 class HistoryOut(Schema):
     items = fields.List(fields.Nested(MessageOut))
     next_before = fields.Integer(
-        allow_none=True, metadata={"description": "pass as before= for older messages"}
+        allow_none=True,
+        metadata={
+            "description": "pass as before= for older messages",
+            "description_zh": "作为 before= 参数传入以加载更早的消息",
+        },
     )
 
 
@@ -89,7 +108,12 @@ class ConversationOut(Schema):
     merchant_id = fields.Integer()
     buyer_id = fields.Integer()
     buyer_name = fields.String()
-    status = fields.String(metadata={"description": "queued | assigned | closed"})
+    status = fields.String(
+        metadata={
+            "description": "queued | assigned | closed",
+            "description_zh": "queued 排队中 | assigned 已分配 | closed 已结束",
+        }
+    )
     agent_id = fields.Integer(allow_none=True)
     last_agent_id = fields.Integer(allow_none=True)
     priority = fields.Integer()
@@ -122,9 +146,19 @@ class PresenceIn(Schema):
 class AgentOut(Schema):
     user_id = fields.Integer()
     name = fields.String()
-    status = fields.String(metadata={"description": "online | away | offline (no heartbeat)"})
+    status = fields.String(
+        metadata={
+            "description": "online | away | offline (no heartbeat)",
+            "description_zh": "online 在线 | away 离开 | offline 离线（无心跳）",
+        }
+    )
     seen_at = UtcDateTime(allow_none=True)
-    assigned = fields.Integer(metadata={"description": "open conversations assigned"})
+    assigned = fields.Integer(
+        metadata={
+            "description": "open conversations assigned",
+            "description_zh": "已分配的进行中会话数",
+        }
+    )
 
 
 class TransferIn(Schema):
@@ -132,7 +166,10 @@ class TransferIn(Schema):
     from_agent_id = fields.Integer(
         load_default=None,
         allow_none=True,
-        metadata={"description": "the agent you saw (409 if it changed); default: current"},
+        metadata={
+            "description": "the agent you saw (409 if it changed); default: current",
+            "description_zh": "你看到的当前客服（若已变更则返回 409）；默认为当前客服",
+        },
     )
 
 

@@ -30,7 +30,10 @@ class ReviewsConfig(Schema):
         load_default=15,
         strict=True,
         validate=validate.Range(min=0, max=90),
-        metadata={"description": "Days after receipt for the automatic 5★ review; 0: never"},
+        metadata={
+            "description": "Days after receipt for the automatic 5★ review; 0: never",
+            "description_zh": "确认收货后多少天未评价则自动五星好评；0 表示不自动好评",
+        },
     )
     auto_positive_text = fields.String(
         load_default="系统默认好评", validate=validate.Length(max=200)
@@ -39,19 +42,28 @@ class ReviewsConfig(Schema):
         load_default=180,
         strict=True,
         validate=validate.Range(min=0, max=365),
-        metadata={"description": "Days after the review a follow-up is accepted; 0: none"},
+        metadata={
+            "description": "Days after the review a follow-up is accepted; 0: none",
+            "description_zh": "评价后多少天内可以追评；0 表示不允许追评",
+        },
     )
     sensitive_words = fields.List(
         fields.String(validate=validate.Length(min=1, max=50)),
         load_default=list,
         validate=validate.Length(max=500),
-        metadata={"description": "A review containing one is held back for moderation"},
+        metadata={
+            "description": "A review containing one is held back for moderation",
+            "description_zh": "含有任一敏感词的评价先进入审核，不直接展示",
+        },
     )
     tags = fields.List(
         fields.String(validate=validate.Length(min=1, max=20)),
         load_default=list,
         validate=validate.Length(max=30),
-        metadata={"description": "Tags a buyer may pick (质量好, 物流快 ...)"},
+        metadata={
+            "description": "Tags a buyer may pick (质量好, 物流快 ...)",
+            "description_zh": "买家可选的评价标签（质量好、物流快……）",
+        },
     )
 
 

@@ -12,14 +12,20 @@ PHOTOS = fields.List(
     fields.String(validate=validate.Length(min=1, max=500)),
     load_default=list,
     validate=validate.Length(max=9),
-    metadata={"description": "URLs returned by the photo upload (at most 9)"},
+    metadata={
+        "description": "URLs returned by the photo upload (at most 9)",
+        "description_zh": "上传图片后返回的地址（最多 9 张）",
+    },
 )
 
 
 class ReviewIn(Schema):
     order_line_id = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
     rating = fields.Integer(
-        required=True, strict=True, validate=RATING, metadata={"description": "Description ★"}
+        required=True,
+        strict=True,
+        validate=RATING,
+        metadata={"description": "Description ★", "description_zh": "描述相符评分（星）"},
     )
     service_rating = fields.Integer(required=True, strict=True, validate=RATING)
     logistics_rating = fields.Integer(
@@ -27,7 +33,10 @@ class ReviewIn(Schema):
         allow_none=True,
         strict=True,
         validate=RATING,
-        metadata={"description": "Required when the order was shipped, refused otherwise"},
+        metadata={
+            "description": "Required when the order was shipped, refused otherwise",
+            "description_zh": "订单已发货时必填，否则不可填写",
+        },
     )
     text = fields.String(load_default="", validate=validate.Length(max=2000))
     photos = PHOTOS
@@ -85,7 +94,11 @@ class AwaitingReviewOut(Schema):
     image_url = fields.String()
     completed_at = fields.DateTime(allow_none=True)
     auto_review_at = fields.DateTime(
-        allow_none=True, metadata={"description": "When the automatic 5★ review is due"}
+        allow_none=True,
+        metadata={
+            "description": "When the automatic 5★ review is due",
+            "description_zh": "自动五星好评的时间",
+        },
     )
 
 
@@ -95,7 +108,12 @@ class ReviewOut(Schema):
     id = fields.Integer()
     product_id = fields.Integer()
     sku_name = fields.String()
-    buyer = fields.String(metadata={"description": "Masked name, or 匿名用户"})
+    buyer = fields.String(
+        metadata={
+            "description": "Masked name, or 匿名用户",
+            "description_zh": "脱敏后的昵称，或“匿名用户”",
+        }
+    )
     rating = fields.Integer()
     service_rating = fields.Integer()
     logistics_rating = fields.Integer(allow_none=True)
@@ -123,8 +141,14 @@ class OwnReviewOut(ReviewOut):
 
 class ReviewSummaryOut(Schema):
     count = fields.Integer()
-    average = fields.Float(allow_none=True, metadata={"description": "Stars, one decimal"})
-    good_rate = fields.Integer(allow_none=True, metadata={"description": "% of 4★ and 5★"})
+    average = fields.Float(
+        allow_none=True,
+        metadata={"description": "Stars, one decimal", "description_zh": "星级，保留一位小数"},
+    )
+    good_rate = fields.Integer(
+        allow_none=True,
+        metadata={"description": "% of 4★ and 5★", "description_zh": "四星和五星评价的占比（%）"},
+    )
     distribution = fields.Dict(keys=fields.String(), values=fields.Integer())
     with_photos = fields.Integer()
     tags = fields.List(fields.Dict())

@@ -22,13 +22,19 @@ class TrackingConfig(Schema):
     carrier = fields.String(
         load_default="sim",
         validate=validate.Regexp(r"^[a-z][a-z0-9_]{0,31}$"),
-        metadata={"description": "The tracking carrier: sim, or one a plugin registers"},
+        metadata={
+            "description": "The tracking carrier: sim, or one a plugin registers",
+            "description_zh": "物流查询服务：sim（模拟），或其他插件提供的服务",
+        },
     )
     gateway_url = fields.Url(
         required=True,
         require_tld=False,
         schemes={"http", "https"},
-        metadata={"description": "The carrier's API address (allowed by the platform)"},
+        metadata={
+            "description": "The carrier's API address (allowed by the platform)",
+            "description_zh": "物流服务商的接口地址（须为平台允许的地址）",
+        },
     )
     customer = fields.String(required=True, validate=validate.Length(min=1, max=64))
     key = fields.String(
@@ -38,7 +44,10 @@ class TrackingConfig(Schema):
         load_default="",
         require_tld=False,
         schemes={"http", "https"},
-        metadata={"description": "Public base URL for pushes (default: the app's)"},
+        metadata={
+            "description": "Public base URL for pushes (default: the app's)",
+            "description_zh": "接收物流推送的公网基础地址（默认使用本应用的地址）",
+        },
     )
 
     @validates("gateway_url")

@@ -15,13 +15,16 @@ class WarehouseIn(Schema):
         load_default=0,
         strict=True,
         validate=validate.Range(min=-1000, max=1000),
-        metadata={"description": "Higher is tried first"},
+        metadata={"description": "Higher is tried first", "description_zh": "数值越大越优先发货"},
     )
     regions = fields.List(
         CODE,
         load_default=list,
         validate=validate.Length(max=400),
-        metadata={"description": "Province or city codes served; empty: everywhere"},
+        metadata={
+            "description": "Province or city codes served; empty: everywhere",
+            "description_zh": "配送覆盖的省或市地区编码；留空表示全部地区",
+        },
     )
     province = fields.String(load_default="", validate=validate.Length(max=50))
     city = fields.String(load_default="", validate=validate.Length(max=50))
@@ -115,7 +118,11 @@ class WarehouseTransferOut(Schema):
     source_id = fields.Integer()
     target_id = fields.Integer()
     status = fields.String(
-        metadata={"description": "draft, approved, shipped, received, cancelled"}
+        metadata={
+            "description": "draft, approved, shipped, received, cancelled",
+            "description_zh": "draft 草稿、approved 已审核、shipped 已发出、"
+            "received 已收货、cancelled 已取消",
+        }
     )
     lines = fields.List(fields.Dict())
     note = fields.String()
