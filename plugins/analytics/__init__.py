@@ -31,31 +31,46 @@ class AnalyticsConfig(Schema):
         load_default=90,
         strict=True,
         validate=validate.Range(min=7, max=3660),
-        metadata={"description": "Days raw events are kept; aggregates are kept for ever"},
+        metadata={
+            "description": "Days raw events are kept; aggregates are kept for ever",
+            "description_zh": "原始事件保留天数；汇总数据永久保留",
+        },
     )
     refresh_minutes = fields.Integer(
         load_default=10,
         strict=True,
         validate=validate.Range(min=1, max=1440),
-        metadata={"description": "How stale today's visitor figures may get"},
+        metadata={
+            "description": "How stale today's visitor figures may get",
+            "description_zh": "今日访客数据允许的最长延迟（分钟）",
+        },
     )
     events_per_minute = fields.Integer(
         load_default=600,
         strict=True,
         validate=validate.Range(min=10, max=100000),
-        metadata={"description": "Storefront events accepted per minute from one address"},
+        metadata={
+            "description": "Storefront events accepted per minute from one address",
+            "description_zh": "每个 IP 地址每分钟最多接收的店铺前台事件数",
+        },
     )
     active_days = fields.Integer(
         load_default=30,
         strict=True,
         validate=validate.Range(min=1, max=365),
-        metadata={"description": "A customer who paid or visited this recently is active"},
+        metadata={
+            "description": "A customer who paid or visited this recently is active",
+            "description_zh": "在此天数内付款或访问过的客户为活跃客户",
+        },
     )
     dormant_days = fields.Integer(
         load_default=90,
         strict=True,
         validate=validate.Range(min=1, max=3650),
-        metadata={"description": "A customer with no paid order for this long is dormant"},
+        metadata={
+            "description": "A customer with no paid order for this long is dormant",
+            "description_zh": "超过此天数没有付款订单的客户为沉睡客户",
+        },
     )
 
 

@@ -17,14 +17,20 @@ class EventIn(Schema):
     kind = fields.String(required=True, validate=validate.OneOf(STOREFRONT_KINDS))
     at = UtcDateTime(
         load_default=None,
-        metadata={"description": "When it happened (at most 7 days ago); default: now"},
+        metadata={
+            "description": "When it happened (at most 7 days ago); default: now",
+            "description_zh": "发生时间（最早 7 天前）；默认为当前时间",
+        },
     )
     product_id = fields.Integer(load_default=None, strict=True, validate=ID)
     ad_id = fields.Integer(
         load_default=None,
         strict=True,
         validate=ID,
-        metadata={"description": "Ad events: the creative"},
+        metadata={
+            "description": "Ad events: the creative",
+            "description_zh": "广告事件：对应的广告素材",
+        },
     )
     placement = fields.String(load_default="", validate=validate.Length(max=32))
     source = fields.String(load_default="direct", validate=validate.OneOf(SOURCES))
@@ -33,7 +39,9 @@ class EventIn(Schema):
     utm_campaign = fields.String(load_default="", validate=validate.Length(max=100))
     share_code = fields.String(load_default="", validate=validate.Length(max=32))
     query = fields.String(
-        load_default="", validate=validate.Length(max=64), metadata={"description": "Search terms"}
+        load_default="",
+        validate=validate.Length(max=64),
+        metadata={"description": "Search terms", "description_zh": "搜索关键词"},
     )
 
 
@@ -41,7 +49,10 @@ class EventBatchIn(Schema):
     device_id = fields.String(
         load_default="",
         validate=OPAQUE,
-        metadata={"description": "The storefront's opaque device id; required when signed out"},
+        metadata={
+            "description": "The storefront's opaque device id; required when signed out",
+            "description_zh": "店铺前台的匿名设备 ID；未登录时必填",
+        },
     )
     events = fields.List(
         fields.Nested(EventIn), required=True, validate=validate.Length(min=1, max=50)
@@ -61,10 +72,18 @@ class RangeArgs(Schema):
     start = fields.Date(
         load_default=None,
         validate=DAY,
-        metadata={"description": "First day (store time); default: end − 29"},
+        metadata={
+            "description": "First day (store time); default: end − 29",
+            "description_zh": "开始日期（店铺时区）；默认为结束日期前 29 天",
+        },
     )
     end = fields.Date(
-        load_default=None, validate=DAY, metadata={"description": "Last day; default: yesterday"}
+        load_default=None,
+        validate=DAY,
+        metadata={
+            "description": "Last day; default: yesterday",
+            "description_zh": "结束日期；默认为昨天",
+        },
     )
 
 
@@ -85,13 +104,18 @@ class ChartArgs(CsvArgs):
     lang = fields.String(
         load_default="en",
         validate=validate.OneOf(("en", "zh")),
-        metadata={"description": "The chart's words (title, series, sources): en or zh"},
+        metadata={
+            "description": "The chart's words (title, series, sources): en or zh",
+            "description_zh": "图表文字（标题、数据系列、来源）的语言：en 或 zh",
+        },
     )
 
 
 class PlatformArgs(CsvArgs):
     merchant_id = fields.Integer(
-        load_default=None, validate=ID, metadata={"description": "One store only"}
+        load_default=None,
+        validate=ID,
+        metadata={"description": "One store only", "description_zh": "仅看这一家店铺"},
     )
 
 
@@ -132,7 +156,10 @@ class DashboardOut(Schema):
     today = fields.Nested(DayFiguresOut)
     yesterday = fields.Nested(DayFiguresOut)
     change = fields.Dict(
-        metadata={"description": "Today against yesterday as fractions; null when yesterday was 0"}
+        metadata={
+            "description": "Today against yesterday as fractions; null when yesterday was 0",
+            "description_zh": "今日较昨日的变化比例（小数）；昨日为 0 时为 null",
+        }
     )
     timezone = fields.String()
     currency = fields.String()
@@ -162,9 +189,19 @@ class SeriesOut(Schema):
 
 class ChartOut(Schema):
     chart = fields.String()
-    type = fields.String(metadata={"description": "line, bar or horizontal_bar"})
+    type = fields.String(
+        metadata={
+            "description": "line, bar or horizontal_bar",
+            "description_zh": "line 折线图、bar 柱状图或 horizontal_bar 条形图",
+        }
+    )
     title = fields.String()
-    money = fields.Boolean(metadata={"description": "Values are fen (the SVG shows yuan)"})
+    money = fields.Boolean(
+        metadata={
+            "description": "Values are fen (the SVG shows yuan)",
+            "description_zh": "数值单位为分（SVG 中显示为元）",
+        }
+    )
     x_labels = fields.List(fields.String())
     series = fields.List(fields.Nested(SeriesOut))
 
@@ -172,6 +209,13 @@ class ChartOut(Schema):
 class RecommendationOut(Schema):
     product_id = fields.Integer()
     name = fields.String()
-    price = fields.Integer(metadata={"description": "The lowest SKU price (fen)"})
+    price = fields.Integer(
+        metadata={"description": "The lowest SKU price (fen)", "description_zh": "SKU 最低价（分）"}
+    )
     image_url = fields.String()
-    reason = fields.String(metadata={"description": "related, best_seller or popular"})
+    reason = fields.String(
+        metadata={
+            "description": "related, best_seller or popular",
+            "description_zh": "related 相关推荐、best_seller 热销或 popular 人气",
+        }
+    )

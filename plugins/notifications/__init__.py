@@ -38,17 +38,26 @@ class NotificationsConfig(Schema):
     channels = fields.List(
         fields.String(validate=validate.OneOf(CHANNELS)),
         load_default=list(CHANNELS),
-        metadata={"description": "Channels the store's messages use"},
+        metadata={
+            "description": "Channels the store's messages use",
+            "description_zh": "店铺消息使用的发送渠道",
+        },
     )
     sms_quiet_hours = fields.String(
         load_default="22:00-08:00",
         validate=validate.Regexp(r"^$|^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$"),
-        metadata={"description": "Store time with no SMS (HH:MM-HH:MM; empty: none)"},
+        metadata={
+            "description": "Store time with no SMS (HH:MM-HH:MM; empty: none)",
+            "description_zh": "不发短信的时段，按店铺时间（HH:MM-HH:MM；留空表示不限）",
+        },
     )
     unpaid_reminder_minutes = fields.Integer(
         load_default=10,
         validate=validate.Range(min=0, max=120),
-        metadata={"description": "Remind an unpaid buyer this long before cancelling (0: off)"},
+        metadata={
+            "description": "Remind an unpaid buyer this long before cancelling (0: off)",
+            "description_zh": "在未付款订单自动取消前多少分钟提醒买家（0 表示不提醒）",
+        },
     )
     marketing_per_day = fields.Integer(load_default=1, validate=validate.Range(min=0, max=20))
     marketing_per_week = fields.Integer(load_default=3, validate=validate.Range(min=0, max=50))

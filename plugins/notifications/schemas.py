@@ -13,8 +13,13 @@ class NotifyInboxItemOut(Schema):
     id = fields.Integer()
     merchant_id = fields.Integer(allow_none=True)
     event = fields.String()
-    subject = fields.String(metadata={"description": "The title"})
-    body = fields.String(metadata={"description": "Plain text: escape it to display it"})
+    subject = fields.String(metadata={"description": "The title", "description_zh": "标题"})
+    body = fields.String(
+        metadata={
+            "description": "Plain text: escape it to display it",
+            "description_zh": "纯文本，显示前需转义",
+        }
+    )
     created_at = UtcDateTime()
     read_at = UtcDateTime(allow_none=True)
 
@@ -67,7 +72,12 @@ class NotifyTemplateOut(Schema):
     subject = fields.String()
     body = fields.String()
     enabled = fields.Boolean()
-    custom = fields.Boolean(metadata={"description": "The store's own wording"})
+    custom = fields.Boolean(
+        metadata={
+            "description": "The store's own wording",
+            "description_zh": "是否为店铺自定义的文案",
+        }
+    )
 
 
 class NotifyPreviewIn(Schema):
@@ -79,7 +89,12 @@ class NotifyPreviewIn(Schema):
 class NotifyPreviewOut(Schema):
     subject = fields.String()
     body = fields.String()
-    context = fields.Dict(metadata={"description": "The sample values it was rendered with"})
+    context = fields.Dict(
+        metadata={
+            "description": "The sample values it was rendered with",
+            "description_zh": "渲染预览所用的示例数据",
+        }
+    )
 
 
 class NotifyMessageArgs(Schema):
@@ -117,7 +132,9 @@ class NotifyCampaignIn(Schema):
         load_default=dict,
         metadata={
             "description": '{"segment_id": n} (membership segments) or filters '
-            '{"min_orders", "min_spent", "dormant_days"}'
+            '{"min_orders", "min_spent", "dormant_days"}',
+            "description_zh": '{"segment_id": n}（会员人群），'
+            '或筛选条件 {"min_orders", "min_spent", "dormant_days"}',
         },
     )
     channels = fields.List(

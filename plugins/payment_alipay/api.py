@@ -25,7 +25,12 @@ blp = plugin_blueprint("payment_alipay", __name__, description="Alipay")
 class ReturnOut(Schema):
     out_trade_no = fields.String()
     amount = fields.Integer()
-    status = fields.String(metadata={"description": "The payment attempt's state here"})
+    status = fields.String(
+        metadata={
+            "description": "The payment attempt's state here",
+            "description_zh": "本系统中这笔支付的状态",
+        }
+    )
 
 
 @blp.route("/payments/alipay/return/<int:merchant_id>")

@@ -19,17 +19,24 @@ class AlipayConfig(Schema):
     app_private_key = fields.String(
         required=True,
         validate=validate.Length(min=100, max=4000),
-        metadata={"secret": True, "description": "PEM or the bare base64 from the console"},
+        metadata={
+            "secret": True,
+            "description": "PEM or the bare base64 from the console",
+            "description_zh": "PEM 格式，或支付宝开放平台控制台给出的纯 base64 字符串",
+        },
     )
     alipay_public_key = fields.String(
         required=True,
         validate=validate.Length(min=100, max=2000),
-        metadata={"description": "PEM or base64"},
+        metadata={"description": "PEM or base64", "description_zh": "PEM 格式或 base64 字符串"},
     )
     seller_id = fields.String(
         load_default="",
         validate=validate.Regexp(r"^(2088[0-9]{12})?$"),
-        metadata={"description": "The merchant's PID; checked on notifications when set"},
+        metadata={
+            "description": "The merchant's PID; checked on notifications when set",
+            "description_zh": "商户 PID（合作伙伴身份）；填写后会校验异步通知中的商户号",
+        },
     )
     gateway_url = fields.Url(
         load_default="https://openapi.alipay.com/gateway.do",

@@ -95,12 +95,18 @@ class ConfirmIn(ApiSchema):
     reference = fields.String(
         required=True,
         validate=validate.Regexp(r"^[A-Za-z0-9_-]{3,40}$"),
-        metadata={"description": "The bank's or courier's reference"},
+        metadata={
+            "description": "The bank's or courier's reference",
+            "description_zh": "银行流水号或快递代收凭证号",
+        },
     )
     amount = fields.Integer(
         required=True,
         validate=validate.Range(min=1),
-        metadata={"description": "What arrived, in minor units"},
+        metadata={
+            "description": "What arrived, in minor units",
+            "description_zh": "实际到账金额（分）",
+        },
     )
     method = fields.String(load_default="transfer", validate=validate.OneOf(ManualChannel.methods))
 

@@ -19,10 +19,19 @@ class WeChatConfig(Schema):
     merchant_serial = fields.String(
         required=True,
         validate=validate.Regexp(r"^[0-9A-Fa-f]{8,40}$"),
-        metadata={"description": "Serial of the merchant API certificate"},
+        metadata={
+            "description": "Serial of the merchant API certificate",
+            "description_zh": "商户 API 证书序列号",
+        },
     )
     private_key = fields.String(
-        required=True, validate=PEM, metadata={"secret": True, "description": "apiclient_key.pem"}
+        required=True,
+        validate=PEM,
+        metadata={
+            "secret": True,
+            "description": "apiclient_key.pem",
+            "description_zh": "商户 API 私钥（apiclient_key.pem）",
+        },
     )
     apiv3_key = fields.String(
         required=True, validate=validate.Length(equal=32), metadata={"secret": True}
@@ -35,7 +44,10 @@ class WeChatConfig(Schema):
         fields.String(validate=PEM),
         load_default=list,
         validate=validate.Length(max=5),
-        metadata={"description": "Platform certificates (certificate mode), PEM"},
+        metadata={
+            "description": "Platform certificates (certificate mode), PEM",
+            "description_zh": "微信支付平台证书（平台证书模式），PEM 格式",
+        },
     )
     gateway_url = fields.Url(
         load_default="https://api.mch.weixin.qq.com", require_tld=False, schemes={"http", "https"}
@@ -44,7 +56,10 @@ class WeChatConfig(Schema):
         load_default="",
         require_tld=False,
         schemes={"http", "https"},
-        metadata={"description": "Public base URL for notifications (default: the app's)"},
+        metadata={
+            "description": "Public base URL for notifications (default: the app's)",
+            "description_zh": "接收支付通知的公网基础地址（默认使用本应用的地址）",
+        },
     )
     h5_app_name = fields.String(load_default="mallkit", validate=validate.Length(max=64))
     h5_app_url = fields.String(load_default="", validate=validate.Length(max=256))

@@ -24,7 +24,12 @@ class WebhookEndpointPatch(Schema):
     event_types = fields.List(
         fields.String(validate=validate.Length(max=50)), validate=validate.Length(min=1, max=20)
     )
-    enabled = fields.Boolean(metadata={"description": "true again resets the failure count"})
+    enabled = fields.Boolean(
+        metadata={
+            "description": "true again resets the failure count",
+            "description_zh": "重新设为 true 时清零连续失败次数",
+        }
+    )
 
 
 class WebhookEndpointOut(Schema):
@@ -34,10 +39,19 @@ class WebhookEndpointOut(Schema):
     description = fields.String()
     event_types = fields.List(fields.String())
     enabled = fields.Boolean()
-    failures = fields.Integer(metadata={"description": "Deliveries in a row that failed"})
+    failures = fields.Integer(
+        metadata={
+            "description": "Deliveries in a row that failed",
+            "description_zh": "连续推送失败的次数",
+        }
+    )
     disabled_reason = fields.String()
     previous_until = UtcDateTime(
-        allow_none=True, metadata={"description": "Until then the previous secret signs too"}
+        allow_none=True,
+        metadata={
+            "description": "Until then the previous secret signs too",
+            "description_zh": "在此之前，旧密钥签名同样有效",
+        },
     )
     created_at = UtcDateTime()
     updated_at = UtcDateTime()
@@ -45,7 +59,10 @@ class WebhookEndpointOut(Schema):
 
 class WebhookEndpointCreatedOut(WebhookEndpointOut):
     secret = fields.String(
-        metadata={"description": "whsec_...: shown only now; keep it to verify signatures"}
+        metadata={
+            "description": "whsec_...: shown only now; keep it to verify signatures",
+            "description_zh": "whsec_...：仅此一次显示，请妥善保存以验证签名",
+        }
     )
 
 
@@ -59,8 +76,15 @@ class WebhookDeliveryOut(Schema):
     id = fields.Integer()
     endpoint_id = fields.Integer()
     event_type = fields.String()
-    message_id = fields.String(metadata={"description": "The webhook-id header"})
-    body = fields.String(metadata={"description": "The JSON body as sent"})
+    message_id = fields.String(
+        metadata={"description": "The webhook-id header", "description_zh": "webhook-id 请求头"}
+    )
+    body = fields.String(
+        metadata={
+            "description": "The JSON body as sent",
+            "description_zh": "推送时发送的 JSON 正文",
+        }
+    )
     status = fields.String()
     attempts = fields.Integer()
     response_status = fields.Integer(allow_none=True)
@@ -81,7 +105,9 @@ class WebhookOrderData(Schema):
     buyer_id = fields.Integer()
     status = fields.String()
     currency = fields.String()
-    subtotal = fields.Integer(metadata={"description": "Minor units (fen)"})
+    subtotal = fields.Integer(
+        metadata={"description": "Minor units (fen)", "description_zh": "单位：分"}
+    )
     discount_total = fields.Integer()
     freight = fields.Integer()
     total = fields.Integer()
@@ -92,8 +118,15 @@ class WebhookOrderData(Schema):
 
 class WebhookRefundData(Schema):
     id = fields.Integer()
-    amount = fields.Integer(metadata={"description": "Minor units (fen)"})
-    full = fields.Boolean(metadata={"description": "The order is now refunded in full"})
+    amount = fields.Integer(
+        metadata={"description": "Minor units (fen)", "description_zh": "单位：分"}
+    )
+    full = fields.Boolean(
+        metadata={
+            "description": "The order is now refunded in full",
+            "description_zh": "订单已全额退款",
+        }
+    )
 
 
 class WebhookOrderEvent(Schema):
@@ -101,7 +134,9 @@ class WebhookOrderEvent(Schema):
     ``order.cancelled``."""
 
     type = fields.String()
-    timestamp = fields.String(metadata={"description": "ISO 8601, UTC"})
+    timestamp = fields.String(
+        metadata={"description": "ISO 8601, UTC", "description_zh": "ISO 8601 格式，UTC 时间"}
+    )
     data = fields.Nested(WebhookOrderData)
 
 
@@ -138,7 +173,12 @@ class WebhookLowStockEvent(Schema):
 class WebhookEventTypeOut(Schema):
     type = fields.String()
     description = fields.String()
-    schema = fields.String(metadata={"description": "The field of `examples` with its body"})
+    schema = fields.String(
+        metadata={
+            "description": "The field of `examples` with its body",
+            "description_zh": "`examples` 中对应示例正文的字段名",
+        }
+    )
 
 
 class WebhookEventsOut(Schema):
@@ -146,7 +186,9 @@ class WebhookEventsOut(Schema):
     document's components)."""
 
     types = fields.List(fields.Nested(WebhookEventTypeOut))
-    signature = fields.String(metadata={"description": "How deliveries are signed"})
+    signature = fields.String(
+        metadata={"description": "How deliveries are signed", "description_zh": "推送的签名方式"}
+    )
     order_event = fields.Nested(WebhookOrderEvent)
     refund_event = fields.Nested(WebhookRefundEvent)
     low_stock_event = fields.Nested(WebhookLowStockEvent)
