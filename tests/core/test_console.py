@@ -4,12 +4,15 @@ console's files, and suspending a merchant."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from marshmallow import Schema, fields, validate
 
 from mallkit.core.accounts.merchants.service import add_staff
 from mallkit.core.audit import AuditLog
-from mallkit.core.console import ConsoleAction, ConsoleColumn, ConsoleForm, ConsolePage
+from mallkit.core.console import ConsoleAction, ConsoleColumn, ConsoleForm, ConsolePage, all_pages
+from mallkit.core.plugins import get_host
 from mallkit.core.schema_json import json_schema
 from mallkit.core.testing import concurrently, make_account
 
@@ -125,6 +128,39 @@ def test_a_field_hint_in_both_languages_is_served_for_the_console():
     assert props["rate"]["x-description"] == {"zh": "实付比例", "en": "Percentage paid"}
     assert "x-description" not in props["plain"]
     assert "description_zh" not in props["rate"]
+
+
+def console_forms():
+    """Every form the console shows for the installed plugins, as (plugin, form, JSON Schema):
+    each plugin's settings form and every registered page's filter, create and action forms."""
+    for name, loaded in sorted(get_host().plugins.items()):
+        if loaded.meta.config_schema is not None:
+            yield name, "settings", json_schema(loaded.meta.config_schema)
+    for plugin, page in all_pages():
+        forms = [("filters", page.filters), ("create", page.create)]
+        forms += [(f"action {a.key}", a.form) for a in page.actions]
+        for which, form in forms:
+            if form is not None:
+                yield plugin, f"page {page.key} {which}", form.to_dict()["schema"]
+
+
+def test_every_field_hint_of_a_console_form_has_a_chinese_twin(app):
+    missing, checked = [], set()
+    for plugin, form, schema in console_forms():
+        for field, prop in schema.get("properties", {}).items():
+            if prop.get("readOnly") or not prop.get("description"):
+                continue  # not shown, or no hint
+            checked.add((plugin, form, field))
+            zh = prop.get("x-description", {}).get("zh", "")
+            if not re.search(r"[\u4e00-\u9fff]", zh):  # absent, or not Chinese
+                missing.append(f"{plugin}: {form}: {field} ({prop['description']!r})")
+    assert not missing, "field hints without a Chinese twin (metadata description_zh):\n" + (
+        "\n".join(missing)
+    )
+    # the walk sees the forms: settings, create forms and action forms of several plugins
+    assert ("coupons", "settings", "one_per_order") in checked
+    assert ("coupons", "page templates action issue", "segment_id") in checked
+    assert len({plugin for plugin, _, _ in checked}) >= 10
 
 
 def test_console_page_descriptions_are_checked():
