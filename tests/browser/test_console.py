@@ -627,8 +627,9 @@ CHINESE = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff01\uff08\uff09\uff0c\uff1a
 # The console's own words on a page: the menu, headings, buttons, labels, table headings,
 # badges, notes, placeholders, enum choices, the tab title. Left out: what the store typed
 # (table cells, the store selector, names in headings of a record) and, unless asked for,
-# schema field hints (most plugins' descriptions are one language; the coupons plugin's are
-# in both, description_zh).
+# schema field hints: every hint has a Chinese twin (description_zh), but some English ones
+# quote Chinese words (满减/满折, a tag such as 质量好), so hints are compared with their
+# schema's text in each language instead (test_form_hints_speak_the_page_language).
 OWN_WORDS = """(hints) => {
   const out = [];
   const seen = (text, where) => { if (text && text.trim()) out.push([where, text.trim()]); };
@@ -729,3 +730,96 @@ def test_the_console_in_english_has_no_chinese_of_its_own(page, live_server):
         page.goto(f"{live_server}/console/platform/{path}")
         page.wait_for_selector(".page-head h1")
         assert chinese_words(page) == [], path
+
+
+# A form's fields and the hint under each: {field name: hint}, in ``scope``.
+FORM_HINTS = """(scope) => Object.fromEntries([...document.querySelectorAll(scope + ' .field')]
+  .filter((f) => f.querySelector('.hint'))
+  .map((f) => [f.querySelector('[name]').name, f.querySelector('.hint').innerText.trim()]))"""
+SECRET_KEPT = {"zh": "留空或保持 •••• 则不修改", "en": "Leave •••• to keep the saved value"}
+
+
+def schema_hints(schema: dict, lang: str, secrets: tuple[str, ...] = ()) -> dict[str, str]:
+    """The hints a form of ``schema`` should show in ``lang``: each described field's
+    ``x-description`` (a field with no Chinese twin fails here); a secret field's ends with
+    the note about the mask."""
+    out = {}
+    for name, prop in schema["properties"].items():
+        if prop.get("readOnly"):
+            continue
+        hint = ""
+        if prop.get("description"):
+            hint = prop.get("x-description", {}).get(lang, "(no Chinese twin)")
+        if name in secrets:
+            hint = " · ".join(filter(None, [hint, SECRET_KEPT[lang]]))
+        if hint:
+            out[name] = hint
+    return out
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_form_hints_speak_the_page_language(browser, live_server, api, lang, tmp_path):
+    """Every plugin's settings form and every plugin page's create and filter forms of the
+    demo store show each field's hint in the page's language, as its schema gives it."""
+    owner = api.login(*OWNER)
+    console = api.call("GET", "/api/v1/merchants/1/console", token=owner)["pages"]
+    plugins = api.call("GET", "/api/v1/merchants/1/plugins", token=owner)
+    context = browser.new_context(
+        viewport={"width": 1280, "height": 800}, locale="zh-CN" if lang == "zh" else "en-US"
+    )
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    checked = []
+    try:
+        sign_in(page, live_server, OWNER)
+        for plugin in plugins:
+            if not (plugin["enabled"] and plugin["level"] != "platform"):
+                continue
+            expected = schema_hints(
+                plugin["config_schema"] or {"properties": {}}, lang, plugin["secret_fields"]
+            )
+            if not expected:
+                continue
+            page.goto(f"{live_server}/console/m/1/plugins")
+            page.click(f"[data-action=configure][data-plugin={plugin['name']}]")
+            page.wait_for_selector(".modal .field")
+            assert page.evaluate(FORM_HINTS, ".modal") == expected, plugin["name"]
+            checked.append((plugin["name"], "settings"))
+            if plugin["name"] == "reviews":
+                page.screenshot(path=str(tmp_path / f"reviews-settings-{lang}.png"))
+            page.keyboard.press("Escape")
+        for listed in console:
+            forms = {"create": listed["create"], "filters": listed["filters"]}
+            forms = {k: schema_hints(f["schema"], lang) for k, f in forms.items() if f}
+            if not any(forms.values()):
+                continue
+            page.goto(f"{live_server}/console/m/1/p/{listed['id']}")
+            page.wait_for_selector(".page-head h1")
+            if forms.get("filters"):
+                page.click("details.filters-box summary")
+                hints = page.evaluate(FORM_HINTS, "details.filters-box")
+                assert hints == forms["filters"], f"{listed['id']} filters"
+                checked.append((listed["id"], "filters"))
+            if forms.get("create"):
+                page.click("[data-action=create]")
+                page.wait_for_selector(".modal .field")
+                assert page.evaluate(FORM_HINTS, ".modal") == forms["create"], listed["id"]
+                checked.append((listed["id"], "create"))
+                if listed["id"] == "promotions/promotions":
+                    page.screenshot(path=str(tmp_path / f"promotions-create-{lang}.png"))
+                page.keyboard.press("Escape")
+    finally:
+        context.close()
+    assert not errors, f"JavaScript errors on the page: {errors}"
+    # the walk saw the forms of these plugins, with hints in this language
+    for form in [
+        ("promotions", "settings"),
+        ("promotions/promotions", "create"),
+        ("reviews", "settings"),
+        ("freight/templates", "create"),
+        ("membership/members", "filters"),
+        ("coupons/templates", "create"),
+        ("payment_wechat", "settings"),  # a secret field's hint keeps the note about the mask
+    ]:
+        assert form in checked, form
