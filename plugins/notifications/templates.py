@@ -12,10 +12,13 @@ HTML-escaped here; front-ends escape it when they display it.
 
 from __future__ import annotations
 
+import contextvars
 import functools
+from collections.abc import Iterator
 from typing import Any
 
 import jinja2
+from jinja2 import nodes
 from jinja2.sandbox import SandboxedEnvironment, SecurityError
 
 from mallkit.core.plugin_api import ValidationError
@@ -24,12 +27,16 @@ LOCALES = ("zh-CN", "en")
 MAX_BODY = 4000
 
 MAX_RANGE = 100  # a message lists a few lines, never thousands
+# Loop passes one rendering may make, all its loops together (nested ones multiply: three
+# loops of 100 are 10⁶ passes, a worker's seconds; over a 4,000-character string, hours).
+MAX_PASSES = 2000
 
 
 class _Sandbox(SandboxedEnvironment):
     """The sandbox, also refusing arithmetic that can keep a worker busy or fill its memory:
-    ``**`` (``9 ** 9 ** 9``), repeating text or a list beyond a message's length, and
-    ``range`` beyond :data:`MAX_RANGE`."""
+    ``**`` (``9 ** 9 ** 9``), repeating text or a list beyond a message's length, ``range``
+    beyond :data:`MAX_RANGE`, and loops making more than :data:`MAX_PASSES` passes in all
+    (each ``{% for %}`` iterates through :func:`_counted`)."""
 
     intercepted_binops = frozenset({"**", "*"})
 
@@ -51,8 +58,34 @@ def _range(*args: int) -> range:
     return found
 
 
+_passes: contextvars.ContextVar[list[int]] = contextvars.ContextVar("template_passes")
+
+
+def _counted(iterable: Any) -> Iterator[Any]:
+    """What every ``{% for %}`` of a template iterates: the loop's own items, each pass
+    counted against the rendering's :data:`MAX_PASSES`."""
+    left = _passes.get()
+    for item in iterable:
+        left[0] -= 1
+        if left[0] < 0:
+            raise SecurityError(f"the loops make more than {MAX_PASSES} passes")
+        yield item
+
+
+_COUNTED = "__mallkit_counted"  # not a name a template can write (names with __ are refused)
+
+
+def _with_counted_loops(tree: nodes.Template) -> nodes.Template:
+    for loop in tree.find_all(nodes.For):
+        if loop.recursive:  # loop(...) would iterate past the count, and recurse without end
+            raise SecurityError("recursive loops are not available in templates")
+        loop.iter = nodes.Call(nodes.Name(_COUNTED, "load"), [loop.iter], [], None, None)
+    return tree
+
+
 _env = _Sandbox(undefined=jinja2.StrictUndefined, autoescape=False)
 _env.globals["range"] = _range
+_env.globals[_COUNTED] = _counted
 _env.filters["yuan"] = lambda fen: f"{int(fen) // 100}.{int(fen) % 100:02d}"
 
 # event -> channel -> locale -> (subject, body)
@@ -352,13 +385,16 @@ def default(event: str, channel: str, locale: str) -> tuple[str, str] | None:
 
 @functools.lru_cache(maxsize=1024)
 def _compiled(source: str) -> jinja2.Template:
-    """Templates compiled once per process: a fan-out renders the same few again and again."""
-    return _env.from_string(source)
+    """Templates compiled once per process: a fan-out renders the same few again and again.
+    Every loop's iterable goes through :func:`_counted`."""
+    code = _env.compile(_with_counted_loops(_env.parse(source)))
+    return _env.template_class.from_code(_env, code, _env.make_globals(None), None)
 
 
 def render(subject: str, body: str, context: dict[str, Any]) -> tuple[str, str]:
     """Render one template; ``ValidationError`` (``template_error``) when it does not
     compile, uses a name it is not given, or reaches for what the sandbox refuses."""
+    budget = _passes.set([MAX_PASSES])  # the subject's and the body's loops together
     try:
         return (
             _compiled(subject).render(context).strip(),
@@ -380,6 +416,8 @@ def render(subject: str, body: str, context: dict[str, Any]) -> tuple[str, str]:
         raise ValidationError(
             "the template cannot be rendered", code="template_error", errors={"body": [str(exc)]}
         ) from exc
+    finally:
+        _passes.reset(budget)
 
 
 def check(event: str, subject: str, body: str) -> tuple[str, str]:

@@ -59,6 +59,12 @@ def test_a_template_is_checked_in_the_sandbox_before_it_is_saved(notify, client,
         "{{ 9 ** 9 ** 9 }}",  # arithmetic that would keep a worker busy for hours
         "{{ 'x' * 100000000 }}",  # text too long to send
         "{% for i in range(1000000) %}{% for j in range(1000000) %}{% endfor %}{% endfor %}",
+        # Loops within range() and text limits whose passes multiply: 10⁶, and 4,000³.
+        "{% for a in range(100) %}{% for b in range(100) %}{% for c in range(100) %}"
+        "{% endfor %}{% endfor %}{% endfor %}",
+        "{% set s = 'x' * 4000 %}{% for a in s %}{% for b in s %}{% for c in s %}"
+        "{% endfor %}{% endfor %}{% endfor %}",
+        "{% for x in range(9) recursive %}{{ loop(range(9)) }}{% endfor %}",
     ):
         r = client.put(url, json={"subject": "x", "body": body}, headers=owner.headers)
         assert r.status_code == 422 and r.json["code"] == "template_error", (body, r.json)
