@@ -29,6 +29,7 @@ SKU_COLUMNS = (
     Sku.code,
     Sku.specs,
     Sku.price,
+    Sku.cost,  # written on the order line (unit_cost)
     Sku.stock,
     Sku.weight,
     Sku.image_url,

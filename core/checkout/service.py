@@ -360,6 +360,7 @@ def _create_order(
                 "image_url": sku.image_url or sku.product.cover_url,
                 "unit_price": p.unit_price,
                 "sale_unit_price": p.sale_unit_price,
+                "unit_cost": sku.cost,
                 "price_source": p.price_source,
                 "price_kind": p.price_kind,
                 "activity": p.extra.get("activity"),

@@ -111,6 +111,9 @@ class OrderLine(BaseModel):
     image_url = pw.CharField(max_length=500, default="")
     unit_price = pw.IntegerField()  # the catalog price when ordered
     sale_unit_price = pw.IntegerField()  # after price candidates (member, activity ...)
+    # the SKU's cost price (fen) when ordered; NULL: no cost then (or no SKU), or ordered
+    # before the column existed (migration 0024 does not backfill)
+    unit_cost = pw.IntegerField(null=True)
     price_source = pw.CharField(max_length=64, default="")
     price_kind = pw.CharField(max_length=16, default="")  # activity, discount, member or ""
     activity = JSONField(null=True)  # {"type", "id", "params"} for group buy, bargain ...

@@ -5,9 +5,10 @@ A plugin that sells something outside the catalog still wants everything the cor
 orders — payment attempts through any enabled channel, exactly-once payment recording,
 reconciliation, auto-cancel, refunds to the original channel — so it places an order instead of
 inventing a second way of paying. The order has one line (no SKU: ``sku_id`` and
-``product_id`` are 0), no address, no stock and ``shipping_method == "virtual"``; no pricing
-hooks run (the amount is the caller's). The plugin reacts to ``on_order_state_changed``
-(``paid``) to deliver, and may register a ``paid → completed`` transition for its own orders.
+``product_id`` are 0, ``unit_cost`` NULL), no address, no stock and
+``shipping_method == "virtual"``; no pricing hooks run (the amount is the caller's). The
+plugin reacts to ``on_order_state_changed`` (``paid``) to deliver, and may register a
+``paid → completed`` transition for its own orders.
 """
 
 from __future__ import annotations

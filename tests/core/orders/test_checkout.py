@@ -465,3 +465,46 @@ def test_an_order_too_large_for_its_amount_columns_is_refused_and_writes_nothing
         headers=buyer.headers,
     )
     assert r.status_code == 201 and r.json[0]["total"] == 2_100_000_000
+
+
+def test_an_order_line_keeps_the_cost_price_of_its_sku_when_it_was_placed(
+    app, buyer, merchant, address, enable_plugin
+):
+    """``unit_cost`` is the SKU's ``cost`` at placing — a gift line's (满赠) too — and NULL
+    for a SKU without one; changing the cost price later leaves the lines as they were."""
+    from mallkit.core.checkout import service as checkout
+    from tests.sample_plugins import pricing_rules
+
+    product = make_product(merchant, "成本", prices=(1000, 2000, 3000), stocks=(10, 10, 10))
+    costed, uncosted, gift = skus_of(product)
+    Sku.update(cost=600).where(Sku.id == costed.id).execute()
+    Sku.update(cost=250).where(Sku.id == gift.id).execute()
+    pricing_rules.reset()
+    pricing_rules.RULES["adjustments"] = [
+        {
+            "source": "rules",
+            "kind": "gift",
+            "amount": 0,
+            "label": "赠品",
+            "data": {"sku_id": gift.id, "product_id": gift.product_id, "quantity": 1},
+        }
+    ]
+    try:
+        with enable_plugin(pricing_rules, merchant), app.test_request_context():
+            items = [{"sku_id": costed.id, "quantity": 2}, {"sku_id": uncosted.id, "quantity": 1}]
+            (order,) = checkout.place(buyer.user, {"items": items, "address_id": address.id})
+    finally:
+        pricing_rules.reset()
+    Sku.update(cost=900).where(Sku.id.in_([costed.id, uncosted.id, gift.id])).execute()
+    want = [(costed.id, False, 600), (uncosted.id, False, None), (gift.id, True, 250)]
+    stored = OrderLine.select().where(OrderLine.order == order.id).order_by(OrderLine.id)
+    assert [(ln.sku_id, ln.is_gift, ln.unit_cost) for ln in stored] == want
+    assert [(ln.sku_id, ln.is_gift, ln.unit_cost) for ln in order.lines_loaded] == want
+
+
+def test_a_virtual_order_line_has_no_cost_price(buyer, merchant):
+    from mallkit.core.orders.virtual import place_virtual_order
+
+    order = place_virtual_order(merchant, buyer.user, title="充值 ¥100", amount=10000)
+    (line,) = OrderLine.select().where(OrderLine.order == order.id)
+    assert (line.sku_id, line.unit_cost) == (0, None)
