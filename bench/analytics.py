@@ -167,6 +167,7 @@ def orders(rng, merchant, products, buyers, days, tz, now):
                 product_name=f"P{i}",
                 unit_price=price,
                 sale_unit_price=price,
+                unit_cost=600 + i,  # the SKU's cost, as checkout writes it
                 quantity=qty,
                 amount=price * qty,
                 pay_amount=price * qty,

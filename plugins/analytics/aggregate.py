@@ -267,6 +267,7 @@ def _products(
                 "revenue": 0,
                 "refunds": 0,
                 "cost": 0,
+                "cost_unknown_units": 0,
                 "stock": None,
             },
         )
@@ -282,22 +283,18 @@ def _products(
             row(pid)["carts"] += 1
     for pid, who in viewers.items():
         rows[pid]["visitors"] = len(who)
-    sold = [line for o in paid for line in lines[o.id]]
-    costs = (
-        dict(
-            Sku.select(Sku.id, Sku.cost).where(Sku.id.in_(list({x.sku_id for x in sold}))).tuples()
-        )
-        if sold
-        else {}
-    )
-    for line in sold:
+    for line in (line for o in paid for line in lines[o.id]):
         r = row(line.product_id)
         kept = line.quantity - line.refunded_quantity
         r["units"] += line.quantity
         r["refunded_units"] += line.refunded_quantity
         r["revenue"] += line.pay_amount
         r["refunds"] += line.refunded_amount
-        r["cost"] += (costs.get(line.sku_id) or 0) * kept
+        # The cost price written on the line when it was ordered, never the SKU's today.
+        if line.unit_cost is None:
+            r["cost_unknown_units"] += kept
+        else:
+            r["cost"] += line.unit_cost * kept
     if fresh_stock:
         stock = dict(
             Sku.select(Sku.product, fn.SUM(Sku.stock))

@@ -135,8 +135,10 @@ class DailySales(BaseModel):
 
 class DailyProduct(BaseModel):
     """One product on one day: views and carts (events), units, revenue, refunds and cost
-    (the SKU's cost price times the units kept) of the lines of orders paid that day, and
-    its stock when the day was first aggregated (for turnover)."""
+    (each line's cost price when it was ordered, ``OrderLine.unit_cost``, times its units
+    kept) of the lines of orders paid that day, the units kept whose cost price is unknown
+    (counted at 0 in ``cost``), and its stock when the day was first aggregated (for
+    turnover)."""
 
     merchant_id = pw.IntegerField()
     day = pw.DateField()
@@ -149,6 +151,7 @@ class DailyProduct(BaseModel):
     revenue = pw.BigIntegerField(default=0)
     refunds = pw.BigIntegerField(default=0)
     cost = pw.BigIntegerField(default=0)
+    cost_unknown_units = pw.IntegerField(default=0)
     stock = pw.IntegerField(null=True)
 
     class Meta:

@@ -265,11 +265,23 @@ def customer_profile(merchant_id: int, user_id: int) -> dict[str, Any]:
 
 
 def products(scope: Scope, limit: int = 10) -> dict[str, Any]:
-    """A4: per product — views, visitors, carts, units, revenue, refunds, cost, gross profit
-    (revenue − refunds − cost), average stock and turnover (units kept ÷ average stock) —
-    with the best sellers and the slow sellers (the store's products that sold least)."""
+    """A4: per product — views, visitors, carts, units, revenue, refunds, cost (each line's
+    cost price when ordered × units kept), the units kept whose cost price is unknown (not in
+    ``cost``), gross profit (revenue − refunds − cost), average stock and turnover (units kept
+    ÷ average stock) — with the best sellers and the slow sellers (the store's products that
+    sold least)."""
     p = DailyProduct
-    fields = ("views", "visitors", "carts", "units", "refunded_units", "revenue", "refunds", "cost")
+    fields = (
+        "views",
+        "visitors",
+        "carts",
+        "units",
+        "refunded_units",
+        "revenue",
+        "refunds",
+        "cost",
+        "cost_unknown_units",
+    )
     query = (
         p.select(
             p.product_id,

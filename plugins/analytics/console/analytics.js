@@ -87,6 +87,7 @@ const F = {
   refunded_units: [{ zh: "退货件数", en: "Refunded units" }, "number"],
   refunds: [{ zh: "退款额", en: "Refunds" }, "money"],
   cost: [{ zh: "成本", en: "Cost" }, "money"],
+  cost_unknown_units: [{ zh: "成本未知件数", en: "Units without cost" }, "number"],
   gross_profit: [{ zh: "毛利", en: "Gross profit" }, "money"],
   average_stock: [{ zh: "平均库存", en: "Average stock" }, "number"],
   turnover: [{ zh: "周转率", en: "Turnover" }, "number"],
@@ -140,7 +141,7 @@ const REPORTS = {
   products: {
     totals: ["units", "revenue", "refunds", "cost", "gross_profit"],
     charts: { products: "best_sellers" },
-    rows: ["name", "views", "visitors", "carts", "units", "refunded_units", "revenue", "refunds", "cost", "gross_profit", "average_stock", "turnover"],
+    rows: ["name", "views", "visitors", "carts", "units", "refunded_units", "revenue", "refunds", "cost", "cost_unknown_units", "gross_profit", "average_stock", "turnover"],
     sections: {
       best_sellers: ["name", "units", "revenue", "gross_profit"],
       slow_sellers: ["name", "units", "revenue", "stock"],

@@ -180,6 +180,36 @@ def test_a_refund_later_re_aggregates_the_day_it_was_paid(client, merchant, buye
     assert rows(DailySales, merchant, day, "refunded_amount") == [(refunds,)]
 
 
+def test_cost_is_the_cost_price_when_sold_whatever_the_sku_costs_now(
+    client, merchant, buyer, analytics
+):
+    product, sku, order = funnel_day(client, merchant, buyer)  # 2 units at a cost of ¥30
+    aggregate_day(merchant.id, today())
+    fields = ("units", "cost", "cost_unknown_units")
+    assert rows(DailyProduct, merchant, today(), *fields) == [(2, 6000, 0)]
+    Sku.update(cost=4500).where(Sku.id == sku.id).execute()
+    aggregate_day(merchant.id, today())
+    assert rows(DailyProduct, merchant, today(), *fields) == [(2, 6000, 0)]
+
+
+def test_units_sold_without_a_cost_price_count_no_cost_and_are_flagged(
+    client, merchant, buyer, analytics
+):
+    """A SKU without a cost price when sold: its units cost 0 and are counted as of unknown
+    cost — also after the merchant gives the SKU a cost price."""
+    product = make_product(merchant, prices=(5000,), stocks=(10,))
+    (sku,) = skus_of(product)
+    order = pay_order(place_order(buyer, [(sku, 3)]))
+    (line,) = order.lines
+    refund_order(order, {line: 1})
+    aggregate_day(merchant.id, today())
+    fields = ("units", "refunded_units", "cost", "cost_unknown_units")
+    assert rows(DailyProduct, merchant, today(), *fields) == [(3, 1, 0, 2)]
+    Sku.update(cost=3000).where(Sku.id == sku.id).execute()
+    aggregate_day(merchant.id, today())
+    assert rows(DailyProduct, merchant, today(), *fields) == [(3, 1, 0, 2)]
+
+
 def test_a_late_event_schedules_its_day_once_and_lands_in_it(client, merchant, analytics):
     day = today() - dt.timedelta(days=3)
     post_events(client, merchant, [{"kind": "page_view", "at": local(day, 12)}])

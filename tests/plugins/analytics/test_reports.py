@@ -23,6 +23,7 @@ import re
 import pytest
 
 from mallkit.core.catalog.models import Sku
+from mallkit.core.orders.models import OrderLine
 from mallkit.core.testing import (
     TEST_ADDRESS,
     make_account,
@@ -260,6 +261,57 @@ def test_a4_products_profit_turnover_best_and_slow(client, merchant, owner, seed
     assert [r["name"] for r in report["sections"]["best_sellers"]] == ["P2", "P1"]
     assert [r["name"] for r in report["sections"]["slow_sellers"]] == ["P3", "P1", "P2"]
     assert report["totals"]["gross_profit"] == 12000
+
+
+def products_figures(client, merchant, owner, s):
+    report = get(client, merchant, "products", owner.headers, **rng(s))
+    by_id = {r["product_id"]: r for r in report["rows"]}
+    figures = ("units", "refunded_units", "cost", "cost_unknown_units", "gross_profit")
+    return (
+        [tuple(by_id[s[p].id][f] for f in figures) for p in ("p1", "p2")],
+        tuple(report["totals"][f] for f in figures),
+    )
+
+
+def test_a4_cost_is_the_cost_price_when_sold_not_the_skus_cost_price_now(
+    client, merchant, owner, seeded
+):
+    """The merchant changes both cost prices after the sales; the days are aggregated again
+    (a refund, ``POST /aggregate``): cost and gross profit stay those of the sales."""
+    s = seeded
+    before = products_figures(client, merchant, owner, s)
+    assert before == ([(2, 0, 12000, 0, 8000), (3, 1, 4000, 0, 4000)], (5, 1, 16000, 0, 12000))
+    (s1,), (s2,) = skus_of(s["p1"]), skus_of(s["p2"])
+    Sku.update(cost=9500).where(Sku.id == s1.id).execute()
+    Sku.update(cost=100).where(Sku.id == s2.id).execute()
+    for day in (s["d1"], s["d2"]):
+        aggregate_day(merchant.id, day)
+    assert products_figures(client, merchant, owner, s) == before
+
+
+def test_a4_units_without_a_cost_price_at_the_sale_count_no_cost_and_are_flagged(
+    client, merchant, owner, seeded
+):
+    """A line written before order lines kept their cost price (``unit_cost`` NULL, as the
+    migration leaves them) is not costed at the SKU's cost price now: its kept units count
+    0 in ``cost`` and show in ``cost_unknown_units``."""
+    s = seeded
+    o3_p1 = next(x for x in s["o3"].lines if x.product_id == s["p1"].id)
+    OrderLine.update(unit_cost=None).where(OrderLine.id == o3_p1.id).execute()
+    o3_p2 = next(x for x in s["o3"].lines if x.product_id == s["p2"].id)  # refunded: not kept
+    OrderLine.update(unit_cost=None).where(OrderLine.id == o3_p2.id).execute()
+    aggregate_day(merchant.id, s["d2"])
+    # P1: the D1 unit at ¥60 costed, the D2 unit unknown (not ¥60 from the SKU today).
+    assert products_figures(client, merchant, owner, s) == (
+        [(2, 0, 6000, 1, 14000), (3, 1, 4000, 0, 4000)],
+        (5, 1, 10000, 1, 18000),
+    )
+    csv_text = client.get(
+        f"/api/v1/merchants/{merchant.id}/analytics/reports/products.csv",
+        query_string=rng(s),
+        headers=owner.headers,
+    ).get_data(as_text=True)
+    assert "cost_unknown_units" in csv_text.splitlines()[0]
 
 
 def test_a5_sales_by_day_week_month_and_region(client, merchant, owner, seeded):
