@@ -36,7 +36,7 @@ from typing import Any
 
 from mallkit.core.checkout.proposals import Adjustment, PriceCandidate, ShippingQuote
 from mallkit.core.errors import Conflict
-from mallkit.core.money import apportion
+from mallkit.core.money import Money, apportion
 from mallkit.core.plugins import merchant_plugins
 
 PRICE_KIND_RANK = {"activity": 0, "discount": 1, "member": 1}
@@ -227,13 +227,6 @@ def _adjustment_sort_key(a: Adjustment) -> tuple:
     return (_kind_rank(a), -a.priority, a.amount, a.source, a.label)
 
 
-def _money_text(amount: int, currency: str) -> str:
-    """``1200, "CNY"`` → ``"¥12.00"`` (other currencies: ``"12.00 USD"``), without a float."""
-    sign, amount = ("-", -amount) if amount < 0 else ("", amount)
-    digits = f"{amount // 100}.{amount % 100:02d}"
-    return f"{sign}¥{digits}" if currency == "CNY" else f"{sign}{digits} {currency}"
-
-
 def price(
     merchant: Any, buyer: Any, lines: list[dict[str, Any]], context: dict[str, Any] | None = None
 ) -> PricedOrder:
@@ -311,7 +304,7 @@ def price(
             skip = exclusive if a.kind in EXCLUSIVE_KINDS else ()
             keys = [k for k in (a.line_keys or running) if k in running and k not in skip]
         if keys and a.threshold and a.threshold > (base := sum(before_kind[k] for k in keys)):
-            short = _money_text(a.threshold - base, merchant.currency)
+            short = Money(a.threshold - base, merchant.currency).text()
             refused.append((a, f"{short} short"))
             continue
         if a.stacking and a.stacking in taken_groups:

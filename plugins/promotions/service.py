@@ -24,6 +24,7 @@ from mallkit.core.plugin_api import (
     Adjustment,
     Conflict,
     Merchant,
+    Money,
     NotFound,
     Param,
     Prepared,
@@ -47,8 +48,8 @@ LIMITED = ":limited"
 
 
 def yuan(fen: int) -> str:
-    """``1200`` → ``"¥12.00"`` without a float."""
-    return f"¥{fen // 100}.{fen % 100:02d}"
+    """``1200`` → ``"¥12.00"``, ``123456`` → ``"¥1,234.56"`` (``Money.text``: no float)."""
+    return Money(fen).text()
 
 
 # -- definitions -----------------------------------------------------------------------------
