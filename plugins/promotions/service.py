@@ -259,8 +259,8 @@ def _unended(merchant_id: int, now: dt.datetime) -> tuple[Running, ...]:
     (``MerchantPlugins.memo``): read once per process, and again after any change to the
     store's promotions — migration 0003's triggers move the store's ``plugin_settings_version``
     on every insert, delete and update of a promotion, whoever writes it, except an update of
-    ``sold`` alone (which :func:`active` reads fresh). Shared by every request: nothing
-    changes what it is given."""
+    ``sold`` alone (which :func:`active` reads fresh where orders move it). Shared by every
+    request: nothing changes what it is given."""
 
     def load() -> tuple[Running, ...]:
         out = []
@@ -278,8 +278,9 @@ def _unended(merchant_id: int, now: dt.datetime) -> tuple[Running, ...]:
 def active(merchant_id: int, now=None, early_minutes: int = 0) -> list[Running]:
     """The merchant's promotions running now, highest priority first. ``early_minutes``: a
     buyer's early access (``buyer_perks``) — a 限时折扣 starting within that many minutes
-    counts as running for them. A promotion with a stock cap comes with its ``sold`` as it is
-    now (one read, only while such a promotion runs)."""
+    counts as running for them. A limited promotion (a stock cap or a per-buyer limit: its
+    orders move ``sold``) comes with its ``sold`` as it is now — one read, only while such a
+    promotion runs."""
     now = now or utcnow()
     opens = now + dt.timedelta(minutes=early_minutes)
     running = [
@@ -288,11 +289,11 @@ def active(merchant_id: int, now=None, early_minutes: int = 0) -> list[Running]:
         if r.ends_at > now
         and (r.starts_at <= now or (r.type == "discount" and r.starts_at <= opens))
     ]
-    capped = [r.id for r in running if r.stock]
-    if not capped:
+    limited = [r.id for r in running if r.stock or r.per_user]
+    if not limited:
         return running
-    values = {f"p{k}": pid for k, pid in enumerate(capped)}
-    sold = dict(_SOLD.raw_rows(values, len(capped)))
+    values = {f"p{k}": pid for k, pid in enumerate(limited)}
+    sold = dict(_SOLD.raw_rows(values, len(limited)))
     return [
         r
         if sold.get(r.id, r.sold) == r.sold

@@ -222,6 +222,16 @@ def test_running_promotions_are_kept_per_process_until_one_changes(
     Promotion.delete().where(Promotion.id == p.id).execute()
     assert version() == before + 2
     assert unit_prices(preview(buyer, [(shirt[0], 1)])) == [6000]
+    # A per-buyer limit moves `sold` too: the product page shows it as it is, cache or not.
+    q = promo(merchant, "discount", {"rate": 90}, scope="skus", scope_ids=[shirt[0].id], per_user=5)
+
+    def sold_on_page():
+        listed = service.for_product(merchant.id, shirt[0].product_id)
+        return [r.sold for r in listed if r.id == q.id]
+
+    assert sold_on_page() == [0]
+    Promotion.update(sold=3).where(Promotion.id == q.id).execute()
+    assert sold_on_page() == [3]
 
 
 def test_concurrent_checkouts_never_pass_the_discount_stock(app, merchant, shirt, promotions_on):
