@@ -389,20 +389,19 @@ def _offered(
         f" WHERE {mine_sql} UNION ALL SELECT (SELECT MIN(template_id) FROM user_coupon"
         f" WHERE {mine_sql} AND template_id > tid) FROM held WHERE tid IS NOT NULL)"
     )
-    params = [*mine, *mine]
     if usable_only:
         picks = f"SELECT {usable} FROM held WHERE tid IS NOT NULL"
-        params += [*mine, now, now]
+        picks_params = [*mine, now, now]
     else:
         picks = (
             f"SELECT COALESCE({usable}, ({first} > {p} {order})) FROM held"
             f" WHERE tid IS NOT NULL UNION ALL SELECT ({first} <= {p} {order}) FROM held"
             f" WHERE tid IS NOT NULL"
         )
-        params += [*mine, now, now, *mine, now, *mine, now]
+        picks_params = [*mine, now, now, *mine, now, *mine, now]
     selected, selected_params = columns
     sql = f"{held} SELECT {selected} FROM user_coupon WHERE id IN ({picks}) ORDER BY ends_at, id"
-    return sql, [*params[: 2 * len(mine)], *selected_params, *params[2 * len(mine) :]]
+    return sql, [*mine, *mine, *selected_params, *picks_params]  # in the order of the SQL
 
 
 # A coupon's rules as stored (JSON text, copied from its template) → parsed; a buyer's coupons
