@@ -567,6 +567,8 @@ def test_analytics_pages_show_the_dashboard_reports_charts_and_csv(page, live_se
     buyer = api.call("GET", "/api/v1/me", token=api.login(*BUYER))
     profile = api.call("GET", f"/api/v1/merchants/1/analytics/customers/{buyer['id']}", token=owner)
     page.click("nav.menu a[data-page='analytics/users']")
+    # the report drawn first: filling the form while it loads loses the click to a re-render
+    page.wait_for_selector("[data-report=users] [data-section=rows]")
     page.fill(".customer-profile input[name=user_id]", str(buyer["id"]))
     page.click("[data-action=profile]")
     sums = page.locator(f".customer-profile dl[data-user='{buyer['id']}']")

@@ -125,6 +125,8 @@ def test_a_buyer_registers_searches_buys_two_skus_with_the_best_coupon_and_pays_
 
     page.goto(live_server + "/shop/")
     page.wait_for_selector(".product-card")
+    # the home page's sections come in one after another: wait for the cards, then count them
+    page.wait_for_function("() => document.querySelectorAll('.product-card').length >= 3")
     assert page.locator(".product-card").count() >= 3
     shot(page, "home")
     email, _ = register(page, live_server, "小明", "xiaoming")
