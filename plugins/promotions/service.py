@@ -456,91 +456,112 @@ def propose_adjustments(
     merchant_id: int, lines: list[dict[str, Any]], running: list[Running], hints: bool = True
 ) -> list[Adjustment]:
     """满减/满折 (with "add ¥X more to save ¥Y" hints), 买N送M and bundles. ``hints=False``
-    (placing an order, where only what applies is kept): no unusable "add … more" hints."""
+    (placing an order, where only what applies is kept): no unusable "add … more" hints.
+    Runs in every pricing over every running promotion: an adjustment's fields are put
+    together only for a promotion that proposes one."""
     config = merchant_plugins(merchant_id).config(PLUGIN)
     tier_group = "full_reduction" if config.get("stack_with_coupons", True) else "coupon"
     out = []
     every_key = tuple(line["key"] for line in lines)
     every_amount = sum(line["amount"] for line in lines)
     for p in running:
-        if p.type == "discount":
+        kind = p.type
+        if kind == "discount":
             continue
-        if p.match_key is None:  # the whole order
+        key = p.match_key
+        if key is None:  # the whole order
             covered, keys, base = lines, every_key, every_amount
         else:
-            covered = [line for line in lines if in_scope(p, line)]
+            ids, negate = p.match_ids, p.match_except
+            covered = [line for line in lines if (line.get(key) in ids) != negate]
+            if not covered:
+                continue
             keys = tuple(line["key"] for line in covered)
             base = sum(line["amount"] for line in covered)
-        if not covered:
-            continue
-        common = {
-            "source": PLUGIN,
-            "kind": "promotion",
-            "label": p.name,
-            "line_keys": keys,
-            "priority": p.priority,
-            "data": {"promotion_id": p.id, "type": p.type},
-        }
-        if p.type in ("full_reduction", "full_discount"):
+        if kind in ("full_reduction", "full_discount"):
             saving, reached, upcoming = _tiers(p, base)
             if reached:
-                out.append(Adjustment(amount=-saving, stacking=tier_group, **common))
+                out.append(_adjustment(p, keys, -saving, stacking=tier_group))
             if upcoming and hints:
                 more = upcoming["threshold"] - base
-                hint = f"add {yuan(more)} more to save {yuan(_tier_saving(p, upcoming))}"
+                upcoming_saving = _tier_saving(p, upcoming)
                 out.append(
-                    Adjustment(
-                        amount=-_tier_saving(p, upcoming),
+                    _adjustment(
+                        p,
+                        keys,
+                        -upcoming_saving,
                         stacking=tier_group,
                         usable=False,
-                        reason=hint,
-                        **{**common, "data": {**common["data"], "add": more}},
+                        reason=f"add {yuan(more)} more to save {yuan(upcoming_saving)}",
+                        add=more,
                     )
                 )
-        elif p.type == "buy_n_get_m":
+        elif kind == "buy_n_get_m":
             saving = _free_units(covered, p.rules["buy"], p.rules["free"])
             if saving:
-                out.append(Adjustment(amount=-saving, **common))
+                out.append(_adjustment(p, keys, -saving))
             elif hints:
                 units = sum(line["quantity"] for line in covered)
                 need = p.rules["buy"] + p.rules["free"] - units
-                out.append(
-                    Adjustment(
-                        amount=0,
-                        usable=False,
-                        reason=f"add {need} more to get {p.rules['free']} free",
-                        **common,
-                    )
-                )
-        elif p.type == "bundle":
+                reason = f"add {need} more to get {p.rules['free']} free"
+                out.append(_adjustment(p, keys, 0, usable=False, reason=reason))
+        elif kind == "bundle":
             saving = _bundle(p, covered)
             if saving:
-                out.append(Adjustment(amount=-saving, **common))
-        elif p.type == "gift":
-            out.append(_gift(p, base, common))
+                out.append(_adjustment(p, keys, -saving))
+        elif kind == "gift":
+            out.append(_gift(p, base))
     return out
 
 
-def _gift(promotion: Running, base: int, common: dict[str, Any]) -> Adjustment:
+def _adjustment(
+    p: Running,
+    keys: tuple[str, ...],
+    amount: int,
+    stacking: str = "",
+    usable: bool = True,
+    reason: str = "",
+    add: int | None = None,
+) -> Adjustment:
+    """A promotion's adjustment of its lines (``add``: the amount a hint asks for more)."""
+    data = {"promotion_id": p.id, "type": p.type}
+    if add is not None:
+        data["add"] = add
+    return Adjustment(
+        source=PLUGIN,
+        kind="promotion",
+        amount=amount,
+        label=p.name,
+        line_keys=keys,
+        priority=p.priority,
+        stacking=stacking,
+        usable=usable,
+        reason=reason,
+        data=data,
+    )
+
+
+def _gift(promotion: Running, base: int) -> Adjustment:
     """满赠: a gift line once the threshold is reached and while the gift SKU has the stock
     (checkout checks the stock again)."""
 
     r = promotion.rules
-    common = {**common, "kind": "gift", "line_keys": ()}
+    common = {
+        "source": PLUGIN,
+        "kind": "gift",
+        "label": promotion.name,
+        "priority": promotion.priority,
+    }
+    data = {"promotion_id": promotion.id, "type": promotion.type}
     if base < r["threshold"]:
         more = r["threshold"] - base
-        return Adjustment(
-            amount=0, usable=False, reason=f"add {yuan(more)} more to get a gift", **common
-        )
+        reason = f"add {yuan(more)} more to get a gift"
+        return Adjustment(amount=0, usable=False, reason=reason, data=data, **common)
     sku = Sku.select(Sku.id, Sku.product, Sku.stock).where(Sku.id == r["sku_id"]).first()
     if sku is None or sku.stock < r["quantity"]:
-        return Adjustment(amount=0, usable=False, reason="the gift is out of stock", **common)
-    data = {
-        **common.pop("data"),
-        "sku_id": sku.id,
-        "product_id": sku.product_id,
-        "quantity": r["quantity"],
-    }
+        reason = "the gift is out of stock"
+        return Adjustment(amount=0, usable=False, reason=reason, data=data, **common)
+    data.update(sku_id=sku.id, product_id=sku.product_id, quantity=r["quantity"])
     return Adjustment(amount=0, data=data, **common)
 
 
