@@ -36,6 +36,13 @@ def register_blueprints(app):
 
 
 @hookimpl
+def register_console_pages():
+    from mallkit.plugins.ads.console import PAGES
+
+    return PAGES
+
+
+@hookimpl
 def extend_demo(app, merchant, base_url):
     return demo.attach(app, merchant, base_url)
 

@@ -406,6 +406,77 @@ def test_every_plugin_page_renders(page, live_server):
     shot(page, "plugin-aftersales")
 
 
+def test_an_ad_is_created_changed_switched_off_and_deleted_in_the_console(
+    page, live_server, api, tmp_path
+):
+    owner = api.login(*OWNER)
+    creatives = "/api/v1/merchants/1/ads/creatives"
+    title = f"控制台广告 {uuid.uuid4().hex[:6]}"
+
+    def saved() -> dict | None:
+        return next(
+            (a for a in api.call("GET", creatives, token=owner) if a["title"] == title), None
+        )
+
+    try:
+        sign_in(page, live_server, OWNER)
+        page.click("nav.menu a[data-page='ads/creatives']")
+        page.wait_for_selector(".plugin-page table")
+        expect(page.locator(".plugin-page tr", has_text="双11 爆款直降")).to_have_count(1)  # demo
+        page.click("[data-action=create]")
+        expect(page.locator(".field:has(#plugin-placement) .hint")).to_contain_text("首页轮播")
+        page.select_option("#plugin-placement", "list_slot")
+        page.fill("#plugin-title", title)
+        page.fill("#plugin-image_url", "https://img.example.com/console-ad.jpg")
+        page.select_option("#plugin-link_type", "product")
+        page.fill("#plugin-link_target", "https://example.com/sale")  # not a product id
+        page.fill("#plugin-priority", "7")
+        page.fill("#plugin-regions", '["上海市"]')
+        page.screenshot(path=str(tmp_path / "plugin-ads-create.png"))
+        page.click(".modal button[type=submit]")
+        error = page.locator(".field.has-error .field-error")
+        error.wait_for()
+        assert page.locator(".field.has-error [name]").get_attribute("name") == "link_target"
+        assert saved() is None
+        page.select_option("#plugin-link_type", "url")
+        page.click(".modal button[type=submit]")
+        page.wait_for_selector(".modal", state="detached")
+        row = page.locator(".plugin-page tr", has_text=title)
+        row.wait_for()
+        assert "https://example.com/sale" in row.inner_text()
+        expect(row.locator("td").nth(5)).to_have_text("✓")
+        made = saved()
+        assert made is not None
+        assert (made["placement"], made["link_type"], made["priority"]) == ("list_slot", "url", 7)
+        assert (made["regions"], made["enabled"]) == (["上海市"], True)
+
+        # 修改: only what is typed is sent; the ad stays on
+        row.locator("[data-action=edit]").click()
+        assert page.locator(".modal #plugin-enabled").count() == 0
+        page.fill("#plugin-priority", "3")
+        page.click(".modal button[type=submit]")
+        page.wait_for_selector(".modal", state="detached")
+        expect(row.locator("td").nth(4)).to_have_text("3")
+        assert (saved()["priority"], saved()["enabled"]) == (3, True)
+
+        # 上线/下线: the box unticked switches it off
+        row.locator("[data-action=switch]").click()
+        page.click(".modal button[type=submit]")
+        page.wait_for_selector(".modal", state="detached")
+        expect(row.locator("td").nth(5)).to_have_text("—")  # 启用: ✓ before
+        assert saved()["enabled"] is False
+        page.screenshot(path=str(tmp_path / "plugin-ads.png"), full_page=True)
+
+        page.once("dialog", lambda dialog: dialog.accept())
+        row.locator("[data-action=delete]").click()
+        expect(row).to_have_count(0)
+        assert saved() is None
+    finally:
+        left = saved()
+        if left is not None:
+            api.call("DELETE", f"{creatives}/{left['id']}", token=owner)
+
+
 def test_platform_admin_pages(page, live_server, api):
     admin = api.login(*ADMIN)
     merchant = api.call(
@@ -686,6 +757,7 @@ def test_the_console_in_english_has_no_chinese_of_its_own(page, live_server):
         "settings",
         "audit",
         "p/coupons/templates",
+        "p/ads/creatives",
         "p/aftersales/cases",
         "p/warehouses/transfers",
         "p/analytics/dashboard",

@@ -1,5 +1,6 @@
 """Ads: creatives (checks, permissions), serving (schedule, priority, slots, targeting by
-level, segment and region), impressions and clicks counted by the analytics collector."""
+level, segment and region), impressions and clicks counted by the analytics collector, and
+the console page (its buttons driven through the routes they name)."""
 
 from __future__ import annotations
 
@@ -8,10 +9,11 @@ import types
 
 import pytest
 
+from mallkit.core.accounts.merchants.service import add_staff
 from mallkit.core.plugins import PluginMeta
-from mallkit.core.testing import make_product, pay_order, place_order, skus_of
+from mallkit.core.testing import make_account, make_product, pay_order, place_order, skus_of
 from mallkit.hookspecs import hookimpl
-from mallkit.plugins.ads.models import Creative
+from mallkit.plugins.ads.models import PLACEMENTS, Creative
 from mallkit.plugins.analytics.aggregate import aggregate_day
 
 # A stand-in for a membership plugin: buyer 'gold' is 金卡 and in segment 7.
@@ -193,3 +195,68 @@ def test_impressions_and_clicks_through_the_collector_give_ctr(
 
 def test_a_store_without_the_plugin_serves_nothing(client, merchant):
     assert client.get(f"/api/v1/merchants/{merchant.id}/ads/home_banner").status_code == 404
+
+
+def console_pages(client, merchant, account) -> dict[str, dict]:
+    r = client.get(f"/api/v1/merchants/{merchant.id}/console", headers=account.headers)
+    assert r.status_code == 200, r.json
+    return {p["id"]: p for p in r.json["pages"]}
+
+
+def test_the_console_page_is_for_owners_and_managers_and_its_buttons_drive_the_routes(
+    client, merchant, owner, enable_plugin
+):
+    manager = make_account(email="manager@ads.test")
+    agent = make_account(email="agent@ads.test")
+    add_staff(merchant, manager.user.email, "manager")
+    add_staff(merchant, agent.user.email, "agent")
+    assert "ads/creatives" not in console_pages(client, merchant, owner)  # plugin off
+    with enable_plugin("ads", merchant):
+        ad = creative(client, merchant, owner, title="双11 爆款", priority=4)
+        fill = lambda path, row=ad: path.format(merchant_id=merchant.id, **row)  # noqa: E731
+        for who in (owner, manager):
+            page = console_pages(client, merchant, who)["ads/creatives"]
+            assert (page["title"], page["group"]) == ({"zh": "广告位", "en": "Ads"}, "marketing")
+            assert page["description"]["zh"] and page["description"]["en"]
+            rows = client.get("/api/v1" + fill(page["path"]), headers=who.headers)
+            assert rows.status_code == 200 and [r["title"] for r in rows.json] == ["双11 爆款"]
+            # every column reads a field the list answers
+            assert {c["field"] for c in page["columns"]} <= set(rows.json[0])
+        pages = console_pages(client, merchant, agent)
+        assert "ads/creatives" not in pages  # and the routes refuse an agent (staff: 403)
+        url = "/api/v1" + fill(page["path"])
+        assert client.get(url, headers=agent.headers).status_code == 403
+
+        create = page["create"]["schema"]
+        assert create["properties"]["placement"]["enum"] == list(PLACEMENTS)
+        assert set(create["required"]) == {
+            "placement",
+            "title",
+            "image_url",
+            "link_type",
+            "link_target",
+        }
+        assert create["properties"]["placement"]["x-description"]["zh"].startswith("home_banner")
+        actions = {a["key"]: a for a in page["actions"]}
+        assert list(actions) == ["edit", "switch", "delete"]
+        edit, switch, delete = actions["edit"], actions["switch"], actions["delete"]
+        # the edit form has no on/off box: an empty box would be sent as false
+        assert "enabled" not in edit["form"]["schema"]["properties"]
+        assert "priority" in edit["form"]["schema"]["properties"]
+        assert list(switch["form"]["schema"]["properties"]) == ["enabled"]
+        assert (delete["method"], delete["confirm"]) == ("DELETE", True)
+
+        item = "/api/v1" + fill(edit["path"])
+        r = client.patch(item, json={"priority": 9}, headers=manager.headers)
+        assert r.status_code == 200 and (r.json["priority"], r.json["enabled"]) == (9, True)
+        assert client.patch(item, json={"priority": 9}, headers=agent.headers).status_code == 403
+        r = client.open(
+            item, method=switch["method"], json={"enabled": False}, headers=owner.headers
+        )
+        assert r.status_code == 200 and r.json["enabled"] is False
+        assert served(client, merchant) == []
+        r = client.open(
+            "/api/v1" + fill(delete["path"]), method=delete["method"], headers=owner.headers
+        )
+        assert r.status_code == 204
+        assert client.get(url, headers=owner.headers).json == []
