@@ -60,9 +60,32 @@ class NotifyUnsubscribedOut(Schema):
 
 
 class NotifyTemplateIn(Schema):
-    subject = fields.String(load_default="", validate=validate.Length(max=300))
-    body = fields.String(required=True, validate=validate.Length(min=1, max=4000))
-    enabled = fields.Boolean(load_default=True)
+    subject = fields.String(
+        load_default="",
+        validate=validate.Length(max=300),
+        metadata={
+            "description": "The e-mail subject or in-app title (SMS has none); a template like "
+            "the body",
+            "description_zh": "邮件主题或站内信标题（短信没有标题）；与正文一样是模板",
+        },
+    )
+    body = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=4000),
+        metadata={
+            "description": "The text, a Jinja2 template of the event's values "
+            "({{ order.number }}, {{ order.total|yuan }}); checked with a sample when saved",
+            "description_zh": "正文，Jinja2 模板，可引用事件的数据"
+            "（{{ order.number }}、{{ order.total|yuan }}）；保存时用示例数据校验",
+        },
+    )
+    enabled = fields.Boolean(
+        load_default=True,
+        metadata={
+            "description": "Off: this event sends nothing on this channel",
+            "description_zh": "关闭后，此事件不再通过该渠道发送",
+        },
+    )
 
 
 class NotifyTemplateOut(Schema):
@@ -98,9 +121,30 @@ class NotifyPreviewOut(Schema):
 
 
 class NotifyMessageArgs(Schema):
-    status = fields.String(load_default=None, validate=validate.OneOf(STATUSES))
-    event = fields.String(load_default=None, validate=validate.Length(max=50))
-    channel = fields.String(load_default=None, validate=validate.OneOf(CHANNELS))
+    status = fields.String(
+        load_default=None,
+        validate=validate.OneOf(STATUSES),
+        metadata={
+            "description": "Delivery status: queued, sending, sent, failed, skipped",
+            "description_zh": "发送状态：排队中、发送中、已发送、失败、已跳过",
+        },
+    )
+    event = fields.String(
+        load_default=None,
+        validate=validate.Length(max=50),
+        metadata={
+            "description": "The event, e.g. order_shipped or campaign",
+            "description_zh": "事件，如 order_shipped（订单发货）或 campaign（营销活动）",
+        },
+    )
+    channel = fields.String(
+        load_default=None,
+        validate=validate.OneOf(CHANNELS),
+        metadata={
+            "description": "e-mail, SMS or in-app",
+            "description_zh": "邮件、短信或站内信",
+        },
+    )
 
 
 class NotifyMessageOut(Schema):
@@ -124,9 +168,25 @@ class NotifyMessageOut(Schema):
 
 
 class NotifyCampaignIn(Schema):
-    name = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    name = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=100),
+        metadata={
+            "description": "The campaign's name, for the store's staff",
+            "description_zh": "活动名称，仅店铺员工可见",
+        },
+    )
     kind = fields.String(
-        load_default="once", validate=validate.OneOf(["once", "birthday", "winback"])
+        load_default="once",
+        validate=validate.OneOf(["once", "birthday", "winback"]),
+        metadata={
+            "description": "once: at run_at, else now; birthday: every day at 10:00 store "
+            "time, to buyers whose birthday it is; winback: every day, to buyers whose last "
+            "paid order was dormant_days (90) days ago",
+            "description_zh": "once 单次：在发送时间发送，不填则立即发送；birthday 生日关怀："
+            "每天店铺时间 10:00 发给当天生日的买家；winback 召回：每天发给最近一次付款订单"
+            "在 dormant_days（默认 90）天前的买家",
+        },
     )
     audience = fields.Dict(
         load_default=dict,
@@ -141,10 +201,41 @@ class NotifyCampaignIn(Schema):
         fields.String(validate=validate.OneOf(CHANNELS)),
         load_default=lambda: ["inbox"],
         validate=validate.Length(min=1),
+        metadata={
+            "description": 'Channels to send on, a list of "email", "sms", "inbox" '
+            '(default ["inbox"])',
+            "description_zh": '发送渠道列表："email" 邮件、"sms" 短信、"inbox" 站内信'
+            '（默认 ["inbox"]）',
+        },
     )
-    subject = fields.String(load_default="", validate=validate.Length(max=300))
-    body = fields.String(required=True, validate=validate.Length(min=1, max=2000))
-    coupon_template_id = fields.Integer(load_default=None, allow_none=True)
+    subject = fields.String(
+        load_default="",
+        validate=validate.Length(max=300),
+        metadata={
+            "description": "The e-mail subject or in-app title; a template like the body",
+            "description_zh": "邮件主题或站内信标题；与正文一样是模板",
+        },
+    )
+    body = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=2000),
+        metadata={
+            "description": "The text, a template with {{ store.name }}, {{ buyer.name }} and, "
+            "with a coupon, {{ coupon.name }}; an unsubscribe link is added",
+            "description_zh": "正文，模板可引用 {{ store.name }}、{{ buyer.name }}，"
+            "送券时还有 {{ coupon.name }}；消息会附上退订链接",
+        },
+    )
+    coupon_template_id = fields.Integer(
+        load_default=None,
+        allow_none=True,
+        metadata={
+            "description": "A coupon each recipient is given: the id of one of the store's "
+            "coupon templates (the coupons plugin); empty: none",
+            "description_zh": "给每位收件人发一张优惠券：填店铺优惠券的编号（优惠券插件）；"
+            "留空则不送券",
+        },
+    )
     run_at = UtcDateTime(load_default=None, allow_none=True)
 
 

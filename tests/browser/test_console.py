@@ -477,6 +477,78 @@ def test_an_ad_is_created_changed_switched_off_and_deleted_in_the_console(
             api.call("DELETE", f"{creatives}/{left['id']}", token=owner)
 
 
+def test_a_campaign_is_created_and_stopped_in_the_notifications_pages(
+    page, live_server, api, tmp_path
+):
+    """The notifications plugin's pages are the generic ones: a campaign made with the create
+    form appears in the table, scheduled, and its row's stop button stops it."""
+    name = f"周末上新 {uuid.uuid4().hex[:6]}"
+    sign_in(page, live_server, OWNER)
+    page.click("nav.menu a[data-page='notifications/campaigns']")
+    page.click("[data-action=create]")
+    expect(page.locator(".field:has(#plugin-kind) .hint")).to_contain_text("生日关怀")
+    page.fill("#plugin-name", name)
+    page.fill("#plugin-body", "{{ buyer.name }}，周末上新，快来看看")
+    page.fill("#plugin-channels", '["inbox", "sms"]')
+    page.fill("#plugin-run_at", "2030-06-01T10:00")
+    page.click(".modal button[type=submit]")
+    page.wait_for_selector(".modal", state="detached")
+    row = page.locator("tr", has_text=name)
+    expect(row.locator(".badge")).to_have_text(["单次", "未开始"])
+    page.screenshot(path=str(tmp_path / "notifications-campaigns.png"), full_page=True)
+    owner = api.login(*OWNER)
+    (made,) = [
+        c
+        for c in api.call("GET", "/api/v1/merchants/1/notifications/campaigns", token=owner)
+        if c["name"] == name
+    ]
+    assert made["channels"] == ["inbox", "sms"] and made["status"] == "scheduled"
+    assert made["run_at"].startswith("2030-06-01")
+    page.once("dialog", lambda dialog: dialog.accept())  # "are you sure?"
+    row.locator("[data-action=stop]").click()
+    expect(row.locator(".badge").last).to_have_text("已停止")
+    expect(row.locator("[data-action=stop]")).to_have_count(0)
+
+
+def test_a_template_is_edited_in_the_notifications_pages(page, live_server, api, tmp_path):
+    """A store's own wording is saved through the edit form and shows in the table; the form's
+    refusal of a template that does not render appears beside the body."""
+    sign_in(page, live_server, OWNER)
+    page.click("nav.menu a[data-page='notifications/templates']")
+    row = (
+        page.locator("tr")
+        .filter(has_text="order_shipped")
+        .filter(has_text="站内信")
+        .filter(has_text="zh-CN")
+    )
+    row.locator("[data-action=edit]").click()
+    page.fill("#plugin-subject", "包裹出发啦 {{ order.number }}")
+    page.fill("#plugin-body", "{{ nonsense.field }}")
+    page.click(".modal button[type=submit]")
+    page.locator(".field.has-error .field-error").wait_for()
+    assert page.locator(".field.has-error [name]").get_attribute("name") == "body"
+    page.fill("#plugin-body", "{{ buyer.name }}，您的订单 {{ order.number }} 已经发出")
+    page.click(".modal button[type=submit]")
+    page.wait_for_selector(".modal", state="detached")
+    expect(row).to_contain_text("包裹出发啦 {{ order.number }}")
+    expect(row.locator("td[data-label='店铺自定义']")).to_have_text("✓")
+    page.screenshot(path=str(tmp_path / "notifications-templates.png"), full_page=True)
+    owner = api.login(*OWNER)
+    (mine,) = [
+        t
+        for t in api.call("GET", "/api/v1/merchants/1/notifications/templates", token=owner)
+        if (t["event"], t["channel"], t["locale"]) == ("order_shipped", "inbox", "zh-CN")
+    ]
+    assert mine["custom"] and mine["body"].endswith("已经发出")
+    # and back to the built-in wording from the same row
+    page.once("dialog", lambda dialog: dialog.accept())
+    row.locator("[data-action=reset]").click()
+    expect(row.locator("td[data-label='店铺自定义']")).to_have_text("—")
+    page.click("nav.menu a[data-page='notifications/messages']")
+    page.wait_for_selector(".plugin-page table, .plugin-page .empty")
+    page.screenshot(path=str(tmp_path / "notifications-messages.png"), full_page=True)
+
+
 def test_platform_admin_pages(page, live_server, api):
     admin = api.login(*ADMIN)
     merchant = api.call(

@@ -209,6 +209,7 @@ export function Badge({ value, kind }) {
     pending_payment: "warn", paid: "info", shipped: "info", partially_shipped: "info",
     completed: "ok", cancelled: "mute", closed: "mute", failed: "bad", active: "ok",
     pending: "warn", approved: "ok", rejected: "bad", done: "ok", running: "info",
+    sent: "ok", skipped: "mute",
   }[value] || "");
   return html`<span class=${`badge ${cls}`}>${t(`status.${value}`) === `status.${value}` ? value : t(`status.${value}`)}</span>`;
 }
