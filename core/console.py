@@ -84,7 +84,11 @@ class ConsoleAction:
     """A button: on each row of the list (``path`` has ``{id}`` or other ``{row field}``
     placeholders) or, with ``row=False``, above the list. ``form``: ask for a body first;
     ``confirm``: ask "are you sure?" first. ``when``: show it only for rows whose ``field``
-    has one of the values, e.g. ``{"status": ["pending"]}``.
+    has one of the values, e.g. ``{"status": ["pending"]}``. ``prefill``: the form opens
+    with the row's values (those the list answers) — a change form; with ``PATCH`` it sends
+    only the fields the user changed (one emptied is sent as ``null``, or ``""`` where it is
+    not nullable), so an untouched box or field never overwrites what the row has; with
+    ``PUT``, the whole form.
 
     Most row buttons are one of three kinds, each with a shorthand: :meth:`step` (POST to
     the row's route + ``/<key>``, for rows in some states), :meth:`edit` and :meth:`delete`."""
@@ -98,6 +102,7 @@ class ConsoleAction:
     confirm: bool = False
     row: bool = True
     when: dict[str, list[Any]] = field(default_factory=dict)
+    prefill: bool = False
 
     @classmethod
     def step(
@@ -126,8 +131,9 @@ class ConsoleAction:
 
     @classmethod
     def edit(cls, item: str, form: ConsoleForm, method: str = "PATCH") -> ConsoleAction:
-        """修改 / Edit: ``form`` sent to the row's route ``item`` (``PATCH``, or ``PUT``)."""
-        return cls("edit", "修改", "Edit", method=method, path=item, form=form)
+        """修改 / Edit: ``form``, opened with the row's values, sent to the row's route ``item``:
+        ``PATCH`` with the fields the user changed, or ``PUT`` with the whole form."""
+        return cls("edit", "修改", "Edit", method=method, path=item, form=form, prefill=True)
 
     @classmethod
     def delete(cls, item: str) -> ConsoleAction:
@@ -144,6 +150,7 @@ class ConsoleAction:
             "confirm": self.confirm,
             "row": self.row,
             "when": self.when,
+            "prefill": self.prefill,
         }
 
 

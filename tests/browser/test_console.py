@@ -972,3 +972,55 @@ def test_form_hints_speak_the_page_language(browser, live_server, api, lang, tmp
         ("payment_wechat", "settings"),  # a secret field's hint keeps the note about the mask
     ]:
         assert form in checked, form
+
+
+def test_a_change_form_opens_with_the_row_and_sends_only_what_changed(page, live_server, api):
+    """修改 opens with the row's values. A PATCH carries only the fields changed, so a box left
+    alone (an FAQ entry's 已发布) keeps its value and an emptied field is cleared; a PUT form
+    (a freight template) opens filled, and saving it untouched changes nothing."""
+    owner = api.login(*OWNER)
+    entries = "/api/v1/merchants/1/faq/entries"
+    question = f"发票怎么开？{uuid.uuid4().hex[:6]}"
+    entry = api.call(
+        "POST",
+        entries,
+        {"question": question, "answer": "下单时填写抬头。", "position": 7},
+        token=owner,
+    )
+    try:
+        sign_in(page, live_server, OWNER)
+        page.goto(f"{live_server}/console/m/1/p/faq/entries")
+        page.locator("tr", has_text=question).locator("[data-action=edit]").click()
+        expect(page.locator("#plugin-question")).to_have_value(question)
+        expect(page.locator("#plugin-position")).to_have_value("7")
+        expect(page.locator("#plugin-published")).to_be_checked()
+        page.fill("#plugin-answer", "在订单详情里申请。")
+        page.click(".modal button[type=submit]")
+        page.locator("tr", has_text="在订单详情里申请。").wait_for()
+        (after,) = api.call("GET", f"{entries}?q={urllib.parse.quote(question)}", token=owner)
+        assert (after["question"], after["answer"], after["position"], after["published"]) == (
+            question,
+            "在订单详情里申请。",
+            7,
+            True,
+        )
+
+        templates = "/api/v1/merchants/1/freight/templates"
+        before = api.call("GET", templates, token=owner)[0]
+        page.goto(f"{live_server}/console/m/1/p/freight/templates")
+        page.locator("tr", has_text=before["name"]).locator("[data-action=edit]").click()
+        expect(page.locator("#plugin-name")).to_have_value(before["name"])
+        # a nested field's error says where it is (not "[object Object]")
+        page.fill("#plugin-rows", '[{"regions": []}]')
+        page.click(".modal button[type=submit]")
+        expect(page.locator(".field:has(#plugin-rows) .field-error")).to_contain_text("0.regions: ")
+        page.keyboard.press("Escape")
+        page.locator("tr", has_text=before["name"]).locator("[data-action=edit]").click()
+        page.click(".modal button[type=submit]")
+        expect(page.locator(".modal")).to_have_count(0)
+        same = api.call("GET", f"{templates}/{before['id']}", token=owner)
+        assert {k: v for k, v in same.items() if k != "updated_at"} == {
+            k: v for k, v in before.items() if k != "updated_at"
+        }
+    finally:
+        api.call("DELETE", f"{entries}/{entry['id']}", token=owner, expect=204)

@@ -247,6 +247,7 @@ def test_the_row_button_shorthands_describe_the_usual_buttons():
         "confirm": False,
         "row": True,
         "when": {"status": ["pending"]},
+        "prefill": False,  # a step's form asks for something new
     }
     assert step.to_dict()["form"]["schema"]["properties"] == {"note": {"type": "string"}}
     assert ConsoleAction.step(item, "show", "显示", "Show", confirm=True).when == {}
@@ -259,6 +260,7 @@ def test_the_row_button_shorthands_describe_the_usual_buttons():
         item,
         form,
     )
+    assert edit.to_dict()["prefill"] is True  # a change form opens with the row's values
     delete = ConsoleAction.delete(item)
     assert (delete.key, delete.title_en, delete.method, delete.path, delete.confirm) == (
         "delete",

@@ -276,11 +276,20 @@ function fieldLabel(name, prop, labels) {
   return known === `field.${name}` ? (prop.title || name) : known;
 }
 
+/** ``value`` in the shape ``prop`` describes: objects keep only the keys it lists, at every
+ * depth (a row read from a list answer carries output-only keys a form must not send back). */
+function conform(prop, value) {
+  if (!prop || value === null || typeof value !== "object") return value;
+  if (Array.isArray(value)) return prop.items ? value.map((v) => conform(prop.items, v)) : value;
+  if (!prop.properties) return value;
+  return Object.fromEntries(Object.entries(value).filter(([k]) => k in prop.properties).map(([k, v]) => [k, conform(prop.properties[k], v)]));
+}
+
 /** Initial form values from a schema, existing values and the money fields (shown in yuan). */
 export function formValues(schema, values, money) {
   const out = {};
   for (const [name, prop] of Object.entries(schema.properties || {})) {
-    let v = values && name in values ? values[name] : prop.default;
+    let v = values && name in values ? conform(prop, values[name]) : prop.default;
     if ((money || []).includes(name)) v = fenToText(v);
     else if (prop.format === "date-time" && v) v = localInput(v);
     else if (prop.type === "array" || prop.type === "object") v = v === undefined ? "" : JSON.stringify(v);
@@ -334,7 +343,11 @@ export function formPayload(schema, values, money, { keepEmpty = false } = {}) {
 
 function Errors({ messages }) {
   if (!messages) return null;
-  const list = Array.isArray(messages) ? messages : typeof messages === "object" ? Object.entries(messages).map(([k, v]) => `${k}: ${[].concat(v).join(" ")}`) : [String(messages)];
+  // nested errors (a list of rows, an object) name where they are: "0.regions: …"
+  const flat = (v, at) => Array.isArray(v) && v.every((x) => typeof x !== "object") ? [`${at}${v.join(" ")}`]
+    : v && typeof v === "object" ? Object.entries(v).flatMap(([k, x]) => flat(x, `${at}${k}${typeof x === "object" && !Array.isArray(x) ? "." : ": "}`))
+    : [`${at}${String(v)}`];
+  const list = Array.isArray(messages) ? messages : typeof messages === "object" ? flat(messages, "") : [String(messages)];
   return html`<div class="field-error" role="alert">${list.join(" ")}</div>`;
 }
 
@@ -381,15 +394,22 @@ export function SchemaFields({ schema, values, setValues, errors, money, labels,
 }
 
 /** A complete form: fields from ``schema``, submit sends ``onSubmit(body)``; API field errors
- * are shown beside their fields, other errors above the buttons. */
-export function SchemaForm({ schema, initial, money, labels, onSubmit, submitText, keepEmpty, idPrefix }) {
-  const [values, setValues] = useState(() => formValues(schema, initial, money));
+ * are shown beside their fields, other errors above the buttons. ``initial``: values to start
+ * from; ``changedOnly``: send only the fields changed from them (emptied ones as null / ""). */
+export function SchemaForm({ schema, initial, money, labels, onSubmit, submitText, keepEmpty, changedOnly, idPrefix }) {
+  const [start] = useState(() => formValues(schema, initial, money));
+  const [values, setValues] = useState(start);
   const [errors, setErrors] = useState({});
   const [message, setMessage] = useState("");
   const [busy, setBusy] = useState(false);
   const submit = async (e) => {
     e.preventDefault();
-    const { body, errors: local } = formPayload(schema, values, money, { keepEmpty });
+    let { body, errors: local } = formPayload(schema, values, money, { keepEmpty: keepEmpty || changedOnly });
+    if (changedOnly) {  // only what the user changed: an emptied field goes as null / ""
+      const changed = (k) => values[k] !== start[k];
+      body = Object.fromEntries(Object.entries(body).filter(([k]) => changed(k)));
+      local = Object.fromEntries(Object.entries(local).filter(([k]) => changed(k)));
+    }
     if (Object.keys(local).length) { setErrors(local); return; }
     setBusy(true); setErrors({}); setMessage("");
     try {

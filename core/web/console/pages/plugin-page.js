@@ -62,7 +62,10 @@ export function PluginPage(props) {
     reload();
   };
   const trigger = (action, row) => {
-    if (action.form) setDialog({ title: t(action.title), form: action.form, submit: (body) => run(action, row, asBody(action.form, body)) });
+    // a change form (prefill) opens with the row's values; a PATCH sends what the user changed,
+    // a PUT the whole form
+    const changedOnly = !!action.prefill && action.method !== "PUT";
+    if (action.form) setDialog({ title: t(action.title), form: action.form, initial: action.prefill ? row : undefined, changedOnly, submit: (body) => run(action, row, asBody(action.form, body)) });
     else if (!action.confirm || confirm(t("common.confirm"))) run(action, row).catch((e) => toast(e.message, "bad"));
   };
   const visible = (action, row) => Object.entries(action.when || {}).every(([field, values]) => values.includes(pick(row, field)));
@@ -86,7 +89,7 @@ export function PluginPage(props) {
         actions=${rowActions.length ? (row) => rowActions.filter((a) => visible(a, row)).map((a) => html`<button class="btn small" data-action=${a.key} onClick=${() => trigger(a, row)}>${t(a.title)}</button>`) : null} />
       <${Pager} page=${pageNo} pages=${data.pages} onPage=${setPageNo} />`}
     ${dialog ? html`<${Modal} title=${dialog.title} onClose=${() => setDialog(null)}>
-      <${SchemaForm} schema=${dialog.form.schema} money=${dialog.form.money} onSubmit=${dialog.submit} idPrefix="plugin" />
+      <${SchemaForm} schema=${dialog.form.schema} money=${dialog.form.money} initial=${dialog.initial} changedOnly=${dialog.changedOnly} onSubmit=${dialog.submit} idPrefix="plugin" />
     </${Modal}>` : null}
   </section>`;
 }
