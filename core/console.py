@@ -15,7 +15,7 @@ token: a page is only a description, every permission is still checked by the ro
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -40,23 +40,44 @@ class ConsoleColumn:
     """A column of a page's list: ``field`` of each row (dotted for nested values), its
     heading in Chinese (``title``) and English (``title_en``), and how it is shown: ``text``,
     ``money`` (fen shown as yuan), ``datetime``, ``date``, ``bool``, ``number``, ``status``
-    (a badge), ``percent`` (basis points shown as %), ``json``."""
+    (a badge), ``percent`` (basis points shown as %), ``json``.
+
+    ``choices`` names the codes a ``text`` or ``status`` column shows, in Chinese and English:
+    ``{"home_banner": ("首页轮播", "Home banner")}``, served as ``{value: {"zh", "en"}}``; the
+    console shows the name in its language (each item of a list value too), else the shared
+    ``status.<value>`` text, else the code itself."""
 
     field: str
     title: str
     title_en: str = ""
     kind: str = "text"
+    choices: Mapping[str, tuple[str, str]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.kind not in COLUMN_KINDS:
             raise ValueError(f"console column kind must be one of {COLUMN_KINDS}")
+        if self.choices and self.kind not in ("text", "status"):
+            raise ValueError("console column choices name the codes of a text or status column")
+        for value, names in self.choices.items():
+            if not (
+                isinstance(names, tuple)
+                and len(names) == 2
+                and all(isinstance(n, str) and n for n in names)
+            ):
+                raise ValueError(
+                    f"console column {self.field!r}: the choice {value!r} must be named "
+                    '("中文", "English")'
+                )
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "field": self.field,
             "title": {"zh": self.title, "en": self.title_en or self.title},
             "kind": self.kind,
         }
+        if self.choices:
+            out["choices"] = {str(v): {"zh": zh, "en": en} for v, (zh, en) in self.choices.items()}
+        return out
 
 
 @dataclass(frozen=True)

@@ -12,11 +12,40 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 from marshmallow import Schema
 
 
+def field2choices_names(self, field, ret=None, **kwargs) -> dict[str, Any]:
+    """``x-choices`` beside the ``enum`` the converter wrote: the names of the values from the
+    field's metadata ``choices`` (English) and ``choices_zh`` (Chinese), each value → label.
+    Called for every field, nested ones and a list's items too; on a ``List`` field the
+    names go to its items, where the enum is."""
+    en, zh = field.metadata.get("choices") or {}, field.metadata.get("choices_zh") or {}
+    if not (en or zh):
+        return {}
+    if "enum" not in (ret or {}) and "enum" in (ret or {}).get("items", {}):
+        return {"items": {**ret["items"], "x-choices": _choices(field, ret["items"], en, zh)}}
+    return {"x-choices": _choices(field, ret or {}, en, zh)}
+
+
+def _choices(field, prop: dict[str, Any], en: dict, zh: dict) -> dict[str, dict[str, str]]:
+    enum = prop.get("enum")
+    unknown = [v for v in (*en, *zh) if enum is None or v not in enum]
+    if unknown:
+        raise ValueError(
+            f"field {field.name!r}: metadata choices/choices_zh name values that are not in "
+            f"its enum (validate.OneOf): {sorted(map(str, unknown))}"
+        )
+    return {
+        str(value): {"zh": zh.get(value) or en.get(value), "en": en.get(value) or zh.get(value)}
+        for value in enum
+        if value in en or value in zh
+    }
+
+
 @lru_cache(maxsize=1)
 def _converter():
     # schema_name_resolver → None: nested schemas are written inline, never as $ref
     plugin = MarshmallowPlugin(schema_name_resolver=lambda schema: None)
     APISpec("forms", "1", "3.0.3", plugins=[plugin])
+    plugin.converter.add_attribute_function(field2choices_names)
     return plugin.converter
 
 
@@ -45,7 +74,12 @@ def json_schema(schema_cls: type[Schema] | None) -> dict[str, Any] | None:
     ``default``, ``description``; ``required``; secret fields (``metadata={"secret": True}``)
     carry ``"x-secret": true``; a field whose ``description`` (English, as in the API docs) has
     a Chinese twin (``metadata={"description_zh": ...}``) carries both as
-    ``"x-description": {"zh": ..., "en": ...}``, which the console shows in its language."""
+    ``"x-description": {"zh": ..., "en": ...}``, which the console shows in its language; the
+    values of an enum (``validate.OneOf``) are named with ``metadata={"choices": {value:
+    English}, "choices_zh": {value: 中文}}``, served beside the enum as ``"x-choices": {value:
+    {"zh": ..., "en": ...}}`` (one language alone stands for both; a name for a value not in
+    the enum is a ``ValueError``) — on nested fields too, and on a list field's ``items`` —
+    which the console's selects show instead of the codes."""
     if schema_cls is None:
         return None
     return copy.deepcopy(_cached(schema_cls))

@@ -116,6 +116,62 @@ def test_json_schema_of_nested_and_validated_fields():
     assert json_schema(Form)["properties"]
 
 
+def test_the_values_of_an_enum_are_named_in_both_languages_beside_the_enum():
+    class Line(Schema):
+        unit = fields.String(
+            validate=validate.OneOf(["piece", "kg"]),
+            metadata={
+                "choices": {"piece": "Piece", "kg": "Kilogram"},
+                "choices_zh": {"kg": "千克"},
+            },
+        )
+
+    class Form(Schema):
+        scope = fields.String(
+            validate=validate.OneOf(["all", "category"]),
+            allow_none=True,
+            metadata={"choices": {"all": "Whole store"}, "choices_zh": {"all": "全店通用"}},
+        )
+        days = fields.List(
+            fields.String(validate=validate.OneOf(["mon", "tue"])),
+            metadata={"choices": {"mon": "Monday"}, "choices_zh": {"mon": "周一", "tue": "周二"}},
+        )
+        lines = fields.List(fields.Nested(Line))
+        plain = fields.String(validate=validate.OneOf(["a", "b"]))
+
+    props = json_schema(Form)["properties"]
+    assert props["scope"]["enum"] == ["all", "category", None]
+    assert props["scope"]["x-choices"] == {"all": {"zh": "全店通用", "en": "Whole store"}}
+    # a list's values are its items: the names sit beside the items' enum
+    assert props["days"]["items"]["x-choices"] == {
+        "mon": {"zh": "周一", "en": "Monday"},
+        "tue": {"zh": "周二", "en": "周二"},  # one language alone stands for both
+    }
+    assert "x-choices" not in props["days"]
+    unit = props["lines"]["items"]["properties"]["unit"]
+    assert unit["x-choices"] == {
+        "piece": {"zh": "Piece", "en": "Piece"},
+        "kg": {"zh": "千克", "en": "Kilogram"},
+    }
+    assert "x-choices" not in props["plain"]
+    assert "choices" not in props["scope"] and "choices_zh" not in props["scope"]
+
+
+def test_a_name_for_a_value_an_enum_does_not_have_is_refused():
+    class Typo(Schema):
+        kind = fields.String(
+            validate=validate.OneOf(["a", "b"]), metadata={"choices_zh": {"c": "丙"}}
+        )
+
+    class NoEnum(Schema):
+        kind = fields.String(metadata={"choices": {"a": "A"}})
+
+    with pytest.raises(ValueError, match=r"not in its enum.*\['c'\]"):
+        json_schema(Typo)
+    with pytest.raises(ValueError, match="not in its enum"):
+        json_schema(NoEnum)
+
+
 def test_a_field_hint_in_both_languages_is_served_for_the_console():
     class Form(Schema):
         rate = fields.Integer(
@@ -232,6 +288,30 @@ def test_suspending_twice_at_once_is_recorded_once(app, admin, merchant):
         (AuditLog.merchant_id == merchant.id) & (AuditLog.action == "merchant.suspend")
     )
     assert suspended.count() == 1
+
+
+def test_a_column_names_its_codes_in_both_languages():
+    column = ConsoleColumn(
+        "placement",
+        "广告位",
+        "Placement",
+        choices={"home_banner": ("首页轮播", "Home banner"), "popup": ("弹窗", "Pop-up")},
+    )
+    assert column.to_dict() == {
+        "field": "placement",
+        "title": {"zh": "广告位", "en": "Placement"},
+        "kind": "text",
+        "choices": {
+            "home_banner": {"zh": "首页轮播", "en": "Home banner"},
+            "popup": {"zh": "弹窗", "en": "Pop-up"},
+        },
+    }
+    assert "choices" not in ConsoleColumn("name", "名称", "Name").to_dict()
+    assert ConsoleColumn("s", "状态", kind="status", choices={"x": ("甲", "X")}).choices
+    with pytest.raises(ValueError, match="text or status column"):
+        ConsoleColumn("amount", "金额", kind="money", choices={"0": ("零", "Zero")})
+    with pytest.raises(ValueError, match="中文"):
+        ConsoleColumn("placement", "广告位", choices={"popup": "弹窗"})
 
 
 def test_the_row_button_shorthands_describe_the_usual_buttons():

@@ -204,14 +204,23 @@ export function Failure({ error }) {
 }
 export function Empty({ children }) { return html`<div class="empty">${children || t("common.empty")}</div>`; }
 
-export function Badge({ value, kind }) {
+/** The name of a code in the console's language: from ``choices`` ({value: {zh, en}}: a
+ * column's ``choices``, a form field's ``x-choices``), else the shared ``status.<value>``
+ * text, else the code itself. */
+export function choiceName(value, choices) {
+  if (choices && value !== null && value !== undefined && choices[value]) return t(choices[value]);
+  const known = t(`status.${value}`);
+  return known === `status.${value}` ? value : known;
+}
+
+export function Badge({ value, kind, choices }) {
   const cls = kind || ({
     pending_payment: "warn", paid: "info", shipped: "info", partially_shipped: "info",
     completed: "ok", cancelled: "mute", closed: "mute", failed: "bad", active: "ok",
     pending: "warn", approved: "ok", rejected: "bad", done: "ok", running: "info",
     sent: "ok", skipped: "mute",
   }[value] || "");
-  return html`<span class=${`badge ${cls}`}>${t(`status.${value}`) === `status.${value}` ? value : t(`status.${value}`)}</span>`;
+  return html`<span class=${`badge ${cls}`}>${choiceName(value, choices)}</span>`;
 }
 
 export function Pager({ page, pages, onPage }) {
@@ -242,28 +251,30 @@ export function pick(row, path) {
   return path.split(".").reduce((v, k) => (v === null || v === undefined ? v : v[k]), row);
 }
 
-export function Cell({ value, kind }) {
+/** A cell of ``kind``; ``choices`` ({value: {zh, en}}) name the codes of a text or status cell. */
+export function Cell({ value, kind, choices }) {
   if (kind === "money") return html`<span class="num">${yuan(value)}</span>`;
   if (kind === "datetime") return when(value);
   if (kind === "date") return value || "—";
   if (kind === "bool") return value ? "✓" : "—";
   if (kind === "number") return html`<span class="num">${value ?? "—"}</span>`;
   if (kind === "percent") return value === null || value === undefined ? "—" : `${(value / 100).toFixed(2)}%`;
-  if (kind === "status") return html`<${Badge} value=${value} />`;
+  if (kind === "status") return html`<${Badge} value=${value} choices=${choices} />`;
   if (kind === "json") return html`<code class="json">${JSON.stringify(value)}</code>`;
-  if (Array.isArray(value)) return value.map((v) => (typeof v === "object" ? v.name ?? JSON.stringify(v) : v)).join(", ");
+  if (Array.isArray(value)) return value.map((v) => (typeof v === "object" ? v.name ?? JSON.stringify(v) : choices ? choiceName(v, choices) : v)).join(", ");
   if (value && typeof value === "object") return html`<code class="json">${JSON.stringify(value)}</code>`;
-  return value === null || value === undefined || value === "" ? "—" : String(value);
+  if (value === null || value === undefined || value === "") return "—";
+  return choices && choices[value] ? t(choices[value]) : String(value);
 }
 
-/** A table: ``columns`` are ``{field, title, kind, render}``. */
+/** A table: ``columns`` are ``{field, title, kind, choices, render}``. */
 export function Table({ columns, rows, actions, label }) {
   if (!rows || !rows.length) return html`<${Empty} />`;
   return html`<div class="table-wrap"><table aria-label=${label}>
     <thead><tr>${columns.map((c) => html`<th class=${c.kind === "money" || c.kind === "number" ? "num" : ""}>${t(c.title)}</th>`)}
       ${actions ? html`<th class="actions">${t("common.actions")}</th>` : null}</tr></thead>
     <tbody>${rows.map((row, i) => html`<tr key=${row.id ?? i}>
-      ${columns.map((c) => html`<td data-label=${t(c.title)} class=${c.kind === "money" || c.kind === "number" ? "num" : ""}>${c.render ? c.render(row) : html`<${Cell} value=${pick(row, c.field)} kind=${c.kind} />`}</td>`)}
+      ${columns.map((c) => html`<td data-label=${t(c.title)} class=${c.kind === "money" || c.kind === "number" ? "num" : ""}>${c.render ? c.render(row) : html`<${Cell} value=${pick(row, c.field)} kind=${c.kind} choices=${c.choices} />`}</td>`)}
       ${actions ? html`<td class="actions">${actions(row)}</td>` : null}
     </tr>`)}</tbody>
   </table></div>`;
@@ -370,7 +381,7 @@ export function SchemaFields({ schema, values, setValues, errors, money, labels,
     } else if (prop.enum) {
       input = html`<select id=${id} name=${name} value=${values[name]} onChange=${(e) => set(name, e.target.value)}>
         ${required.has(name) ? null : html`<option value="">—</option>`}
-        ${prop.enum.filter((x) => x !== null).map((x) => html`<option value=${x}>${t(`status.${x}`) === `status.${x}` ? x : t(`status.${x}`)}</option>`)}
+        ${prop.enum.filter((x) => x !== null).map((x) => html`<option value=${x}>${choiceName(x, prop["x-choices"])}</option>`)}
       </select>`;
     } else if (type === "array" || type === "object") {
       input = html`<textarea id=${id} name=${name} rows="3" class="mono" value=${values[name]} placeholder=${type === "array" ? "[ ]" : "{ }"} onInput=${(e) => set(name, e.target.value)} />`;

@@ -71,7 +71,7 @@ export function PluginPage(props) {
   const visible = (action, row) => Object.entries(action.when || {}).every(([field, values]) => values.includes(pick(row, field)));
   const rowActions = page.actions.filter((a) => a.row);
   const topActions = page.actions.filter((a) => !a.row);
-  const columns = page.columns.map((c) => ({ title: c.title, field: c.field, kind: c.kind }));
+  const columns = page.columns.map((c) => ({ title: c.title, field: c.field, kind: c.kind, choices: c.choices }));
 
   return html`<section class="page plugin-page" data-plugin=${page.plugin}>
     <header class="page-head"><h1>${t(page.title)}</h1>
