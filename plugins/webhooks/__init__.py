@@ -50,6 +50,13 @@ def register_blueprints(app):
 
 
 @hookimpl
+def register_console_pages():
+    from mallkit.plugins.webhooks.console import PAGES
+
+    return PAGES
+
+
+@hookimpl
 def register_job_handlers():
     return [
         JobHandler(service.EVENT_TASK, service.fan_out),

@@ -16,9 +16,10 @@ from mallkit.core.plugin_api import (
     require_staff,
 )
 from mallkit.plugins.webhooks import service
-from mallkit.plugins.webhooks.models import Delivery, Endpoint
+from mallkit.plugins.webhooks.models import Endpoint
 from mallkit.plugins.webhooks.schemas import (
     WebhookDeliveryArgs,
+    WebhookDeliveryFilter,
     WebhookDeliveryOut,
     WebhookEndpointCreatedOut,
     WebhookEndpointIn,
@@ -119,10 +120,18 @@ class _Deliveries(MethodView):
         """The endpoint's deliveries, newest first."""
         allowed(merchant_id)
         endpoint = service.get_endpoint(merchant_id, endpoint_id)
-        query = Delivery.select().where(Delivery.endpoint_id == endpoint.id)
-        if args["status"]:
-            query = query.where(Delivery.status == args["status"])
-        return query.order_by(Delivery.id.desc())
+        return service.deliveries(merchant_id, endpoint.id, args["status"])
+
+
+class _AllDeliveries(MethodView):
+    @blp.arguments(WebhookDeliveryFilter, location="query")
+    @blp.response(200, WebhookDeliveryOut(many=True))
+    @blp.paginate(PeeweePage)
+    def get(self, args, merchant_id=None):
+        """The deliveries to every endpoint, newest first (``endpoint_id``, ``status``
+        filters); a removed endpoint's are no longer listed."""
+        allowed(merchant_id)
+        return service.deliveries(merchant_id, args["endpoint_id"], args["status"])
 
 
 class _Redeliver(MethodView):
@@ -139,6 +148,7 @@ for _tail, _view in (
     ("endpoints/<int:endpoint_id>", _Endpoint),
     ("endpoints/<int:endpoint_id>/rotate-secret", _Rotate),
     ("endpoints/<int:endpoint_id>/deliveries", _Deliveries),
+    ("deliveries", _AllDeliveries),
     ("deliveries/<int:delivery_id>/redeliver", _Redeliver),
 ):
     for _scope, _prefix in (("Store", STORE), ("Platform", PLATFORM)):

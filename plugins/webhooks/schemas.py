@@ -7,27 +7,51 @@ from marshmallow import fields, validate
 
 from mallkit.core.plugin_api import Schema, UtcDateTime
 
+URL_HINT = {
+    "description": "The receiver's https:// address; private, loopback and link-local "
+    "addresses are refused",
+    "description_zh": "接收推送的 https:// 地址；内网、回环和链路本地地址会被拒绝",
+}
+NOTE_HINT = {
+    "description": "A note for yourselves, e.g. which system receives",
+    "description_zh": "备注，例如由哪个系统接收",
+}
+TYPES_HINT = {
+    "description": 'A JSON list of event types, e.g. ["order.paid", "order.shipped"]; '
+    "the types: order.placed, order.paid, order.shipped, order.completed, order.cancelled, "
+    "order.refunded, stock.low",
+    "description_zh": '订阅的事件类型，JSON 列表，例如 ["order.paid", "order.shipped"]；'
+    "可选：order.placed（下单）、order.paid（付款）、order.shipped（发货）、"
+    "order.completed（确认收货）、order.cancelled（取消）、order.refunded（退款）、"
+    "stock.low（库存不足）",
+}
+
 
 class WebhookEndpointIn(Schema):
-    url = fields.String(required=True, validate=validate.Length(min=8, max=500))
-    description = fields.String(load_default="", validate=validate.Length(max=200))
+    url = fields.String(required=True, validate=validate.Length(min=8, max=500), metadata=URL_HINT)
+    description = fields.String(
+        load_default="", validate=validate.Length(max=200), metadata=NOTE_HINT
+    )
     event_types = fields.List(
         fields.String(validate=validate.Length(max=50)),
         required=True,
         validate=validate.Length(min=1, max=20),
+        metadata=TYPES_HINT,
     )
 
 
 class WebhookEndpointPatch(Schema):
-    url = fields.String(validate=validate.Length(min=8, max=500))
-    description = fields.String(validate=validate.Length(max=200))
+    url = fields.String(validate=validate.Length(min=8, max=500), metadata=URL_HINT)
+    description = fields.String(validate=validate.Length(max=200), metadata=NOTE_HINT)
     event_types = fields.List(
-        fields.String(validate=validate.Length(max=50)), validate=validate.Length(min=1, max=20)
+        fields.String(validate=validate.Length(max=50)),
+        validate=validate.Length(min=1, max=20),
+        metadata=TYPES_HINT,
     )
     enabled = fields.Boolean(
         metadata={
-            "description": "true again resets the failure count",
-            "description_zh": "重新设为 true 时清零连续失败次数",
+            "description": "On or off; switching it on again resets the failure count",
+            "description_zh": "启用或停用；重新启用时清零连续失败次数",
         }
     )
 
@@ -68,13 +92,35 @@ class WebhookEndpointCreatedOut(WebhookEndpointOut):
 
 class WebhookDeliveryArgs(Schema):
     status = fields.String(
-        load_default=None, validate=validate.OneOf(["pending", "succeeded", "failed"])
+        load_default=None,
+        validate=validate.OneOf(["pending", "succeeded", "failed"]),
+        metadata={
+            "description": "pending: being sent or waiting for a retry; succeeded; failed",
+            "description_zh": "pending 推送中或等待重试；succeeded 已成功；failed 已失败",
+        },
+    )
+
+
+class WebhookDeliveryFilter(WebhookDeliveryArgs):
+    endpoint_id = fields.Integer(
+        load_default=None,
+        validate=validate.Range(min=1),
+        metadata={
+            "description": "Only this endpoint's deliveries (its id)",
+            "description_zh": "只看这个推送地址（编号）的记录",
+        },
     )
 
 
 class WebhookDeliveryOut(Schema):
     id = fields.Integer()
     endpoint_id = fields.Integer()
+    merchant_id = fields.Integer(
+        metadata={
+            "description": "The store whose event it is",
+            "description_zh": "事件所属的店铺",
+        }
+    )
     event_type = fields.String()
     message_id = fields.String(
         metadata={"description": "The webhook-id header", "description_zh": "webhook-id 请求头"}

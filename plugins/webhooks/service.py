@@ -349,16 +349,32 @@ def rotate_secret(merchant_id: int | None, endpoint_id: int) -> tuple[Endpoint, 
     return Endpoint.get_by_id(endpoint.id), signing.secret_for(endpoint.id, salt)
 
 
+def _owned(merchant_id: int | None) -> Any:
+    """Deliveries to the store's endpoints (the platform's, with no ``merchant_id``)."""
+    owner = (
+        Endpoint.merchant_id.is_null()
+        if merchant_id is None
+        else Endpoint.merchant_id == merchant_id
+    )
+    return Delivery.endpoint_id.in_(Endpoint.select(Endpoint.id).where(owner))
+
+
+def deliveries(
+    merchant_id: int | None, endpoint_id: int | None = None, status: str | None = None
+) -> Any:
+    """The deliveries to the store's (or the platform's) endpoints, newest first; only one
+    endpoint's and only in one ``status`` when given."""
+    query = Delivery.select().where(_owned(merchant_id))
+    if endpoint_id is not None:
+        query = query.where(Delivery.endpoint_id == endpoint_id)
+    if status:
+        query = query.where(Delivery.status == status)
+    return query.order_by(Delivery.id.desc())
+
+
 def redeliver(merchant_id: int | None, delivery_id: int) -> Delivery:
     """Send a delivery again (same ``webhook-id``), whatever became of it."""
-    owner = (
-        Delivery.endpoint_id.in_(Endpoint.select(Endpoint.id).where(Endpoint.merchant_id.is_null()))
-        if merchant_id is None
-        else Delivery.endpoint_id.in_(
-            Endpoint.select(Endpoint.id).where(Endpoint.merchant_id == merchant_id)
-        )
-    )
-    delivery = Delivery.get_or_none((Delivery.id == delivery_id) & owner)
+    delivery = Delivery.get_or_none((Delivery.id == delivery_id) & _owned(merchant_id))
     if delivery is None:
         raise NotFound("no such delivery", code="delivery_not_found")
     endpoint = Endpoint.get_by_id(delivery.endpoint_id)

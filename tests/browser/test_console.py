@@ -9,6 +9,7 @@ import base64
 import csv
 import io
 import re
+import time
 import urllib.parse
 import uuid
 from pathlib import Path
@@ -549,6 +550,93 @@ def test_a_template_is_edited_in_the_notifications_pages(page, live_server, api,
     page.screenshot(path=str(tmp_path / "notifications-messages.png"), full_page=True)
 
 
+def test_an_owner_registers_a_webhook_endpoint_through_the_console(page, live_server, api):
+    owner = api.login(*OWNER)
+    endpoints = "/api/v1/merchants/1/webhooks/endpoints"
+    (demo,) = api.call("GET", endpoints, token=owner)  # the demo's, to its own receiver
+    skus = api.call("GET", "/api/v1/merchants/1/skus?page_size=100", token=owner)
+    # order.placed, delivered by the demo's worker (the SKU with the most stock left)
+    order = place_order(api, max(skus, key=lambda s: s["stock"])["id"])
+    tag = uuid.uuid4().hex[:6]
+    sign_in(page, live_server, OWNER)
+    assert {"webhooks/endpoints", "webhooks/deliveries"} <= set(menu(page))
+    page.click("nav.menu a[data-page='webhooks/endpoints']")
+    expect(page.locator("tr", has_text=demo["url"])).to_be_visible()
+    page.click("[data-action=create]")
+    expect(page.locator(".field:has(#plugin-event_types) .hint")).to_contain_text("订阅的事件类型")
+    # a private address is refused, the reason beside the address
+    page.fill("#plugin-url", "https://10.0.0.1/hooks")
+    page.fill("#plugin-event_types", '["stock.low"]')
+    page.fill("#plugin-description", f"ERP 对接 {tag}")
+    page.click(".modal button[type=submit]")
+    page.locator(".field.has-error .field-error").wait_for()
+    assert page.locator(".field.has-error [name]").get_attribute("name") == "url"
+    page.fill("#plugin-url", f"{demo['url']}/erp-{tag}")  # under the demo's allowed prefix
+    page.click(".modal button[type=submit]")
+    page.wait_for_selector(".modal", state="detached")
+    row = page.locator("tr", has_text=f"ERP 对接 {tag}")
+    expect(row).to_contain_text("stock.low")
+    expect(row).to_contain_text(f"/erp-{tag}")
+    (mine,) = [e for e in api.call("GET", endpoints, token=owner) if e["url"].endswith(tag)]
+    assert mine["event_types"] == ["stock.low"] and mine["enabled"] is True
+    page.screenshot(path="/tmp/webhooks-endpoints.png", full_page=True)
+    # 修改 opens with the row's values and sends what changed
+    row.locator("[data-action=edit]").click()
+    expect(page.locator(".modal #plugin-event_types")).to_have_value('["stock.low"]')
+    page.fill("#plugin-event_types", '["stock.low", "order.paid"]')
+    page.click(".modal button[type=submit]")
+    page.wait_for_selector(".modal", state="detached")
+    expect(row).to_contain_text("order.paid")
+    changed = api.call("GET", f"{endpoints}/{mine['id']}", token=owner)
+    assert changed["event_types"] == ["order.paid", "stock.low"]
+    assert (changed["url"], changed["enabled"]) == (mine["url"], True)
+    # 启用/停用: the box opens ticked; unticked, the endpoint is switched off
+    row.locator("[data-action=switch]").click()
+    expect(page.locator(".modal #plugin-enabled")).to_be_checked()
+    page.uncheck(".modal #plugin-enabled")
+    page.click(".modal button[type=submit]")
+    page.wait_for_selector(".modal", state="detached")
+    expect(row.locator("td").nth(4)).to_have_text("—")
+    assert api.call("GET", f"{endpoints}/{mine['id']}", token=owner)["enabled"] is False
+    page.once("dialog", lambda dialog: dialog.accept())
+    row.locator("[data-action=delete]").click()
+    expect(row).to_have_count(0)
+    api.call("GET", f"{endpoints}/{mine['id']}", token=owner, expect=404)
+    # the order's delivery, in the log; sent again with a click
+    deliveries = "/api/v1/merchants/1/webhooks/deliveries?status=succeeded"
+    delivered = None
+    for _ in range(60):
+        delivered = next(
+            (
+                d
+                for d in api.call("GET", deliveries, token=owner)
+                if f'"number":"{order["number"]}"' in d["body"]
+            ),
+            None,
+        )
+        if delivered:
+            break
+        time.sleep(0.5)
+    assert delivered, "the demo's worker did not deliver order.placed"
+    page.click("nav.menu a[data-page='webhooks/deliveries']")
+    delivery = page.locator("tr").filter(
+        has=page.locator("td:first-child", has_text=re.compile(rf"^{delivered['id']}$"))
+    )
+    expect(delivery).to_contain_text("order.placed")
+    expect(delivery.locator(".badge")).to_have_text("成功")
+    assert not page.locator(".plugin-page [role=alert]").count()
+    page.screenshot(path="/tmp/webhooks-deliveries.png", full_page=True)
+    page.once("dialog", lambda dialog: dialog.accept())
+    delivery.locator("[data-action=redeliver]").click()
+    for _ in range(60):
+        again = api.call("GET", f"{deliveries}&endpoint_id={demo['id']}", token=owner)
+        if any(d["id"] == delivered["id"] and d["attempts"] == 2 for d in again):
+            break
+        time.sleep(0.5)
+    else:
+        raise AssertionError("the redelivery was not sent")
+
+
 def test_platform_admin_pages(page, live_server, api):
     admin = api.login(*ADMIN)
     merchant = api.call(
@@ -838,6 +926,8 @@ def test_the_console_in_english_has_no_chinese_of_its_own(page, live_server):
         "p/analytics/dashboard",
         "p/analytics/sales",
         "p/analytics/users",
+        "p/webhooks/endpoints",
+        "p/webhooks/deliveries",
     ]
     for path in store_pages:
         page.goto(f"{live_server}/console/m/1/{path}")
@@ -875,7 +965,15 @@ def test_the_console_in_english_has_no_chinese_of_its_own(page, live_server):
     page.fill("#password", ADMIN[1])
     page.click("form button[type=submit]")
     page.wait_for_selector("nav.menu")
-    for path in ("merchants", "tasks", "audit", "p/analytics/platform", "p/complaints/arbitration"):
+    for path in (
+        "merchants",
+        "tasks",
+        "audit",
+        "p/analytics/platform",
+        "p/complaints/arbitration",
+        "p/webhooks/platform-endpoints",
+        "p/webhooks/platform-deliveries",
+    ):
         page.goto(f"{live_server}/console/platform/{path}")
         page.wait_for_selector(".page-head h1")
         assert chinese_words(page) == [], path

@@ -367,3 +367,165 @@ def test_an_allowed_prefix_without_a_slash_allows_its_own_host_and_port_only(app
                 targets.resolve(url)
         assert not targets._allowed_prefix("https://erp.internal.example.com/hooks")
         assert targets._allowed_prefix("https://ERP.internal/hooks")
+
+
+# -- the console's pages (plugins/webhooks/console.py) ---------------------------------------
+
+
+def console_pages(client, path, account):
+    answer = client.get(path, headers=account.headers)
+    assert answer.status_code == 200, answer.json
+    return {p["key"]: p for p in answer.json["pages"] if p["plugin"] == "webhooks"}
+
+
+def test_the_store_pages_are_for_owners_and_managers_and_the_platform_pages_for_admins(
+    client, merchant, other_merchant, owner, admin
+):
+    from mallkit.core.accounts.merchants.service import add_staff
+    from mallkit.core.testing import make_account
+
+    console = f"/api/v1/merchants/{merchant.id}/console"
+    pages = console_pages(client, console, owner)
+    assert list(pages) == ["endpoints", "deliveries"]
+    assert pages["endpoints"]["title"] == {"zh": "Webhook 推送", "en": "Webhooks"}
+    assert pages["endpoints"]["path"] == "/merchants/{merchant_id}/webhooks/endpoints"
+    assert [a["key"] for a in pages["endpoints"]["actions"]] == ["edit", "switch", "delete"]
+    assert pages["deliveries"]["actions"][0]["when"] == {"status": ["failed", "succeeded"]}
+    manager = make_account(email="manager@webhooks.test")
+    add_staff(merchant, manager.user.email, "manager")
+    assert list(console_pages(client, console, manager)) == ["endpoints", "deliveries"]
+    agent = make_account(email="agent@webhooks.test")
+    add_staff(merchant, agent.user.email, "agent")
+    assert console_pages(client, console, agent) == {}
+    # another store's owner reads no console of this store, and the routes behind agree
+    assert client.get(console, headers=other_merchant.owner_account.headers).status_code == 403
+    # (the agent is refused, 403; another store's staff do not learn the store has any, 404)
+    for who, status in ((agent, 403), (other_merchant.owner_account, 404)):
+        for page in pages.values():
+            path = "/api/v1" + page["path"].replace("{merchant_id}", str(merchant.id))
+            assert client.get(path, headers=who.headers).status_code == status, path
+    platform = console_pages(client, "/api/v1/admin/console", admin)
+    assert list(platform) == ["platform-endpoints", "platform-deliveries"]
+    assert {p["scope"] for p in platform.values()} == {"platform"}
+    assert {p["group"] for p in platform.values()} == {"platform"}
+    assert platform["platform-endpoints"]["path"] == "/admin/webhooks/endpoints"
+    assert client.get("/api/v1/admin/console", headers=owner.headers).status_code == 403
+    assert client.get("/api/v1/admin/webhooks/deliveries", headers=owner.headers).status_code == 403
+
+
+def fill(path, merchant, row=None):
+    out = path.replace("{merchant_id}", str(merchant.id) if merchant else "")
+    for name, value in (row or {}).items():
+        out = out.replace("{" + name + "}", str(value))
+    return "/api/v1" + out
+
+
+def test_the_store_pages_routes_answer_as_the_console_calls_them(
+    client, merchant, other_merchant, owner, buyer, receiver
+):
+    pages = console_pages(client, f"/api/v1/merchants/{merchant.id}/console", owner)
+    endpoints, deliveries = pages["endpoints"], pages["deliveries"]
+    actions = {a["key"]: a for a in endpoints["actions"]}
+    created = client.post(
+        fill(endpoints["create_path"], merchant),
+        json={"url": receiver.url, "event_types": ["order.paid"], "description": "ERP"},
+        headers=owner.headers,
+    )
+    assert created.status_code == 201, created.json
+    receiver.secrets.append(created.json["secret"])
+    # another store's endpoint and deliveries stay out of this store's pages
+    theirs = register(client, other_merchant, other_merchant.owner_account, receiver.url)
+    receiver.secrets.append(theirs["secret"])
+    (row,) = client.get(fill(endpoints["path"], merchant), headers=owner.headers).json
+    assert row["id"] == created.json["id"] and "secret" not in row
+    assert {c["field"] for c in endpoints["columns"]} <= set(row)
+    for store in (merchant, other_merchant):
+        (sku,) = skus_of(make_product(store, prices=(1000,)))
+        pay_order(place_order(buyer, [(sku, 1)]))
+    run_tasks()
+    listed = client.get(fill(deliveries["path"], merchant), headers=owner.headers)
+    assert listed.status_code == 200
+    (delivery,) = listed.json
+    assert delivery["endpoint_id"] == row["id"] and delivery["status"] == "succeeded"
+    assert {c["field"] for c in deliveries["columns"]} <= set(delivery)
+    assert listed.headers["X-Pagination"]  # the console pages through it
+    # the filters are the query the route takes; bad values are clear 422s
+    for query, count in (
+        (f"?endpoint_id={row['id']}", 1),
+        (f"?endpoint_id={theirs['id']}", 0),
+        ("?status=succeeded", 1),
+        ("?status=failed", 0),
+    ):
+        answer = client.get(fill(deliveries["path"], merchant) + query, headers=owner.headers)
+        assert len(answer.json) == count, query
+    for query in ("?status=lost", "?endpoint_id=abc", "?endpoint_id=0"):
+        answer = client.get(fill(deliveries["path"], merchant) + query, headers=owner.headers)
+        assert answer.status_code == 422 and answer.json["errors"], query
+    # redeliver: this store's delivery, not the other store's
+    redeliver = fill(deliveries["actions"][0]["path"], merchant, delivery)
+    again = client.post(redeliver, headers=owner.headers)
+    assert again.status_code == 200 and again.json["status"] == "pending"
+    (their_delivery,) = Delivery.select().where(Delivery.endpoint_id == theirs["id"])
+    stolen = fill(deliveries["actions"][0]["path"], merchant, {"id": their_delivery.id})
+    assert client.post(stolen, headers=owner.headers).status_code == 404
+    run_tasks()
+    assert Delivery.get_by_id(delivery["id"]).attempts == 2
+    # edit (only what was typed), on/off, delete
+    edited = client.patch(
+        fill(actions["edit"]["path"], merchant, row),
+        json={"event_types": ["order.paid", "stock.low"]},
+        headers=owner.headers,
+    ).json
+    assert edited["event_types"] == ["order.paid", "stock.low"] and edited["enabled"]
+    assert edited["description"] == "ERP"
+    assert list(actions["switch"]["form"]["schema"]["properties"]) == ["enabled"]
+    assert actions["switch"]["prefill"] and actions["edit"]["prefill"]  # open with the row's
+    switched = client.patch(
+        fill(actions["switch"]["path"], merchant, row),
+        json={"enabled": False},
+        headers=owner.headers,
+    ).json
+    assert switched["enabled"] is False
+    assert client.post(redeliver, headers=owner.headers).status_code == 409  # off: say so
+    delete = fill(actions["delete"]["path"], merchant, row)
+    assert actions["delete"]["method"] == "DELETE"
+    assert client.delete(delete, headers=owner.headers).status_code == 204
+    assert client.get(fill(endpoints["path"], merchant), headers=owner.headers).json == []
+    assert client.get(fill(deliveries["path"], merchant), headers=owner.headers).json == []
+
+
+def test_the_platform_pages_routes_answer_as_the_console_calls_them(
+    client, admin, merchant, other_merchant, buyer, receiver
+):
+    pages = console_pages(client, "/api/v1/admin/console", admin)
+    endpoints, deliveries = pages["platform-endpoints"], pages["platform-deliveries"]
+    created = client.post(
+        fill(endpoints["create_path"], None),
+        json={"url": receiver.url, "event_types": ["order.placed"]},
+        headers=admin.headers,
+    )
+    assert created.status_code == 201 and created.json["merchant_id"] is None
+    receiver.secrets.append(created.json["secret"])
+    for store in (merchant, other_merchant):
+        (sku,) = skus_of(make_product(store, prices=(1000,)))
+        place_order(buyer, [(sku, 1)])
+    run_tasks()
+    rows = client.get(fill(deliveries["path"], None), headers=admin.headers).json
+    assert sorted(r["merchant_id"] for r in rows) == sorted([merchant.id, other_merchant.id])
+    assert {c["field"] for c in deliveries["columns"]} <= set(rows[0])
+    assert {r["status"] for r in rows} == {"succeeded"}
+    # a store's page does not list the platform's deliveries (a platform admin reads it)
+    store = client.get(
+        f"/api/v1/merchants/{merchant.id}/webhooks/deliveries", headers=admin.headers
+    ).json
+    assert store == []
+    redeliver = fill(deliveries["actions"][0]["path"], None, rows[0])
+    assert client.post(redeliver, headers=admin.headers).json["status"] == "pending"
+
+
+def test_the_event_types_hint_names_every_event_type():
+    from mallkit.plugins.webhooks import service
+    from mallkit.plugins.webhooks.schemas import TYPES_HINT
+
+    for text in TYPES_HINT.values():
+        assert all(t in text for t in service.EVENT_TYPES), text
