@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from mallkit.core.plugin_api import ConsoleAction, ConsoleColumn, ConsoleForm, ConsolePage
 from mallkit.plugins.webhooks.schemas import (
+    DELIVERY_STATES,
+    EVENT_NAMES,
     WebhookDeliveryFilter,
     WebhookEndpointIn,
     WebhookEndpointPatch,
@@ -21,7 +23,7 @@ PLATFORM = "/admin/webhooks"
 ENDPOINT_COLUMNS = (
     ConsoleColumn("id", "编号", "ID", kind="number"),
     ConsoleColumn("url", "地址", "URL"),
-    ConsoleColumn("event_types", "事件", "Events"),
+    ConsoleColumn("event_types", "事件", "Events", choices=EVENT_NAMES),
     ConsoleColumn("description", "备注", "Note"),
     ConsoleColumn("enabled", "启用", "Enabled", kind="bool"),
     ConsoleColumn("failures", "连续失败", "Failures", kind="number"),
@@ -32,8 +34,8 @@ DELIVERY_COLUMNS = (
     ConsoleColumn("id", "编号", "ID", kind="number"),
     ConsoleColumn("created_at", "时间", "Time", kind="datetime"),
     ConsoleColumn("endpoint_id", "地址编号", "Endpoint", kind="number"),
-    ConsoleColumn("event_type", "事件", "Event"),
-    ConsoleColumn("status", "状态", "Status", kind="status"),
+    ConsoleColumn("event_type", "事件", "Event", choices=EVENT_NAMES),
+    ConsoleColumn("status", "状态", "Status", kind="status", choices=DELIVERY_STATES),
     ConsoleColumn("attempts", "尝试次数", "Attempts", kind="number"),
     ConsoleColumn("response_status", "应答码", "Answer", kind="number"),
     ConsoleColumn("last_error", "最近错误", "Last error"),

@@ -16,14 +16,28 @@ NOTE_HINT = {
     "description": "A note for yourselves, e.g. which system receives",
     "description_zh": "备注，例如由哪个系统接收",
 }
+# Each event type's name in the console, Chinese and English (service.EVENT_TYPES: the same
+# keys, a test keeps them so).
+EVENT_NAMES = {
+    "order.placed": ("下单", "Order placed"),
+    "order.paid": ("付款", "Order paid"),
+    "order.shipped": ("发货", "Order shipped"),
+    "order.completed": ("确认收货", "Order completed"),
+    "order.cancelled": ("取消订单", "Order cancelled"),
+    "order.refunded": ("退款", "Order refunded"),
+    "stock.low": ("库存不足", "Low stock"),
+}
 TYPES_HINT = {
     "description": 'A JSON list of event types, e.g. ["order.paid", "order.shipped"]; '
-    "the types: order.placed, order.paid, order.shipped, order.completed, order.cancelled, "
-    "order.refunded, stock.low",
-    "description_zh": '订阅的事件类型，JSON 列表，例如 ["order.paid", "order.shipped"]；'
-    "可选：order.placed（下单）、order.paid（付款）、order.shipped（发货）、"
-    "order.completed（确认收货）、order.cancelled（取消）、order.refunded（退款）、"
-    "stock.low（库存不足）",
+    "the types: " + ", ".join(EVENT_NAMES),
+    "description_zh": '订阅的事件类型，JSON 列表，例如 ["order.paid", "order.shipped"]；可选：'
+    + "、".join(f"{code}（{zh}）" for code, (zh, _) in EVENT_NAMES.items()),
+}
+# A delivery's states, named (pending's shared text, 待处理, would say staff must act).
+DELIVERY_STATES = {
+    "pending": ("待推送", "Pending"),
+    "succeeded": ("成功", "Succeeded"),
+    "failed": ("失败", "Failed"),
 }
 
 
@@ -93,10 +107,12 @@ class WebhookEndpointCreatedOut(WebhookEndpointOut):
 class WebhookDeliveryArgs(Schema):
     status = fields.String(
         load_default=None,
-        validate=validate.OneOf(["pending", "succeeded", "failed"]),
+        validate=validate.OneOf(list(DELIVERY_STATES)),
         metadata={
-            "description": "pending: being sent or waiting for a retry; succeeded; failed",
-            "description_zh": "pending 推送中或等待重试；succeeded 已成功；failed 已失败",
+            "description": "Pending: being sent or waiting for a retry",
+            "description_zh": "待推送：正在推送或等待重试",
+            "choices": {k: en for k, (_, en) in DELIVERY_STATES.items()},
+            "choices_zh": {k: zh for k, (zh, _) in DELIVERY_STATES.items()},
         },
     )
 

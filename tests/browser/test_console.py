@@ -575,7 +575,7 @@ def test_an_owner_registers_a_webhook_endpoint_through_the_console(page, live_se
     page.click(".modal button[type=submit]")
     page.wait_for_selector(".modal", state="detached")
     row = page.locator("tr", has_text=f"ERP 对接 {tag}")
-    expect(row).to_contain_text("stock.low")
+    expect(row).to_contain_text("库存不足")  # stock.low, named
     expect(row).to_contain_text(f"/erp-{tag}")
     (mine,) = [e for e in api.call("GET", endpoints, token=owner) if e["url"].endswith(tag)]
     assert mine["event_types"] == ["stock.low"] and mine["enabled"] is True
@@ -586,7 +586,7 @@ def test_an_owner_registers_a_webhook_endpoint_through_the_console(page, live_se
     page.fill("#plugin-event_types", '["stock.low", "order.paid"]')
     page.click(".modal button[type=submit]")
     page.wait_for_selector(".modal", state="detached")
-    expect(row).to_contain_text("order.paid")
+    expect(row).to_contain_text("付款")
     changed = api.call("GET", f"{endpoints}/{mine['id']}", token=owner)
     assert changed["event_types"] == ["order.paid", "stock.low"]
     assert (changed["url"], changed["enabled"]) == (mine["url"], True)
@@ -622,7 +622,7 @@ def test_an_owner_registers_a_webhook_endpoint_through_the_console(page, live_se
     delivery = page.locator("tr").filter(
         has=page.locator("td:first-child", has_text=re.compile(rf"^{delivered['id']}$"))
     )
-    expect(delivery).to_contain_text("order.placed")
+    expect(delivery).to_contain_text("下单")  # order.placed
     expect(delivery.locator(".badge")).to_have_text("成功")
     assert not page.locator(".plugin-page [role=alert]").count()
     page.screenshot(path="/tmp/webhooks-deliveries.png", full_page=True)

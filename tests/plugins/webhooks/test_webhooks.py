@@ -391,6 +391,9 @@ def test_the_store_pages_are_for_owners_and_managers_and_the_platform_pages_for_
     assert pages["endpoints"]["path"] == "/merchants/{merchant_id}/webhooks/endpoints"
     assert [a["key"] for a in pages["endpoints"]["actions"]] == ["edit", "switch", "delete"]
     assert pages["deliveries"]["actions"][0]["when"] == {"status": ["failed", "succeeded"]}
+    columns = {c["field"]: c for c in pages["deliveries"]["columns"]}
+    assert columns["event_type"]["choices"]["stock.low"] == {"zh": "库存不足", "en": "Low stock"}
+    assert columns["status"]["choices"]["pending"] == {"zh": "待推送", "en": "Pending"}
     manager = make_account(email="manager@webhooks.test")
     add_staff(merchant, manager.user.email, "manager")
     assert list(console_pages(client, console, manager)) == ["endpoints", "deliveries"]
@@ -523,9 +526,10 @@ def test_the_platform_pages_routes_answer_as_the_console_calls_them(
     assert client.post(redeliver, headers=admin.headers).json["status"] == "pending"
 
 
-def test_the_event_types_hint_names_every_event_type():
+def test_every_event_type_is_named_in_the_console_and_its_hint():
     from mallkit.plugins.webhooks import service
-    from mallkit.plugins.webhooks.schemas import TYPES_HINT
+    from mallkit.plugins.webhooks.schemas import EVENT_NAMES, TYPES_HINT
 
+    assert set(EVENT_NAMES) == set(service.EVENT_TYPES)
     for text in TYPES_HINT.values():
         assert all(t in text for t in service.EVENT_TYPES), text
