@@ -65,6 +65,10 @@ def _cached(schema_cls: type[Schema]) -> dict[str, Any]:
                 "zh": fld.metadata["description_zh"],
                 "en": fld.metadata.get("description", ""),
             }
+        label, label_zh = fld.metadata.get("label"), fld.metadata.get("label_zh")
+        if key in props and (label or label_zh):
+            # the field's name on a form in both languages, as a column's title: {zh, en}
+            props[key]["x-label"] = {"zh": label_zh or label, "en": label or label_zh}
     return out
 
 
@@ -74,7 +78,10 @@ def json_schema(schema_cls: type[Schema] | None) -> dict[str, Any] | None:
     ``default``, ``description``; ``required``; secret fields (``metadata={"secret": True}``)
     carry ``"x-secret": true``; a field whose ``description`` (English, as in the API docs) has
     a Chinese twin (``metadata={"description_zh": ...}``) carries both as
-    ``"x-description": {"zh": ..., "en": ...}``, which the console shows in its language; the
+    ``"x-description": {"zh": ..., "en": ...}``, which the console shows in its language; a
+    field's label (``metadata={"label": "Per buyer", "label_zh": "每人限领"}``, English and
+    Chinese; one alone stands for both) is served as ``"x-label": {"zh": ..., "en": ...}``,
+    which the console's forms show instead of the field's name; the
     values of an enum (``validate.OneOf``) are named with ``metadata={"choices": {value:
     English}, "choices_zh": {value: 中文}}``, served beside the enum as ``"x-choices": {value:
     {"zh": ..., "en": ...}}`` (one language alone stands for both; a name for a value not in

@@ -186,6 +186,25 @@ def test_a_field_hint_in_both_languages_is_served_for_the_console():
     assert "description_zh" not in props["rate"]
 
 
+def test_a_field_label_in_both_languages_is_served_for_the_console():
+    class Form(Schema):
+        per_user = fields.Integer(metadata={"label": "Per buyer", "label_zh": "每人限领"})
+        chinese_only = fields.Integer(metadata={"label_zh": "一级佣金比例（基点）"})
+        english_only = fields.String(metadata={"label": "Merchant id"})
+        plain = fields.String()
+
+    props = json_schema(Form)["properties"]
+    assert props["per_user"]["x-label"] == {"zh": "每人限领", "en": "Per buyer"}
+    # one language alone stands for both, as a column's title does
+    assert props["chinese_only"]["x-label"] == {
+        "zh": "一级佣金比例（基点）",
+        "en": "一级佣金比例（基点）",
+    }
+    assert props["english_only"]["x-label"] == {"zh": "Merchant id", "en": "Merchant id"}
+    assert "x-label" not in props["plain"]
+    assert "label" not in props["per_user"] and "label_zh" not in props["per_user"]
+
+
 def console_forms():
     """Every form the console shows for the installed plugins, as (plugin, form, JSON Schema):
     each plugin's settings form and every registered page's filter, create and action forms."""

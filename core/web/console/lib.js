@@ -281,8 +281,12 @@ export function Table({ columns, rows, actions, label }) {
 }
 
 // -- forms from JSON Schema ------------------------------------------------------------------
+/** A field's label: the page's own (``labels``: name → text key or {zh, en}), else the
+ * schema's ``x-label`` (metadata ``label``/``label_zh``) in the page's language, else the
+ * known text ``field.<name>``, else the JSON Schema ``title``, else the name itself. */
 function fieldLabel(name, prop, labels) {
   if (labels && labels[name]) return t(labels[name]);
+  if (prop["x-label"]) return t(prop["x-label"]);
   const known = t(`field.${name}`);
   return known === `field.${name}` ? (prop.title || name) : known;
 }
