@@ -33,6 +33,8 @@ class AftersalesConfig(PlainSchema):
         load_default=15,
         validate=validate.Range(min=0, max=365),
         metadata={
+            "label": "Application window (days)",
+            "label_zh": "售后申请期限（天）",
             "description": "Days after completion a buyer may still apply",
             "description_zh": "订单完成后买家可申请售后的天数",
         },
@@ -41,6 +43,8 @@ class AftersalesConfig(PlainSchema):
         load_default=48,
         validate=validate.Range(min=0, max=30 * 24),
         metadata={
+            "label": "Auto-approve after (hours)",
+            "label_zh": "超时自动同意（小时）",
             "description": "Approve automatically when staff do not act (0: never)",
             "description_zh": "商家超过此小时数未处理则自动同意（0 表示不自动同意）",
         },
@@ -49,6 +53,8 @@ class AftersalesConfig(PlainSchema):
         load_default=7,
         validate=validate.Range(min=1, max=60),
         metadata={
+            "label": "Ship-back deadline (days)",
+            "label_zh": "买家寄回期限（天）",
             "description": "Close an approved return the buyer does not ship back",
             "description_zh": "退货申请同意后，买家超过此天数未寄回则关闭售后单",
         },
@@ -56,6 +62,8 @@ class AftersalesConfig(PlainSchema):
     refund_on_receipt = fields.Boolean(
         load_default=True,
         metadata={
+            "label": "Refund on receipt",
+            "label_zh": "收到退货自动退款",
             "description": "Refund a return as soon as it is received",
             "description_zh": "确认收到退货后立即退款",
         },
@@ -63,6 +71,8 @@ class AftersalesConfig(PlainSchema):
     restock_returns = fields.Boolean(
         load_default=True,
         metadata={
+            "label": "Restock returns",
+            "label_zh": "退货商品重新入库",
             "description": "Returned goods go back into stock",
             "description_zh": "退回的商品重新入库",
         },
@@ -71,8 +81,14 @@ class AftersalesConfig(PlainSchema):
         fields.String(validate=validate.Length(min=1, max=64)),
         load_default=lambda: list(REASONS),
         validate=validate.Length(min=1, max=30),
+        metadata={"label": "Reasons buyers pick", "label_zh": "售后原因选项"},
     )
-    return_address = fields.Nested(ReturnAddress, load_default=None, allow_none=True)
+    return_address = fields.Nested(
+        ReturnAddress,
+        load_default=None,
+        allow_none=True,
+        metadata={"label": "Return address", "label_zh": "退货地址"},
+    )
 
 
 class CaseIn(Schema):
@@ -97,16 +113,26 @@ class CaseIn(Schema):
 
 class CaseFilterIn(Schema):
     status = fields.String(validate=validate.OneOf(STATUSES))
-    type = fields.String(validate=validate.OneOf(TYPES))
-    order_id = fields.Integer(validate=validate.Range(min=1))
+    type = fields.String(
+        validate=validate.OneOf(TYPES), metadata={"label": "Type", "label_zh": "售后类型"}
+    )
+    order_id = fields.Integer(
+        validate=validate.Range(min=1), metadata={"label": "Order id", "label_zh": "订单 ID"}
+    )
     buyer_id = fields.Integer(validate=validate.Range(min=1))
     reason = fields.String(validate=validate.Length(max=64))
 
 
 class ParcelIn(Schema):
-    carrier = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    carrier = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=64),
+        metadata={"label": "Carrier", "label_zh": "快递公司"},
+    )
     tracking_number = fields.String(
-        required=True, validate=validate.Regexp(r"^[A-Za-z0-9-]{4,64}$")
+        required=True,
+        validate=validate.Regexp(r"^[A-Za-z0-9-]{4,64}$"),
+        metadata={"label": "Tracking number", "label_zh": "运单号"},
     )
 
 
@@ -115,7 +141,11 @@ class CaseReasonIn(Schema):
 
 
 class DecisionNoteIn(Schema):
-    text = fields.String(load_default="", validate=validate.Length(max=255))
+    text = fields.String(
+        load_default="",
+        validate=validate.Length(max=255),
+        metadata={"label": "Note", "label_zh": "处理说明"},
+    )
 
 
 class CaseMessageIn(Schema):

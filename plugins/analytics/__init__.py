@@ -32,6 +32,8 @@ class AnalyticsConfig(Schema):
         strict=True,
         validate=validate.Range(min=7, max=3660),
         metadata={
+            "label": "Raw events kept (days)",
+            "label_zh": "原始数据保留天数",
             "description": "Days raw events are kept; aggregates are kept for ever",
             "description_zh": "原始事件保留天数；汇总数据永久保留",
         },
@@ -41,6 +43,8 @@ class AnalyticsConfig(Schema):
         strict=True,
         validate=validate.Range(min=1, max=1440),
         metadata={
+            "label": "Visitor figures refresh (minutes)",
+            "label_zh": "访客数据刷新间隔（分钟）",
             "description": "How stale today's visitor figures may get",
             "description_zh": "今日访客数据允许的最长延迟（分钟）",
         },
@@ -50,6 +54,8 @@ class AnalyticsConfig(Schema):
         strict=True,
         validate=validate.Range(min=10, max=100000),
         metadata={
+            "label": "Events per minute per address",
+            "label_zh": "每 IP 每分钟事件上限",
             "description": "Storefront events accepted per minute from one address",
             "description_zh": "每个 IP 地址每分钟最多接收的店铺前台事件数",
         },
@@ -59,6 +65,8 @@ class AnalyticsConfig(Schema):
         strict=True,
         validate=validate.Range(min=1, max=365),
         metadata={
+            "label": "Active within (days)",
+            "label_zh": "活跃客户天数",
             "description": "A customer who paid or visited this recently is active",
             "description_zh": "在此天数内付款或访问过的客户为活跃客户",
         },
@@ -68,6 +76,8 @@ class AnalyticsConfig(Schema):
         strict=True,
         validate=validate.Range(min=1, max=3650),
         metadata={
+            "label": "Dormant after (days)",
+            "label_zh": "沉睡客户天数",
             "description": "A customer with no paid order for this long is dormant",
             "description_zh": "超过此天数没有付款订单的客户为沉睡客户",
         },

@@ -9,11 +9,18 @@ from marshmallow import fields, validate
 from mallkit.core.plugin_api import Schema, UtcDateTime
 from mallkit.plugins.complaints.models import DECISIONS, STATUSES, TYPES
 
-PHOTOS = fields.List(
-    fields.String(validate=validate.Length(max=500)),
-    load_default=list,
-    validate=validate.Length(max=9),
-)
+
+def photos(**metadata) -> fields.List:
+    """Up to nine photo URLs; ``metadata``: the field's label (docs/console.md)."""
+    return fields.List(
+        fields.String(validate=validate.Length(max=500)),
+        load_default=list,
+        validate=validate.Length(max=9),
+        metadata=metadata,
+    )
+
+
+PHOTOS = photos()
 
 
 class ComplaintsConfig(PlainSchema):
@@ -23,6 +30,8 @@ class ComplaintsConfig(PlainSchema):
         load_default=15,
         validate=validate.Range(min=0, max=365),
         metadata={
+            "label": "Complaint window (days)",
+            "label_zh": "投诉期限（天）",
             "description": "Days after completion a buyer may still complain",
             "description_zh": "订单完成后买家可投诉的天数",
         },
@@ -31,6 +40,8 @@ class ComplaintsConfig(PlainSchema):
         load_default=72,
         validate=validate.Range(min=1, max=30 * 24),
         metadata={
+            "label": "Appeal deadline (hours)",
+            "label_zh": "商家申诉时限（小时）",
             "description": "Hours the merchant has to answer a forwarded complaint",
             "description_zh": "商家答复平台转交投诉的时限（小时）",
         },
@@ -39,6 +50,8 @@ class ComplaintsConfig(PlainSchema):
         load_default=72,
         validate=validate.Range(min=1, max=30 * 24),
         metadata={
+            "label": "Platform target (hours)",
+            "label_zh": "平台处理时限（小时）",
             "description": "Hours the platform aims to take to forward or decide",
             "description_zh": "平台转交或裁决投诉的目标时限（小时）",
         },
@@ -56,8 +69,12 @@ class ComplaintIn(Schema):
 
 
 class AppealIn(Schema):
-    text = fields.String(required=True, validate=validate.Length(min=1, max=2000))
-    evidence = PHOTOS
+    text = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=2000),
+        metadata={"label": "Appeal", "label_zh": "申诉说明"},
+    )
+    evidence = photos(label="Evidence photos", label_zh="凭证图片")
 
 
 class ComplaintMessageIn(Schema):
@@ -66,9 +83,16 @@ class ComplaintMessageIn(Schema):
 
 
 class DecisionIn(Schema):
-    decision = fields.String(required=True, validate=validate.OneOf(DECISIONS))
+    decision = fields.String(
+        required=True,
+        validate=validate.OneOf(DECISIONS),
+        metadata={"label": "Decision", "label_zh": "裁决结果"},
+    )
     order_line_id = fields.Integer(
-        load_default=None, allow_none=True, validate=validate.Range(min=1)
+        load_default=None,
+        allow_none=True,
+        validate=validate.Range(min=1),
+        metadata={"label": "Order line id", "label_zh": "订单商品行 ID"},
     )
     amount = fields.Integer(
         load_default=None,
@@ -76,18 +100,28 @@ class DecisionIn(Schema):
         strict=True,
         validate=validate.Range(min=1, max=100_000_000),
         metadata={
+            "label": "Refund amount",
+            "label_zh": "退款金额",
             "description": "refund_partial: the amount (minor units)",
             "description_zh": "部分退款（refund_partial）的金额（分）",
         },
     )
-    note = fields.String(load_default="", validate=validate.Length(max=500))
+    note = fields.String(
+        load_default="",
+        validate=validate.Length(max=500),
+        metadata={"label": "Note", "label_zh": "裁决说明"},
+    )
 
 
 class ComplaintFilterIn(Schema):
     status = fields.String(validate=validate.OneOf(STATUSES))
-    type = fields.String(validate=validate.OneOf(TYPES))
-    merchant_id = fields.Integer(validate=validate.Range(min=1))
-    overdue = fields.Boolean()
+    type = fields.String(
+        validate=validate.OneOf(TYPES), metadata={"label": "Type", "label_zh": "投诉类型"}
+    )
+    merchant_id = fields.Integer(
+        validate=validate.Range(min=1), metadata={"label": "Merchant id", "label_zh": "商家 ID"}
+    )
+    overdue = fields.Boolean(metadata={"label": "Overdue only", "label_zh": "仅看已超时"})
 
 
 class ComplaintStatsIn(Schema):

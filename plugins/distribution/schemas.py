@@ -44,6 +44,8 @@ class DistributionConfig(PlainSchema):
     levels = fields.Integer(
         load_default=2,
         metadata={
+            "label": "Commission levels",
+            "label_zh": "分销层级",
             "description": "Commission levels, 1 or 2 (never more)",
             "description_zh": "分销佣金层级，1 级或 2 级（最多 2 级）",
         },
@@ -52,6 +54,8 @@ class DistributionConfig(PlainSchema):
         load_default="apply",
         validate=validate.OneOf(MODES),
         metadata={
+            "label": "Promoter mode",
+            "label_zh": "成为推广员方式",
             "description": "How buyers become promoters",
             "description_zh": "买家成为推广员的方式",
         },
@@ -60,6 +64,8 @@ class DistributionConfig(PlainSchema):
         load_default=0,
         validate=MONEY,
         metadata={
+            "label": "Spend threshold (fen)",
+            "label_zh": "消费门槛（分）",
             "description": "Paid spend (fen) that makes a buyer a promoter (mode spend)",
             "description_zh": "买家累计实付满此金额（分）即成为推广员（消费模式）",
         },
@@ -72,6 +78,8 @@ class DistributionConfig(PlainSchema):
         ],
         validate=validate.Length(max=10),
         metadata={
+            "label": "Application form",
+            "label_zh": "申请表单字段",
             "description": "The form a buyer fills in to apply (mode apply)",
             "description_zh": "买家申请成为推广员时填写的表单（申请模式）",
         },
@@ -80,6 +88,8 @@ class DistributionConfig(PlainSchema):
         load_default="first",
         validate=validate.OneOf(BINDING_RULES),
         metadata={
+            "label": "Binding rule",
+            "label_zh": "客户绑定规则",
             "description": "first share wins, latest share wins, or only at registration",
             "description_zh": "首次分享绑定、最近分享绑定，或仅在注册时绑定",
         },
@@ -88,6 +98,8 @@ class DistributionConfig(PlainSchema):
         load_default=0,
         validate=validate.Range(min=0, max=3650),
         metadata={
+            "label": "Binding lasts (days)",
+            "label_zh": "绑定有效期（天）",
             "description": "Days a binding lasts; 0 = permanent",
             "description_zh": "客户绑定关系的有效天数；0 表示永久",
         },
@@ -95,6 +107,8 @@ class DistributionConfig(PlainSchema):
     self_commission = fields.Boolean(
         load_default=False,
         metadata={
+            "label": "Commission on own purchases",
+            "label_zh": "自购返佣",
             "description": "A promoter earns level 1 on their own purchases",
             "description_zh": "推广员自购也可获得一级佣金",
         },
@@ -102,26 +116,48 @@ class DistributionConfig(PlainSchema):
     include_freight = fields.Boolean(
         load_default=False,
         metadata={
+            "label": "Commission on freight",
+            "label_zh": "运费计佣",
             "description": "Commission on the freight share too",
             "description_zh": "运费部分也计算佣金",
         },
     )
-    level1_bp = fields.Integer(load_default=1000, validate=RATE)
-    level2_bp = fields.Integer(load_default=500, validate=RATE)
+    level1_bp = fields.Integer(
+        load_default=1000,
+        validate=RATE,
+        metadata={"label": "Level 1 rate (basis points)", "label_zh": "一级佣金比例（基点）"},
+    )
+    level2_bp = fields.Integer(
+        load_default=500,
+        validate=RATE,
+        metadata={"label": "Level 2 rate (basis points)", "label_zh": "二级佣金比例（基点）"},
+    )
     settle_days = fields.Integer(
         load_default=7,
         validate=validate.Range(min=0, max=365),
         metadata={
+            "label": "Settle after (days)",
+            "label_zh": "佣金结算天数",
             "description": "Days after completion before commission is withdrawable",
             "description_zh": "订单完成后多少天佣金结算为可提现",
         },
     )
-    withdraw_min = fields.Integer(load_default=100, validate=MONEY)
-    withdraw_fee_bp = fields.Integer(load_default=0, validate=RATE)
+    withdraw_min = fields.Integer(
+        load_default=100,
+        validate=MONEY,
+        metadata={"label": "Minimum withdrawal (fen)", "label_zh": "最低提现金额（分）"},
+    )
+    withdraw_fee_bp = fields.Integer(
+        load_default=0,
+        validate=RATE,
+        metadata={"label": "Withdrawal fee (basis points)", "label_zh": "提现手续费（基点）"},
+    )
     withdraw_daily_limit = fields.Integer(
         load_default=0,
         validate=MONEY,
         metadata={
+            "label": "Daily withdrawal limit (fen)",
+            "label_zh": "每日提现上限（分）",
             "description": "Per promoter per day; 0 = none",
             "description_zh": "每位推广员每天的提现上限；0 表示不限",
         },
@@ -215,8 +251,14 @@ class RejectIn(Schema):
 
 
 class AppointIn(Schema):
-    user_id = fields.Integer(required=True, validate=validate.Range(min=1))
-    group_id = fields.Integer(validate=validate.Range(min=1))
+    user_id = fields.Integer(
+        required=True,
+        validate=validate.Range(min=1),
+        metadata={"label": "User id", "label_zh": "用户 ID"},
+    )
+    group_id = fields.Integer(
+        validate=validate.Range(min=1), metadata={"label": "Group id", "label_zh": "推广员分组 ID"}
+    )
 
 
 class PromoterPatch(Schema):
@@ -225,9 +267,11 @@ class PromoterPatch(Schema):
 
 
 class PromoterQuery(Schema):
-    q = fields.String(validate=validate.Length(max=100))
+    q = fields.String(
+        validate=validate.Length(max=100), metadata={"label": "Search", "label_zh": "搜索推广员"}
+    )
     status = fields.String(validate=validate.OneOf(("active", "frozen")))
-    group_id = fields.Integer()
+    group_id = fields.Integer(metadata={"label": "Group id", "label_zh": "推广员分组 ID"})
 
 
 class ApplicationQuery(Schema):
@@ -268,11 +312,15 @@ class WithdrawalQuery(Schema):
     status = fields.String(
         validate=validate.OneOf(("requested", "paying", "paid", "failed", "rejected"))
     )
-    promoter_id = fields.Integer()
+    promoter_id = fields.Integer(metadata={"label": "Promoter id", "label_zh": "推广员 ID"})
 
 
 class PaidIn(Schema):
-    reference = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    reference = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=64),
+        metadata={"label": "Payment reference", "label_zh": "打款凭证号"},
+    )
 
 
 class StatsQuery(Schema):

@@ -6,7 +6,12 @@ from marshmallow import fields, validate
 
 from mallkit.core.plugin_api import Schema
 
-POSITION = fields.Integer(load_default=0, strict=True, validate=validate.Range(min=0, max=9999))
+POSITION = fields.Integer(
+    load_default=0,
+    strict=True,
+    validate=validate.Range(min=0, max=9999),
+    metadata={"label": "Position", "label_zh": "排序"},
+)
 
 
 class FaqCategoryIn(Schema):
@@ -25,19 +30,44 @@ class FaqCategoryOut(Schema):
 
 
 class FaqEntryIn(Schema):
-    question = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    answer = fields.String(required=True, validate=validate.Length(min=1, max=5000))
-    category_id = fields.Integer(load_default=None, allow_none=True, strict=True)
+    question = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=200),
+        metadata={"label": "Question", "label_zh": "问题"},
+    )
+    answer = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=5000),
+        metadata={"label": "Answer", "label_zh": "答案"},
+    )
+    category_id = fields.Integer(
+        load_default=None,
+        allow_none=True,
+        strict=True,
+        metadata={"label": "Category id", "label_zh": "分类 ID"},
+    )
     position = POSITION
-    published = fields.Boolean(load_default=True)
+    published = fields.Boolean(
+        load_default=True, metadata={"label": "Published", "label_zh": "发布"}
+    )
 
 
 class FaqEntryPatch(Schema):
-    question = fields.String(validate=validate.Length(min=1, max=200))
-    answer = fields.String(validate=validate.Length(min=1, max=5000))
-    category_id = fields.Integer(allow_none=True, strict=True)
-    position = fields.Integer(strict=True, validate=validate.Range(min=0, max=9999))
-    published = fields.Boolean()
+    question = fields.String(
+        validate=validate.Length(min=1, max=200), metadata={"label": "Question", "label_zh": "问题"}
+    )
+    answer = fields.String(
+        validate=validate.Length(min=1, max=5000), metadata={"label": "Answer", "label_zh": "答案"}
+    )
+    category_id = fields.Integer(
+        allow_none=True, strict=True, metadata={"label": "Category id", "label_zh": "分类 ID"}
+    )
+    position = fields.Integer(
+        strict=True,
+        validate=validate.Range(min=0, max=9999),
+        metadata={"label": "Position", "label_zh": "排序"},
+    )
+    published = fields.Boolean(metadata={"label": "Published", "label_zh": "发布"})
 
 
 class FaqEntryOut(Schema):
@@ -55,9 +85,17 @@ class FaqEntryOut(Schema):
 
 
 class FaqEntryArgs(Schema):
-    q = fields.String(load_default="", validate=validate.Length(max=100))
-    category_id = fields.Integer(load_default=None)
-    include_platform = fields.Boolean(load_default=False)
+    q = fields.String(
+        load_default="",
+        validate=validate.Length(max=100),
+        metadata={"label": "Search", "label_zh": "关键词"},
+    )
+    category_id = fields.Integer(
+        load_default=None, metadata={"label": "Category id", "label_zh": "分类 ID"}
+    )
+    include_platform = fields.Boolean(
+        load_default=False, metadata={"label": "Include the platform's", "label_zh": "包含平台问答"}
+    )
 
 
 class ProductCareIn(Schema):

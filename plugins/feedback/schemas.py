@@ -21,7 +21,11 @@ class FeedbackIn(Schema):
 
 
 class FeedbackAnswerIn(Schema):
-    text = fields.String(required=True, validate=validate.Length(min=1, max=2000))
+    text = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=2000),
+        metadata={"label": "Answer", "label_zh": "答复内容"},
+    )
 
 
 TAG = validate.And(
@@ -42,8 +46,14 @@ class FeedbackArgs(Schema):
     status = fields.String(
         load_default=None, validate=validate.OneOf(["new", "answered", "closed"])
     )
-    category = fields.String(load_default=None, validate=validate.OneOf(CATEGORIES))
-    tag = fields.String(load_default=None, validate=TAG)
+    category = fields.String(
+        load_default=None,
+        validate=validate.OneOf(CATEGORIES),
+        metadata={"label": "Category", "label_zh": "反馈类别"},
+    )
+    tag = fields.String(
+        load_default=None, validate=TAG, metadata={"label": "Tag", "label_zh": "标签"}
+    )
 
 
 class FeedbackPhotoIn(Schema):

@@ -23,6 +23,8 @@ class FreightConfig(Schema):
         load_default=service.DEFAULT_LABEL,
         validate=validate.Length(min=1, max=40),
         metadata={
+            "label": "Delivery name",
+            "label_zh": "配送方式名称",
             "description": "The delivery's name at checkout",
             "description_zh": "结算页显示的配送方式名称",
         },

@@ -109,11 +109,17 @@ class FreightFreeRule(Schema):
 
 
 class FreightTemplateIn(Schema):
-    name = fields.String(required=True, validate=validate.Length(min=1, max=60))
+    name = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=60),
+        metadata={"label": "Template name", "label_zh": "模板名称"},
+    )
     method = fields.String(
         load_default=PIECE,
         validate=validate.OneOf((PIECE, WEIGHT)),
         metadata={
+            "label": "Charged by",
+            "label_zh": "计费方式",
             "description": "piece: units are pieces; weight: grams (SKU weight)",
             "description_zh": "piece 按件计费（单位为件）；"
             "weight 按重量计费（单位为克，取 SKU 重量）",
@@ -122,18 +128,33 @@ class FreightTemplateIn(Schema):
     is_default = fields.Boolean(
         load_default=False,
         metadata={
+            "label": "Default template",
+            "label_zh": "默认模板",
             "description": "For products that picked no template",
             "description_zh": "用于未选择运费模板的商品",
         },
     )
     rows = fields.List(
-        fields.Nested(FreightRegionRow), load_default=list, validate=validate.Length(max=100)
+        fields.Nested(FreightRegionRow),
+        load_default=list,
+        validate=validate.Length(max=100),
+        metadata={"label": "Rates by region", "label_zh": "指定地区运费"},
     )
-    default_row = fields.Nested(FreightRowFields, required=True)
+    default_row = fields.Nested(
+        FreightRowFields, required=True, metadata={"label": "Default rate", "label_zh": "默认运费"}
+    )
     free = fields.List(
-        fields.Nested(FreightFreeRule), load_default=list, validate=validate.Length(max=50)
+        fields.Nested(FreightFreeRule),
+        load_default=list,
+        validate=validate.Length(max=50),
+        metadata={"label": "Free delivery rules", "label_zh": "包邮条件"},
     )
-    undeliverable = fields.List(CODE, load_default=list, validate=validate.Length(max=400))
+    undeliverable = fields.List(
+        CODE,
+        load_default=list,
+        validate=validate.Length(max=400),
+        metadata={"label": "Undeliverable regions", "label_zh": "不配送地区"},
+    )
 
 
 class FreightRowOut(FreightRowFields):

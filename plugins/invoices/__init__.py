@@ -26,6 +26,8 @@ class InvoicesConfig(Schema):
         strict=True,
         validate=validate.Range(min=1, max=90),
         metadata={
+            "label": "Issue within (days)",
+            "label_zh": "开票时限（天）",
             "description": "Days the store takes to issue, from payment or the request",
             "description_zh": "店铺开票时限（天），从付款或申请开票时起算",
         },
@@ -34,6 +36,8 @@ class InvoicesConfig(Schema):
         load_default="manual",
         validate=validate.Regexp(r"^[a-z][a-z0-9_]{0,31}$"),
         metadata={
+            "label": "Provider",
+            "label_zh": "开票服务",
             "description": "The issuing provider: manual, or one a plugin registers",
             "description_zh": "开票服务：manual（手动开票）或其他插件提供的服务",
         },
@@ -43,6 +47,8 @@ class InvoicesConfig(Schema):
         strict=True,
         validate=validate.Range(min=16, max=10240),
         metadata={
+            "label": "Largest PDF (KB)",
+            "label_zh": "PDF 大小上限（KB）",
             "description": "Largest PDF accepted, in KB",
             "description_zh": "可上传的 PDF 最大大小（KB）",
         },

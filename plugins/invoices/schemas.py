@@ -53,20 +53,38 @@ class IssueUploadIn(Schema):
     file = Upload(
         load_default=None,
         metadata={
+            "label": "Invoice PDF",
+            "label_zh": "发票文件（PDF）",
             "description": "The PDF (e-invoice)",
             "description_zh": "发票 PDF 文件（电子发票）",
         },
     )
     number = fields.String(
-        load_default=None, metadata={"description": "Invoice number", "description_zh": "发票号码"}
+        load_default=None,
+        metadata={
+            "label": "Invoice number",
+            "label_zh": "发票号码",
+            "description": "Invoice number",
+            "description_zh": "发票号码",
+        },
     )
     carrier = fields.String(
         load_default=None,
-        metadata={"description": "Paper invoice", "description_zh": "纸质发票时填写"},
+        metadata={
+            "label": "Carrier",
+            "label_zh": "快递公司",
+            "description": "Paper invoice",
+            "description_zh": "纸质发票时填写",
+        },
     )
     tracking_number = fields.String(
         load_default=None,
-        metadata={"description": "Paper invoice", "description_zh": "纸质发票时填写"},
+        metadata={
+            "label": "Tracking number",
+            "label_zh": "运单号",
+            "description": "Paper invoice",
+            "description_zh": "纸质发票时填写",
+        },
     )
 
 
@@ -77,7 +95,9 @@ class InvoiceListArgs(Schema):
             ["requested", "issued", "reversal_required", "reversed", "cancelled"]
         ),
     )
-    overdue = fields.Boolean(load_default=False)
+    overdue = fields.Boolean(
+        load_default=False, metadata={"label": "Overdue only", "label_zh": "仅看已超时"}
+    )
 
 
 class PdfArgs(Schema):

@@ -19,24 +19,56 @@ class AutoReply(PlainSchema):
 class LivechatConfig(PlainSchema):
     """A store's chat settings (all optional)."""
 
-    max_length = fields.Integer(load_default=1000, validate=validate.Range(min=1, max=5000))
-    messages_per_minute = fields.Integer(load_default=30, validate=validate.Range(min=1, max=600))
+    max_length = fields.Integer(
+        load_default=1000,
+        validate=validate.Range(min=1, max=5000),
+        metadata={"label": "Message length limit", "label_zh": "单条消息字数上限"},
+    )
+    messages_per_minute = fields.Integer(
+        load_default=30,
+        validate=validate.Range(min=1, max=600),
+        metadata={"label": "Messages per minute", "label_zh": "每分钟消息上限"},
+    )
     presence_timeout = fields.Integer(
         load_default=60,
         validate=validate.Range(min=10, max=3600),
         metadata={
+            "label": "Offline after (seconds)",
+            "label_zh": "离线判定（秒）",
             "description": "seconds without a heartbeat before staff count as offline",
             "description_zh": "客服多少秒没有心跳即视为离线",
         },
     )
     auto_replies = fields.List(
-        fields.Nested(AutoReply), load_default=list, validate=validate.Length(max=50)
+        fields.Nested(AutoReply),
+        load_default=list,
+        validate=validate.Length(max=50),
+        metadata={"label": "Auto replies", "label_zh": "自动回复"},
     )
-    office_hours_start = fields.String(load_default=None, allow_none=True, validate=HHMM)
-    office_hours_end = fields.String(load_default=None, allow_none=True, validate=HHMM)
-    off_hours_message = fields.String(load_default="", validate=validate.Length(max=500))
+    office_hours_start = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=HHMM,
+        metadata={"label": "Office hours from", "label_zh": "接待开始时间"},
+    )
+    office_hours_end = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=HHMM,
+        metadata={"label": "Office hours until", "label_zh": "接待结束时间"},
+    )
+    off_hours_message = fields.String(
+        load_default="",
+        validate=validate.Length(max=500),
+        metadata={"label": "Off-hours message", "label_zh": "非接待时间回复"},
+    )
     off_hours_repeat_minutes = fields.Integer(
-        load_default=60, validate=validate.Range(min=1, max=24 * 60)
+        load_default=60,
+        validate=validate.Range(min=1, max=24 * 60),
+        metadata={
+            "label": "Off-hours message every (minutes)",
+            "label_zh": "非接待时间回复间隔（分钟）",
+        },
     )
 
     @validates_schema
@@ -135,8 +167,16 @@ class ImageIn(Schema):
 
 
 class InboxArgs(Schema):
-    box = fields.String(load_default="all", validate=validate.OneOf(("assigned", "queue", "all")))
-    q = fields.String(load_default=None, validate=validate.Length(min=1, max=50))
+    box = fields.String(
+        load_default="all",
+        validate=validate.OneOf(("assigned", "queue", "all")),
+        metadata={"label": "Conversations", "label_zh": "会话范围"},
+    )
+    q = fields.String(
+        load_default=None,
+        validate=validate.Length(min=1, max=50),
+        metadata={"label": "Search", "label_zh": "搜索"},
+    )
 
 
 class PresenceIn(Schema):
@@ -174,8 +214,16 @@ class TransferIn(Schema):
 
 
 class CannedReplyIn(Schema):
-    title = fields.String(required=True, validate=validate.Length(min=1, max=50))
-    text = fields.String(required=True, validate=validate.Length(min=1, max=1000))
+    title = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=50),
+        metadata={"label": "Title", "label_zh": "快捷回复标题"},
+    )
+    text = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=1000),
+        metadata={"label": "Text", "label_zh": "回复内容"},
+    )
 
 
 class CannedReplyOut(Schema):

@@ -81,28 +81,66 @@ class MembershipConfig(Schema):
         fields.Nested(LevelSchema),
         load_default=lambda: [LevelSchema().load(x) for x in DEFAULT_LEVELS],
         validate=validate.Length(min=1, max=20),
+        metadata={"label": "Levels", "label_zh": "会员等级"},
     )
-    growth_per_yuan = fields.Integer(load_default=1, validate=validate.Range(min=0, max=100))
-    points_per_yuan = fields.Integer(load_default=1, validate=validate.Range(min=0, max=100))
-    earn_points_at = fields.String(load_default="pay", validate=validate.OneOf(("pay", "receipt")))
-    points_valid_days = fields.Integer(load_default=365, validate=validate.Range(min=1, max=3650))
+    growth_per_yuan = fields.Integer(
+        load_default=1,
+        validate=validate.Range(min=0, max=100),
+        metadata={"label": "Growth per yuan", "label_zh": "每消费 1 元得成长值"},
+    )
+    points_per_yuan = fields.Integer(
+        load_default=1,
+        validate=validate.Range(min=0, max=100),
+        metadata={"label": "Points per yuan", "label_zh": "每消费 1 元得积分"},
+    )
+    earn_points_at = fields.String(
+        load_default="pay",
+        validate=validate.OneOf(("pay", "receipt")),
+        metadata={"label": "Points earned at", "label_zh": "积分发放时机"},
+    )
+    points_valid_days = fields.Integer(
+        load_default=365,
+        validate=validate.Range(min=1, max=3650),
+        metadata={"label": "Points valid (days)", "label_zh": "积分有效期（天）"},
+    )
     points_per_yuan_redeemed = fields.Integer(
-        load_default=100, validate=validate.Range(min=1, max=10000)
+        load_default=100,
+        validate=validate.Range(min=1, max=10000),
+        metadata={"label": "Points per yuan off", "label_zh": "多少积分抵 1 元"},
     )
-    redeem_cap_percent = fields.Integer(load_default=50, validate=validate.Range(min=0, max=100))
+    redeem_cap_percent = fields.Integer(
+        load_default=50,
+        validate=validate.Range(min=0, max=100),
+        metadata={"label": "Points pay at most (%)", "label_zh": "积分抵扣上限（%）"},
+    )
     sign_in_rewards = fields.List(
         fields.Integer(validate=validate.Range(min=0, max=100000)),
         load_default=lambda: [5, 5, 10, 10, 15, 15, 30],
         validate=validate.Length(min=1, max=31),
+        metadata={"label": "Sign-in rewards", "label_zh": "签到奖励积分"},
     )
 
-    share_points = fields.Integer(load_default=10, validate=validate.Range(min=0, max=10000))
-    share_rewards_per_day = fields.Integer(load_default=5, validate=validate.Range(min=0, max=100))
+    share_points = fields.Integer(
+        load_default=10,
+        validate=validate.Range(min=0, max=10000),
+        metadata={"label": "Points per share", "label_zh": "分享奖励积分"},
+    )
+    share_rewards_per_day = fields.Integer(
+        load_default=5,
+        validate=validate.Range(min=0, max=100),
+        metadata={"label": "Share rewards per day", "label_zh": "每日分享奖励次数"},
+    )
     coupon_offers = fields.List(
-        fields.Nested(CouponOffer), load_default=list, validate=validate.Length(max=100)
+        fields.Nested(CouponOffer),
+        load_default=list,
+        validate=validate.Length(max=100),
+        metadata={"label": "Coupons for points", "label_zh": "积分兑换优惠券"},
     )
     points_goods = fields.List(
-        fields.Nested(PointsGoods), load_default=list, validate=validate.Length(max=200)
+        fields.Nested(PointsGoods),
+        load_default=list,
+        validate=validate.Length(max=200),
+        metadata={"label": "Goods for points", "label_zh": "积分商品"},
     )
 
     @validates_schema
@@ -178,16 +216,34 @@ class SignInOut(ApiSchema):
 
 
 class PackageIn(ApiSchema):
-    title = fields.String(required=True, validate=validate.Length(min=1, max=100))
-    amount = fields.Integer(required=True, validate=validate.Range(min=1, max=10**9))
-    bonus = fields.Integer(load_default=0, validate=validate.Range(min=0, max=10**9))
-    active = fields.Boolean(load_default=True)
+    title = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=100),
+        metadata={"label": "Package name", "label_zh": "套餐名称"},
+    )
+    amount = fields.Integer(
+        required=True,
+        validate=validate.Range(min=1, max=10**9),
+        metadata={"label": "Amount paid", "label_zh": "充值金额"},
+    )
+    bonus = fields.Integer(
+        load_default=0,
+        validate=validate.Range(min=0, max=10**9),
+        metadata={"label": "Bonus", "label_zh": "赠送金额"},
+    )
+    active = fields.Boolean(load_default=True, metadata={"label": "On sale", "label_zh": "上架"})
 
 
 class PackagePatch(ApiSchema):
-    title = fields.String(validate=validate.Length(min=1, max=100))
-    bonus = fields.Integer(validate=validate.Range(min=0, max=10**9))
-    active = fields.Boolean()
+    title = fields.String(
+        validate=validate.Length(min=1, max=100),
+        metadata={"label": "Package name", "label_zh": "套餐名称"},
+    )
+    bonus = fields.Integer(
+        validate=validate.Range(min=0, max=10**9),
+        metadata={"label": "Bonus", "label_zh": "赠送金额"},
+    )
+    active = fields.Boolean(metadata={"label": "On sale", "label_zh": "上架"})
 
 
 class PackageOut(ApiSchema):
@@ -232,20 +288,27 @@ class MemberOut(ApiSchema):
 class MemberQuery(ApiSchema):
     q = fields.String(
         metadata={
+            "label": "Search",
+            "label_zh": "搜索会员",
             "description": "User id, name, phone or email contains",
             "description_zh": "按用户 ID、姓名、手机号或邮箱搜索（包含即可）",
         }
     )
-    level = fields.Integer()
-    segment_id = fields.Integer()
+    level = fields.Integer(metadata={"label": "Level", "label_zh": "会员等级"})
+    segment_id = fields.Integer(metadata={"label": "Segment id", "label_zh": "人群 ID"})
 
 
 class MemberAdjustIn(ApiSchema):
     delta = fields.Integer(
         required=True,
         validate=[validate.Range(min=-(10**8), max=10**8), validate.NoneOf((0,))],
+        metadata={"label": "Change by", "label_zh": "增减数量"},
     )
-    reason = fields.String(required=True, validate=validate.Length(min=1, max=255))
+    reason = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=255),
+        metadata={"label": "Reason", "label_zh": "调整原因"},
+    )
 
 
 class TagsIn(ApiSchema):

@@ -34,9 +34,16 @@ class ManualConfig(Schema):
     instructions = fields.String(
         load_default="请转账至以下账户，并在备注中填写付款编号。",
         validate=validate.Length(max=1000),
+        metadata={"label": "Payment instructions", "label_zh": "付款说明"},
     )
-    bank_account = fields.String(load_default="", validate=validate.Length(max=200))
-    allow_cash_on_delivery = fields.Boolean(load_default=True)
+    bank_account = fields.String(
+        load_default="",
+        validate=validate.Length(max=200),
+        metadata={"label": "Bank account", "label_zh": "收款账户"},
+    )
+    allow_cash_on_delivery = fields.Boolean(
+        load_default=True, metadata={"label": "Allow cash on delivery", "label_zh": "允许货到付款"}
+    )
 
 
 meta = PluginMeta(

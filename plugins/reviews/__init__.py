@@ -31,18 +31,24 @@ class ReviewsConfig(Schema):
         strict=True,
         validate=validate.Range(min=0, max=90),
         metadata={
+            "label": "Auto 5★ after (days)",
+            "label_zh": "自动好评天数",
             "description": "Days after receipt for the automatic 5★ review; 0: never",
             "description_zh": "确认收货后多少天未评价则自动五星好评；0 表示不自动好评",
         },
     )
     auto_positive_text = fields.String(
-        load_default="系统默认好评", validate=validate.Length(max=200)
+        load_default="系统默认好评",
+        validate=validate.Length(max=200),
+        metadata={"label": "Auto review text", "label_zh": "自动好评内容"},
     )
     followup_days = fields.Integer(
         load_default=180,
         strict=True,
         validate=validate.Range(min=0, max=365),
         metadata={
+            "label": "Follow-ups within (days)",
+            "label_zh": "追评期限（天）",
             "description": "Days after the review a follow-up is accepted; 0: none",
             "description_zh": "评价后多少天内可以追评；0 表示不允许追评",
         },
@@ -52,6 +58,8 @@ class ReviewsConfig(Schema):
         load_default=list,
         validate=validate.Length(max=500),
         metadata={
+            "label": "Sensitive words",
+            "label_zh": "敏感词",
             "description": "A review containing one is held back for moderation",
             "description_zh": "含有任一敏感词的评价先进入审核，不直接展示",
         },
@@ -61,6 +69,8 @@ class ReviewsConfig(Schema):
         load_default=list,
         validate=validate.Length(max=30),
         metadata={
+            "label": "Tags",
+            "label_zh": "评价标签",
             "description": "Tags a buyer may pick (质量好, 物流快 ...)",
             "description_zh": "买家可选的评价标签（质量好、物流快……）",
         },

@@ -54,11 +54,19 @@ class ReviewFollowUpIn(Schema):
 
 
 class ReviewReplyIn(Schema):
-    text = fields.String(required=True, validate=validate.Length(min=1, max=1000))
+    text = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=1000),
+        metadata={"label": "Reply", "label_zh": "回复内容"},
+    )
 
 
 class ReviewHideIn(Schema):
-    reason = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    reason = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=200),
+        metadata={"label": "Reason", "label_zh": "隐藏原因"},
+    )
 
 
 class ReviewPhotoIn(Schema):
@@ -78,9 +86,15 @@ class ProductReviewsArgs(Schema):
 
 class StoreReviewsArgs(Schema):
     status = fields.String(load_default=None, validate=validate.OneOf(["visible", "hidden"]))
-    product_id = fields.Integer(load_default=None, validate=validate.Range(min=1))
-    rating = fields.Integer(load_default=None, validate=RATING)
-    replied = fields.Boolean(load_default=None)
+    product_id = fields.Integer(
+        load_default=None,
+        validate=validate.Range(min=1),
+        metadata={"label": "Product id", "label_zh": "商品 ID"},
+    )
+    rating = fields.Integer(
+        load_default=None, validate=RATING, metadata={"label": "Rating", "label_zh": "评分"}
+    )
+    replied = fields.Boolean(load_default=None, metadata={"label": "Replied", "label_zh": "已回复"})
 
 
 class AwaitingReviewOut(Schema):

@@ -23,6 +23,8 @@ class TrackingConfig(Schema):
         load_default="sim",
         validate=validate.Regexp(r"^[a-z][a-z0-9_]{0,31}$"),
         metadata={
+            "label": "Tracking service",
+            "label_zh": "物流查询服务",
             "description": "The tracking carrier: sim, or one a plugin registers",
             "description_zh": "物流查询服务：sim（模拟），或其他插件提供的服务",
         },
@@ -32,19 +34,29 @@ class TrackingConfig(Schema):
         require_tld=False,
         schemes={"http", "https"},
         metadata={
+            "label": "API address",
+            "label_zh": "接口地址",
             "description": "The carrier's API address (allowed by the platform)",
             "description_zh": "物流服务商的接口地址（须为平台允许的地址）",
         },
     )
-    customer = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    customer = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=64),
+        metadata={"label": "Customer id", "label_zh": "客户编号"},
+    )
     key = fields.String(
-        required=True, validate=validate.Length(min=16, max=128), metadata={"secret": True}
+        required=True,
+        validate=validate.Length(min=16, max=128),
+        metadata={"label": "Key", "label_zh": "授权密钥", "secret": True},
     )
     callback_base_url = fields.Url(
         load_default="",
         require_tld=False,
         schemes={"http", "https"},
         metadata={
+            "label": "Push base URL",
+            "label_zh": "推送回调基础地址",
             "description": "Public base URL for pushes (default: the app's)",
             "description_zh": "接收物流推送的公网基础地址（默认使用本应用的地址）",
         },

@@ -10,34 +10,68 @@ CODE = fields.String(validate=validate.Regexp(r"^\d{6}$"))
 
 
 class WarehouseIn(Schema):
-    name = fields.String(required=True, validate=validate.Length(min=1, max=60))
+    name = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=60),
+        metadata={"label": "Warehouse name", "label_zh": "仓库名称"},
+    )
     priority = fields.Integer(
         load_default=0,
         strict=True,
         validate=validate.Range(min=-1000, max=1000),
-        metadata={"description": "Higher is tried first", "description_zh": "数值越大越优先发货"},
+        metadata={
+            "label": "Priority",
+            "label_zh": "发货优先级",
+            "description": "Higher is tried first",
+            "description_zh": "数值越大越优先发货",
+        },
     )
     regions = fields.List(
         CODE,
         load_default=list,
         validate=validate.Length(max=400),
         metadata={
+            "label": "Regions served",
+            "label_zh": "配送区域",
             "description": "Province or city codes served; empty: everywhere",
             "description_zh": "配送覆盖的省或市地区编码；留空表示全部地区",
         },
     )
-    province = fields.String(load_default="", validate=validate.Length(max=50))
-    city = fields.String(load_default="", validate=validate.Length(max=50))
-    active = fields.Boolean(load_default=True)
+    province = fields.String(
+        load_default="",
+        validate=validate.Length(max=50),
+        metadata={"label": "Province", "label_zh": "所在省份"},
+    )
+    city = fields.String(
+        load_default="",
+        validate=validate.Length(max=50),
+        metadata={"label": "City", "label_zh": "所在城市"},
+    )
+    active = fields.Boolean(load_default=True, metadata={"label": "Active", "label_zh": "启用"})
 
 
 class WarehousePatch(Schema):
-    name = fields.String(validate=validate.Length(min=1, max=60))
-    priority = fields.Integer(strict=True, validate=validate.Range(min=-1000, max=1000))
-    regions = fields.List(CODE, validate=validate.Length(max=400))
-    province = fields.String(validate=validate.Length(max=50))
-    city = fields.String(validate=validate.Length(max=50))
-    active = fields.Boolean()
+    name = fields.String(
+        validate=validate.Length(min=1, max=60),
+        metadata={"label": "Warehouse name", "label_zh": "仓库名称"},
+    )
+    priority = fields.Integer(
+        strict=True,
+        validate=validate.Range(min=-1000, max=1000),
+        metadata={"label": "Priority", "label_zh": "发货优先级"},
+    )
+    regions = fields.List(
+        CODE,
+        validate=validate.Length(max=400),
+        metadata={"label": "Regions served", "label_zh": "配送区域"},
+    )
+    province = fields.String(
+        validate=validate.Length(max=50), metadata={"label": "Province", "label_zh": "所在省份"}
+    )
+    city = fields.String(
+        validate=validate.Length(max=50), metadata={"label": "City", "label_zh": "所在城市"}
+    )
+    active = fields.Boolean(metadata={"label": "Active", "label_zh": "启用"})
 
 
 class WarehouseOut(Schema):
@@ -102,12 +136,23 @@ class WarehouseTransferLineIn(Schema):
 
 
 class WarehouseTransferIn(Schema):
-    source_id = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
-    target_id = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
+    source_id = fields.Integer(
+        required=True,
+        strict=True,
+        validate=validate.Range(min=1),
+        metadata={"label": "From warehouse id", "label_zh": "调出仓库 ID"},
+    )
+    target_id = fields.Integer(
+        required=True,
+        strict=True,
+        validate=validate.Range(min=1),
+        metadata={"label": "To warehouse id", "label_zh": "调入仓库 ID"},
+    )
     lines = fields.List(
         fields.Nested(WarehouseTransferLineIn),
         required=True,
         validate=validate.Length(min=1, max=200),
+        metadata={"label": "Lines", "label_zh": "调拨明细"},
     )
     note = fields.String(load_default="", validate=validate.Length(max=255))
 

@@ -1122,3 +1122,70 @@ def test_a_change_form_opens_with_the_row_and_sends_only_what_changed(page, live
         }
     finally:
         api.call("DELETE", f"{entries}/{entry['id']}", token=owner, expect=204)
+
+
+# A form's fields and the label of each: {field name: label}, in ``scope`` (a required
+# field's "*" left out; a checkbox's label wraps its input).
+FORM_LABELS = """(scope) => Object.fromEntries([...document.querySelectorAll(scope + ' .field')]
+  .map((f) => [f.querySelector('[name]').name,
+    [...f.querySelector('label').childNodes]
+      .filter((n) => !(n.classList && n.classList.contains('req')))
+      .map((n) => n.textContent).join('').trim()]))"""
+
+
+def schema_labels(schema: dict, lang: str) -> dict[str, str]:
+    """The labels of a form of ``schema`` that its fields' ``x-label`` give, in ``lang``."""
+    return {
+        name: prop["x-label"][lang]
+        for name, prop in schema["properties"].items()
+        if not prop.get("readOnly") and "x-label" in prop
+    }
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_form_labels_speak_the_page_language(browser, live_server, api, lang):
+    """A plugin page's create form (coupons) and a plugin's settings form (WeChat Pay) label
+    each field with its schema's ``x-label`` in the page's language, not the field's name."""
+    owner = api.login(*OWNER)
+    console = api.call("GET", "/api/v1/merchants/1/console", token=owner)["pages"]
+    coupons = next(p for p in console if p["id"] == "coupons/templates")["create"]["schema"]
+    plugins = api.call("GET", "/api/v1/merchants/1/plugins", token=owner)
+    wechat = next(p for p in plugins if p["name"] == "payment_wechat")["config_schema"]
+    context = browser.new_context(
+        viewport={"width": 1280, "height": 800}, locale="zh-CN" if lang == "zh" else "en-US"
+    )
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    try:
+        sign_in(page, live_server, OWNER)
+        page.goto(f"{live_server}/console/m/1/p/coupons/templates")
+        page.click("[data-action=create]")
+        page.wait_for_selector(".modal .field")
+        shown = page.evaluate(FORM_LABELS, ".modal")
+        page.screenshot(path=f"/tmp/labels-coupons-create-{lang}.png")
+        expected = schema_labels(coupons, lang)
+        assert len(expected) >= 15  # the coupons form's fields are labelled
+        assert {k: shown[k] for k in expected} == expected
+        per_buyer = {"zh": "每人限领", "en": "Per buyer"}[lang]
+        expect(page.locator("label[for=plugin-per_user]")).to_have_text(per_buyer)
+        expect(page.locator(".field:has(#plugin-claimable) label.check")).to_have_text(
+            {"zh": "可在领券中心领取", "en": "In the coupon centre"}[lang]
+        )
+        # a field without x-label keeps the console's own text for its name
+        assert shown["starts_at"] == {"zh": "开始时间", "en": "Starts"}[lang]
+        assert not [k for k, v in shown.items() if v == k], shown  # no raw field names
+        page.keyboard.press("Escape")
+
+        page.goto(f"{live_server}/console/m/1/plugins")
+        page.click("[data-action=configure][data-plugin=payment_wechat]")
+        page.wait_for_selector(".modal .field")
+        shown = page.evaluate(FORM_LABELS, ".modal")
+        page.screenshot(path=f"/tmp/labels-wechat-settings-{lang}.png")
+        assert shown == schema_labels(wechat, lang)
+        assert shown["mchid"] == {"zh": "商户号", "en": "Merchant id (mchid)"}[lang]
+        assert shown["apiv3_key"] == {"zh": "APIv3 密钥", "en": "APIv3 key"}[lang]
+        page.keyboard.press("Escape")
+    finally:
+        context.close()
+    assert not errors, f"JavaScript errors on the page: {errors}"
