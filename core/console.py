@@ -110,6 +110,9 @@ class ConsoleAction:
     only the fields the user changed (one emptied is sent as ``null``, or ``""`` where it is
     not nullable), so an untouched box or field never overwrites what the row has; with
     ``PUT``, the whole form.
+    ``reveal``: fields of the route's answer shown once after it succeeds, in a dialog to
+    copy them from, as :class:`ConsoleColumn` (field and its names) — a secret the API answers
+    only this once (a rotated signing key).
 
     Most row buttons are one of three kinds, each with a shorthand: :meth:`step` (POST to
     the row's route + ``/<key>``, for rows in some states), :meth:`edit` and :meth:`delete`."""
@@ -124,6 +127,7 @@ class ConsoleAction:
     row: bool = True
     when: dict[str, list[Any]] = field(default_factory=dict)
     prefill: bool = False
+    reveal: tuple[ConsoleColumn, ...] = ()
 
     @classmethod
     def step(
@@ -172,6 +176,7 @@ class ConsoleAction:
             "row": self.row,
             "when": self.when,
             "prefill": self.prefill,
+            "reveal": [c.to_dict() for c in self.reveal],
         }
 
 
@@ -190,7 +195,8 @@ class ConsolePage:
     The page is either a list — ``path`` (a GET route answering a JSON list, paginated or
     not; ``{merchant_id}`` is filled in), ``columns``, ``filters`` (query parameters the
     list takes: a form), ``actions`` and ``create`` (a form POSTed to ``create_path``,
-    default ``path``) — or a ``component``: an ES module in the plugin's ``console/`` folder
+    default ``path``; ``create_reveal``: fields of its answer shown once, as an action's
+    ``reveal``) — or a ``component``: an ES module in the plugin's ``console/`` folder
     whose default export renders the page (docs/console.md)."""
 
     key: str
@@ -205,6 +211,7 @@ class ConsolePage:
     actions: tuple[ConsoleAction, ...] = ()
     create: ConsoleForm | None = None
     create_path: str = ""
+    create_reveal: tuple[ConsoleColumn, ...] = ()
     component: str = ""
     description: str = ""
     description_en: str = ""
@@ -236,6 +243,7 @@ class ConsolePage:
             "actions": [a.to_dict() for a in self.actions],
             "create": self.create.to_dict() if self.create else None,
             "create_path": self.create_path or self.path,
+            "create_reveal": [c.to_dict() for c in self.create_reveal],
             "component": f"/web/plugins/{plugin}/{self.component}" if self.component else "",
         }
 

@@ -2,9 +2,8 @@
 endpoints and their deliveries for its owner and managers, the platform's for platform admins.
 
 The signing secret is answered once, by the API, when an endpoint is made or its secret
-rotated; the generic console page drops an action's answer, so it cannot show the secret:
-the pages say so, and rotating is left to the API (a rotation whose new secret nobody sees
-would break the receiver when the old one stops signing a day later)."""
+rotated: the console shows it then, in a dialog to copy it from (``create_reveal`` and the
+rotate button's ``reveal``), and never again."""
 
 from __future__ import annotations
 
@@ -43,14 +42,15 @@ DELIVERY_COLUMNS = (
 )
 
 SECRET_NOTE = (
-    "签名密钥只在 API 创建地址或轮换密钥（POST .../rotate-secret）的应答中显示一次，"
-    "控制台不显示：在这里创建的地址，请通过 API 轮换密钥以取得密钥。"
+    "签名密钥只在创建地址和轮换密钥时显示一次，请当场复制保存；"
+    "轮换后旧密钥仍会同时签名 24 小时，供接收方换用新密钥。"
 )
 SECRET_NOTE_EN = (
-    "The signing secret is shown once, in the API's answer when an endpoint is made or its "
-    "secret rotated (POST .../rotate-secret); the console does not show it: for an endpoint "
-    "made here, rotate its secret through the API to get one."
+    "The signing secret is shown once, when an endpoint is made and when its secret is "
+    "rotated: copy it then. After a rotation the old secret signs too for 24 hours, while the "
+    "receiver switches to the new one."
 )
+SECRET = (ConsoleColumn("secret", "签名密钥", "Signing secret"),)
 
 
 def _pages(
@@ -79,6 +79,7 @@ def _pages(
             "again is switched off. " + SECRET_NOTE_EN,
             columns=ENDPOINT_COLUMNS,
             create=ConsoleForm(WebhookEndpointIn),
+            create_reveal=SECRET,
             actions=(
                 # both open with the row's values and send what was changed
                 ConsoleAction.edit(
@@ -93,6 +94,14 @@ def _pages(
                     path=endpoint,
                     form=ConsoleForm(WebhookEndpointPatch, only=("enabled",)),
                     prefill=True,
+                ),
+                ConsoleAction(
+                    "rotate",
+                    "轮换密钥",
+                    "Rotate secret",
+                    path=endpoint + "/rotate-secret",
+                    confirm=True,
+                    reveal=SECRET,
                 ),
                 ConsoleAction.delete(endpoint),
             ),

@@ -573,6 +573,11 @@ def test_an_owner_registers_a_webhook_endpoint_through_the_console(page, live_se
     assert page.locator(".field.has-error [name]").get_attribute("name") == "url"
     page.fill("#plugin-url", f"{demo['url']}/erp-{tag}")  # under the demo's allowed prefix
     page.click(".modal button[type=submit]")
+    # the signing secret, answered this once, is shown to copy until the dialog is closed
+    shown = page.locator(".modal #reveal-secret")
+    expect(shown).to_have_value(re.compile(r"^whsec_[A-Za-z0-9+/]{40,}={0,2}$"))
+    first_secret = shown.input_value()
+    page.click(".modal .reveal button")
     page.wait_for_selector(".modal", state="detached")
     row = page.locator("tr", has_text=f"ERP 对接 {tag}")
     expect(row).to_contain_text("库存不足")  # stock.low, named
@@ -598,6 +603,14 @@ def test_an_owner_registers_a_webhook_endpoint_through_the_console(page, live_se
     page.wait_for_selector(".modal", state="detached")
     expect(row.locator("td").nth(4)).to_have_text("—")
     assert api.call("GET", f"{endpoints}/{mine['id']}", token=owner)["enabled"] is False
+    # 轮换密钥: confirmed, then the new secret is shown once
+    page.once("dialog", lambda dialog: dialog.accept())
+    row.locator("[data-action=rotate]").click()
+    expect(shown).to_have_value(re.compile(r"^whsec_"))
+    assert shown.input_value() != first_secret
+    page.screenshot(path="/tmp/webhooks-rotated.png")
+    page.click(".modal .reveal button")
+    page.wait_for_selector(".modal", state="detached")
     page.once("dialog", lambda dialog: dialog.accept())
     row.locator("[data-action=delete]").click()
     expect(row).to_have_count(0)

@@ -347,6 +347,7 @@ def test_the_row_button_shorthands_describe_the_usual_buttons():
         "row": True,
         "when": {"status": ["pending"]},
         "prefill": False,  # a step's form asks for something new
+        "reveal": [],
     }
     assert step.to_dict()["form"]["schema"]["properties"] == {"note": {"type": "string"}}
     assert ConsoleAction.step(item, "show", "显示", "Show", confirm=True).when == {}
@@ -360,6 +361,18 @@ def test_the_row_button_shorthands_describe_the_usual_buttons():
         form,
     )
     assert edit.to_dict()["prefill"] is True  # a change form opens with the row's values
+    # fields an answer holds only once (a new secret) are named to be shown once
+    secret = ConsoleColumn("secret", "签名密钥", "Signing secret")
+    rotate = ConsoleAction("rotate", "轮换密钥", "Rotate", path=f"{item}/rotate", reveal=(secret,))
+    (shown,) = rotate.to_dict()["reveal"]
+    assert (shown["field"], shown["title"]) == (
+        "secret",
+        {"zh": "签名密钥", "en": "Signing secret"},
+    )
+    page = ConsolePage(
+        "things", "东西", path="/merchants/{merchant_id}/things", create_reveal=(secret,)
+    )
+    assert page.to_dict("p")["create_reveal"] == rotate.to_dict()["reveal"]
     delete = ConsoleAction.delete(item)
     assert (delete.key, delete.title_en, delete.method, delete.path, delete.confirm) == (
         "delete",

@@ -389,7 +389,12 @@ def test_the_store_pages_are_for_owners_and_managers_and_the_platform_pages_for_
     assert list(pages) == ["endpoints", "deliveries"]
     assert pages["endpoints"]["title"] == {"zh": "Webhook 推送", "en": "Webhooks"}
     assert pages["endpoints"]["path"] == "/merchants/{merchant_id}/webhooks/endpoints"
-    assert [a["key"] for a in pages["endpoints"]["actions"]] == ["edit", "switch", "delete"]
+    assert [a["key"] for a in pages["endpoints"]["actions"]] == [
+        "edit",
+        "switch",
+        "rotate",
+        "delete",
+    ]
     assert pages["deliveries"]["actions"][0]["when"] == {"status": ["failed", "succeeded"]}
     columns = {c["field"]: c for c in pages["deliveries"]["columns"]}
     assert columns["event_type"]["choices"]["stock.low"] == {"zh": "库存不足", "en": "Low stock"}
@@ -436,6 +441,13 @@ def test_the_store_pages_routes_answer_as_the_console_calls_them(
     )
     assert created.status_code == 201, created.json
     receiver.secrets.append(created.json["secret"])
+    # the answer holds what the page shows once; the rotate button's route answers a new one
+    assert [c["field"] for c in endpoints["create_reveal"]] == ["secret"]
+    rotate = actions["rotate"]
+    assert rotate["confirm"] and [c["field"] for c in rotate["reveal"]] == ["secret"]
+    rotated = client.post(fill(rotate["path"], merchant, created.json), headers=owner.headers)
+    assert rotated.status_code == 200 and rotated.json["secret"] != created.json["secret"]
+    receiver.secrets.append(rotated.json["secret"])
     # another store's endpoint and deliveries stay out of this store's pages
     theirs = register(client, other_merchant, other_merchant.owner_account, receiver.url)
     receiver.secrets.append(theirs["secret"])

@@ -56,10 +56,12 @@ export function PluginPage(props) {
   }, [listPath, filters, pageNo]);
 
   const run = async (action, row, body) => {
-    await api(action.method, fill(action.path, merchantId, row), body === undefined ? (action.method === "DELETE" ? undefined : {}) : body, { idempotent: true });
-    setDialog(null);
-    toast(t("common.done"));
+    const answer = await api(action.method, fill(action.path, merchantId, row), body === undefined ? (action.method === "DELETE" ? undefined : {}) : body, { idempotent: true });
     reload();
+    // fields the API answers only this once (a new secret): shown until the dialog is closed
+    const shown = (action.reveal || []).filter((c) => answer && pick(answer, c.field) != null);
+    if (shown.length) setDialog({ title: t("common.once.title"), reveal: shown.map((c) => ({ ...c, value: pick(answer, c.field) })) });
+    else { setDialog(null); toast(t("common.done")); }
   };
   const trigger = (action, row) => {
     // a change form (prefill) opens with the row's values; a PATCH sends what the user changed,
@@ -78,7 +80,7 @@ export function PluginPage(props) {
       ${data ? html`<span class="muted">${t("common.total", { n: data.total })}</span>` : null}
       <div class="spacer"></div>
       ${topActions.map((a) => html`<button class="btn" data-action=${a.key} onClick=${() => trigger(a, {})}>${t(a.title)}</button>`)}
-      ${page.create ? html`<button class="btn primary" data-action="create" onClick=${() => setDialog({ title: `${t("common.create")} · ${t(page.title)}`, form: page.create, submit: (body) => run({ method: "POST", path: page.create_path }, {}, body) })}>${t("common.create")}</button>` : null}
+      ${page.create ? html`<button class="btn primary" data-action="create" onClick=${() => setDialog({ title: `${t("common.create")} · ${t(page.title)}`, form: page.create, submit: (body) => run({ method: "POST", path: page.create_path, reveal: page.create_reveal }, {}, body) })}>${t("common.create")}</button>` : null}
     </header>
     ${t(page.description) ? html`<p class="muted">${t(page.description)}</p>` : null}
     ${page.filters ? html`<details class="filters-box"><summary>${t("common.filter")}</summary>
@@ -88,7 +90,13 @@ export function PluginPage(props) {
       <${Table} label=${t(page.title)} columns=${columns} rows=${data.items}
         actions=${rowActions.length ? (row) => rowActions.filter((a) => visible(a, row)).map((a) => html`<button class="btn small" data-action=${a.key} onClick=${() => trigger(a, row)}>${t(a.title)}</button>`) : null} />
       <${Pager} page=${pageNo} pages=${data.pages} onPage=${setPageNo} />`}
-    ${dialog ? html`<${Modal} title=${dialog.title} onClose=${() => setDialog(null)}>
+    ${dialog && dialog.reveal ? html`<${Modal} title=${dialog.title} onClose=${() => setDialog(null)}>
+      <div class="form reveal"><p class="alert">${t("common.once.note")}</p>
+        ${dialog.reveal.map((c) => html`<div class="field"><label for=${`reveal-${c.field}`}>${t(c.title)}</label>
+          <input id=${`reveal-${c.field}`} class="mono" readonly value=${String(c.value)} onFocus=${(e) => e.target.select()} /></div>`)}
+        <div class="buttons"><button class="btn primary" type="button" onClick=${() => setDialog(null)}>${t("common.once.close")}</button></div></div>
+    </${Modal}>` : null}
+    ${dialog && !dialog.reveal ? html`<${Modal} title=${dialog.title} onClose=${() => setDialog(null)}>
       <${SchemaForm} schema=${dialog.form.schema} money=${dialog.form.money} initial=${dialog.initial} changedOnly=${dialog.changedOnly} onSubmit=${dialog.submit} idPrefix="plugin" />
     </${Modal}>` : null}
   </section>`;
