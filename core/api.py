@@ -83,6 +83,11 @@ class UtcDateTime(ma.fields.DateTime):
         "带其他时区偏移的时间会换算为 UTC，不带偏移的按 UTC 处理"
     )
 
+    # A form in the console takes the time in the browser's own time zone (a date-time
+    # input) and sends it as UTC: its hint says that, not the API's wording.
+    FORM_TIME_ZONE = "in this computer's time zone"
+    FORM_TIME_ZONE_ZH = "按本机时区填写"
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         metadata = dict(kwargs.pop("metadata", None) or {})
         described = metadata.get("description")
@@ -92,8 +97,16 @@ class UtcDateTime(ma.fields.DateTime):
         described_zh = metadata.get("description_zh")
         if described_zh:
             metadata["description_zh"] = f"{described_zh}（{self.TIME_ZONE_ZH}）"
+            metadata["form_description"] = {
+                "zh": f"{described_zh}（{self.FORM_TIME_ZONE_ZH}）",
+                "en": f"{described} ({self.FORM_TIME_ZONE})" if described else "",
+            }
         elif not described:
             metadata["description_zh"] = self.TIME_ZONE_ZH
+            metadata["form_description"] = {
+                "zh": self.FORM_TIME_ZONE_ZH,
+                "en": self.FORM_TIME_ZONE[0].upper() + self.FORM_TIME_ZONE[1:],
+            }
         super().__init__(*args, metadata=metadata, **kwargs)
 
     def _deserialize(self, value, attr, data, **kwargs):

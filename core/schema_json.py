@@ -59,7 +59,10 @@ def _cached(schema_cls: type[Schema]) -> dict[str, Any]:
         if key in props and fld.metadata.get("secret"):
             props[key]["writeOnly"] = True
             props[key]["x-secret"] = True
-        if key in props and fld.metadata.get("description_zh"):
+        if key in props and fld.metadata.get("form_description"):
+            # a form's own hint where it differs from the API's (a date-time's time zone)
+            props[key]["x-description"] = dict(fld.metadata["form_description"])
+        elif key in props and fld.metadata.get("description_zh"):
             # the hint in both languages, as the console's other texts: {zh, en}
             props[key]["x-description"] = {
                 "zh": fld.metadata["description_zh"],
@@ -78,7 +81,9 @@ def json_schema(schema_cls: type[Schema] | None) -> dict[str, Any] | None:
     ``default``, ``description``; ``required``; secret fields (``metadata={"secret": True}``)
     carry ``"x-secret": true``; a field whose ``description`` (English, as in the API docs) has
     a Chinese twin (``metadata={"description_zh": ...}``) carries both as
-    ``"x-description": {"zh": ..., "en": ...}``, which the console shows in its language; a
+    ``"x-description": {"zh": ..., "en": ...}``, which the console shows in its language
+    (``metadata={"form_description": {"zh": ..., "en": ...}}`` gives a form its own hint
+    where the API's does not fit: a ``UtcDateTime`` says the form takes local time); a
     field's label (``metadata={"label": "Per buyer", "label_zh": "每人限领"}``, English and
     Chinese; one alone stands for both) is served as ``"x-label": {"zh": ..., "en": ...}``,
     which the console's forms show instead of the field's name; the

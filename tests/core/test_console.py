@@ -381,3 +381,30 @@ def test_the_row_button_shorthands_describe_the_usual_buttons():
         item,
         True,
     )
+
+
+def test_a_date_time_field_tells_a_form_it_takes_local_time(app):
+    """A console form takes a date-time in the browser's time zone and sends it as UTC; the
+    API's documentation keeps its own wording (UTC, ISO 8601)."""
+    from mallkit.core.api import UtcDateTime
+
+    Form = Schema.from_dict(
+        {
+            "ends": UtcDateTime(
+                metadata={"description": "Empty: no end", "description_zh": "留空表示不结束"}
+            ),
+            "starts": UtcDateTime(),
+        }
+    )
+    props = json_schema(Form)["properties"]
+    assert props["ends"]["x-description"] == {
+        "zh": "留空表示不结束（按本机时区填写）",
+        "en": "Empty: no end (in this computer's time zone)",
+    }
+    assert props["starts"]["x-description"] == {
+        "zh": "按本机时区填写",
+        "en": "In this computer's time zone",
+    }
+    assert "UTC" in props["ends"]["description"]  # what the API documents
+    openapi = app.test_client().get("/api/openapi.json").get_data(as_text=True)
+    assert "form_description" not in openapi and "按本机时区" not in openapi
