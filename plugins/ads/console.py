@@ -4,6 +4,7 @@ creatives, a create form, and per row change, switch on/off and delete."""
 from __future__ import annotations
 
 from mallkit.core.plugin_api import ConsoleAction, ConsoleColumn, ConsoleForm, ConsolePage
+from mallkit.plugins.ads.models import LINK_TYPES_EN, LINK_TYPES_ZH, PLACEMENTS, PLACEMENTS_EN
 from mallkit.plugins.ads.schemas import CreativeIn, CreativePatch
 
 CREATIVE = "/merchants/{merchant_id}/ads/creatives/{id}"
@@ -30,8 +31,20 @@ PAGES = [
         ),
         columns=(
             ConsoleColumn("title", "标题", "Title"),
-            ConsoleColumn("placement", "广告位", "Placement", kind="status"),
-            ConsoleColumn("link_type", "跳转", "Link", kind="status"),
+            ConsoleColumn(
+                "placement",
+                "广告位",
+                "Placement",
+                kind="status",
+                choices={k: (PLACEMENTS[k], en) for k, en in PLACEMENTS_EN.items()},
+            ),
+            ConsoleColumn(
+                "link_type",
+                "跳转",
+                "Link",
+                kind="status",
+                choices={k: (LINK_TYPES_ZH[k], en) for k, en in LINK_TYPES_EN.items()},
+            ),
             ConsoleColumn("link_target", "跳转目标", "Link target"),
             ConsoleColumn("priority", "优先级", "Priority", kind="number"),
             ConsoleColumn("enabled", "启用", "On", kind="bool"),

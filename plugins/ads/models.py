@@ -18,7 +18,16 @@ PLACEMENTS = {
     "product_detail": "商品详情页广告位",
     "search_top": "搜索结果顶部",
 }
+PLACEMENTS_EN = {
+    "home_banner": "Home banner",
+    "list_slot": "List slot",
+    "product_detail": "Product page",
+    "search_top": "Top of search results",
+}
 LINK_TYPES = ("product", "category", "url")
+# where a tap leads, named in both languages (the console's selects and cells)
+LINK_TYPES_ZH = {"product": "商品", "category": "分类", "url": "网页链接"}
+LINK_TYPES_EN = {"product": "Product", "category": "Category", "url": "Web page"}
 
 
 class Creative(BaseModel):

@@ -5,7 +5,13 @@ from __future__ import annotations
 from marshmallow import fields, validate
 
 from mallkit.core.plugin_api import Schema, UtcDateTime
-from mallkit.plugins.ads.models import LINK_TYPES, PLACEMENTS
+from mallkit.plugins.ads.models import (
+    LINK_TYPES,
+    LINK_TYPES_EN,
+    LINK_TYPES_ZH,
+    PLACEMENTS,
+    PLACEMENTS_EN,
+)
 
 IMAGE = validate.Regexp(r"^(https?://|/)\S{1,490}$", error="An http(s) URL or a /media path.")
 
@@ -16,6 +22,8 @@ PLACEMENT_HINT = {
     " product_detail: a product's page (1), search_top: above search results (1)",
     "description_zh": "home_banner 首页轮播（5 个位置），list_slot 列表页广告位（2 个），"
     "product_detail 商品详情页广告位（1 个），search_top 搜索结果顶部（1 个）",
+    "choices": PLACEMENTS_EN,
+    "choices_zh": PLACEMENTS,
 }
 IMAGE_HINT = {
     "description": "The picture: an http(s) URL or a /media/... path",
@@ -24,6 +32,8 @@ IMAGE_HINT = {
 LINK_TYPE_HINT = {
     "description": "Where a tap leads: a product, a category or a web page (url)",
     "description_zh": "点击后跳转到：商品（product）、分类（category）或网页（url）",
+    "choices": LINK_TYPES_EN,
+    "choices_zh": LINK_TYPES_ZH,
 }
 LINK_TARGET_HINT = {
     "description": "A product or category id of the store, or an http(s) URL",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from mallkit.core.plugin_api import ConsoleAction, ConsoleColumn, ConsoleForm, ConsolePage
+from mallkit.plugins.aftersales.models import TYPES_EN, TYPES_ZH
 from mallkit.plugins.aftersales.schemas import CaseFilterIn, CaseReasonIn, DecisionNoteIn, ParcelIn
 
 CASE = "/merchants/{merchant_id}/aftersales/cases/{id}"
@@ -19,7 +20,13 @@ PAGES = [
         columns=(
             ConsoleColumn("number", "售后单号", "Case"),
             ConsoleColumn("order_id", "订单", "Order", kind="number"),
-            ConsoleColumn("type", "类型", "Type", kind="status"),
+            ConsoleColumn(
+                "type",
+                "类型",
+                "Type",
+                kind="status",
+                choices={k: (TYPES_ZH[k], en) for k, en in TYPES_EN.items()},
+            ),
             ConsoleColumn("quantity", "数量", "Qty", kind="number"),
             ConsoleColumn("amount", "金额", "Amount", kind="money"),
             ConsoleColumn("reason", "原因", "Reason"),

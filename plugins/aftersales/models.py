@@ -13,6 +13,10 @@ import peewee as pw
 from mallkit.core.plugin_api import BaseModel, JSONField, utcnow
 
 TYPES = ("refund", "return_refund", "exchange")  # 仅退款, 退货退款, 换货
+# named in both languages for the console (the shared status text of refund is a stock
+# movement's 退款退回, not this)
+TYPES_ZH = {"refund": "仅退款", "return_refund": "退货退款", "exchange": "换货"}
+TYPES_EN = {"refund": "Refund only", "return_refund": "Return & refund", "exchange": "Exchange"}
 # The reasons a store offers unless it sets its own (settings: ``reasons``).
 REASONS = ("不想要了", "商品质量问题", "商品与描述不符", "少件/漏发", "发错货", "商品破损", "其他")
 # applied -> approved -> returning -> received -> refunding -> completed (money), or

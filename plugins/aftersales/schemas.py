@@ -7,7 +7,7 @@ from marshmallow import Schema as PlainSchema
 from marshmallow import fields, validate
 
 from mallkit.core.plugin_api import Schema, UtcDateTime
-from mallkit.plugins.aftersales.models import REASONS, STATUSES, TYPES
+from mallkit.plugins.aftersales.models import REASONS, STATUSES, TYPES, TYPES_EN, TYPES_ZH
 
 TEXT = validate.Length(max=1000)
 PHOTOS = fields.List(
@@ -114,7 +114,13 @@ class CaseIn(Schema):
 class CaseFilterIn(Schema):
     status = fields.String(validate=validate.OneOf(STATUSES))
     type = fields.String(
-        validate=validate.OneOf(TYPES), metadata={"label": "Type", "label_zh": "售后类型"}
+        validate=validate.OneOf(TYPES),
+        metadata={
+            "choices": TYPES_EN,
+            "choices_zh": TYPES_ZH,
+            "label": "Type",
+            "label_zh": "售后类型",
+        },
     )
     order_id = fields.Integer(
         validate=validate.Range(min=1), metadata={"label": "Order id", "label_zh": "订单 ID"}

@@ -12,6 +12,21 @@ from mallkit.core.plugin_api import BaseModel, JSONField, utcnow
 
 TYPES = ("full_reduction", "discount", "no_threshold")  # 满减, 折扣, 无门槛
 SCOPES = ("all", "products", "categories", "except")
+# the scopes and validities named in both languages (the console's selects)
+SCOPES_ZH = {
+    "all": "全部商品",
+    "products": "指定商品",
+    "categories": "指定分类",
+    "except": "指定商品不可用",
+}
+SCOPES_EN = {
+    "all": "All products",
+    "products": "Selected products",
+    "categories": "Selected categories",
+    "except": "All but selected products",
+}
+VALIDITY_ZH = {"fixed": "固定日期", "relative": "领取后 N 天有效"}
+VALIDITY_EN = {"fixed": "Fixed dates", "relative": "N days after claiming"}
 UNUSED, USED, EXPIRED = "unused", "used", "expired"
 RULE_FIELDS = ("name", "type", "threshold", "amount", "rate", "cap", "scope", "scope_ids")
 

@@ -6,7 +6,14 @@ from marshmallow import Schema as PlainSchema
 from marshmallow import ValidationError, fields, validate, validates_schema
 
 from mallkit.core.plugin_api import Schema, UtcDateTime
-from mallkit.plugins.coupons.models import SCOPES, TYPES
+from mallkit.plugins.coupons.models import (
+    SCOPES,
+    SCOPES_EN,
+    SCOPES_ZH,
+    TYPES,
+    VALIDITY_EN,
+    VALIDITY_ZH,
+)
 
 MONEY = validate.Range(min=0, max=100_000_000)
 SCOPE_IDS = fields.List(
@@ -86,13 +93,23 @@ class TemplateIn(Schema):
     scope = fields.String(
         load_default="all",
         validate=validate.OneOf(SCOPES),
-        metadata={"label": "Applies to", "label_zh": "适用范围"},
+        metadata={
+            "choices": SCOPES_EN,
+            "choices_zh": SCOPES_ZH,
+            "label": "Applies to",
+            "label_zh": "适用范围",
+        },
     )
     scope_ids = SCOPE_IDS
     validity = fields.String(
         load_default="fixed",
         validate=validate.OneOf(("fixed", "relative")),
-        metadata={"label": "Validity", "label_zh": "有效期类型"},
+        metadata={
+            "choices": VALIDITY_EN,
+            "choices_zh": VALIDITY_ZH,
+            "label": "Validity",
+            "label_zh": "有效期类型",
+        },
     )
     starts_at = UtcDateTime(load_default=None, allow_none=True)
     ends_at = UtcDateTime(load_default=None, allow_none=True)

@@ -3,6 +3,12 @@
 from __future__ import annotations
 
 from mallkit.core.plugin_api import ConsoleAction, ConsoleColumn, ConsoleForm, ConsolePage
+from mallkit.plugins.distribution.models import (
+    PROMOTER_STATUSES,
+    SOURCES,
+    WITHDRAWAL_CHANNELS,
+    WITHDRAWAL_STATUSES,
+)
 from mallkit.plugins.distribution.schemas import (
     ApplicationQuery,
     AppointIn,
@@ -30,8 +36,8 @@ PAGES = [
             ConsoleColumn("name", "推广员", "Promoter"),
             ConsoleColumn("code", "邀请码", "Code"),
             ConsoleColumn("balance", "可提现", "Balance", kind="money"),
-            ConsoleColumn("source", "来源", "Source"),
-            ConsoleColumn("status", "状态", "Status", kind="status"),
+            ConsoleColumn("source", "来源", "Source", choices=SOURCES),
+            ConsoleColumn("status", "状态", "Status", kind="status", choices=PROMOTER_STATUSES),
             ConsoleColumn("created_at", "加入时间", "Joined", kind="datetime"),
         ),
         filters=ConsoleForm(PromoterQuery),
@@ -73,8 +79,8 @@ PAGES = [
             ConsoleColumn("amount", "金额", "Amount", kind="money"),
             ConsoleColumn("fee", "手续费", "Fee", kind="money"),
             ConsoleColumn("net", "实付", "Net", kind="money"),
-            ConsoleColumn("channel", "方式", "Channel"),
-            ConsoleColumn("status", "状态", "Status", kind="status"),
+            ConsoleColumn("channel", "方式", "Channel", choices=WITHDRAWAL_CHANNELS),
+            ConsoleColumn("status", "状态", "Status", kind="status", choices=WITHDRAWAL_STATUSES),
             ConsoleColumn("created_at", "申请时间", "Requested", kind="datetime"),
         ),
         filters=ConsoleForm(WithdrawalQuery),

@@ -20,6 +20,30 @@ C_FROZEN, C_SETTLED, C_CANCELLED = "frozen", "settled", "cancelled"
 # withdrawal status
 REQUESTED, PAYING, PAID, FAILED = "requested", "paying", "paid", "failed"
 
+# codes named in both languages (the console's selects and cells), value → (中文, English);
+# where the shared status text means something else (paid: an order's 待发货), a name here
+PROMOTER_STATUSES = {ACTIVE: ("正常", "Active"), FROZEN: ("已冻结", "Frozen")}
+# how a buyer became a promoter (Promoter.source)
+SOURCES = {
+    "everyone": ("自动成为", "Every buyer"),
+    "appointed": ("商家指定", "Appointed"),
+    "application": ("申请通过", "Application"),
+    "spend": ("消费达标", "Spend"),
+}
+COMMISSION_STATUSES = {
+    C_FROZEN: ("待结算", "Frozen"),
+    C_SETTLED: ("已结算", "Settled"),
+    C_CANCELLED: ("已取消", "Cancelled"),
+}
+WITHDRAWAL_STATUSES = {
+    REQUESTED: ("待审核", "Requested"),
+    PAYING: ("打款中", "Paying"),
+    PAID: ("已打款", "Paid"),
+    FAILED: ("打款失败", "Failed"),
+    REJECTED: ("已驳回", "Rejected"),
+}
+WITHDRAWAL_CHANNELS = {"manual_bank": ("银行卡（人工打款）", "Bank transfer (manual)")}
+
 
 class PromoterGroup(BaseModel):
     """A promoter tier (普通/高级) with its own rates, in basis points (1000 = 10 %)."""

@@ -9,11 +9,37 @@ from marshmallow import ValidationError as FieldErrors
 from marshmallow import fields, pre_load, validate, validates_schema
 
 from mallkit.core.plugin_api import Schema, UtcDateTime
+from mallkit.plugins.distribution.models import (
+    COMMISSION_STATUSES,
+    PROMOTER_STATUSES,
+    WITHDRAWAL_STATUSES,
+)
 
 MONEY = validate.Range(min=0, max=100_000_000)
 RATE = validate.Range(min=0, max=10_000)  # basis points: 10000 = 100 %
 MODES = ("everyone", "appointed", "apply", "spend")
 BINDING_RULES = ("first", "latest", "registration")
+MODE_NAMES = {
+    "everyone": ("所有买家", "Every buyer"),
+    "appointed": ("商家指定", "Appointed by the store"),
+    "apply": ("申请审核", "Apply, then approved"),
+    "spend": ("消费满额", "Spend a threshold"),
+}
+BINDING_RULE_NAMES = {
+    "first": ("首次分享绑定", "First share wins"),
+    "latest": ("最近分享绑定", "Latest share wins"),
+    "registration": ("仅注册时绑定", "At registration only"),
+}
+
+
+def names(codes: dict[str, tuple[str, str]]) -> dict[str, dict[str, str]]:
+    """Field metadata naming an enum's values, from value → (中文, English)."""
+    return {
+        "choices": {value: en for value, (_, en) in codes.items()},
+        "choices_zh": {value: zh for value, (zh, _) in codes.items()},
+    }
+
+
 PYRAMID = (
     "at most two commission levels: three or more levels can be illegal pyramid selling "
     "(传销) in China"
@@ -58,6 +84,7 @@ class DistributionConfig(PlainSchema):
             "label_zh": "成为推广员方式",
             "description": "How buyers become promoters",
             "description_zh": "买家成为推广员的方式",
+            **names(MODE_NAMES),
         },
     )
     spend_threshold = fields.Integer(
@@ -92,6 +119,7 @@ class DistributionConfig(PlainSchema):
             "label_zh": "客户绑定规则",
             "description": "first share wins, latest share wins, or only at registration",
             "description_zh": "首次分享绑定、最近分享绑定，或仅在注册时绑定",
+            **names(BINDING_RULE_NAMES),
         },
     )
     binding_days = fields.Integer(
@@ -262,7 +290,9 @@ class AppointIn(Schema):
 
 
 class PromoterPatch(Schema):
-    status = fields.String(validate=validate.OneOf(("active", "frozen")))
+    status = fields.String(
+        validate=validate.OneOf(("active", "frozen")), metadata=names(PROMOTER_STATUSES)
+    )
     group_id = fields.Integer(allow_none=True, validate=validate.Range(min=1))
 
 
@@ -270,7 +300,9 @@ class PromoterQuery(Schema):
     q = fields.String(
         validate=validate.Length(max=100), metadata={"label": "Search", "label_zh": "搜索推广员"}
     )
-    status = fields.String(validate=validate.OneOf(("active", "frozen")))
+    status = fields.String(
+        validate=validate.OneOf(("active", "frozen")), metadata=names(PROMOTER_STATUSES)
+    )
     group_id = fields.Integer(metadata={"label": "Group id", "label_zh": "推广员分组 ID"})
 
 
@@ -281,7 +313,10 @@ class ApplicationQuery(Schema):
 class CommissionQuery(Schema):
     promoter_id = fields.Integer()
     order_id = fields.Integer()
-    status = fields.String(validate=validate.OneOf(("frozen", "settled", "cancelled")))
+    status = fields.String(
+        validate=validate.OneOf(("frozen", "settled", "cancelled")),
+        metadata=names(COMMISSION_STATUSES),
+    )
 
 
 class MyCommissionQuery(Schema):
@@ -310,7 +345,8 @@ class WithdrawIn(Schema):
 
 class WithdrawalQuery(Schema):
     status = fields.String(
-        validate=validate.OneOf(("requested", "paying", "paid", "failed", "rejected"))
+        validate=validate.OneOf(("requested", "paying", "paid", "failed", "rejected")),
+        metadata=names(WITHDRAWAL_STATUSES),
     )
     promoter_id = fields.Integer(metadata={"label": "Promoter id", "label_zh": "推广员 ID"})
 

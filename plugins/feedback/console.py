@@ -3,13 +3,26 @@
 from __future__ import annotations
 
 from mallkit.core.plugin_api import ConsoleAction, ConsoleColumn, ConsoleForm, ConsolePage
+from mallkit.plugins.feedback.models import CATEGORIES_EN, CATEGORIES_ZH, STATUSES_EN, STATUSES_ZH
 from mallkit.plugins.feedback.schemas import FeedbackAnswerIn, FeedbackArgs
 
 COLUMNS = (
-    ConsoleColumn("category", "类别", "Category", kind="status"),
+    ConsoleColumn(
+        "category",
+        "类别",
+        "Category",
+        kind="status",
+        choices={k: (CATEGORIES_ZH[k], en) for k, en in CATEGORIES_EN.items()},
+    ),
     ConsoleColumn("text", "内容", "Text"),
     ConsoleColumn("contact", "联系方式", "Contact"),
-    ConsoleColumn("status", "状态", "Status", kind="status"),
+    ConsoleColumn(
+        "status",
+        "状态",
+        "Status",
+        kind="status",
+        choices={k: (STATUSES_ZH[k], en) for k, en in STATUSES_EN.items()},
+    ),
     ConsoleColumn("answer", "答复", "Answer"),
     ConsoleColumn("created_at", "时间", "When", kind="datetime"),
 )

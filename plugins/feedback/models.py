@@ -9,6 +9,27 @@ from mallkit.core.plugin_api import BaseModel, JSONField, utcnow
 # new -> answered -> closed; new -> closed (nothing to answer)
 NEW, ANSWERED, CLOSED = "new", "answered", "closed"
 CATEGORIES = ("product", "service", "logistics", "after_sales", "app", "suggestion", "other")
+# categories and states named in both languages (the console's selects and cells)
+CATEGORIES_ZH = {
+    "product": "商品问题",
+    "service": "服务态度",
+    "logistics": "物流配送",
+    "after_sales": "售后问题",
+    "app": "App/网站使用",
+    "suggestion": "功能建议",
+    "other": "其他",
+}
+CATEGORIES_EN = {
+    "product": "Product",
+    "service": "Service",
+    "logistics": "Delivery",
+    "after_sales": "After-sales",
+    "app": "App or website",
+    "suggestion": "Suggestion",
+    "other": "Other",
+}
+STATUSES_ZH = {"new": "待答复", "answered": "已答复", "closed": "已关闭"}
+STATUSES_EN = {"new": "New", "answered": "Answered", "closed": "Closed"}
 
 
 class Feedback(BaseModel):

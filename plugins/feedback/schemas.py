@@ -6,11 +6,21 @@ from flask_smorest.fields import Upload
 from marshmallow import fields, validate
 
 from mallkit.core.plugin_api import Schema
-from mallkit.plugins.feedback.models import CATEGORIES
+from mallkit.plugins.feedback.models import (
+    CATEGORIES,
+    CATEGORIES_EN,
+    CATEGORIES_ZH,
+    STATUSES_EN,
+    STATUSES_ZH,
+)
+
+CATEGORY_NAMES = {"choices": CATEGORIES_EN, "choices_zh": CATEGORIES_ZH}
 
 
 class FeedbackIn(Schema):
-    category = fields.String(required=True, validate=validate.OneOf(CATEGORIES))
+    category = fields.String(
+        required=True, validate=validate.OneOf(CATEGORIES), metadata=CATEGORY_NAMES
+    )
     text = fields.String(required=True, validate=validate.Length(min=1, max=2000))
     photos = fields.List(
         fields.String(validate=validate.Length(min=1, max=500)),
@@ -44,12 +54,14 @@ class FeedbackTagsIn(Schema):
 
 class FeedbackArgs(Schema):
     status = fields.String(
-        load_default=None, validate=validate.OneOf(["new", "answered", "closed"])
+        load_default=None,
+        validate=validate.OneOf(["new", "answered", "closed"]),
+        metadata={"choices": STATUSES_EN, "choices_zh": STATUSES_ZH},
     )
     category = fields.String(
         load_default=None,
         validate=validate.OneOf(CATEGORIES),
-        metadata={"label": "Category", "label_zh": "反馈类别"},
+        metadata={**CATEGORY_NAMES, "label": "Category", "label_zh": "反馈类别"},
     )
     tag = fields.String(
         load_default=None, validate=TAG, metadata={"label": "Tag", "label_zh": "标签"}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from mallkit.core.plugin_api import ConsoleAction, ConsoleColumn, ConsoleForm, ConsolePage
+from mallkit.plugins.freight.models import METHODS_EN, METHODS_ZH
 from mallkit.plugins.freight.schemas import FreightTemplateIn
 
 TEMPLATE = "/merchants/{merchant_id}/freight/templates/{id}"
@@ -20,7 +21,13 @@ PAGES = [
         "undeliverable regions, delivery times.",
         columns=(
             ConsoleColumn("name", "名称", "Name"),
-            ConsoleColumn("method", "计费方式", "Method", kind="status"),
+            ConsoleColumn(
+                "method",
+                "计费方式",
+                "Method",
+                kind="status",
+                choices={k: (METHODS_ZH[k], en) for k, en in METHODS_EN.items()},
+            ),
             ConsoleColumn("is_default", "默认", "Default", kind="bool"),
             ConsoleColumn("default_row", "默认运费", "Default row", kind="json"),
             ConsoleColumn("undeliverable", "不配送", "Undeliverable", kind="json"),

@@ -9,6 +9,9 @@ import peewee as pw
 from mallkit.core.plugin_api import BaseModel, JSONField, utcnow
 
 PIECE, WEIGHT = "piece", "weight"
+# how a template charges, named in both languages (the console's selects and cells)
+METHODS_ZH = {PIECE: "按件计费", WEIGHT: "按重量计费"}
+METHODS_EN = {PIECE: "By piece", WEIGHT: "By weight"}
 
 
 class FreightTemplate(BaseModel):

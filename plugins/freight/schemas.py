@@ -5,7 +5,7 @@ from __future__ import annotations
 from marshmallow import ValidationError, fields, validate, validates_schema
 
 from mallkit.core.plugin_api import Schema, UtcDateTime
-from mallkit.plugins.freight.models import PIECE, WEIGHT
+from mallkit.plugins.freight.models import METHODS_EN, METHODS_ZH, PIECE, WEIGHT
 
 MAX_UNIT = 1_000_000  # pieces, or grams (1 t)
 MAX_PRICE = 10_000_000  # fen
@@ -123,6 +123,8 @@ class FreightTemplateIn(Schema):
             "description": "piece: units are pieces; weight: grams (SKU weight)",
             "description_zh": "piece 按件计费（单位为件）；"
             "weight 按重量计费（单位为克，取 SKU 重量）",
+            "choices": METHODS_EN,
+            "choices_zh": METHODS_ZH,
         },
     )
     is_default = fields.Boolean(

@@ -21,7 +21,13 @@ PAGES = [
             ConsoleColumn("tax_number", "税号", "Tax number"),
             ConsoleColumn("medium", "类型", "Medium", kind="status"),
             ConsoleColumn("amount", "金额", "Amount", kind="money"),
-            ConsoleColumn("status", "状态", "Status", kind="status"),
+            ConsoleColumn(
+                "status",
+                "状态",
+                "Status",
+                kind="status",
+                choices={"reversal_required": ("待红冲", "Reversal due")},  # the rest: shared
+            ),
             ConsoleColumn("due_at", "期限", "Due", kind="datetime"),
         ),
         filters=ConsoleForm(InvoiceListArgs),

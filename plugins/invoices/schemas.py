@@ -94,6 +94,11 @@ class InvoiceListArgs(Schema):
         validate=validate.OneOf(
             ["requested", "issued", "reversal_required", "reversed", "cancelled"]
         ),
+        # the others are the console's shared status texts (待开票, 已开票, 已红冲, 已取消)
+        metadata={
+            "choices": {"reversal_required": "Reversal due"},
+            "choices_zh": {"reversal_required": "待红冲"},
+        },
     )
     overdue = fields.Boolean(
         load_default=False, metadata={"label": "Overdue only", "label_zh": "仅看已超时"}

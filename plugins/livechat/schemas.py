@@ -170,7 +170,12 @@ class InboxArgs(Schema):
     box = fields.String(
         load_default="all",
         validate=validate.OneOf(("assigned", "queue", "all")),
-        metadata={"label": "Conversations", "label_zh": "会话范围"},
+        metadata={
+            "choices": {"assigned": "Mine", "queue": "In the queue", "all": "All"},
+            "choices_zh": {"assigned": "我接待的", "queue": "排队中", "all": "全部"},
+            "label": "Conversations",
+            "label_zh": "会话范围",
+        },
     )
     q = fields.String(
         load_default=None,

@@ -96,7 +96,12 @@ class MembershipConfig(Schema):
     earn_points_at = fields.String(
         load_default="pay",
         validate=validate.OneOf(("pay", "receipt")),
-        metadata={"label": "Points earned at", "label_zh": "积分发放时机"},
+        metadata={
+            "choices": {"pay": "On payment", "receipt": "On receipt"},
+            "choices_zh": {"pay": "付款后发放", "receipt": "确认收货后发放"},
+            "label": "Points earned at",
+            "label_zh": "积分发放时机",
+        },
     )
     points_valid_days = fields.Integer(
         load_default=365,

@@ -29,12 +29,17 @@ from mallkit.hookspecs import hookimpl
 from mallkit.plugins.notifications import campaigns, demo, service
 from mallkit.plugins.notifications.api import blp
 from mallkit.plugins.notifications.models import CHANNELS
+from mallkit.plugins.notifications.templates import LOCALES_EN, LOCALES_ZH
 
 log = logging.getLogger("mallkit.notifications")
 
 
 class NotificationsConfig(Schema):
-    locale = fields.String(load_default="zh-CN", validate=validate.OneOf(["zh-CN", "en"]))
+    locale = fields.String(
+        load_default="zh-CN",
+        validate=validate.OneOf(["zh-CN", "en"]),
+        metadata={"choices": LOCALES_EN, "choices_zh": LOCALES_ZH},
+    )
     channels = fields.List(
         fields.String(validate=validate.OneOf(CHANNELS)),
         load_default=list(CHANNELS),

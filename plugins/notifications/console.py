@@ -5,13 +5,16 @@ the routes allow)."""
 from __future__ import annotations
 
 from mallkit.core.plugin_api import ConsoleAction, ConsoleColumn, ConsoleForm, ConsolePage
+from mallkit.plugins.notifications.models import CHANNEL_NAMES
 from mallkit.plugins.notifications.schemas import (
     NotifyCampaignIn,
     NotifyMessageArgs,
     NotifyTemplateIn,
 )
+from mallkit.plugins.notifications.templates import EVENT_NAMES, LOCALES_EN, LOCALES_ZH
 
 STAFF = ("owner", "manager")
+LOCALE_NAMES = {k: (LOCALES_ZH[k], en) for k, en in LOCALES_EN.items()}
 STORE = "/merchants/{merchant_id}/notifications"
 TEMPLATE = STORE + "/templates/{event}/{channel}/{locale}"
 MESSAGE = STORE + "/messages/{id}"
@@ -31,9 +34,9 @@ PAGES = [
         "English: put it in the store's own words or switch a channel off; restore the "
         "default of one you changed.",
         columns=(
-            ConsoleColumn("event", "事件", "Event"),
+            ConsoleColumn("event", "事件", "Event", choices=EVENT_NAMES),
             ConsoleColumn("channel", "渠道", "Channel", kind="status"),
-            ConsoleColumn("locale", "语言", "Locale"),
+            ConsoleColumn("locale", "语言", "Locale", choices=LOCALE_NAMES),
             ConsoleColumn("subject", "标题", "Subject"),
             ConsoleColumn("body", "正文", "Text"),
             ConsoleColumn("enabled", "启用", "On", kind="bool"),
@@ -65,7 +68,7 @@ PAGES = [
         filters=ConsoleForm(NotifyMessageArgs),
         columns=(
             ConsoleColumn("id", "编号", "No.", kind="number"),
-            ConsoleColumn("event", "事件", "Event"),
+            ConsoleColumn("event", "事件", "Event", choices=EVENT_NAMES),
             ConsoleColumn("channel", "渠道", "Channel", kind="status"),
             ConsoleColumn("address", "收件地址", "Recipient"),
             ConsoleColumn("user_id", "用户", "User", kind="number"),
@@ -95,7 +98,7 @@ PAGES = [
         columns=(
             ConsoleColumn("name", "名称", "Name"),
             ConsoleColumn("kind", "类型", "Kind", kind="status"),
-            ConsoleColumn("channels", "渠道", "Channels"),
+            ConsoleColumn("channels", "渠道", "Channels", choices=CHANNEL_NAMES),
             ConsoleColumn("audience", "人群", "Audience", kind="json"),
             ConsoleColumn("run_at", "发送时间", "Runs at", kind="datetime"),
             ConsoleColumn("status", "状态", "Status", kind="status"),

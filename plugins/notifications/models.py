@@ -10,6 +10,8 @@ from mallkit.core.plugin_api import BaseModel, JSONField, utcnow
 QUEUED, SENDING, SENT, FAILED, SKIPPED = "queued", "sending", "sent", "failed", "skipped"
 STATUSES = (QUEUED, SENDING, SENT, FAILED, SKIPPED)
 CHANNELS = ("email", "sms", "inbox")
+# for a column listing channels (a list's items are not badges: the console names them here)
+CHANNEL_NAMES = {"email": ("邮件", "E-mail"), "sms": ("短信", "SMS"), "inbox": ("站内信", "In-app")}
 TRANSACTIONAL, MARKETING = "transactional", "marketing"
 CATEGORIES = (TRANSACTIONAL, MARKETING)
 

@@ -24,6 +24,8 @@ from jinja2.sandbox import SandboxedEnvironment, SecurityError
 from mallkit.core.plugin_api import ValidationError
 
 LOCALES = ("zh-CN", "en")
+LOCALES_ZH = {"zh-CN": "简体中文", "en": "英文"}
+LOCALES_EN = {"zh-CN": "Chinese (Simplified)", "en": "English"}
 MAX_BODY = 4000
 
 MAX_RANGE = 100  # a message lists a few lines, never thousands
@@ -366,6 +368,24 @@ SAMPLES: dict[str, dict[str, Any]] = {
 EVENTS = tuple(DEFAULTS)
 # Events a store may reword (verification codes are the platform's).
 STORE_EVENTS = tuple(e for e in EVENTS if e != "verification_code")
+# each event named in both languages (the console's cells), event → (中文, English)
+EVENT_NAMES = {
+    "order_placed": ("下单成功", "Order placed"),
+    "order_unpaid_reminder": ("待付款提醒", "Payment reminder"),
+    "order_paid": ("付款成功", "Order paid"),
+    "order_shipped": ("发货通知", "Order shipped"),
+    "order_completed": ("交易完成", "Order completed"),
+    "order_refunded": ("退款通知", "Order refunded"),
+    "low_stock": ("库存预警", "Low stock"),
+    "group_succeeded": ("拼团成功", "Group buy succeeded"),
+    "group_failed": ("拼团失败", "Group buy failed"),
+    "bargain_finished": ("砍价成功", "Bargain done"),
+    "commission_settled": ("佣金到账", "Commission settled"),
+    "aftersale_updated": ("售后进度", "After-sale update"),
+    "chat_offline": ("客服未读消息", "Unread chat messages"),
+    "verification_code": ("验证码", "Verification code"),
+    "campaign": ("营销消息", "Campaign"),
+}
 
 
 def sample(event: str, store_name: str = "示例店铺") -> dict[str, Any]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from mallkit.core.plugin_api import ConsoleAction, ConsoleColumn, ConsoleForm, ConsolePage
+from mallkit.plugins.promotions.models import TYPES_EN, TYPES_ZH
 from mallkit.plugins.promotions.schemas import PromotionIn, PromotionPatch, PromotionQuery
 
 PROMOTION = "/merchants/{merchant_id}/promotions/{id}"
@@ -19,7 +20,13 @@ PAGES = [
         description_en="Time-limited prices, tiers, gifts, buy N get M, bundles.",
         columns=(
             ConsoleColumn("name", "名称", "Name"),
-            ConsoleColumn("type", "类型", "Type", kind="status"),
+            ConsoleColumn(
+                "type",
+                "类型",
+                "Type",
+                kind="status",
+                choices={k: (TYPES_ZH[k], en) for k, en in TYPES_EN.items()},
+            ),
             ConsoleColumn("summary", "规则", "Rules"),
             ConsoleColumn("starts_at", "开始", "Starts", kind="datetime"),
             ConsoleColumn("ends_at", "结束", "Ends", kind="datetime"),

@@ -9,6 +9,38 @@ from mallkit.core.plugin_api import BaseModel, JSONField, utcnow
 # 限时折扣, 满减, 满折, 买N送M, 套装, 满赠
 TYPES = ("discount", "full_reduction", "full_discount", "buy_n_get_m", "bundle", "gift")
 SCOPES = ("all", "products", "skus", "categories", "except")
+# the types and scopes named in both languages (the console's selects and cells); a
+# promotion's discount is a time-limited price, not the shared 折扣 of a coupon
+TYPES_ZH = {
+    "discount": "限时折扣",
+    "full_reduction": "满减",
+    "full_discount": "满折",
+    "buy_n_get_m": "买N送M",
+    "bundle": "套餐",
+    "gift": "满赠",
+}
+TYPES_EN = {
+    "discount": "Time-limited price",
+    "full_reduction": "Amount off per tier",
+    "full_discount": "Percent off per tier",
+    "buy_n_get_m": "Buy N get M",
+    "bundle": "Bundle",
+    "gift": "Gift with purchase",
+}
+SCOPES_ZH = {
+    "all": "全部商品",
+    "products": "指定商品",
+    "skus": "指定规格",
+    "categories": "指定分类",
+    "except": "指定商品不参与",
+}
+SCOPES_EN = {
+    "all": "All products",
+    "products": "Selected products",
+    "skus": "Selected SKUs",
+    "categories": "Selected categories",
+    "except": "All but selected products",
+}
 
 
 class Promotion(BaseModel):

@@ -6,7 +6,14 @@ from marshmallow import Schema as PlainSchema
 from marshmallow import fields, validate
 
 from mallkit.core.plugin_api import Schema, UtcDateTime
-from mallkit.plugins.promotions.models import SCOPES, TYPES
+from mallkit.plugins.promotions.models import (
+    SCOPES,
+    SCOPES_EN,
+    SCOPES_ZH,
+    TYPES,
+    TYPES_EN,
+    TYPES_ZH,
+)
 from mallkit.plugins.promotions.service import summary
 
 SCOPE_IDS = fields.List(
@@ -33,6 +40,10 @@ class PromotionsConfig(PlainSchema):
     )
 
 
+TYPE_NAMES = {"choices": TYPES_EN, "choices_zh": TYPES_ZH}
+SCOPE_NAMES = {"choices": SCOPES_EN, "choices_zh": SCOPES_ZH}
+
+
 class PromotionIn(Schema):
     name = fields.String(
         required=True,
@@ -42,7 +53,7 @@ class PromotionIn(Schema):
     type = fields.String(
         required=True,
         validate=validate.OneOf(TYPES),
-        metadata={"label": "Type", "label_zh": "活动类型"},
+        metadata={**TYPE_NAMES, "label": "Type", "label_zh": "活动类型"},
     )
     starts_at = UtcDateTime(required=True)
     ends_at = UtcDateTime(required=True)
@@ -54,7 +65,7 @@ class PromotionIn(Schema):
     scope = fields.String(
         load_default="all",
         validate=validate.OneOf(SCOPES),
-        metadata={"label": "Applies to", "label_zh": "适用范围"},
+        metadata={**SCOPE_NAMES, "label": "Applies to", "label_zh": "适用范围"},
     )
     scope_ids = SCOPE_IDS
     rules = fields.Dict(
@@ -101,7 +112,8 @@ class PromotionPatch(Schema):
         metadata={"label": "Priority", "label_zh": "优先级"},
     )
     scope = fields.String(
-        validate=validate.OneOf(SCOPES), metadata={"label": "Applies to", "label_zh": "适用范围"}
+        validate=validate.OneOf(SCOPES),
+        metadata={**SCOPE_NAMES, "label": "Applies to", "label_zh": "适用范围"},
     )
     scope_ids = SCOPE_IDS
     rules = fields.Dict(keys=fields.String(), metadata={"label": "Rules", "label_zh": "活动规则"})
@@ -146,5 +158,6 @@ class PromotionOut(Schema):
 class PromotionQuery(Schema):
     status = fields.String(validate=validate.OneOf(("active", "stopped")))
     type = fields.String(
-        validate=validate.OneOf(TYPES), metadata={"label": "Type", "label_zh": "活动类型"}
+        validate=validate.OneOf(TYPES),
+        metadata={**TYPE_NAMES, "label": "Type", "label_zh": "活动类型"},
     )

@@ -85,7 +85,14 @@ class ProductReviewsArgs(Schema):
 
 
 class StoreReviewsArgs(Schema):
-    status = fields.String(load_default=None, validate=validate.OneOf(["visible", "hidden"]))
+    status = fields.String(
+        load_default=None,
+        validate=validate.OneOf(["visible", "hidden"]),
+        metadata={
+            "choices": {"visible": "Shown", "hidden": "Hidden"},
+            "choices_zh": {"visible": "显示中", "hidden": "已隐藏"},
+        },
+    )
     product_id = fields.Integer(
         load_default=None,
         validate=validate.Range(min=1),

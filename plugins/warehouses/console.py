@@ -49,7 +49,10 @@ PAGES = [
             ConsoleColumn("source_id", "调出仓", "From", kind="number"),
             ConsoleColumn("target_id", "调入仓", "To", kind="number"),
             ConsoleColumn("lines", "明细", "Lines", kind="json"),
-            ConsoleColumn("status", "状态", "Status", kind="status"),
+            # draft is the transfer's own word; the other states are shared texts (已通过 ...)
+            ConsoleColumn(
+                "status", "状态", "Status", kind="status", choices={"draft": ("草稿", "Draft")}
+            ),
             ConsoleColumn("updated_at", "更新", "Updated", kind="datetime"),
         ),
         create=ConsoleForm(WarehouseTransferIn),

@@ -1202,3 +1202,78 @@ def test_form_labels_speak_the_page_language(browser, live_server, api, lang):
     finally:
         context.close()
     assert not errors, f"JavaScript errors on the page: {errors}"
+
+
+# codes and their names in each language: a column's choices, a form field's x-choices
+CODE_NAMES = {
+    "zh": {
+        "home_banner": "首页轮播",
+        "product": "商品",
+        "types": ["限时折扣", "满减", "满折", "买N送M", "套餐", "满赠"],
+        "gift": "满赠",
+        "scopes": ["全部商品", "指定商品", "指定分类", "指定商品不可用"],
+        "discount": "折扣",  # a coupon's type: the shared status text
+    },
+    "en": {
+        "home_banner": "Home banner",
+        "product": "Product",
+        "types": [
+            "Time-limited price",
+            "Amount off per tier",
+            "Percent off per tier",
+            "Buy N get M",
+            "Bundle",
+            "Gift with purchase",
+        ],
+        "gift": "Gift with purchase",
+        "scopes": [
+            "All products",
+            "Selected products",
+            "Selected categories",
+            "All but selected products",
+        ],
+        "discount": "Discount",
+    },
+}
+OPTIONS = "(select) => [...select.options].filter((o) => o.value).map((o) => o.textContent)"
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_codes_are_named_in_the_page_language(browser, live_server, lang):
+    """A table cell shows the name of a code (the column's choices) and a select names its
+    options (the schema's x-choices, else the shared status text) in the page's language,
+    never the raw code: the ads page's placement, the promotions and coupons create forms."""
+    names = CODE_NAMES[lang]
+    context = browser.new_context(
+        viewport={"width": 1280, "height": 800}, locale="zh-CN" if lang == "zh" else "en-US"
+    )
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    try:
+        sign_in(page, live_server, OWNER)
+        page.goto(f"{live_server}/console/m/1/p/ads/creatives")
+        row = page.locator(".plugin-page tr", has_text="双11 爆款直降")  # the demo's banner
+        expect(row.locator("td").nth(1)).to_have_text(names["home_banner"])  # 广告位
+        expect(row.locator("td").nth(2)).to_have_text(names["product"])  # 跳转
+        page.screenshot(path=f"/tmp/choices-ads-{lang}.png", full_page=True)
+
+        page.goto(f"{live_server}/console/m/1/p/promotions/promotions")
+        page.click("[data-action=create]")
+        page.wait_for_selector(".modal #plugin-type")
+        assert page.locator("#plugin-type").evaluate(OPTIONS) == names["types"]
+        page.select_option("#plugin-type", "gift")  # the value sent is still the code
+        expect(page.locator("#plugin-type option:checked")).to_have_text(names["gift"])
+        assert page.locator("#plugin-type").input_value() == "gift"
+        page.screenshot(path=f"/tmp/choices-promotions-create-{lang}.png")
+        page.keyboard.press("Escape")
+
+        page.goto(f"{live_server}/console/m/1/p/coupons/templates")
+        page.click("[data-action=create]")
+        page.wait_for_selector(".modal #plugin-scope")
+        assert page.locator("#plugin-scope").evaluate(OPTIONS) == names["scopes"]
+        type_options = page.locator("#plugin-type").evaluate(OPTIONS)
+        assert names["discount"] in type_options and "discount" not in type_options
+    finally:
+        context.close()
+    assert not errors, f"JavaScript errors on the page: {errors}"

@@ -5,10 +5,12 @@ console's files, and suspending a merchant."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 from marshmallow import Schema, fields, validate
 
+from mallkit.core import console as console_module
 from mallkit.core.accounts.merchants.service import add_staff
 from mallkit.core.audit import AuditLog
 from mallkit.core.console import ConsoleAction, ConsoleColumn, ConsoleForm, ConsolePage, all_pages
@@ -236,6 +238,51 @@ def test_every_field_hint_of_a_console_form_has_a_chinese_twin(app):
     assert ("coupons", "settings", "one_per_order") in checked
     assert ("coupons", "page templates action issue", "segment_id") in checked
     assert len({plugin for plugin, _, _ in checked}) >= 10
+
+
+def status_texts_zh() -> dict[str, str]:
+    """The console's shared ``status.<value>`` texts in Chinese (``texts.js``), value → text."""
+    texts = (Path(console_module.__file__).parent / "web" / "console" / "texts.js").read_text()
+    zh = texts[texts.index("zh: {") : texts.index("en: {")]
+    return dict(re.findall(r'"status\.([^"]+)":\s*"([^"]*)"', zh))
+
+
+def enum_props(prop, at):
+    """(where, property) of every enum in ``prop``: itself, its nested properties, its items."""
+    if prop.get("enum"):
+        yield at, prop
+    for name, sub in (prop.get("properties") or {}).items():
+        yield from enum_props(sub, f"{at}.{name}")
+    if isinstance(prop.get("items"), dict):
+        yield from enum_props(prop["items"], f"{at}[]")
+
+
+def test_every_enum_value_of_a_console_form_has_a_chinese_name(app):
+    cjk = re.compile(r"[\u4e00-\u9fff]")
+    shared = {v for v, text in status_texts_zh().items() if cjk.search(text)}
+    assert {"pending", "full_reduction", "email"} <= shared  # the parse reads texts.js
+    missing, checked = [], set()
+    for plugin, form, schema in console_forms():
+        for field, prop in schema.get("properties", {}).items():
+            if prop.get("readOnly"):
+                continue
+            for at, enum in enum_props(prop, field):
+                names = enum.get("x-choices", {})
+                for value in enum["enum"]:
+                    if value is None:
+                        continue  # the empty choice, shown as —
+                    checked.add((plugin, form, at, value))
+                    zh = names.get(str(value), {}).get("zh", "")
+                    if not cjk.search(zh) and str(value) not in shared:
+                        missing.append(f"{plugin}: {form}: {at} = {value!r}")
+    assert not missing, (
+        "enum values a console form shows as a bare code (name them with metadata choices "
+        "and choices_zh, or use a shared status.<value> text of texts.js):\n" + "\n".join(missing)
+    )
+    # the walk sees enums of several plugins' forms, nested ones too
+    assert ("coupons", "page templates create", "type", "discount") in checked
+    assert any("[]" in at or "." in at for _, _, at, _ in checked)
+    assert len({plugin for plugin, _, _, _ in checked}) >= 8
 
 
 def test_console_page_descriptions_are_checked():
