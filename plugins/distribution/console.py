@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from mallkit.core.plugin_api import ConsoleAction, ConsoleColumn, ConsoleForm, ConsolePage
+from mallkit.plugins.distribution import models
 from mallkit.plugins.distribution.models import (
     PROMOTER_STATUSES,
     SOURCES,
@@ -22,7 +23,8 @@ BASE = "/merchants/{merchant_id}/distribution"
 APPLICATION = BASE + "/applications/{id}"
 WITHDRAWAL = BASE + "/withdrawals/{id}"
 MANAGERS = ("owner", "manager")
-PENDING, APPROVED = ("pending",), ("approved",)
+# the states whose rows show a button (the models' own: a withdrawal is requested, then paying)
+APPLIED, REQUESTED, PAYING = (models.PENDING,), (models.REQUESTED,), (models.PAYING,)
 
 PAGES = [
     ConsolePage(
@@ -59,10 +61,10 @@ PAGES = [
         filters=ConsoleForm(ApplicationQuery),
         actions=(
             ConsoleAction.step(
-                APPLICATION, "approve", "通过", "Approve", status=PENDING, confirm=True
+                APPLICATION, "approve", "通过", "Approve", status=APPLIED, confirm=True
             ),
             ConsoleAction.step(
-                APPLICATION, "reject", "拒绝", "Reject", status=PENDING, form=ConsoleForm(RejectIn)
+                APPLICATION, "reject", "拒绝", "Reject", status=APPLIED, form=ConsoleForm(RejectIn)
             ),
         ),
     ),
@@ -86,20 +88,20 @@ PAGES = [
         filters=ConsoleForm(WithdrawalQuery),
         actions=(
             ConsoleAction.step(
-                WITHDRAWAL, "approve", "通过", "Approve", status=PENDING, confirm=True
+                WITHDRAWAL, "approve", "通过", "Approve", status=REQUESTED, confirm=True
             ),
             ConsoleAction.step(
-                WITHDRAWAL, "reject", "驳回", "Reject", status=PENDING, form=ConsoleForm(RejectIn)
+                WITHDRAWAL, "reject", "驳回", "Reject", status=REQUESTED, form=ConsoleForm(RejectIn)
             ),
             ConsoleAction.step(
-                WITHDRAWAL, "paid", "已打款", "Paid", status=APPROVED, form=ConsoleForm(PaidIn)
+                WITHDRAWAL, "paid", "已打款", "Paid", status=PAYING, form=ConsoleForm(PaidIn)
             ),
             ConsoleAction.step(
                 WITHDRAWAL,
                 "failed",
                 "打款失败",
                 "Failed",
-                status=APPROVED,
+                status=PAYING,
                 form=ConsoleForm(RejectIn),
             ),
         ),

@@ -3,7 +3,14 @@
 from __future__ import annotations
 
 from mallkit.core.plugin_api import ConsoleAction, ConsoleColumn, ConsoleForm, ConsolePage
-from mallkit.plugins.feedback.models import CATEGORIES_EN, CATEGORIES_ZH, STATUSES_EN, STATUSES_ZH
+from mallkit.plugins.feedback.models import (
+    ANSWERED,
+    CATEGORIES_EN,
+    CATEGORIES_ZH,
+    NEW,
+    STATUSES_EN,
+    STATUSES_ZH,
+)
 from mallkit.plugins.feedback.schemas import FeedbackAnswerIn, FeedbackArgs
 
 COLUMNS = (
@@ -39,11 +46,17 @@ def _page(key, title, title_en, base, scope, group):
         columns=COLUMNS,
         filters=ConsoleForm(FeedbackArgs),
         actions=(
+            # the states the service moves them from: answered once, closed new or answered
             ConsoleAction.step(
-                base + "/{id}", "answer", "答复", "Answer", form=ConsoleForm(FeedbackAnswerIn)
+                base + "/{id}",
+                "answer",
+                "答复",
+                "Answer",
+                status=[NEW],
+                form=ConsoleForm(FeedbackAnswerIn),
             ),
             ConsoleAction.step(
-                base + "/{id}", "close", "关闭", "Close", status=["open", "answered"], confirm=True
+                base + "/{id}", "close", "关闭", "Close", status=[NEW, ANSWERED], confirm=True
             ),
         ),
     )

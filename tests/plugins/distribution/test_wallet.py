@@ -226,3 +226,39 @@ def test_the_balance_always_equals_the_sum_of_the_ledger(app, dist, merchant, pe
     for model in (LedgerEntry, Withdrawal, Commission):
         model.delete().execute()
     Promoter.delete().execute()
+
+
+def test_the_console_shows_each_withdrawal_the_buttons_its_state_allows(
+    client, dist, merchant, promoter, owner
+):
+    """The withdrawals page as the console reads it: a requested withdrawal shows 通过 and
+    驳回, one being paid 已打款 and 打款失败, a paid one none — pressing them moves it."""
+    pages = client.get(f"/api/v1/merchants/{merchant.id}/console", headers=owner.headers).json
+    (page,) = [p for p in pages["pages"] if p["id"] == "distribution/withdrawals"]
+
+    def url(path, row=None):
+        path = path.replace("{merchant_id}", str(merchant.id))
+        return "/api/v1" + path.replace("{id}", str(row["id"])) if row else "/api/v1" + path
+
+    def buttons():
+        (row,) = client.get(url(page["path"]), headers=owner.headers).json
+        shown = {
+            a["key"]: a
+            for a in page["actions"]
+            if all(row.get(field) in values for field, values in a["when"].items())
+        }
+        return row, shown
+
+    fund(merchant, promoter, 10000)
+    withdraw(promoter, 3000)
+    row, shown = buttons()
+    assert (row["status"], sorted(shown)) == ("requested", ["approve", "reject"])
+    assert client.post(url(shown["approve"]["path"], row), headers=owner.headers).status_code == 200
+    row, shown = buttons()
+    assert (row["status"], sorted(shown)) == ("paying", ["failed", "paid"])
+    paid = client.post(
+        url(shown["paid"]["path"], row), json={"reference": "BANK-1"}, headers=owner.headers
+    )
+    assert paid.status_code == 200
+    row, shown = buttons()
+    assert (row["status"], shown) == ("paid", {})

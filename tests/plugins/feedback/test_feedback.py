@@ -127,3 +127,37 @@ def test_others_get_404_and_bad_input_writes_nothing(
         assert r.status_code == 422, (data, r.json)
     assert Feedback.select().count() == 1
     assert client.post(store(merchant), json={"category": "other", "text": "x"}).status_code == 401
+
+
+def test_the_console_shows_each_feedback_the_buttons_its_state_allows(
+    client, feedback, merchant, buyer, owner
+):
+    """The store's feedback page as the console reads it: a new one can be answered or
+    closed, an answered one closed, a closed one nothing."""
+    pages = client.get(f"/api/v1/merchants/{merchant.id}/console", headers=owner.headers).json
+    (page,) = [p for p in pages["pages"] if p["id"] == "feedback/feedback"]
+    sent = send(client, store(merchant), buyer.headers)
+    fill = {"{merchant_id}": str(merchant.id), "{id}": str(sent["id"])}
+
+    def url(path):
+        for key, value in fill.items():
+            path = path.replace(key, value)
+        return "/api/v1" + path
+
+    def buttons():
+        (row,) = client.get(url(page["path"]), headers=owner.headers).json
+        shown = [
+            a
+            for a in page["actions"]
+            if all(row.get(field) in values for field, values in a["when"].items())
+        ]
+        return row["status"], {a["key"]: url(a["path"]) for a in shown}
+
+    status, shown = buttons()
+    assert (status, sorted(shown)) == ("new", ["answer", "close"])
+    answered = client.post(shown["answer"], json={"text": "已在安排"}, headers=owner.headers)
+    assert answered.status_code == 200
+    status, shown = buttons()
+    assert (status, sorted(shown)) == ("answered", ["close"])
+    assert client.post(shown["close"], headers=owner.headers).status_code == 200
+    assert buttons() == ("closed", {})
