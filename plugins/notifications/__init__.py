@@ -233,7 +233,23 @@ def on_commission_settled(commission, promoter):
     )
 
 
+# An after-sale case's states as a buyer reads them (the aftersales plugin's codes).
+AFTERSALE_STATUS = {
+    "applied": ("已申请", "applied"),
+    "approved": ("已同意", "approved"),
+    "returning": ("待寄回商品", "waiting for the goods to be sent back"),
+    "received": ("商家已收到退货", "the goods are back with the store"),
+    "refunding": ("退款中", "being refunded"),
+    "completed": ("已完成", "completed"),
+    "rejected": ("已拒绝", "rejected"),
+    "cancelled": ("已撤销", "cancelled"),
+    "closed": ("已关闭", "closed"),
+    "refused": ("退货未通过验收", "the returned goods were not accepted"),
+}
+
+
 def _aftersale(case, order) -> None:
+    zh, en = AFTERSALE_STATUS.get(case.status, (case.status, case.status))
     _publish(
         "aftersale_updated",
         case.merchant_id,
@@ -241,7 +257,14 @@ def _aftersale(case, order) -> None:
         order_id=order.id,
         user_ids=[case.buyer_id],
         context={
-            "case": {"id": case.id, "number": case.number, "status": case.status, "type": case.type}
+            "case": {
+                "id": case.id,
+                "number": case.number,
+                "status": case.status,  # the code, for a store's own templates
+                "status_zh": zh,
+                "status_en": en,
+                "type": case.type,
+            }
         },
     )
 

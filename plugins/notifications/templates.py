@@ -275,20 +275,20 @@ DEFAULTS: dict[str, dict[str, dict[str, tuple[str, str]]]] = {
     },
     "aftersale_updated": {
         "inbox": {
-            "zh-CN": ("售后进度", "订单 {{ order.number }} 的售后申请：{{ case.status }}。"),
+            "zh-CN": ("售后进度", "订单 {{ order.number }} 的售后申请：{{ case.status_zh }}。"),
             "en": (
                 "After-sale update",
-                "Your after-sale case on order {{ order.number }}: {{ case.status }}.",
+                "Your after-sale case on order {{ order.number }}: {{ case.status_en }}.",
             ),
         },
         "email": {
             "zh-CN": (
                 "【{{ store.name }}】售后进度",
-                "订单 {{ order.number }} 的售后申请：{{ case.status }}。",
+                "订单 {{ order.number }} 的售后申请：{{ case.status_zh }}。",
             ),
             "en": (
                 "[{{ store.name }}] After-sale update",
-                "Your after-sale case on order {{ order.number }}: {{ case.status }}.",
+                "Your after-sale case on order {{ order.number }}: {{ case.status_en }}.",
             ),
         },
     },
@@ -357,7 +357,15 @@ SAMPLES: dict[str, dict[str, Any]] = {
     "group_failed": {"order": _ORDER},
     "bargain_finished": {"bargain": {"price": 990, "id": 1}},
     "commission_settled": {"amount": 1250},
-    "aftersale_updated": {"order": _ORDER, "case": {"status": "approved", "type": "refund"}},
+    "aftersale_updated": {
+        "order": _ORDER,
+        "case": {
+            "status": "approved",
+            "status_zh": "已同意",
+            "status_en": "approved",
+            "type": "refund",
+        },
+    },
     "chat_offline": {"text": "您好，请问还有货吗？", "unread": 2},
     "campaign": {
         "subject": "双十一",

@@ -257,7 +257,8 @@ def test_after_sale_changes_are_told_to_the_buyer_per_status(notify, merchant, b
     told = Message.select().where(
         (Message.event == "aftersale_updated") & (Message.channel == "inbox")
     )
-    assert sorted(m.body.split("：")[-1] for m in told) == ["approved。", "closed。"]
+    # the state by name, as the buyer reads it (not the code)
+    assert sorted(m.body.split("：")[-1] for m in told) == ["已关闭。", "已同意。"]
 
 
 def test_group_endings_and_settled_commission_reach_the_people_concerned(
