@@ -41,7 +41,8 @@ Groups, each documented in ``docs/plugins.md``:
   own text the same way, since API 1.2);
 - data and money: :class:`BaseModel`, :class:`JSONField`, :func:`transaction`,
   :func:`on_commit`, :func:`utcnow`, :func:`as_utc`, :func:`is_postgres`, :data:`database`,
-  :func:`apportion`, :class:`Money`;
+  :func:`apportion`, :class:`Money`; :func:`delete_in_batches` (the retention purge's batch
+  delete, for a plugin's own periodic purge; since API 1.4);
 - signals, sent after commit (docs/hooks.md): :data:`order_placed`, :data:`order_paid`,
   :data:`order_shipped`, :data:`order_completed`, :data:`order_cancelled`,
   :data:`order_refunded`, :data:`user_registered`;
@@ -175,6 +176,7 @@ from mallkit.core.plugins import (
     plugin_blueprint,
     touch_merchant_plugins,
 )
+from mallkit.core.retention import delete_in_batches
 from mallkit.core.shares.models import ShareLink
 from mallkit.core.shares.service import (
     attribute_order,
@@ -201,7 +203,7 @@ from mallkit.core.tasks.queue import schedule as schedule_task
 # 1.2: store_media, check_gateway, ensure_gateway, simkit.allow_gateway, idempotency_key,
 # foreign_catalog_ids, search_document, search_query_tokens, place_virtual_order, refund_lines
 # 1.3: see CHANGELOG.md ("Plugin API 1.3")
-# 1.4: MerchantPlugins.memo, touch_merchant_plugins, forget_merchant_plugins
+# 1.4: MerchantPlugins.memo, touch_merchant_plugins, forget_merchant_plugins, delete_in_batches
 PLUGIN_API_VERSION = "1.4"
 
 __all__ = [
@@ -280,6 +282,7 @@ __all__ = [
     "apportion",
     "as_utc",
     "database",
+    "delete_in_batches",
     "is_postgres",
     "on_commit",
     "transaction",

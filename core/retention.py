@@ -71,16 +71,25 @@ def setting(name: str) -> int:
     return int(value if value not in (None, "") else DEFAULTS[name])
 
 
-def _delete_in_batches(model: type[pw.Model], condition: pw.Expression, batch: int) -> int:
-    """Delete the rows matching ``condition``, ``batch`` at a time, each batch committed on
-    its own; how many."""
+def delete_in_batches(model: type[pw.Model], where: pw.Expression, batch: int | None = None) -> int:
+    """Delete the rows of ``model`` matching ``where``, ``batch`` at a time (by default
+    ``RETENTION_BATCH_SIZE``), each batch its own transaction; how many.
+
+    A batch is chosen by primary key (``model.id``) with no ``ORDER BY``, read straight off
+    whichever index covers ``where`` — give it one (an age range on an indexed column), or
+    every batch scans the table. Call it outside any transaction (a job with
+    ``in_transaction=False``): inside one, the batches only nest as savepoints and the
+    locks last until the caller commits. Part of the plugin API (since 1.4)."""
+    batch = batch or setting("RETENTION_BATCH_SIZE")
+    if batch < 1:
+        raise ValueError("batch must be at least 1")
     total = 0
     while True:
         with transaction():
             ids = [
                 row_id
                 # no ORDER BY: any ``batch`` matching rows, read straight off the index
-                for (row_id,) in model.select(model.id).where(condition).limit(batch).tuples()
+                for (row_id,) in model.select(model.id).where(where).limit(batch).tuples()
             ]
             if ids:
                 model.delete().where(model.id.in_(ids)).execute()
@@ -110,9 +119,9 @@ def _payment_logs(now: dt.datetime, batch: int) -> int:
             who = PaymentLog.merchant_id.is_null(False) & PaymentLog.merchant_id.not_in(custom)
         else:
             who = PaymentLog.merchant_id.in_(chosen)
-        total += _delete_in_batches(PaymentLog, (PaymentLog.at < cutoff) & who, batch)
+        total += delete_in_batches(PaymentLog, (PaymentLog.at < cutoff) & who, batch)
     platform_cutoff = now - dt.timedelta(days=setting("RETENTION_PLATFORM_LOG_DAYS"))
-    total += _delete_in_batches(
+    total += delete_in_batches(
         PaymentLog, (PaymentLog.at < platform_cutoff) & PaymentLog.merchant_id.is_null(), batch
     )
     return total
@@ -129,20 +138,20 @@ def purge(now: dt.datetime | None = None) -> dict[str, int]:
         ScheduledTask.run_at < now - dt.timedelta(days=setting("RETENTION_FAILED_TASK_DAYS"))
     )
     counts = {
-        "tasks": _delete_in_batches(ScheduledTask, finished, batch)
-        + _delete_in_batches(ScheduledTask, failed, batch),
-        "idempotency_keys": _delete_in_batches(
+        "tasks": delete_in_batches(ScheduledTask, finished, batch)
+        + delete_in_batches(ScheduledTask, failed, batch),
+        "idempotency_keys": delete_in_batches(
             IdempotencyKey,
             IdempotencyKey.created_at
             < now - dt.timedelta(days=setting("RETENTION_IDEMPOTENCY_DAYS")),
             batch,
         ),
-        "tokens": _delete_in_batches(
+        "tokens": delete_in_batches(
             AccessToken,
             (AccessToken.expires_at < now) | AccessToken.revoked_at.is_null(False),
             batch,
         ),
-        "verification_codes": _delete_in_batches(
+        "verification_codes": delete_in_batches(
             VerificationCode, VerificationCode.expires_at < now - dt.timedelta(days=1), batch
         ),
         "payment_logs": _payment_logs(now, batch),

@@ -115,3 +115,28 @@ def test_the_record_keeping_period_has_the_laws_floor(client, owner, merchant):
     assert client.get(url, headers=owner.headers).get_json()["record_keeping_days"] == 1095
     answer = client.patch(url, json={"record_keeping_days": 1825}, headers=owner.headers)
     assert answer.status_code == 200 and answer.get_json()["record_keeping_days"] == 1825
+
+
+def test_plugins_delete_in_batches_of_the_platforms_size_through_the_plugin_api(
+    make_app, monkeypatch
+):
+    from mallkit.core import plugin_api
+
+    assert plugin_api.delete_in_batches is retention.delete_in_batches  # one implementation
+    app = make_app(RETENTION_BATCH_SIZE=2)
+    with app.app_context():
+        old = [_task(DONE, 10) for _ in range(5)]
+        young = _task(DONE, 1)
+        deletes = []
+        real = ScheduledTask.delete
+
+        def counting_delete():
+            deletes.append(1)
+            return real()
+
+        monkeypatch.setattr(ScheduledTask, "delete", counting_delete)
+        gone = plugin_api.delete_in_batches(ScheduledTask, ScheduledTask.run_at < NOW - 5 * DAY)
+        assert gone == 5 and not _alive(ScheduledTask, old)
+        assert len(deletes) == 3  # 2 + 2 + 1: the platform's batch size
+        assert _alive(ScheduledTask, [young]) == {young}
+        assert plugin_api.delete_in_batches(ScheduledTask, ScheduledTask.id == young, 50) == 1
