@@ -15,9 +15,11 @@ from mallkit.plugins.ads.models import (
 
 IMAGE = validate.Regexp(r"^(https?://|/)\S{1,490}$", error="An http(s) URL or a /media path.")
 
-# Field hints, shared by the create and the change schema (the console shows them under the
-# fields, in its language: docs/console.md).
+# Field labels and hints, shared by the create and the change schema (the console shows them
+# on the fields, in its language: docs/console.md).
 PLACEMENT_HINT = {
+    "label": "Placement",
+    "label_zh": "广告位",
     "description": "home_banner: home page carousel (5 slots), list_slot: between list rows (2),"
     " product_detail: a product's page (1), search_top: above search results (1)",
     "description_zh": "home_banner 首页轮播（5 个位置），list_slot 列表页广告位（2 个），"
@@ -26,21 +28,29 @@ PLACEMENT_HINT = {
     "choices_zh": PLACEMENTS,
 }
 IMAGE_HINT = {
+    "label": "Image",
+    "label_zh": "广告图片",
     "description": "The picture: an http(s) URL or a /media/... path",
     "description_zh": "广告图片：http(s) 链接或 /media/... 路径",
 }
 LINK_TYPE_HINT = {
+    "label": "Link type",
+    "label_zh": "跳转类型",
     "description": "Where a tap leads: a product, a category or a web page (url)",
     "description_zh": "点击后跳转到：商品（product）、分类（category）或网页（url）",
     "choices": LINK_TYPES_EN,
     "choices_zh": LINK_TYPES_ZH,
 }
 LINK_TARGET_HINT = {
+    "label": "Link target",
+    "label_zh": "跳转目标",
     "description": "A product or category id of the store, or an http(s) URL",
     "description_zh": "本店的商品 ID 或分类 ID，或 http(s) 链接",
 }
 ENDS_HINT = {"description": "Empty: no end", "description_zh": "留空表示长期投放"}
 PRIORITY_HINT = {
+    "label": "Priority",
+    "label_zh": "展示优先级",
     "description": "Higher is shown first (-1000 to 1000)",
     "description_zh": "数值越大越靠前展示（-1000 至 1000）",
 }
@@ -49,14 +59,20 @@ ENABLED_HINT = {
     "description_zh": "开启后在排期内投放；关闭则不展示",
 }
 SEGMENTS_HINT = {
+    "label": "Segments",
+    "label_zh": "投放人群",
     "description": "Buyer segment ids (any of them), e.g. [3]; empty: everyone",
     "description_zh": "投放的买家人群 ID（满足任一即可），如 [3]；留空表示所有人",
 }
 LEVELS_HINT = {
+    "label": "Member levels",
+    "label_zh": "投放会员等级",
     "description": 'Member levels (membership\'s level names), e.g. ["金卡"]; empty: everyone',
     "description_zh": '投放的会员等级（会员插件中的等级名称），如 ["金卡"]；留空表示所有人',
 }
 REGIONS_HINT = {
+    "label": "Regions",
+    "label_zh": "投放地区",
     "description": 'Provinces, e.g. ["上海市", "浙江省"]; empty: everywhere',
     "description_zh": '投放的省份，如 ["上海市", "浙江省"]；留空表示全部地区',
 }

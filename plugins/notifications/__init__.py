@@ -38,12 +38,19 @@ class NotificationsConfig(Schema):
     locale = fields.String(
         load_default="zh-CN",
         validate=validate.OneOf(["zh-CN", "en"]),
-        metadata={"choices": LOCALES_EN, "choices_zh": LOCALES_ZH},
+        metadata={
+            "label": "Message language",
+            "label_zh": "消息语言",
+            "choices": LOCALES_EN,
+            "choices_zh": LOCALES_ZH,
+        },
     )
     channels = fields.List(
         fields.String(validate=validate.OneOf(CHANNELS)),
         load_default=list(CHANNELS),
         metadata={
+            "label": "Channels",
+            "label_zh": "发送渠道",
             "description": "Channels the store's messages use",
             "description_zh": "店铺消息使用的发送渠道",
         },
@@ -52,6 +59,8 @@ class NotificationsConfig(Schema):
         load_default="22:00-08:00",
         validate=validate.Regexp(r"^$|^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$"),
         metadata={
+            "label": "SMS quiet hours",
+            "label_zh": "短信免打扰时段",
             "description": "Store time with no SMS (HH:MM-HH:MM; empty: none)",
             "description_zh": "不发短信的时段，按店铺时间（HH:MM-HH:MM；留空表示不限）",
         },
@@ -60,12 +69,22 @@ class NotificationsConfig(Schema):
         load_default=10,
         validate=validate.Range(min=0, max=120),
         metadata={
+            "label": "Unpaid reminder (minutes)",
+            "label_zh": "催付提醒（分钟）",
             "description": "Remind an unpaid buyer this long before cancelling (0: off)",
             "description_zh": "在未付款订单自动取消前多少分钟提醒买家（0 表示不提醒）",
         },
     )
-    marketing_per_day = fields.Integer(load_default=1, validate=validate.Range(min=0, max=20))
-    marketing_per_week = fields.Integer(load_default=3, validate=validate.Range(min=0, max=50))
+    marketing_per_day = fields.Integer(
+        load_default=1,
+        validate=validate.Range(min=0, max=20),
+        metadata={"label": "Marketing messages per day", "label_zh": "每人每日营销消息上限"},
+    )
+    marketing_per_week = fields.Integer(
+        load_default=3,
+        validate=validate.Range(min=0, max=50),
+        metadata={"label": "Marketing messages per week", "label_zh": "每人每周营销消息上限"},
+    )
 
     @validates("sms_quiet_hours")
     def _not_empty_window(self, value, **kwargs):

@@ -172,6 +172,8 @@ class NotifyCampaignIn(Schema):
         required=True,
         validate=validate.Length(min=1, max=100),
         metadata={
+            "label": "Campaign name",
+            "label_zh": "活动名称",
             "description": "The campaign's name, for the store's staff",
             "description_zh": "活动名称，仅店铺员工可见",
         },
@@ -180,6 +182,8 @@ class NotifyCampaignIn(Schema):
         load_default="once",
         validate=validate.OneOf(["once", "birthday", "winback"]),
         metadata={
+            "label": "Kind",
+            "label_zh": "营销类型",
             "description": "once: at run_at, else now; birthday: every day at 10:00 store "
             "time, to buyers whose birthday it is; winback: every day, to buyers whose last "
             "paid order was dormant_days (90) days ago",
@@ -191,6 +195,8 @@ class NotifyCampaignIn(Schema):
     audience = fields.Dict(
         load_default=dict,
         metadata={
+            "label": "Audience",
+            "label_zh": "目标人群",
             "description": '{"segment_id": n} (membership segments) or filters '
             '{"min_orders", "min_spent", "dormant_days"}',
             "description_zh": '{"segment_id": n}（会员人群），'
@@ -202,6 +208,8 @@ class NotifyCampaignIn(Schema):
         load_default=lambda: ["inbox"],
         validate=validate.Length(min=1),
         metadata={
+            "label": "Channels",
+            "label_zh": "发送渠道",
             "description": 'Channels to send on, a list of "email", "sms", "inbox" '
             '(default ["inbox"])',
             "description_zh": '发送渠道列表："email" 邮件、"sms" 短信、"inbox" 站内信'
@@ -230,13 +238,17 @@ class NotifyCampaignIn(Schema):
         load_default=None,
         allow_none=True,
         metadata={
+            "label": "Coupon template id",
+            "label_zh": "赠送优惠券（券模板 ID）",
             "description": "A coupon each recipient is given: the id of one of the store's "
             "coupon templates (the coupons plugin); empty: none",
             "description_zh": "给每位收件人发一张优惠券：填店铺优惠券的编号（优惠券插件）；"
             "留空则不送券",
         },
     )
-    run_at = UtcDateTime(load_default=None, allow_none=True)
+    run_at = UtcDateTime(
+        load_default=None, allow_none=True, metadata={"label": "Send at", "label_zh": "发送时间"}
+    )
 
 
 class NotifyCampaignOut(Schema):

@@ -8,11 +8,15 @@ from marshmallow import fields, validate
 from mallkit.core.plugin_api import Schema, UtcDateTime
 
 URL_HINT = {
+    "label": "Endpoint URL",
+    "label_zh": "推送地址",
     "description": "The receiver's https:// address; private, loopback and link-local "
     "addresses are refused",
     "description_zh": "接收推送的 https:// 地址；内网、回环和链路本地地址会被拒绝",
 }
 NOTE_HINT = {
+    "label": "Note",
+    "label_zh": "备注",
     "description": "A note for yourselves, e.g. which system receives",
     "description_zh": "备注，例如由哪个系统接收",
 }
@@ -27,6 +31,7 @@ EVENT_NAMES = {
     "order.refunded": ("退款", "Order refunded"),
     "stock.low": ("库存不足", "Low stock"),
 }
+TYPES_LABEL = {"label": "Event types", "label_zh": "订阅事件"}
 TYPES_HINT = {
     "description": 'A JSON list of event types, e.g. ["order.paid", "order.shipped"]; '
     "the types: " + ", ".join(EVENT_NAMES),
@@ -50,7 +55,7 @@ class WebhookEndpointIn(Schema):
         fields.String(validate=validate.Length(max=50)),
         required=True,
         validate=validate.Length(min=1, max=20),
-        metadata=TYPES_HINT,
+        metadata={**TYPES_LABEL, **TYPES_HINT},
     )
 
 
@@ -60,7 +65,7 @@ class WebhookEndpointPatch(Schema):
     event_types = fields.List(
         fields.String(validate=validate.Length(max=50)),
         validate=validate.Length(min=1, max=20),
-        metadata=TYPES_HINT,
+        metadata={**TYPES_LABEL, **TYPES_HINT},
     )
     enabled = fields.Boolean(
         metadata={
@@ -122,6 +127,8 @@ class WebhookDeliveryFilter(WebhookDeliveryArgs):
         load_default=None,
         validate=validate.Range(min=1),
         metadata={
+            "label": "Endpoint id",
+            "label_zh": "推送地址编号",
             "description": "Only this endpoint's deliveries (its id)",
             "description_zh": "只看这个推送地址（编号）的记录",
         },

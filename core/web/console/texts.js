@@ -81,7 +81,7 @@ export const TEXTS = {
     "field.starts_at": "开始时间", "field.ends_at": "结束时间", "field.amount": "金额", "field.threshold": "门槛",
     "field.quantity": "数量", "field.note": "备注", "field.reason": "原因", "field.status": "状态",
     "field.kind": "类型", "field.event": "事件", "field.channel": "渠道", "field.channels": "渠道", "field.subject": "标题", "field.body": "正文",
-    "field.enabled": "启用", "field.audience": "人群", "field.run_at": "发送时间", "field.coupon_template_id": "优惠券编号",
+    "field.enabled": "启用",
   },
   en: {
     "app.name": "mallkit console", "app.platform": "Platform", "app.lang": "中文",
@@ -164,6 +164,6 @@ export const TEXTS = {
     "field.starts_at": "Starts", "field.ends_at": "Ends", "field.amount": "Amount", "field.threshold": "Threshold",
     "field.quantity": "Quantity", "field.note": "Note", "field.reason": "Reason", "field.status": "Status",
     "field.kind": "Kind", "field.event": "Event", "field.channel": "Channel", "field.channels": "Channels", "field.subject": "Subject", "field.body": "Text",
-    "field.enabled": "On", "field.audience": "Audience", "field.run_at": "Send at", "field.coupon_template_id": "Coupon template id",
+    "field.enabled": "On",
   },
 };
