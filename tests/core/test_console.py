@@ -285,6 +285,44 @@ def test_every_enum_value_of_a_console_form_has_a_chinese_name(app):
     assert len({plugin for plugin, _, _, _ in checked}) >= 8
 
 
+def known_field_texts() -> set[str]:
+    """The field names the console has a text of its own for: ``field.<name>`` keys of
+    texts.js in both its Chinese and its English part."""
+    texts = (Path(console_module.__file__).parent / "web" / "console" / "texts.js").read_text()
+    zh, en = texts[texts.index("zh: {") : texts.index("en: {")], texts[texts.index("en: {") :]
+    return set(re.findall(r'"field\.(\w+)":', zh)) & set(re.findall(r'"field\.(\w+)":', en))
+
+
+def test_every_field_of_a_console_form_has_a_chinese_label(app):
+    """A merchant reading the console in Chinese sees no raw field name (per_user,
+    apiv3_key): every field a console form shows has a label in metadata ``label_zh``
+    (``x-label``) — or a name the console knows (``field.<name>`` in texts.js) — and a
+    labelled field has an English label too."""
+    cjk = re.compile(r"[\u4e00-\u9fff]")
+    known = known_field_texts()
+    assert {"name", "status", "starts_at", "amount"} <= known and "per_user" not in known
+    missing, checked = [], set()
+    for plugin, form, schema in console_forms():
+        for field, prop in schema.get("properties", {}).items():
+            if prop.get("readOnly"):
+                continue  # not shown
+            checked.add((plugin, form, field))
+            label = prop.get("x-label", {})
+            if not cjk.search(label.get("zh", "")) and field not in known:
+                missing.append(f"{plugin}: {form}: {field}")
+            elif label and cjk.search(label.get("en", "")):
+                missing.append(f"{plugin}: {form}: {field} (no English label: {label['en']!r})")
+    assert not missing, (
+        "console form fields without a label (metadata label_zh and label):\n" + "\n".join(missing)
+    )
+    # the walk sees the forms: settings, filter, create and action forms of many plugins
+    assert ("distribution", "settings", "level1_bp") in checked
+    assert ("coupons", "page templates create", "per_user") in checked
+    assert ("coupons", "page templates action issue", "segment_id") in checked
+    assert ("membership", "page members filters", "level") in checked
+    assert len({plugin for plugin, _, _ in checked}) >= 10
+
+
 def test_console_page_descriptions_are_checked():
     with pytest.raises(ValueError, match="either a list path or a component"):
         ConsolePage(key="x", title="X")
