@@ -11,7 +11,14 @@ ARG PYTHON_VERSION=3.12
 FROM python:${PYTHON_VERSION}-slim AS build
 WORKDIR /src
 COPY . .
-RUN pip wheel --no-cache-dir --wheel-dir /wheels '.[redis,s3]'
+# pip's own settings for this step only, both optional build secrets that never reach a layer:
+# pip.conf (a private index, a proxy; `cert = /run/secrets/pip-ca.crt` to trust pip-ca.crt, a
+# PEM bundle, e.g. a proxy that re-signs TLS), as
+#   docker build --secret id=pip.conf,src=pip.conf --secret id=pip-ca.crt,src=ca.pem -t mallkit .
+# Without them pip uses PyPI.
+RUN --mount=type=secret,id=pip.conf,target=/etc/pip.conf \
+    --mount=type=secret,id=pip-ca.crt \
+    pip wheel --no-cache-dir --wheel-dir /wheels '.[redis,s3]'
 
 # -- run: the wheels installed, nothing else of the build -----------------------------------
 FROM python:${PYTHON_VERSION}-slim
