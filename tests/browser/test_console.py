@@ -518,9 +518,9 @@ def test_a_template_is_edited_in_the_notifications_pages(page, live_server, api,
     page.click("nav.menu a[data-page='notifications/templates']")
     row = (
         page.locator("tr")
-        .filter(has_text="order_shipped")
+        .filter(has_text="发货通知")  # order_shipped, by its name
         .filter(has_text="站内信")
-        .filter(has_text="zh-CN")
+        .filter(has_text="简体中文")  # zh-CN
     )
     row.locator("[data-action=edit]").click()
     page.fill("#plugin-subject", "包裹出发啦 {{ order.number }}")
