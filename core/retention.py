@@ -77,10 +77,12 @@ def delete_in_batches(model: type[pw.Model], where: pw.Expression, batch: int | 
 
     A batch is chosen by primary key (``model.id``) with no ``ORDER BY``, read straight off
     whichever index covers ``where`` — give it one (an age range on an indexed column), or
-    every batch scans the table. Call it outside any transaction (a job with
-    ``in_transaction=False``): inside one, the batches only nest as savepoints and the
-    locks last until the caller commits. Part of the plugin API (since 1.4)."""
-    batch = batch or setting("RETENTION_BATCH_SIZE")
+    every batch scans the table. A row that no longer matches ``where`` when its batch is
+    deleted (another transaction changed it since it was read) stays. Call it outside any
+    transaction (a job with ``in_transaction=False``): inside one, the batches only nest as
+    savepoints and the locks last until the caller commits. Part of the plugin API (since
+    1.4)."""
+    batch = setting("RETENTION_BATCH_SIZE") if batch is None else batch
     if batch < 1:
         raise ValueError("batch must be at least 1")
     total = 0
@@ -92,8 +94,9 @@ def delete_in_batches(model: type[pw.Model], where: pw.Expression, batch: int | 
                 for (row_id,) in model.select(model.id).where(where).limit(batch).tuples()
             ]
             if ids:
-                model.delete().where(model.id.in_(ids)).execute()
-        total += len(ids)
+                # ``where`` again: a row that stopped matching since it was read (a failed task
+                # an operator retries on PostgreSQL, whose read does not lock it) stays
+                total += model.delete().where(model.id.in_(ids) & where).execute()
         if len(ids) < batch:
             return total
 

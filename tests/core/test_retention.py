@@ -140,3 +140,19 @@ def test_plugins_delete_in_batches_of_the_platforms_size_through_the_plugin_api(
         assert len(deletes) == 3  # 2 + 2 + 1: the platform's batch size
         assert _alive(ScheduledTask, [young]) == {young}
         assert plugin_api.delete_in_batches(ScheduledTask, ScheduledTask.id == young, 50) == 1
+
+
+def test_a_row_that_stops_matching_before_its_batch_is_deleted_stays(app, monkeypatch):
+    """An operator retries a failed task between the purge's read and its delete (on
+    PostgreSQL the read locks nothing): the task is pending again and must not go."""
+    old = [_task(FAILED, 40) for _ in range(3)]
+    real = ScheduledTask.delete
+
+    def retried_meanwhile():
+        ScheduledTask.update(status=PENDING).where(ScheduledTask.id == old[1]).execute()
+        return real()
+
+    monkeypatch.setattr(ScheduledTask, "delete", retried_meanwhile)
+    assert retention.purge(NOW)["tasks"] == 2
+    assert _alive(ScheduledTask, old) == {old[1]}
+    assert ScheduledTask.get_by_id(old[1]).status == PENDING
