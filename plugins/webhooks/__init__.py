@@ -12,7 +12,7 @@ from pathlib import Path
 
 from mallkit.core.plugin_api import JobHandler, MigrationSource, PluginMeta, transaction, utcnow
 from mallkit.hookspecs import hookimpl
-from mallkit.plugins.webhooks import demo, service
+from mallkit.plugins.webhooks import demo, retention, service
 from mallkit.plugins.webhooks.api import blp
 
 log = logging.getLogger("mallkit.webhooks")
@@ -61,6 +61,10 @@ def register_job_handlers():
     return [
         JobHandler(service.EVENT_TASK, service.fan_out),
         JobHandler(service.DELIVER_TASK, service.deliver, in_transaction=False, max_attempts=30),
+        # the delivery log's purge: one short transaction per batch, not one long one
+        JobHandler(
+            retention.PURGE_TASK, retention.run, in_transaction=False, every=retention.EVERY
+        ),
     ]
 
 

@@ -53,7 +53,7 @@ class Delivery(BaseModel):
     response_status = pw.IntegerField(null=True)
     response_excerpt = pw.CharField(max_length=500, default="")
     last_error = pw.CharField(max_length=500, default="")
-    created_at = pw.DateTimeField(default=utcnow)
+    created_at = pw.DateTimeField(default=utcnow, index=True)  # the retention purge's range
     last_attempt_at = pw.DateTimeField(null=True)
     delivered_at = pw.DateTimeField(null=True)
 

@@ -24,6 +24,7 @@ from mallkit.core.testing import (
     run_tasks,
     skus_of,
 )
+from mallkit.plugins.webhooks import retention
 from mallkit.plugins.webhooks.models import Delivery, Endpoint
 
 STORE = "/api/v1/merchants/{}/webhooks"
@@ -545,3 +546,18 @@ def test_every_event_type_is_named_in_the_console_and_its_hint():
     assert set(EVENT_NAMES) == set(service.EVENT_TYPES)
     for text in TYPES_HINT.values():
         assert all(t in text for t in service.EVENT_TYPES), text
+
+
+def test_a_delivered_order_event_is_purged_a_month_later(
+    app, client, merchant, owner, buyer, receiver
+):
+    endpoint = register(client, merchant, owner, receiver.url)
+    receiver.secrets.append(endpoint["secret"])
+    (sku,) = skus_of(make_product(merchant, prices=(1000,)))
+    pay_order(place_order(buyer, [(sku, 1)]))
+    run_tasks()
+    (delivery,) = Delivery.select()
+    assert delivery.status == "succeeded"
+    assert retention.purge(now=dbm.utcnow() + dt.timedelta(days=29)) == 0
+    assert retention.purge(now=dbm.utcnow() + dt.timedelta(days=31)) == 1
+    assert not Delivery.select().exists()
