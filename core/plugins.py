@@ -76,13 +76,16 @@ class PluginMeta:
     ``level``: ``"merchant"`` plugins are switched on per merchant; ``"platform"`` plugins run
     for everyone once installed (core defaults, infrastructure). ``config_schema`` is a
     marshmallow schema class; fields with ``metadata={"secret": True}`` are encrypted at rest
-    and masked when read back.
+    and masked when read back. ``title``/``description`` are English (the API's and the
+    English console's); ``title_zh``/``description_zh`` what the Chinese console shows.
     """
 
     name: str
     version: str
     title: str
     description: str = ""
+    title_zh: str = ""
+    description_zh: str = ""
     mallkit: str = ">=0.1"
     requires: tuple[str, ...] = ()
     config_schema: type[Schema] | None = None
@@ -117,6 +120,8 @@ class LoadedPlugin:
             "version": m.version,
             "title": m.title,
             "description": m.description,
+            "title_zh": m.title_zh or m.title,
+            "description_zh": m.description_zh or m.description,
             "level": m.level,
             "category": m.category,
             "requires": list(m.requires),

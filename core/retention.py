@@ -63,6 +63,8 @@ meta = PluginMeta(
     "logs in small batches.",
     level="platform",
     category="core",
+    title_zh="数据保留清理",
+    description_zh="分小批清理已完成的任务、过期的幂等记录、失效的令牌和过期的支付网关日志。",
 )
 
 

@@ -21,6 +21,8 @@ meta = PluginMeta(
     description="Default stock allocation: the SKU's own stock.",
     level="platform",
     category="core",
+    title_zh="商品默认规则",
+    description_zh="默认库存分配：使用 SKU 自身的库存。",
 )
 
 

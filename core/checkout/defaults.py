@@ -21,6 +21,8 @@ meta = PluginMeta(
     description="Free standard delivery when no plugin quotes freight.",
     level="platform",
     category="core",
+    title_zh="结算默认规则",
+    description_zh="没有插件报运费时，默认免费标准配送。",
 )
 
 FREE_SHIPPING = ShippingQuote("core", "standard", "Standard delivery", 0)

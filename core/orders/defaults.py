@@ -28,6 +28,8 @@ meta = PluginMeta(
     description="Automatic receipt confirmation; related products bought together.",
     level="platform",
     category="core",
+    title_zh="订单默认规则",
+    description_zh="自动确认收货；一起购买的相关商品。",
 )
 
 

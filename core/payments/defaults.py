@@ -33,6 +33,8 @@ meta = PluginMeta(
     "payments of cancelled or repriced orders.",
     level="platform",
     category="core",
+    title_zh="支付默认规则",
+    description_zh="支付网关任务（超时取消、对账、关单、退款）；关闭已取消或改价订单的未完成支付。",
 )
 
 RECONCILE_AFTER = (dt.timedelta(minutes=2), dt.timedelta(minutes=5), dt.timedelta(minutes=15))

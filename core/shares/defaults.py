@@ -15,6 +15,8 @@ meta = PluginMeta(
     description="Sign-ups through a share link are attributed to it.",
     level="platform",
     category="core",
+    title_zh="分享默认规则",
+    description_zh="通过分享链接注册的用户归属于该链接。",
 )
 
 

@@ -24,6 +24,8 @@ meta = PluginMeta(
     description="Recurring jobs follow their plugin being enabled and disabled per merchant.",
     level="platform",
     category="core",
+    title_zh="任务默认规则",
+    description_zh="定时任务随插件在各店铺的启用和停用而开关。",
 )
 
 

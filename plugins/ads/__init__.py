@@ -22,6 +22,8 @@ meta = PluginMeta(
     mallkit=">=0.1,<1",
     level="merchant",
     category="marketing",
+    title_zh="广告位",
+    description_zh="首页轮播、搜索结果顶部、商品详情等广告位，按时间、优先级和人群投放。",
 )
 
 

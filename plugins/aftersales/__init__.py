@@ -31,6 +31,8 @@ meta = PluginMeta(
     config_schema=AftersalesConfig,
     level="merchant",
     category="service",
+    title_zh="售后",
+    description_zh="买家申请退款、退货退款、换货，商家审核处理。",
 )
 
 

@@ -94,6 +94,8 @@ meta = PluginMeta(
     config_schema=AnalyticsConfig,
     level="merchant",
     category="marketing",
+    title_zh="数据分析",
+    description_zh="流量、活动、客户、商品和销售报表与图表；商品推荐。",
 )
 
 

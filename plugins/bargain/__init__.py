@@ -38,6 +38,8 @@ meta = PluginMeta(
     config_schema=BargainConfig,
     level="merchant",
     category="marketing",
+    title_zh="砍价",
+    description_zh="好友助力砍价，在规定人数内砍到底价。",
 )
 
 

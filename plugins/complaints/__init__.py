@@ -24,6 +24,8 @@ meta = PluginMeta(
     config_schema=ComplaintsConfig,
     level="merchant",
     category="service",
+    title_zh="投诉",
+    description_zh="买家投诉、商家申诉和平台仲裁。",
 )
 
 

@@ -26,6 +26,8 @@ meta = PluginMeta(
     config_schema=CouponsConfig,
     level="merchant",
     category="marketing",
+    title_zh="优惠券",
+    description_zh="满减券、折扣券和无门槛券：领券中心、定向发放、兑换码、结算抵扣。",
 )
 
 

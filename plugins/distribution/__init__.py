@@ -29,6 +29,8 @@ meta = PluginMeta(
     config_schema=DistributionConfig,
     level="merchant",
     category="marketing",
+    title_zh="分销",
+    description_zh="推广员、分享链接绑定、两级佣金、佣金明细与提现。",
 )
 
 

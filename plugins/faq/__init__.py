@@ -20,6 +20,8 @@ meta = PluginMeta(
     mallkit=">=0.1,<1",
     level="merchant",
     category="service",
+    title_zh="常见问题与保修",
+    description_zh="店铺和平台的常见问答；按商品设置保修与维修说明。",
 )
 
 

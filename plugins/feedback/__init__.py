@@ -21,6 +21,8 @@ meta = PluginMeta(
     mallkit=">=0.1,<1",
     level="merchant",
     category="service",
+    title_zh="意见反馈",
+    description_zh="买家向店铺或平台提交建议，客服答复处理。",
 )
 
 

@@ -41,6 +41,8 @@ meta = PluginMeta(
     config_schema=FreightConfig,
     level="merchant",
     category="logistics",
+    title_zh="运费模板",
+    description_zh="按件或按重量分地区计费，包邮条件，不配送地区和预计送达时间。",
 )
 
 

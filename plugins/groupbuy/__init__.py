@@ -40,6 +40,8 @@ meta = PluginMeta(
     config_schema=GroupbuyConfig,
     level="merchant",
     category="marketing",
+    title_zh="拼团",
+    description_zh="成团享团购价，拼团失败自动退款。",
 )
 
 

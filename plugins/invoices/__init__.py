@@ -64,6 +64,8 @@ meta = PluginMeta(
     config_schema=InvoicesConfig,
     level="merchant",
     category="service",
+    title_zh="发票",
+    description_zh="买家申请开票，商家开具，退款后红冲。",
 )
 
 

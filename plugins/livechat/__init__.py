@@ -29,6 +29,8 @@ meta = PluginMeta(
     config_schema=LivechatConfig,
     level="merchant",
     category="service",
+    title_zh="在线客服",
+    description_zh="买家与店铺客服实时聊天，支持多进程部署。",
 )
 
 

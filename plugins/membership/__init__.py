@@ -38,6 +38,8 @@ meta = PluginMeta(
     config_schema=MembershipConfig,
     level="merchant",
     category="marketing",
+    title_zh="会员",
+    description_zh="会员等级、成长值、积分、每日签到、储值和人群分组。",
 )
 
 

@@ -101,6 +101,8 @@ meta = PluginMeta(
     config_schema=NotificationsConfig,
     level="merchant",
     category="service",
+    title_zh="消息通知",
+    description_zh="订单、库存、拼团和营销活动的邮件、短信和站内信。",
 )
 
 

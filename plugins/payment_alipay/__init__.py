@@ -24,6 +24,8 @@ meta = PluginMeta(
     config_schema=AlipayConfig,
     level="merchant",
     category="payment",
+    title_zh="支付宝",
+    description_zh="支付宝开放平台（RSA2）：电脑网站支付、手机网站支付和当面付扫码。",
 )
 
 

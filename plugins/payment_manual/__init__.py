@@ -55,6 +55,8 @@ meta = PluginMeta(
     config_schema=ManualConfig,
     level="merchant",
     category="payment",
+    title_zh="线下支付",
+    description_zh="银行转账和货到付款，由店员确认收款。",
 )
 
 

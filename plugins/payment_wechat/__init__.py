@@ -22,6 +22,8 @@ meta = PluginMeta(
     config_schema=WeChatConfig,
     level="merchant",
     category="payment",
+    title_zh="微信支付",
+    description_zh="微信支付 API v3（直连商户）：Native、JSAPI、H5 和 App 支付。",
 )
 
 

@@ -26,6 +26,8 @@ meta = PluginMeta(
     config_schema=PromotionsConfig,
     level="merchant",
     category="marketing",
+    title_zh="营销活动",
+    description_zh="限时折扣、满减/满折、买N送M和套餐。",
 )
 
 

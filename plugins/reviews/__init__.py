@@ -86,6 +86,8 @@ meta = PluginMeta(
     config_schema=ReviewsConfig,
     level="merchant",
     category="service",
+    title_zh="评价",
+    description_zh="买家对收到的商品打分评价，商品页展示评分。",
 )
 
 

@@ -77,6 +77,8 @@ meta = PluginMeta(
     config_schema=TrackingConfig,
     level="merchant",
     category="logistics",
+    title_zh="物流跟踪",
+    description_zh="向物流公司订阅包裹，签名推送生成物流轨迹，签收后开始自动确认收货倒计时。",
 )
 
 

@@ -25,6 +25,8 @@ meta = PluginMeta(
     mallkit=">=0.1,<1",
     level="merchant",
     category="logistics",
+    title_zh="多仓库存",
+    description_zh="按仓库管理库存，订单分配给就近可发货的仓库，仓库间调拨。",
 )
 
 

@@ -25,6 +25,8 @@ meta = PluginMeta(
     mallkit=">=0.1,<1",
     level="platform",
     category="service",
+    title_zh="Webhook 推送",
+    description_zh="把订单和库存事件以签名的 HTTPS 回调推送给对接系统。",
 )
 
 

@@ -20,6 +20,8 @@ meta = PluginMeta(
     mallkit=">=0.1,<1",
     level="platform",
     category="service",
+    title_zh="微信登录",
+    description_zh="小程序和 H5 微信登录，按验证过的手机号绑定账号。",
 )
 
 

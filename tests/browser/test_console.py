@@ -184,6 +184,10 @@ def test_platform_admin_reaches_the_platform_console(page, live_server):
 def test_a_plugin_config_form_rejects_a_bad_value_beside_the_field(page, live_server, api):
     sign_in(page, live_server, OWNER)
     page.click("nav.menu a[data-page=plugins]")
+    # plugins are listed by their Chinese titles and descriptions in the Chinese console
+    coupons = page.locator("tr", has=page.locator("[data-plugin=coupons]"))
+    expect(coupons).to_contain_text("优惠券")
+    expect(coupons).to_contain_text("满减券、折扣券和无门槛券")
     page.click("[data-action=configure][data-plugin=hello]")
     greeting = page.locator("#cfg-hello-greeting")
     secret = page.locator("#cfg-hello-api_token")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.metadata
+import re
 import types
 
 import pytest
@@ -492,3 +493,21 @@ def test_cli_plugins_list_enable_config_disable(app, merchant):
     )
     assert r.exit_code == 0
     assert not merchant_plugins(merchant.id).is_enabled("hello")
+
+
+def test_every_plugin_of_mallkit_has_a_chinese_title_and_description(app, client, admin):
+    """The Chinese console lists plugins by title_zh/description_zh; the API serves both."""
+    from mallkit.core.plugins import get_host
+
+    cjk = re.compile(r"[\u4e00-\u9fff]")
+    missing = [
+        name
+        for name, loaded in sorted(get_host().plugins.items())
+        if loaded.module.__name__.startswith("mallkit.")
+        and not (cjk.search(loaded.meta.title_zh) and cjk.search(loaded.meta.description_zh))
+    ]
+    assert not missing, f"plugins without a Chinese title or description: {missing}"
+    listed = {p["name"]: p for p in client.get("/api/v1/admin/plugins", headers=admin.headers).json}
+    assert (listed["coupons"]["title_zh"], listed["coupons"]["title"]) == ("优惠券", "Coupons")
+    # a plugin that gives none is listed with its English wording in both
+    assert listed["hello"]["title_zh"] == listed["hello"]["title"] == "Hello"

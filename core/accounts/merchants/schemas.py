@@ -86,6 +86,10 @@ class PluginOut(Schema):
     version = fields.String()
     title = fields.String()
     description = fields.String()
+    title_zh = fields.String(metadata={"description": "The title in Chinese (else the title)"})
+    description_zh = fields.String(
+        metadata={"description": "The description in Chinese (else the description)"}
+    )
     level = fields.String(
         metadata={"description": "platform: on for everyone; merchant: per store"}
     )

@@ -4,7 +4,7 @@
 import {
   html, useState, get, api, t, Table, Loading, Failure, Modal, SchemaForm, useLoad, toast, Pager, query, Link, Badge,
 } from "/console/lib.js";
-import { PluginList, PluginConfigForm, AuditLog } from "/console/pages/settings.js";
+import { PluginList, PluginConfigForm, AuditLog, pluginTitle } from "/console/pages/settings.js";
 
 const MERCHANT_IN = {
   type: "object", required: ["name"],
@@ -72,7 +72,7 @@ function MerchantPlugins({ merchantId, base }) {
       <h1>${merchant ? merchant.name : `#${merchantId}`} · ${t("merchants.plugins")}</h1></header>
     <${PluginList} plugins=${plugins.filter((p) => p.level !== "platform")} canToggle=${true}
       onConfigure=${(p) => setDialog({ plugin: p, enable: false })} onToggle=${toggle} />
-    ${dialog ? html`<${Modal} title=${`${dialog.enable ? t("plugins.enable") : t("plugins.config")} · ${dialog.plugin.title}`} onClose=${() => setDialog(null)}>
+    ${dialog ? html`<${Modal} title=${`${dialog.enable ? t("plugins.enable") : t("plugins.config")} · ${pluginTitle(dialog.plugin)}`} onClose=${() => setDialog(null)}>
       <${PluginConfigForm} plugin=${dialog.plugin} onSave=${save} submitText=${dialog.enable ? t("plugins.enable") : t("common.save")} />
     </${Modal}>` : null}
   </section>`;

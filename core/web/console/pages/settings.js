@@ -22,9 +22,13 @@ export function PluginConfigForm({ plugin, onSave, submitText }) {
     idPrefix=${`cfg-${plugin.name}`} onSubmit=${onSave} keepEmpty=${false} />`;
 }
 
+/** A plugin's title and description in the console's language. */
+export const pluginTitle = (p) => t({ zh: p.title_zh || p.title, en: p.title });
+const pluginDescription = (p) => t({ zh: p.description_zh || p.description, en: p.description });
+
 export function PluginList({ plugins, onConfigure, onToggle, canToggle }) {
   return html`<${Table} label=${t("plugins.title")} rows=${plugins} columns=${[
-    { title: "field.name", render: (p) => html`<strong>${p.title}</strong> <span class="muted mono">${p.name} ${p.version}</span><div class="muted">${p.description}</div>` },
+    { title: "field.name", render: (p) => html`<strong>${pluginTitle(p)}</strong> <span class="muted mono">${p.name} ${p.version}</span><div class="muted">${pluginDescription(p)}</div>` },
     { title: "field.status", render: (p) => (p.level === "platform" ? html`<${Badge} value=${t("plugins.platformLevel")} kind="mute" />` : html`<span class="badge ${p.enabled ? "ok" : "mute"}" data-enabled=${p.enabled}>${p.enabled ? t("plugins.enabled") : t("plugins.disabled")}</span>`) },
   ]} actions=${(p) => html`
     ${p.level !== "platform" && p.enabled && p.config_schema ? html`<button class="btn small" data-action="configure" data-plugin=${p.name} onClick=${() => onConfigure(p)}>${t("plugins.config")}</button>` : null}
@@ -46,7 +50,7 @@ export function Plugins({ merchantId }) {
   return html`<section class="page">
     <header class="page-head"><h1>${t("plugins.title")}</h1></header>
     <${PluginList} plugins=${shown} onConfigure=${setEditing} />
-    ${editing ? html`<${Modal} title=${`${t("plugins.config")} · ${editing.title}`} onClose=${() => setEditing(null)}>
+    ${editing ? html`<${Modal} title=${`${t("plugins.config")} · ${pluginTitle(editing)}`} onClose=${() => setEditing(null)}>
       <${PluginConfigForm} plugin=${editing} onSave=${save} />
     </${Modal}>` : null}
   </section>`;
