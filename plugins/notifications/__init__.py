@@ -26,7 +26,7 @@ from mallkit.core.plugin_api import (
     utcnow,
 )
 from mallkit.hookspecs import hookimpl
-from mallkit.plugins.notifications import campaigns, demo, service
+from mallkit.plugins.notifications import campaigns, demo, retention, service
 from mallkit.plugins.notifications.api import blp
 from mallkit.plugins.notifications.models import CHANNELS
 from mallkit.plugins.notifications.templates import LOCALES_EN, LOCALES_ZH
@@ -141,6 +141,10 @@ def register_job_handlers():
         JobHandler(service.REMINDER_TASK, service.unpaid_reminder),
         JobHandler(campaigns.RUN_TASK, campaigns.run),
         JobHandler(campaigns.DAILY_TASK, campaigns.daily, daily_at=dt.time(10, 0)),
+        # the delivery log's purge: one short transaction per batch, not one long one
+        JobHandler(
+            retention.PURGE_TASK, retention.run, in_transaction=False, every=retention.EVERY
+        ),
     ]
 
 

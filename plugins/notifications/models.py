@@ -58,6 +58,7 @@ class Message(BaseModel):
             (("user_id", "channel", "id"), False),
             (("merchant_id", "id"), False),
             (("user_id", "category", "created_at"), False),
+            (("channel", "status", "created_at"), False),  # the retention purge's range
         )
 
 
