@@ -109,10 +109,11 @@ class ConsoleAction:
     with the row's values (those the list answers) — a change form; with ``PATCH`` it sends
     only the fields the user changed (one emptied is sent as ``null``, or ``""`` where it is
     not nullable), so an untouched box or field never overwrites what the row has; with
-    ``PUT``, the whole form.
+    ``PUT`` or ``POST``, the whole form.
     ``reveal``: fields of the route's answer shown once after it succeeds, in a dialog to
     copy them from, as :class:`ConsoleColumn` (field and its names) — a secret the API answers
-    only this once (a rotated signing key).
+    only this once (a rotated signing key). ``show``: fields of the answer shown the same way
+    but as a plain result (a template rendered for a preview).
 
     Most row buttons are one of three kinds, each with a shorthand: :meth:`step` (POST to
     the row's route + ``/<key>``, for rows in some states), :meth:`edit` and :meth:`delete`."""
@@ -128,6 +129,7 @@ class ConsoleAction:
     when: dict[str, list[Any]] = field(default_factory=dict)
     prefill: bool = False
     reveal: tuple[ConsoleColumn, ...] = ()
+    show: tuple[ConsoleColumn, ...] = ()
 
     @classmethod
     def step(
@@ -177,6 +179,7 @@ class ConsoleAction:
             "when": self.when,
             "prefill": self.prefill,
             "reveal": [c.to_dict() for c in self.reveal],
+            "show": [c.to_dict() for c in self.show],
         }
 
 

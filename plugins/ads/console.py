@@ -8,8 +8,8 @@ from mallkit.plugins.ads.models import LINK_TYPES_EN, LINK_TYPES_ZH, PLACEMENTS,
 from mallkit.plugins.ads.schemas import CreativeIn, CreativePatch
 
 CREATIVE = "/merchants/{merchant_id}/ads/creatives/{id}"
-# The edit form leaves out ``enabled``: the console's forms start empty, and an unticked box
-# is sent as false, so changing a title would switch the ad off. On/off is its own button.
+# On/off is its own button (上线/下线, one step from the list); the edit form leaves
+# ``enabled`` out.
 EDITABLE = tuple(f for f in CreativePatch().fields if f != "enabled")
 
 PAGES = [

@@ -9,6 +9,7 @@ from mallkit.plugins.notifications.models import CHANNEL_NAMES
 from mallkit.plugins.notifications.schemas import (
     NotifyCampaignIn,
     NotifyMessageArgs,
+    NotifyPreviewIn,
     NotifyTemplateIn,
 )
 from mallkit.plugins.notifications.templates import EVENT_NAMES, LOCALES_EN, LOCALES_ZH
@@ -44,6 +45,19 @@ PAGES = [
         ),
         actions=(
             ConsoleAction.edit(TEMPLATE, ConsoleForm(NotifyTemplateIn), method="PUT"),
+            # the wording, as typed, rendered with the event's sample values (nothing saved)
+            ConsoleAction(
+                "preview",
+                "预览",
+                "Preview",
+                path=STORE + "/templates/preview",
+                form=ConsoleForm(NotifyPreviewIn),
+                prefill=True,
+                show=(
+                    ConsoleColumn("subject", "标题", "Subject"),
+                    ConsoleColumn("body", "正文", "Text"),
+                ),
+            ),
             ConsoleAction(
                 "reset",
                 "恢复默认",

@@ -6,7 +6,7 @@ from marshmallow import fields, validate
 
 from mallkit.core.plugin_api import Schema, UtcDateTime
 from mallkit.plugins.notifications.models import CHANNELS, STATUSES
-from mallkit.plugins.notifications.templates import LOCALES, STORE_EVENTS
+from mallkit.plugins.notifications.templates import EVENT_NAMES, LOCALES, STORE_EVENTS
 
 
 class NotifyInboxItemOut(Schema):
@@ -104,9 +104,32 @@ class NotifyTemplateOut(Schema):
 
 
 class NotifyPreviewIn(Schema):
-    event = fields.String(required=True, validate=validate.OneOf(STORE_EVENTS))
-    subject = fields.String(load_default="", validate=validate.Length(max=300))
-    body = fields.String(required=True, validate=validate.Length(min=1, max=4000))
+    event = fields.String(
+        required=True,
+        validate=validate.OneOf(STORE_EVENTS),
+        metadata={
+            "description": "The event whose sample values the wording is rendered with",
+            "description_zh": "用哪个事件的示例数据渲染",
+            "choices": {e: EVENT_NAMES[e][1] for e in STORE_EVENTS},
+            "choices_zh": {e: EVENT_NAMES[e][0] for e in STORE_EVENTS},
+        },
+    )
+    subject = fields.String(
+        load_default="",
+        validate=validate.Length(max=300),
+        metadata={
+            "description": "The subject or title to render (a template)",
+            "description_zh": "要渲染的主题或标题（模板）",
+        },
+    )
+    body = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=4000),
+        metadata={
+            "description": "The text to render (a template); nothing is saved",
+            "description_zh": "要渲染的正文（模板）；预览不会保存",
+        },
+    )
 
 
 class NotifyPreviewOut(Schema):

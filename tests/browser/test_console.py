@@ -545,6 +545,16 @@ def test_a_template_is_edited_in_the_notifications_pages(page, live_server, api,
         if (t["event"], t["channel"], t["locale"]) == ("order_shipped", "inbox", "zh-CN")
     ]
     assert mine["custom"] and mine["body"].endswith("已经发出")
+    # 预览: the row's wording rendered with the event's sample values, nothing saved
+    row.locator("[data-action=preview]").click()
+    expect(page.locator(".modal #plugin-event")).to_have_value("order_shipped")
+    page.click(".modal button[type=submit]")
+    rendered = page.locator(".modal #reveal-body")
+    expect(rendered).to_have_value(re.compile(r"^.+，您的订单 \S+ 已经发出$"))
+    assert "{{" not in rendered.input_value()
+    page.screenshot(path=str(tmp_path / "notifications-preview.png"))
+    page.click(".modal .reveal button")
+    page.wait_for_selector(".modal", state="detached")
     # and back to the built-in wording from the same row
     page.once("dialog", lambda dialog: dialog.accept())
     row.locator("[data-action=reset]").click()

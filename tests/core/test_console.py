@@ -433,6 +433,7 @@ def test_the_row_button_shorthands_describe_the_usual_buttons():
         "when": {"status": ["pending"]},
         "prefill": False,  # a step's form asks for something new
         "reveal": [],
+        "show": [],
     }
     assert step.to_dict()["form"]["schema"]["properties"] == {"note": {"type": "string"}}
     assert ConsoleAction.step(item, "show", "显示", "Show", confirm=True).when == {}

@@ -222,3 +222,29 @@ def test_a_campaign_is_created_from_the_form_and_stopped_from_its_row(
         headers=owner.headers,
     )
     assert bad.status_code == 422 and "run_at" in bad.json["errors"]
+
+
+def test_a_template_is_previewed_from_its_row_with_the_events_sample(
+    notify, client, merchant, owner
+):
+    """预览 sends the row's wording (as the form holds it) and shows the rendered subject and
+    text the route answers; nothing is saved."""
+    page = console(client, merchant, owner)["notifications/templates"]
+    preview = action(page, "preview")
+    assert preview["method"] == "POST" and preview["prefill"]
+    assert [c["field"] for c in preview["show"]] == ["subject", "body"]
+    form = preview["form"]["schema"]["properties"]
+    row = next(
+        r
+        for r in rows(client, merchant, page, owner)
+        if (r["event"], r["channel"], r["locale"]) == ("order_shipped", "inbox", "zh-CN")
+    )
+    # the form opens with the row's values: those the form takes, as the console sends them
+    body = {k: row[k] for k in form}
+    assert body["event"] == "order_shipped" and "{{" in body["body"]
+    answer = client.post(fill(preview["path"], merchant.id, row), json=body, headers=owner.headers)
+    assert answer.status_code == 200, answer.json
+    number = answer.json["context"]["order"]["number"]
+    assert number in answer.json["body"] and "{{" not in answer.json["body"]
+    assert {c["field"] for c in preview["show"]} <= set(answer.json)
+    assert not any(r["custom"] for r in rows(client, merchant, page, owner))  # nothing saved

@@ -58,15 +58,18 @@ export function PluginPage(props) {
   const run = async (action, row, body) => {
     const answer = await api(action.method, fill(action.path, merchantId, row), body === undefined ? (action.method === "DELETE" ? undefined : {}) : body, { idempotent: true });
     reload();
-    // fields the API answers only this once (a new secret): shown until the dialog is closed
-    const shown = (action.reveal || []).filter((c) => answer && pick(answer, c.field) != null);
-    if (shown.length) setDialog({ title: t("common.once.title"), reveal: shown.map((c) => ({ ...c, value: pick(answer, c.field) })) });
+    const of = (columns) => (columns || []).filter((c) => answer && pick(answer, c.field) != null).map((c) => ({ ...c, value: pick(answer, c.field) }));
+    // fields the API answers only this once (a new secret): shown until the dialog is closed;
+    // fields to show as the result (a preview)
+    const once = of(action.reveal), result = of(action.show);
+    if (once.length) setDialog({ title: t("common.once.title"), reveal: once, once: true });
+    else if (result.length) setDialog({ title: t(action.title), reveal: result, once: false });
     else { setDialog(null); toast(t("common.done")); }
   };
   const trigger = (action, row) => {
-    // a change form (prefill) opens with the row's values; a PATCH sends what the user changed,
-    // a PUT the whole form
-    const changedOnly = !!action.prefill && action.method !== "PUT";
+    // a form with prefill opens with the row's values; a PATCH sends what the user changed,
+    // a PUT or POST the whole form
+    const changedOnly = !!action.prefill && action.method === "PATCH";
     if (action.form) setDialog({ title: t(action.title), form: action.form, initial: action.prefill ? row : undefined, changedOnly, submit: (body) => run(action, row, asBody(action.form, body)) });
     else if (!action.confirm || confirm(t("common.confirm"))) run(action, row).catch((e) => toast(e.message, "bad"));
   };
@@ -91,10 +94,11 @@ export function PluginPage(props) {
         actions=${rowActions.length ? (row) => rowActions.filter((a) => visible(a, row)).map((a) => html`<button class="btn small" data-action=${a.key} onClick=${() => trigger(a, row)}>${t(a.title)}</button>`) : null} />
       <${Pager} page=${pageNo} pages=${data.pages} onPage=${setPageNo} />`}
     ${dialog && dialog.reveal ? html`<${Modal} title=${dialog.title} onClose=${() => setDialog(null)}>
-      <div class="form reveal"><p class="alert">${t("common.once.note")}</p>
+      <div class="form reveal">${dialog.once ? html`<p class="alert">${t("common.once.note")}</p>` : null}
         ${dialog.reveal.map((c) => html`<div class="field"><label for=${`reveal-${c.field}`}>${t(c.title)}</label>
-          <input id=${`reveal-${c.field}`} class="mono" readonly value=${String(c.value)} onFocus=${(e) => e.target.select()} /></div>`)}
-        <div class="buttons"><button class="btn primary" type="button" onClick=${() => setDialog(null)}>${t("common.once.close")}</button></div></div>
+          ${dialog.once ? html`<input id=${`reveal-${c.field}`} class="mono" readonly value=${String(c.value)} onFocus=${(e) => e.target.select()} />`
+            : html`<textarea id=${`reveal-${c.field}`} readonly rows="4" value=${String(c.value)} />`}</div>`)}
+        <div class="buttons"><button class="btn primary" type="button" onClick=${() => setDialog(null)}>${t(dialog.once ? "common.once.close" : "common.close")}</button></div></div>
     </${Modal}>` : null}
     ${dialog && !dialog.reveal ? html`<${Modal} title=${dialog.title} onClose=${() => setDialog(null)}>
       <${SchemaForm} schema=${dialog.form.schema} money=${dialog.form.money} initial=${dialog.initial} changedOnly=${dialog.changedOnly} onSubmit=${dialog.submit} idPrefix="plugin" />
