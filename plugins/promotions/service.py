@@ -468,12 +468,10 @@ def propose_adjustments(
         kind = p.type
         if kind == "discount":
             continue
-        key = p.match_key
-        if key is None:  # the whole order
+        if p.match_key is None:  # the whole order
             covered, keys, base = lines, every_key, every_amount
         else:
-            ids, negate = p.match_ids, p.match_except
-            covered = [line for line in lines if (line.get(key) in ids) != negate]
+            covered = [line for line in lines if in_scope(p, line)]
             if not covered:
                 continue
             keys = tuple(line["key"] for line in covered)
