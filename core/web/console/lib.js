@@ -261,10 +261,12 @@ export function Cell({ value, kind, choices }) {
   if (kind === "percent") return value === null || value === undefined ? "—" : `${(value / 100).toFixed(2)}%`;
   if (kind === "status") return html`<${Badge} value=${value} choices=${choices} />`;
   if (kind === "json") return html`<code class="json">${JSON.stringify(value)}</code>`;
-  if (Array.isArray(value)) return value.map((v) => (typeof v === "object" ? v.name ?? JSON.stringify(v) : choices ? choiceName(v, choices) : v)).join(", ");
+  // a text cell names its codes by the column's choices only (a tag "new" is not 新投诉)
+  const named = (v) => (choices && choices[v] ? t(choices[v]) : String(v));
+  if (Array.isArray(value)) return value.map((v) => (typeof v === "object" ? v.name ?? JSON.stringify(v) : named(v))).join(", ");
   if (value && typeof value === "object") return html`<code class="json">${JSON.stringify(value)}</code>`;
   if (value === null || value === undefined || value === "") return "—";
-  return choices && choices[value] ? t(choices[value]) : String(value);
+  return named(value);
 }
 
 /** A table: ``columns`` are ``{field, title, kind, choices, render}``. */

@@ -62,8 +62,8 @@ export function PluginPage(props) {
     // fields the API answers only this once (a new secret): shown until the dialog is closed;
     // fields to show as the result (a preview)
     const once = of(action.reveal), result = of(action.show);
-    if (once.length) setDialog({ title: t("common.once.title"), reveal: once, once: true });
-    else if (result.length) setDialog({ title: t(action.title), reveal: result, once: false });
+    if (once.length) setDialog({ title: t("common.once.title"), answer: once, once: true });
+    else if (result.length) setDialog({ title: t(action.title), answer: result, once: false });
     else { setDialog(null); toast(t("common.done")); }
   };
   const trigger = (action, row) => {
@@ -93,14 +93,14 @@ export function PluginPage(props) {
       <${Table} label=${t(page.title)} columns=${columns} rows=${data.items}
         actions=${rowActions.length ? (row) => rowActions.filter((a) => visible(a, row)).map((a) => html`<button class="btn small" data-action=${a.key} onClick=${() => trigger(a, row)}>${t(a.title)}</button>`) : null} />
       <${Pager} page=${pageNo} pages=${data.pages} onPage=${setPageNo} />`}
-    ${dialog && dialog.reveal ? html`<${Modal} title=${dialog.title} onClose=${() => setDialog(null)}>
+    ${dialog && dialog.answer ? html`<${Modal} title=${dialog.title} onClose=${() => setDialog(null)}>
       <div class="form reveal">${dialog.once ? html`<p class="alert">${t("common.once.note")}</p>` : null}
-        ${dialog.reveal.map((c) => html`<div class="field"><label for=${`reveal-${c.field}`}>${t(c.title)}</label>
+        ${dialog.answer.map((c) => html`<div class="field"><label for=${`reveal-${c.field}`}>${t(c.title)}</label>
           ${dialog.once ? html`<input id=${`reveal-${c.field}`} class="mono" readonly value=${String(c.value)} onFocus=${(e) => e.target.select()} />`
             : html`<textarea id=${`reveal-${c.field}`} readonly rows="4" value=${String(c.value)} />`}</div>`)}
         <div class="buttons"><button class="btn primary" type="button" onClick=${() => setDialog(null)}>${t(dialog.once ? "common.once.close" : "common.close")}</button></div></div>
     </${Modal}>` : null}
-    ${dialog && !dialog.reveal ? html`<${Modal} title=${dialog.title} onClose=${() => setDialog(null)}>
+    ${dialog && !dialog.answer ? html`<${Modal} title=${dialog.title} onClose=${() => setDialog(null)}>
       <${SchemaForm} schema=${dialog.form.schema} money=${dialog.form.money} initial=${dialog.initial} changedOnly=${dialog.changedOnly} onSubmit=${dialog.submit} idPrefix="plugin" />
     </${Modal}>` : null}
   </section>`;
